@@ -1,0 +1,72 @@
+/**
+ * One base class for every error dec-stream raises on purpose. Policies are chosen by `code` or by
+ * subclass, never by message text.
+ */
+export class DecStreamError extends Error {
+  readonly code: string;
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options?: { retriable?: boolean; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options?.retriable ?? false;
+  }
+}
+
+/** A bad setting: start-up stops with one message that names every bad field. */
+export class ConfigError extends DecStreamError {
+  readonly fields: readonly { path: string; message: string }[];
+
+  constructor(fields: readonly { path: string; message: string }[]) {
+    super(
+      'CONFIG_INVALID',
+      `invalid configuration: ${fields.map((f) => `${f.path}: ${f.message}`).join('; ')}`,
+    );
+    this.fields = fields;
+  }
+}
+
+/** Reasons a record cannot be labelled; each becomes the dead-letter `dec-dlq-reason` header. */
+export const PoisonReason = {
+  Undecodable: 'undecodable',
+  SchemaMismatch: 'schema-mismatch',
+  MissingField: 'missing-field',
+  NonNumeric: 'non-numeric',
+  NonFinite: 'non-finite',
+  WrongLength: 'wrong-length',
+} as const;
+export type PoisonReason = (typeof PoisonReason)[keyof typeof PoisonReason];
+
+/** A record that can never be labelled: dead-letter it, count it, commit, go on. */
+export class PoisonRecordError extends DecStreamError {
+  readonly reason: PoisonReason;
+  readonly field: string | undefined;
+
+  constructor(reason: PoisonReason, message: string, field?: string) {
+    super(`POISON_${reason.toUpperCase().replace(/-/g, '_')}`, message);
+    this.reason = reason;
+    this.field = field;
+  }
+}
+
+/** A snapshot that fails its checksum, its shapes or its format version. */
+export class SnapshotError extends DecStreamError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SNAPSHOT_INVALID', message, options);
+  }
+}
+
+/** Training produced NaN or diverged: keep serving the previous model version. */
+export class TrainingDivergedError extends DecStreamError {
+  constructor(message: string) {
+    super('TRAINING_DIVERGED', message);
+  }
+}
+
+/** Bad input to an offline command (CLI): one line on stderr, non-zero exit. */
+export class UsageError extends DecStreamError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The shared vocabulary of the DEC engine. Plain data only: every other layer (CLI, worker, store,
+ * refiner thread) exchanges models as these objects, so they must stay structured-cloneable.
+ */
+
+/** A dense row-major matrix: row i is data[i*cols .. (i+1)*cols). */
+export interface Matrix {
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/** Which record fields feed the model, in order; each holds a number or an array of numbers. */
+export interface FeatureSpec {
+  /** Dot paths, e.g. ['f0', 'f1'] or ['pixels'] or ['point.x', 'point.y']. */
+  readonly fields: readonly string[];
+  /** Width each field contributes (1 for a scalar, n for a vector), learned at bootstrap. */
+  readonly widths: readonly number[];
+}
+
+/** Per-feature mean and standard deviation learned at bootstrap; std is 1 for constant features. */
+export interface Standardisation {
+  readonly mean: Float32Array;
+  readonly std: Float32Array;
+}
+
+export type Activation = 'relu' | 'linear';
+
+export interface DenseLayer {
+  readonly inputSize: number;
+  readonly outputSize: number;
+  /** Row-major [inputSize, outputSize]. */
+  readonly weights: Float32Array;
+  readonly bias: Float32Array;
+  readonly activation: Activation;
+}
+
+/** Everything needed to embed, reconstruct and assign: the trained state of one model version. */
+export interface DecParameters {
+  readonly encoder: readonly DenseLayer[];
+  readonly decoder: readonly DenseLayer[];
+  /** Row-major [clusters, embeddingSize]. */
+  readonly centroids: Float32Array;
+  readonly clusters: number;
+  readonly embeddingSize: number;
+  /** Student-t degrees of freedom (DEC eq. 1). */
+  readonly alpha: number;
+}
+
+export type ClusteringMethod = 'dec' | 'idec';
+export type OptimizerName = 'adam' | 'sgd';
+
+/** Resolved training options (complete). Defaults live in src/model/defaults.ts. */
+export interface DecOptions {
+  readonly clusters: number;
+  readonly hiddenSizes: readonly number[];
+  readonly embeddingSize: number;
+  readonly seed: number;
+  readonly method: ClusteringMethod;
+  /** IDEC: L = L_rec + gamma * L_KL. */
+  readonly gamma: number;
+  readonly alpha: number;
+  readonly batchSize: number;
+  readonly pretrainEpochs: number;
+  readonly pretrainOptimizer: OptimizerName;
+  readonly pretrainLearningRate: number;
+  /** Denoising: fraction of inputs zeroed during pretraining (0 turns it off). */
+  readonly inputDropout: number;
+  /** Early stop after this many epochs without a relative loss improvement of 1e-4. */
+  readonly earlyStopPatience: number;
+  readonly kmeansRestarts: number;
+  readonly clusterOptimizer: OptimizerName;
+  readonly clusterLearningRate: number;
+  /** Recompute the target p on the whole set every this many mini-batch steps. */
+  readonly updateInterval: number;
+  /** Stop when fewer than this fraction of labels change between two target updates. */
+  readonly tol: number;
+  readonly maxIterations: number;
+}
+
+export type TrainingPhase = 'pretrain' | 'kmeans' | 'cluster';
+
+/** Progress reported by long loops; the CLI draws it, the worker turns it into metrics. */
+export interface TrainingProgress {
+  readonly phase: TrainingPhase;
+  /** Epoch (pretrain), restart (kmeans) or iteration (cluster), 1-based. */
+  readonly step: number;
+  readonly totalSteps: number;
+  readonly loss?: number;
+  readonly labelChangeFraction?: number;
+  readonly elapsedMs: number;
+}
+
+export interface TrainingMetrics {
+  readonly backend: string;
+  readonly samples: number;
+  readonly inputDims: number;
+  readonly pretrainEpochs: number;
+  readonly pretrainLoss: number;
+  readonly kmeansInertia: number;
+  readonly clusterIterations: number;
+  readonly finalKl: number;
+  readonly finalLabelChangeFraction: number;
+  readonly clusterSizes: readonly number[];
+  /** Mean squared reconstruction error of the training set after training (drift baseline). */
+  readonly reconstructionError: number;
+  readonly pretrainSamplesPerSecond: number;
+  readonly wallMs: { readonly pretrain: number; readonly kmeans: number; readonly cluster: number };
+}
+
+/** One model version, as stored and as handed between threads. */
+export interface ModelSnapshot {
+  readonly formatVersion: 1;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly featureSpec: FeatureSpec;
+  readonly standardisation: Standardisation;
+  readonly options: DecOptions;
+  readonly parameters: DecParameters;
+  readonly metrics: TrainingMetrics;
+}
+
+/** Labels for a batch, one entry per row. */
+export interface AssignmentBatch {
+  readonly rows: number;
+  readonly clusters: number;
+  readonly cluster: Int32Array;
+  /** max_j q_ij */
+  readonly confidence: Float32Array;
+  /** Row-major [rows, clusters]. */
+  readonly q: Float32Array;
+  /** Euclidean distance from the embedding to its assigned centroid. */
+  readonly distance: Float32Array;
+}
