@@ -1,0 +1,104 @@
+/**
+ * What the worker reports about itself. The worker is written against this interface only; the
+ * Prometheus implementation lives in src/metrics (the only place that imports prom-client), and tests
+ * or offline runs use `silentObserver`.
+ */
+
+export const Phase = {
+  Starting: 'starting',
+  Bootstrapping: 'bootstrapping',
+  Online: 'online',
+  Draining: 'draining',
+  Stopped: 'stopped',
+  Failed: 'failed',
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+export interface ModelInfo {
+  readonly version: number;
+  readonly backend: string;
+  readonly inputDims: number;
+  readonly clusters: number;
+}
+
+export interface RefinementReport {
+  readonly accepted: boolean;
+  /** Why it was rejected (e.g. 'nan', 'loss-bound', 'shift-bound'); absent when accepted. */
+  readonly rejectReason?: string;
+  readonly durationSeconds: number;
+  readonly loss: number;
+  readonly centroidShift: number;
+  readonly labelChangeFraction: number;
+}
+
+export interface DriftReport {
+  /** Population stability index of current cluster shares against the bootstrap's. */
+  readonly psi: number;
+  /** Mean reconstruction error of recent records divided by the bootstrap's. */
+  readonly reconstructionErrorRatio: number;
+  /** Fraction of the recent window whose label changed when it was re-assigned. */
+  readonly labelChangeRate: number;
+  readonly meanConfidence: number;
+}
+
+export interface BootstrapReport {
+  readonly recordsCollected?: number;
+  readonly trainingPhase?: string;
+  readonly epoch?: number;
+  readonly loss?: number;
+}
+
+export interface WorkerObserver {
+  phase(phase: Phase): void;
+  consumerConnected(connected: boolean): void;
+  /** Records read from the input topic. */
+  recordsConsumed(count: number): void;
+  /** outcome: 'labelled' | 'dead-lettered'. */
+  recordsProcessed(outcome: 'labelled' | 'dead-lettered', count: number): void;
+  deadLettered(reason: string, count: number): void;
+  batch(size: number, labelSeconds: number): void;
+  /** Record timestamp to labelled record acknowledged downstream, one value per record. */
+  endToEndLatency(seconds: readonly number[]): void;
+  consumerLag(topic: string, partition: number, lag: number): void;
+  modelServing(info: ModelInfo): void;
+  /** How many records of the last batch went to each cluster (index = cluster id). */
+  labelledPerCluster(counts: readonly number[]): void;
+  /** Each cluster's current share of recent records (decaying), index = cluster id. */
+  clusterShares(shares: readonly number[]): void;
+  confidence(values: ArrayLike<number>): void;
+  refinement(report: RefinementReport): void;
+  clusterReseeded(cluster: number): void;
+  drift(report: DriftReport): void;
+  bootstrap(report: BootstrapReport): void;
+  snapshotWritten(ok: boolean): void;
+}
+
+const ignore = (): void => undefined;
+
+/** An observer that records nothing: for offline runs and tests that do not look at metrics. */
+export const silentObserver: WorkerObserver = {
+  phase: ignore,
+  consumerConnected: ignore,
+  recordsConsumed: ignore,
+  recordsProcessed: ignore,
+  deadLettered: ignore,
+  batch: ignore,
+  endToEndLatency: ignore,
+  consumerLag: ignore,
+  modelServing: ignore,
+  labelledPerCluster: ignore,
+  clusterShares: ignore,
+  confidence: ignore,
+  refinement: ignore,
+  clusterReseeded: ignore,
+  drift: ignore,
+  bootstrap: ignore,
+  snapshotWritten: ignore,
+};
+
+/** What /readyz and /healthz ask of the worker. */
+export interface HealthSource {
+  /** A model serves and the consumer is connected. */
+  isReady(): boolean;
+  phase(): Phase;
+}
