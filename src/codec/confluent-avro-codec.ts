@@ -1,0 +1,130 @@
+import avro from 'avsc';
+import type { Schema, Type } from 'avsc';
+import { DecStreamError, PoisonRecordError, PoisonReason } from '../errors.js';
+import { decodeBody } from './avro-codec.js';
+import type { LabelledSchemas } from './avro-schema.js';
+import { labelledSchemas } from './avro-schema.js';
+import { LabelledWriter } from './labelled-writer.js';
+import type { Label, RecordCodec } from './record-codec.js';
+import type { SchemaRegistry } from './schema-registry.js';
+import { SchemaNotFoundError, valueSubject } from './schema-registry.js';
+
+/** Confluent wire format: magic byte 0, 4-byte big-endian schema id, Avro body. */
+export const wireHeaderBytes = 5;
+const magicByte = 0;
+
+type Resolver = Parameters<Type['decode']>[2];
+
+/** What decode needs for one writer schema id, or why values with that id can never decode. */
+type WriterEntry = { readonly resolver: Resolver } | { readonly mismatch: string };
+
+export interface ConfluentAvroCodecOptions {
+  readonly registry: SchemaRegistry;
+  /** Reader schema (.avsc text or object); absent: the latest `<inputTopic>-value` schema. */
+  readonly readerSchema?: string | Schema | undefined;
+  readonly inputTopic: string;
+  /** The output schema is registered as `<outputTopic>-value`. */
+  readonly outputTopic: string;
+}
+
+/**
+ * Avro in the Confluent wire format. Values written with any registered writer schema are read
+ * into the reader schema (Avro schema resolution); writer schemas are fetched once per id by
+ * `prepare` and cached. Output values carry the id of the registered labelled schema.
+ */
+export class ConfluentAvroCodec implements RecordCodec {
+  readonly schemas: LabelledSchemas;
+  readonly outputSchemaId: number;
+  private readonly registry: SchemaRegistry;
+  private readonly writers = new Map<number, WriterEntry>();
+  private readonly writer: LabelledWriter;
+  private readonly header: Buffer;
+
+  private constructor(registry: SchemaRegistry, schemas: LabelledSchemas, outputSchemaId: number) {
+    this.registry = registry;
+    this.schemas = schemas;
+    this.outputSchemaId = outputSchemaId;
+    this.writer = new LabelledWriter(schemas.inputType);
+    this.header = Buffer.alloc(wireHeaderBytes);
+    this.header[0] = magicByte;
+    this.header.writeUInt32BE(outputSchemaId, 1);
+  }
+
+  /** Resolves the reader schema and registers the output schema. */
+  static async create(options: ConfluentAvroCodecOptions): Promise<ConfluentAvroCodec> {
+    const { registry } = options;
+    const reader =
+      options.readerSchema ??
+      (await registry.getLatestSchema(valueSubject(options.inputTopic))).schema;
+    const schemas = labelledSchemas(reader);
+    const outputSchemaId = await registry.register(
+      valueSubject(options.outputTopic),
+      JSON.stringify(schemas.outputSchema),
+    );
+    return new ConfluentAvroCodec(registry, schemas, outputSchemaId);
+  }
+
+  async prepare(values: readonly (Buffer | null)[]): Promise<void> {
+    const missing = new Set<number>();
+    for (const value of values) {
+      const id = schemaIdOf(value);
+      if (id !== undefined && !this.writers.has(id)) missing.add(id);
+    }
+    await Promise.all([...missing].map((id) => this.loadWriter(id)));
+  }
+
+  decode(bytes: Buffer | null): Record<string, unknown> {
+    if (bytes === null) {
+      throw new PoisonRecordError(PoisonReason.Undecodable, 'record has no value');
+    }
+    const id = schemaIdOf(bytes);
+    if (id === undefined) {
+      throw new PoisonRecordError(
+        PoisonReason.Undecodable,
+        'value is not in the Confluent wire format (magic byte 0 and a 4-byte schema id)',
+      );
+    }
+    const entry = this.writers.get(id);
+    if (entry === undefined) {
+      throw new DecStreamError(
+        'SCHEMA_NOT_PREPARED',
+        `writer schema ${id} was not loaded: await prepare() on the batch before decode()`,
+      );
+    }
+    if ('mismatch' in entry) {
+      throw new PoisonRecordError(PoisonReason.SchemaMismatch, entry.mismatch);
+    }
+    return decodeBody(this.schemas.inputType, bytes, wireHeaderBytes, entry.resolver);
+  }
+
+  encodeLabelled(record: Record<string, unknown>, label: Label): Buffer {
+    return this.writer.write(this.header, record, label);
+  }
+
+  private async loadWriter(id: number): Promise<void> {
+    let text: string;
+    try {
+      text = await this.registry.getSchema(id);
+    } catch (error) {
+      if (!(error instanceof SchemaNotFoundError)) throw error;
+      this.writers.set(id, { mismatch: `writer schema ${id} is not in the registry` });
+      return;
+    }
+    try {
+      const writerType = avro.Type.forSchema(JSON.parse(text) as Schema);
+      const resolver = this.schemas.inputType.createResolver(writerType);
+      this.writers.set(id, { resolver });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.writers.set(id, {
+        mismatch: `writer schema ${id} cannot be read with the reader schema (${reason})`,
+      });
+    }
+  }
+}
+
+/** The schema id of a wire-format value, or undefined when the value is not in that format. */
+export function schemaIdOf(value: Buffer | null): number | undefined {
+  if (value === null || value.length < wireHeaderBytes || value[0] !== magicByte) return undefined;
+  return value.readUInt32BE(1);
+}

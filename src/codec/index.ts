@@ -1,0 +1,14 @@
+export { AvroCodec } from './avro-codec.js';
+export type { LabelledSchemas } from './avro-schema.js';
+export { labelledSchemas } from './avro-schema.js';
+export type { ConfluentAvroCodecOptions } from './confluent-avro-codec.js';
+export { ConfluentAvroCodec, schemaIdOf, wireHeaderBytes } from './confluent-avro-codec.js';
+export type { RecordCodecOptions } from './create-record-codec.js';
+export { createRecordCodec } from './create-record-codec.js';
+export type { StoredSchema } from './in-memory-schema-registry.js';
+export { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
+export { JsonCodec } from './json-codec.js';
+export type { Label, RecordCodec } from './record-codec.js';
+export { LabelField } from './record-codec.js';
+export type { SchemaRegistry } from './schema-registry.js';
+export { SchemaNotFoundError, valueSubject } from './schema-registry.js';

@@ -1,0 +1,58 @@
+import type { Type } from 'avsc';
+import type { Label } from './record-codec.js';
+
+/** Longest Avro encoding of the three label fields: int (5) + double (8) + long (10). */
+const labelBytes = 23;
+
+/**
+ * Writes `[prefix][record body][cluster][confidence][model_version]` with one reused scratch
+ * buffer and one copy. Avro record encoding is the concatenation of its fields, so the labelled
+ * record (input schema + three trailing fields) is the input body followed by the label.
+ */
+export class LabelledWriter {
+  private scratch = Buffer.allocUnsafe(4096);
+
+  constructor(private readonly inputType: Type) {}
+
+  write(prefix: Uint8Array | undefined, record: Record<string, unknown>, label: Label): Buffer {
+    const start = prefix === undefined ? 0 : prefix.length;
+    let end = this.inputType.encode(record, this.scratch, start);
+    if (end < 0) {
+      // encode() returns minus the number of missing bytes.
+      this.scratch = Buffer.allocUnsafe((this.scratch.length - end) * 2);
+      end = this.inputType.encode(record, this.scratch, start);
+    }
+    if (end + labelBytes > this.scratch.length) {
+      const grown = Buffer.allocUnsafe((end + labelBytes) * 2);
+      this.scratch.copy(grown, 0, 0, end);
+      this.scratch = grown;
+    }
+    const buf = this.scratch;
+    if (prefix !== undefined) buf.set(prefix, 0);
+    end = writeZigZag(buf, end, checkInteger(label.cluster, 'cluster', 2 ** 31 - 1));
+    end = buf.writeDoubleLE(label.confidence, end);
+    end = writeZigZag(buf, end, checkInteger(label.modelVersion, 'modelVersion', 2 ** 52));
+    const out = Buffer.allocUnsafe(end);
+    buf.copy(out, 0, 0, end);
+    return out;
+  }
+}
+
+function checkInteger(value: number, name: string, limit: number): number {
+  if (!Number.isInteger(value) || Math.abs(value) > limit) {
+    throw new RangeError(`label ${name} must be an integer of magnitude <= ${limit}, got ${value}`);
+  }
+  return value;
+}
+
+/** Avro int/long: zig-zag then base-128 varint, least significant group first. */
+function writeZigZag(buf: Buffer, pos: number, value: number): number {
+  // Arithmetic rather than bit operations: exact for |value| <= 2^52.
+  let n = value >= 0 ? value * 2 : -value * 2 - 1;
+  while (n >= 0x80) {
+    buf[pos++] = (n % 0x80) | 0x80;
+    n = Math.floor(n / 0x80);
+  }
+  buf[pos++] = n;
+  return pos;
+}

@@ -1,0 +1,94 @@
+/**
+ * The resolved configuration: complete, validated and deeply frozen. Produced only by
+ * `loadConfig`; user input (environment variables and the optional file) never leaves the loader.
+ */
+
+export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export type RecordFormat = 'json' | 'avro';
+export type DeliveryMode = 'at-least-once' | 'exactly-once';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface KafkaConfig {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Absent when KAFKA_SASL_MECHANISM is none. */
+  readonly sasl:
+    | { readonly mechanism: SaslMechanism; readonly username: string; readonly password: string }
+    | undefined;
+  readonly ssl: {
+    readonly enabled: boolean;
+    readonly caFile: string | undefined;
+    readonly certFile: string | undefined;
+    readonly keyFile: string | undefined;
+    readonly rejectUnauthorized: boolean;
+  };
+}
+
+export interface StreamConfig {
+  readonly inputTopic: string;
+  readonly outputTopic: string;
+  readonly dlqTopic: string;
+  readonly groupId: string;
+  /** Field paths that feed the model, in order. */
+  readonly features: readonly string[];
+  readonly format: RecordFormat;
+  /** Path of the reader .avsc; the caller reads it and hands the text to the codec. */
+  readonly avroSchemaFile: string | undefined;
+  readonly schemaRegistryUrl: string | undefined;
+  readonly delivery: DeliveryMode;
+  readonly transactionalIdPrefix: string;
+  readonly batchMaxRecords: number;
+  readonly maxInFlightBatches: number;
+  readonly maxBufferedRecords: number;
+}
+
+export interface BootstrapConfig {
+  readonly records: number;
+  readonly minRecords: number;
+  readonly maxWaitMs: number;
+}
+
+/** Training options as given; unset ones are left to the trainer's defaults (resolveDecOptions). */
+export interface ModelConfig {
+  readonly clusters: number;
+  readonly dir: string;
+  readonly snapshotKeep: number;
+  readonly seed: number;
+  readonly method: 'dec' | 'idec';
+  /** Undefined: sizes chosen by the trainer from the input size. */
+  readonly hiddenSizes: readonly number[] | undefined;
+  readonly embeddingSize: number;
+  readonly pretrainEpochs: number | undefined;
+  readonly batchSize: number;
+  readonly updateInterval: number | undefined;
+  readonly maxIterations: number | undefined;
+  readonly backend: BackendPreference;
+}
+
+export interface RefineConfig {
+  /** 0: the model is frozen after bootstrap. */
+  readonly everyRecords: number;
+  readonly intervalMs: number;
+  readonly window: number;
+  readonly halfLifeRecords: number;
+  readonly learningRate: number;
+  readonly updateEncoder: boolean;
+  readonly maxCentroidShift: number | undefined;
+  readonly maxLoss: number | undefined;
+  readonly minClusterShare: number;
+  /** 0: re-bootstrapping on drift is off. */
+  readonly rebootstrapPsiThreshold: number;
+  readonly rebootstrapAfterMs: number;
+}
+
+export interface Config {
+  readonly kafka: KafkaConfig;
+  readonly stream: StreamConfig;
+  readonly bootstrap: BootstrapConfig;
+  readonly model: ModelConfig;
+  readonly refine: RefineConfig;
+  readonly metricsPort: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: LogLevel;
+}

@@ -1,0 +1,276 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../errors.js';
+import type { Config } from './config.js';
+import type { SettingDefinition, SettingName, SettingValues } from './settings.js';
+import { definitions } from './settings.js';
+
+/** Raw user input: environment variables (or a literal object in tests). */
+export type ConfigEnv = Readonly<Record<string, string | undefined>>;
+
+export interface LoadConfigOptions {
+  /** Config file path; overrides DEC_CONFIG_FILE. */
+  readonly file?: string;
+}
+
+interface Issue {
+  path: string;
+  message: string;
+}
+
+const settingNames = Object.keys(definitions) as SettingName[];
+const isSettingName = (key: string): key is SettingName => Object.hasOwn(definitions, key);
+
+/**
+ * Reads every setting from `env`, falling back to the optional JSON config file and then to the
+ * defaults; validates them all and throws one ConfigError naming every bad variable. The result
+ * is deeply frozen.
+ */
+export function loadConfig(env: ConfigEnv, options: LoadConfigOptions = {}): Config {
+  const issues: Issue[] = [];
+  const filePath = options.file ?? blankToUndefined(env.DEC_CONFIG_FILE);
+  const bad = new Set<SettingName>();
+  const fromFile = filePath === undefined ? {} : readConfigFile(filePath, issues, bad);
+
+  const parsed: Partial<Record<SettingName, unknown>> = {};
+  for (const name of settingNames) {
+    if (bad.has(name) && blankToUndefined(env[name]) === undefined) continue;
+    const definition: SettingDefinition<unknown, boolean> = definitions[name];
+    const raw = blankToUndefined(env[name]) ?? fromFile[name] ?? definition.default;
+    if (raw === undefined) {
+      if (definition.required) {
+        issues.push({ path: name, message: 'is required' });
+        bad.add(name);
+      }
+      continue;
+    }
+    const result = definition.schema.safeParse(raw);
+    if (result.success) {
+      parsed[name] = result.data;
+    } else {
+      issues.push({ path: name, message: result.error.issues[0]?.message ?? 'is invalid' });
+      bad.add(name);
+    }
+  }
+  // Every setting that is not bad now holds a value of its type (or undefined when optional).
+  const values = parsed as SettingValues;
+  const minRecords = checkCombinations(values, bad, issues);
+
+  if (issues.length > 0) throw new ConfigError(issues);
+  return deepFreeze(resolve(values, minRecords));
+}
+
+/** Rules between settings; each runs only when the settings it reads are valid. */
+function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issues: Issue[]) {
+  const ok = (...names: SettingName[]) => names.every((n) => !bad.has(n));
+  const fail = (path: SettingName, message: string) => issues.push({ path, message });
+
+  if (ok('KAFKA_SASL_MECHANISM') && v.KAFKA_SASL_MECHANISM !== 'none') {
+    const when = `is required when KAFKA_SASL_MECHANISM is ${v.KAFKA_SASL_MECHANISM}`;
+    if (ok('KAFKA_SASL_USERNAME') && v.KAFKA_SASL_USERNAME === undefined) {
+      fail('KAFKA_SASL_USERNAME', when);
+    }
+    if (ok('KAFKA_SASL_PASSWORD') && v.KAFKA_SASL_PASSWORD === undefined) {
+      fail('KAFKA_SASL_PASSWORD', when);
+    }
+  }
+  if (ok('KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE')) {
+    if (v.KAFKA_SSL_CERT_FILE !== undefined && v.KAFKA_SSL_KEY_FILE === undefined) {
+      fail('KAFKA_SSL_KEY_FILE', 'is required with KAFKA_SSL_CERT_FILE');
+    }
+    if (v.KAFKA_SSL_KEY_FILE !== undefined && v.KAFKA_SSL_CERT_FILE === undefined) {
+      fail('KAFKA_SSL_CERT_FILE', 'is required with KAFKA_SSL_KEY_FILE');
+    }
+  }
+
+  if (ok('DEC_INPUT_TOPIC', 'DEC_OUTPUT_TOPIC') && v.DEC_INPUT_TOPIC === v.DEC_OUTPUT_TOPIC) {
+    fail('DEC_OUTPUT_TOPIC', 'must differ from DEC_INPUT_TOPIC');
+  }
+  if (
+    ok('DEC_DLQ_TOPIC', 'DEC_INPUT_TOPIC', 'DEC_OUTPUT_TOPIC') &&
+    v.DEC_DLQ_TOPIC !== undefined &&
+    (v.DEC_DLQ_TOPIC === v.DEC_INPUT_TOPIC || v.DEC_DLQ_TOPIC === v.DEC_OUTPUT_TOPIC)
+  ) {
+    fail('DEC_DLQ_TOPIC', 'must differ from DEC_INPUT_TOPIC and DEC_OUTPUT_TOPIC');
+  }
+
+  if (ok('DEC_FORMAT', 'DEC_AVRO_SCHEMA', 'DEC_SCHEMA_REGISTRY_URL')) {
+    if (
+      v.DEC_FORMAT === 'avro' &&
+      v.DEC_AVRO_SCHEMA === undefined &&
+      v.DEC_SCHEMA_REGISTRY_URL === undefined
+    ) {
+      fail(
+        'DEC_AVRO_SCHEMA',
+        'is required when DEC_FORMAT is avro and DEC_SCHEMA_REGISTRY_URL is unset',
+      );
+    }
+    if (v.DEC_FORMAT === 'json' && v.DEC_SCHEMA_REGISTRY_URL !== undefined) {
+      fail('DEC_SCHEMA_REGISTRY_URL', 'is only used with DEC_FORMAT avro');
+    }
+    if (v.DEC_FORMAT === 'json' && v.DEC_AVRO_SCHEMA !== undefined) {
+      fail('DEC_AVRO_SCHEMA', 'is only used with DEC_FORMAT avro');
+    }
+  }
+
+  if (
+    ok('DEC_MAX_BUFFERED_RECORDS', 'DEC_BATCH_MAX_RECORDS') &&
+    v.DEC_MAX_BUFFERED_RECORDS < v.DEC_BATCH_MAX_RECORDS
+  ) {
+    fail('DEC_MAX_BUFFERED_RECORDS', 'must be >= DEC_BATCH_MAX_RECORDS');
+  }
+
+  let minRecords = 0;
+  if (ok('DEC_CLUSTERS', 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
+    const k = v.DEC_CLUSTERS;
+    const records = v.DEC_BOOTSTRAP_RECORDS;
+    minRecords = v.DEC_BOOTSTRAP_MIN_RECORDS ?? Math.min(records, Math.max(500, k));
+    if (records < k) {
+      fail('DEC_BOOTSTRAP_RECORDS', `must be >= DEC_CLUSTERS (${k})`);
+    } else if (minRecords < k) {
+      fail('DEC_BOOTSTRAP_MIN_RECORDS', `must be >= DEC_CLUSTERS (${k})`);
+    } else if (minRecords > records) {
+      fail('DEC_BOOTSTRAP_MIN_RECORDS', `must be <= DEC_BOOTSTRAP_RECORDS (${records})`);
+    }
+  }
+  if (ok('DEC_CLUSTERS', 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < v.DEC_CLUSTERS) {
+    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${v.DEC_CLUSTERS})`);
+  }
+  return minRecords;
+}
+
+function resolve(v: SettingValues, minRecords: number): Config {
+  const mechanism = v.KAFKA_SASL_MECHANISM;
+  return {
+    kafka: {
+      brokers: v.KAFKA_BROKERS,
+      clientId: v.KAFKA_CLIENT_ID,
+      sasl:
+        mechanism === 'none'
+          ? undefined
+          : {
+              mechanism,
+              username: v.KAFKA_SASL_USERNAME ?? '',
+              password: v.KAFKA_SASL_PASSWORD ?? '',
+            },
+      ssl: {
+        enabled: v.KAFKA_SSL,
+        caFile: v.KAFKA_SSL_CA_FILE,
+        certFile: v.KAFKA_SSL_CERT_FILE,
+        keyFile: v.KAFKA_SSL_KEY_FILE,
+        rejectUnauthorized: v.KAFKA_SSL_REJECT_UNAUTHORIZED,
+      },
+    },
+    stream: {
+      inputTopic: v.DEC_INPUT_TOPIC,
+      outputTopic: v.DEC_OUTPUT_TOPIC,
+      dlqTopic: v.DEC_DLQ_TOPIC ?? `${v.DEC_INPUT_TOPIC}.dlq`,
+      groupId: v.DEC_GROUP_ID,
+      features: v.DEC_FEATURES,
+      format: v.DEC_FORMAT,
+      avroSchemaFile: v.DEC_AVRO_SCHEMA,
+      schemaRegistryUrl: v.DEC_SCHEMA_REGISTRY_URL,
+      delivery: v.DEC_DELIVERY,
+      transactionalIdPrefix: v.DEC_TRANSACTIONAL_ID_PREFIX,
+      batchMaxRecords: v.DEC_BATCH_MAX_RECORDS,
+      maxInFlightBatches: v.DEC_MAX_IN_FLIGHT_BATCHES,
+      maxBufferedRecords: v.DEC_MAX_BUFFERED_RECORDS,
+    },
+    bootstrap: {
+      records: v.DEC_BOOTSTRAP_RECORDS,
+      minRecords,
+      maxWaitMs: v.DEC_BOOTSTRAP_MAX_WAIT_MS,
+    },
+    model: {
+      clusters: v.DEC_CLUSTERS,
+      dir: v.DEC_MODEL_DIR,
+      snapshotKeep: v.DEC_SNAPSHOT_KEEP,
+      seed: v.DEC_SEED,
+      method: v.DEC_METHOD,
+      hiddenSizes:
+        v.DEC_HIDDEN === undefined || v.DEC_HIDDEN.length === 0 ? undefined : v.DEC_HIDDEN,
+      embeddingSize: v.DEC_EMBEDDING,
+      pretrainEpochs: v.DEC_PRETRAIN_EPOCHS,
+      batchSize: v.DEC_BATCH_SIZE,
+      updateInterval: v.DEC_UPDATE_INTERVAL,
+      maxIterations: v.DEC_MAX_ITERATIONS,
+      backend: v.DEC_BACKEND,
+    },
+    refine: {
+      everyRecords: v.DEC_REFINE_EVERY_RECORDS,
+      intervalMs: v.DEC_REFINE_INTERVAL_MS,
+      window: v.DEC_REFINE_WINDOW,
+      halfLifeRecords: v.DEC_REFINE_HALF_LIFE_RECORDS,
+      learningRate: v.DEC_REFINE_LEARNING_RATE,
+      updateEncoder: v.DEC_REFINE_UPDATE_ENCODER,
+      maxCentroidShift: v.DEC_REFINE_MAX_CENTROID_SHIFT,
+      maxLoss: v.DEC_REFINE_MAX_LOSS,
+      minClusterShare: v.DEC_MIN_CLUSTER_SHARE,
+      rebootstrapPsiThreshold: v.DEC_REBOOTSTRAP_PSI_THRESHOLD,
+      rebootstrapAfterMs: v.DEC_REBOOTSTRAP_AFTER_MS,
+    },
+    metricsPort: v.DEC_METRICS_PORT,
+    shutdownGraceMs: v.DEC_SHUTDOWN_GRACE_MS,
+    logLevel: v.DEC_LOG_LEVEL,
+  };
+}
+
+/**
+ * The config file: one JSON object keyed by the variable names. Values may be strings, numbers,
+ * booleans or lists (joined with commas); null means unset.
+ */
+function readConfigFile(
+  path: string,
+  issues: Issue[],
+  bad: Set<SettingName>,
+): Partial<Record<SettingName, string>> {
+  let content: unknown;
+  try {
+    content = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? 'is not valid JSON' : 'cannot be read';
+    issues.push({ path: 'DEC_CONFIG_FILE', message: `${path} ${reason}` });
+    return {};
+  }
+  if (typeof content !== 'object' || content === null || Array.isArray(content)) {
+    issues.push({ path: 'DEC_CONFIG_FILE', message: `${path} must hold one JSON object` });
+    return {};
+  }
+  const values: Partial<Record<SettingName, string>> = {};
+  for (const [key, value] of Object.entries(content)) {
+    if (!isSettingName(key) || key === 'DEC_CONFIG_FILE') {
+      issues.push({ path: key, message: `is not a setting (in ${path})` });
+      continue;
+    }
+    const text = fileValueText(value);
+    if (text === null) {
+      issues.push({ path: key, message: `must be a string, number, boolean or list (in ${path})` });
+      bad.add(key);
+    } else if (text !== undefined) {
+      values[key] = text;
+    }
+  }
+  return values;
+}
+
+function fileValueText(value: unknown): string | undefined | null {
+  if (value === null) return undefined;
+  if (typeof value === 'string') return blankToUndefined(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    return value.join(',');
+  }
+  return null;
+}
+
+/** Unset and blank are the same: Helm templates render unset values as empty strings. */
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,400 @@
+import { z } from 'zod';
+import { parseFeatureSpec } from '../model/features.js';
+import type { FieldSchema } from './fields.js';
+import {
+  boolean,
+  decimal,
+  httpUrl,
+  integer,
+  integerList,
+  list,
+  oneOf,
+  text,
+  topic,
+} from './fields.js';
+
+/** How one setting is read: its schema, whether it has a value when unset, and its documentation. */
+export interface SettingDefinition<T, HasValue extends boolean> {
+  readonly schema: FieldSchema<T>;
+  /** Text used when the variable is unset (same form as the variable's own value). */
+  readonly default: string | undefined;
+  /** Shown in the docs when the default is derived from other settings. */
+  readonly defaultText: string | undefined;
+  readonly required: boolean;
+  /** Secret values never reach logs: `redactConfig` masks them. */
+  readonly secret: boolean;
+  readonly group: SettingGroup;
+  readonly description: string;
+  /** Type-level marker only: whether the resolved value can be undefined. */
+  readonly hasValue: HasValue;
+}
+
+export const SettingGroup = {
+  Kafka: 'Kafka connection',
+  Stream: 'Stream',
+  Bootstrap: 'Bootstrap',
+  Model: 'Model training',
+  Refinement: 'Refinement',
+  Operations: 'Operations',
+} as const;
+export type SettingGroup = (typeof SettingGroup)[keyof typeof SettingGroup];
+
+interface Doc {
+  readonly group: SettingGroup;
+  readonly description: string;
+  readonly secret?: boolean;
+  readonly defaultText?: string;
+}
+
+function required<T>(schema: FieldSchema<T>, doc: Doc): SettingDefinition<T, true> {
+  return describe(schema, undefined, true, doc) as SettingDefinition<T, true>;
+}
+
+function withDefault<T>(
+  value: string,
+  schema: FieldSchema<T>,
+  doc: Doc,
+): SettingDefinition<T, true> {
+  return describe(schema, value, false, doc) as SettingDefinition<T, true>;
+}
+
+function optional<T>(schema: FieldSchema<T>, doc: Doc): SettingDefinition<T, false> {
+  return describe(schema, undefined, false, doc) as SettingDefinition<T, false>;
+}
+
+function describe<T>(
+  schema: FieldSchema<T>,
+  value: string | undefined,
+  isRequired: boolean,
+  doc: Doc,
+): SettingDefinition<T, boolean> {
+  return {
+    schema,
+    default: value,
+    defaultText: doc.defaultText,
+    required: isRequired,
+    secret: doc.secret ?? false,
+    group: doc.group,
+    description: doc.description,
+    hasValue: value !== undefined || isRequired,
+  };
+}
+
+const { Kafka, Stream, Bootstrap, Model, Refinement, Operations } = SettingGroup;
+
+export const saslMechanisms = ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export const recordFormats = ['json', 'avro'] as const;
+export const deliveryModes = ['at-least-once', 'exactly-once'] as const;
+export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
+export const clusteringMethods = ['dec', 'idec'] as const;
+export const backends = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+/** A feature spec (`f0,f1`, `pixels`, `point.x,point.y`), read by the same parser as the CLI's. */
+function featureList(): FieldSchema<readonly string[]> {
+  return z.string().transform((spec, ctx) => {
+    try {
+      return parseFeatureSpec(spec);
+    } catch {
+      ctx.issues.push({
+        code: 'custom',
+        input: spec,
+        message: 'must be a comma list of distinct field paths such as f0,f1 or pixels or point.x',
+      });
+      return z.NEVER;
+    }
+  });
+}
+
+/**
+ * Every setting dec-stream reads, keyed by its environment variable. The order here is the order
+ * of docs/configuration.md and of the Helm values.
+ */
+export const definitions = {
+  DEC_CONFIG_FILE: optional(text(), {
+    group: Operations,
+    description:
+      'Path of a JSON file whose keys are these variable names; environment variables override it.',
+  }),
+
+  KAFKA_BROKERS: withDefault(
+    '127.0.0.1:9092',
+    list('must be a comma list of host:port', /^[^\s:,]+:\d{1,5}$/),
+    { group: Kafka, description: 'Bootstrap brokers, comma separated host:port.' },
+  ),
+  KAFKA_CLIENT_ID: withDefault('dec-stream', text(), {
+    group: Kafka,
+    description: 'Kafka client id.',
+  }),
+  KAFKA_SASL_MECHANISM: withDefault('none', oneOf(saslMechanisms), {
+    group: Kafka,
+    description: 'SASL mechanism: none, plain, scram-sha-256 or scram-sha-512.',
+  }),
+  KAFKA_SASL_USERNAME: optional(text(), {
+    group: Kafka,
+    description: 'SASL user name; required when a mechanism is set.',
+  }),
+  KAFKA_SASL_PASSWORD: optional(text(), {
+    group: Kafka,
+    secret: true,
+    description: 'SASL password; required when a mechanism is set. Never logged.',
+  }),
+  KAFKA_SSL: withDefault('false', boolean(), {
+    group: Kafka,
+    description: 'Connect with TLS.',
+  }),
+  KAFKA_SSL_CA_FILE: optional(text(), {
+    group: Kafka,
+    description: 'PEM file of trusted certificate authorities (TLS).',
+  }),
+  KAFKA_SSL_CERT_FILE: optional(text(), {
+    group: Kafka,
+    description: 'PEM client certificate for mutual TLS; needs KAFKA_SSL_KEY_FILE.',
+  }),
+  KAFKA_SSL_KEY_FILE: optional(text(), {
+    group: Kafka,
+    description: 'PEM client private key for mutual TLS; needs KAFKA_SSL_CERT_FILE.',
+  }),
+  KAFKA_SSL_REJECT_UNAUTHORIZED: withDefault('true', boolean(), {
+    group: Kafka,
+    description: 'Reject broker certificates that do not verify.',
+  }),
+
+  DEC_INPUT_TOPIC: required(topic(), {
+    group: Stream,
+    description: 'Topic of the records to label.',
+  }),
+  DEC_OUTPUT_TOPIC: required(topic(), {
+    group: Stream,
+    description: 'Topic the labelled records are written to.',
+  }),
+  DEC_GROUP_ID: withDefault('dec-stream', text(), {
+    group: Stream,
+    description: 'Consumer group id.',
+  }),
+  DEC_DLQ_TOPIC: optional(topic(), {
+    group: Stream,
+    defaultText: '`<DEC_INPUT_TOPIC>.dlq`',
+    description: 'Dead-letter topic for records that cannot be labelled.',
+  }),
+  DEC_FEATURES: required(featureList(), {
+    group: Stream,
+    description:
+      'Record fields that feed the model, in order: `f0,f1`, `pixels` (a numeric array) or dot paths.',
+  }),
+  DEC_FORMAT: withDefault('json', oneOf(recordFormats), {
+    group: Stream,
+    description: 'Record value format: json or avro.',
+  }),
+  DEC_AVRO_SCHEMA: optional(text(), {
+    group: Stream,
+    description:
+      'Path of the reader schema (.avsc); required for avro without a schema registry. With a registry and no file, the latest `<DEC_INPUT_TOPIC>-value` schema is the reader schema.',
+  }),
+  DEC_SCHEMA_REGISTRY_URL: optional(httpUrl(), {
+    group: Stream,
+    description:
+      'Confluent schema registry URL (avro only): values use the Confluent wire format and the output schema is registered as `<DEC_OUTPUT_TOPIC>-value`. Credentials may be given in the URL.',
+  }),
+  DEC_DELIVERY: withDefault('at-least-once', oneOf(deliveryModes), {
+    group: Stream,
+    description: 'Delivery guarantee: at-least-once or exactly-once (Kafka transactions).',
+  }),
+  DEC_TRANSACTIONAL_ID_PREFIX: withDefault('dec-stream', text(), {
+    group: Stream,
+    description: 'Prefix of the transactional ids used with exactly-once delivery.',
+  }),
+  DEC_BATCH_MAX_RECORDS: withDefault('1000', integer(1), {
+    group: Stream,
+    description: 'Most records labelled and produced as one batch.',
+  }),
+  DEC_MAX_IN_FLIGHT_BATCHES: withDefault('2', integer(1), {
+    group: Stream,
+    description: 'Back-pressure: most batches being labelled or produced at once.',
+  }),
+  DEC_MAX_BUFFERED_RECORDS: withDefault('10000', integer(1), {
+    group: Stream,
+    description:
+      'Back-pressure: most records held between consume and commit; the consumer pauses above it.',
+  }),
+
+  DEC_CLUSTERS: required(integer(2), {
+    group: Model,
+    description: 'Number of clusters k.',
+  }),
+  DEC_BOOTSTRAP_RECORDS: withDefault('5000', integer(1), {
+    group: Bootstrap,
+    description: 'Records collected before the first model is trained.',
+  }),
+  DEC_BOOTSTRAP_MIN_RECORDS: optional(integer(1), {
+    group: Bootstrap,
+    defaultText: 'min(DEC_BOOTSTRAP_RECORDS, max(500, DEC_CLUSTERS))',
+    description:
+      'Fewest records to train on when DEC_BOOTSTRAP_MAX_WAIT_MS runs out; at least DEC_CLUSTERS and at most DEC_BOOTSTRAP_RECORDS.',
+  }),
+  DEC_BOOTSTRAP_MAX_WAIT_MS: withDefault('600000', integer(1), {
+    group: Bootstrap,
+    description: 'Longest wait for DEC_BOOTSTRAP_RECORDS before training on what has arrived.',
+  }),
+  DEC_MODEL_DIR: withDefault('./models', text(), {
+    group: Model,
+    description: 'Directory of model snapshots.',
+  }),
+  DEC_SNAPSHOT_KEEP: withDefault('5', integer(1), {
+    group: Model,
+    description: 'Snapshots kept in DEC_MODEL_DIR.',
+  }),
+  DEC_SEED: withDefault('42', integer(0, 2 ** 32 - 1), {
+    group: Model,
+    description: 'Seed of every random choice in training.',
+  }),
+  DEC_METHOD: withDefault('idec', oneOf(clusteringMethods), {
+    group: Model,
+    description: 'dec (KL only) or idec (KL plus reconstruction loss).',
+  }),
+  DEC_HIDDEN: optional(
+    integerList('must be a comma list of positive integers such as 500,500,2000'),
+    {
+      group: Model,
+      defaultText: 'automatic by input size',
+      description: 'Encoder hidden layer sizes, e.g. `500,500,2000`; the decoder mirrors them.',
+    },
+  ),
+  DEC_EMBEDDING: withDefault('10', integer(1), {
+    group: Model,
+    description: 'Embedding size.',
+  }),
+  DEC_PRETRAIN_EPOCHS: optional(integer(1), {
+    group: Model,
+    defaultText: 'trainer default',
+    description: 'Autoencoder pretraining epochs.',
+  }),
+  DEC_BATCH_SIZE: withDefault('256', integer(1), {
+    group: Model,
+    description: 'Training mini-batch size.',
+  }),
+  DEC_UPDATE_INTERVAL: optional(integer(1), {
+    group: Model,
+    defaultText: 'trainer default',
+    description: 'Mini-batch steps between recomputations of the target distribution p.',
+  }),
+  DEC_MAX_ITERATIONS: optional(integer(1), {
+    group: Model,
+    defaultText: 'trainer default',
+    description: 'Most clustering mini-batch steps.',
+  }),
+  DEC_BACKEND: withDefault('auto', oneOf(backends), {
+    group: Model,
+    description: 'TensorFlow.js backend: auto, tensorflow (tfjs-node), wasm or cpu.',
+  }),
+
+  DEC_REFINE_EVERY_RECORDS: withDefault('5000', integer(0), {
+    group: Refinement,
+    description: 'Refine after this many labelled records; 0 freezes the model.',
+  }),
+  DEC_REFINE_INTERVAL_MS: withDefault('60000', integer(1), {
+    group: Refinement,
+    description: 'Shortest time between two refinements.',
+  }),
+  DEC_REFINE_WINDOW: withDefault('5000', integer(1), {
+    group: Refinement,
+    description: 'Recent records each refinement trains on.',
+  }),
+  DEC_REFINE_HALF_LIFE_RECORDS: withDefault('20000', integer(1), {
+    group: Refinement,
+    description: 'Half-life, in records, of the running cluster-size estimate.',
+  }),
+  DEC_REFINE_LEARNING_RATE: withDefault('0.001', decimal({ exclusiveMin: 0 }), {
+    group: Refinement,
+    description: 'Learning rate of refinement steps.',
+  }),
+  DEC_REFINE_UPDATE_ENCODER: withDefault('false', boolean(), {
+    group: Refinement,
+    description: 'Refine the encoder too (otherwise only the centroids move).',
+  }),
+  DEC_REFINE_MAX_CENTROID_SHIFT: optional(decimal({ exclusiveMin: 0 }), {
+    group: Refinement,
+    defaultText: 'no limit',
+    description: 'Reject a refinement whose centroids move further than this (embedding units).',
+  }),
+  DEC_REFINE_MAX_LOSS: optional(decimal({ exclusiveMin: 0 }), {
+    group: Refinement,
+    defaultText: 'no limit',
+    description: 'Reject a refinement whose loss ends above this.',
+  }),
+  DEC_MIN_CLUSTER_SHARE: withDefault('0.005', decimal({ min: 0, max: 1 }), {
+    group: Refinement,
+    description: 'Reject a refinement that leaves a cluster with a smaller share of the window.',
+  }),
+  DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
+    group: Refinement,
+    description:
+      'Population stability index of the cluster mix above which the model is trained afresh; 0 turns it off.',
+  }),
+  DEC_REBOOTSTRAP_AFTER_MS: withDefault('600000', integer(0), {
+    group: Refinement,
+    description: 'How long the PSI must stay above its threshold before a new bootstrap.',
+  }),
+
+  DEC_METRICS_PORT: withDefault('9464', integer(0, 65535), {
+    group: Operations,
+    description: 'Port of /metrics, /healthz and /readyz; 0 picks a free port.',
+  }),
+  DEC_SHUTDOWN_GRACE_MS: withDefault('30000', integer(0), {
+    group: Operations,
+    description: 'Longest drain on SIGTERM before the worker stops anyway.',
+  }),
+  DEC_LOG_LEVEL: withDefault('info', oneOf(logLevels), {
+    group: Operations,
+    description: 'debug, info, warn or error.',
+  }),
+} as const;
+
+export type SettingName = keyof typeof definitions;
+
+/** The parsed value of each setting; undefined only for optional settings left unset. */
+export type SettingValues = {
+  readonly [K in SettingName]: (typeof definitions)[K] extends SettingDefinition<infer T, infer H>
+    ? H extends true
+      ? T
+      : T | undefined
+    : never;
+};
+
+/** One row of the settings reference, for docs and for checking the Helm chart. */
+export interface SettingInfo {
+  /** The environment variable. */
+  readonly name: SettingName;
+  /** The Helm value that sets it (camelCase of the name without its DEC_ prefix). */
+  readonly helmValue: string;
+  /** The default as the variable's text, or how it is derived; undefined when none. */
+  readonly default: string | undefined;
+  readonly required: boolean;
+  readonly secret: boolean;
+  readonly group: SettingGroup;
+  readonly description: string;
+}
+
+export function helmValueName(name: string): string {
+  const words = name
+    .replace(/^DEC_/, '')
+    .toLowerCase()
+    .split('_')
+    .filter((w) => w !== '');
+  return words.map((w, i) => (i === 0 ? w : w.charAt(0).toUpperCase() + w.slice(1))).join('');
+}
+
+/** Machine-readable list of every setting, in documentation order. */
+export const settings: readonly SettingInfo[] = Object.freeze(
+  (Object.keys(definitions) as SettingName[]).map((name): SettingInfo => {
+    const d: SettingDefinition<unknown, boolean> = definitions[name];
+    return Object.freeze({
+      name,
+      helmValue: helmValueName(name),
+      default: d.default ?? d.defaultText,
+      required: d.required,
+      secret: d.secret,
+      group: d.group,
+      description: d.description,
+    });
+  }),
+);

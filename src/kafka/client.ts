@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConfig } from '../config/config.js';
+import type { Logger } from '../worker/logger.js';
+
+/**
+ * kafkajs log levels → ours. kafkajs logs every failed request at ERROR even when it retries it
+ * (coordinator loading, leader moved): that is a warning for us; the worker logs real failures.
+ */
+function levelOf(level: logLevel): 'debug' | 'warn' {
+  return level === logLevel.ERROR || level === logLevel.WARN ? 'warn' : 'debug';
+}
+
+/** Routes kafkajs's own log lines into the structured logger. */
+export function kafkaLogCreator(logger: Logger): () => (entry: LogEntry) => void {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+      logger[levelOf(level)](`kafka: ${message}`, { namespace, ...fields });
+    };
+}
+
+function sasl(config: KafkaConfig): SASLOptions | undefined {
+  if (config.sasl === undefined) return undefined;
+  const { mechanism, username, password } = config.sasl;
+  return { mechanism, username, password } as SASLOptions;
+}
+
+function tls(config: KafkaConfig): boolean | ConnectionOptions {
+  const { ssl } = config;
+  if (!ssl.enabled) return false;
+  const options: ConnectionOptions = { rejectUnauthorized: ssl.rejectUnauthorized };
+  if (ssl.caFile !== undefined) options.ca = [readFileSync(ssl.caFile, 'utf8')];
+  if (ssl.certFile !== undefined) options.cert = readFileSync(ssl.certFile, 'utf8');
+  if (ssl.keyFile !== undefined) options.key = readFileSync(ssl.keyFile, 'utf8');
+  return options;
+}
+
+/** A kafkajs client from the resolved configuration: brokers, client id, SASL and TLS. */
+export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
+  const options: KafkaJsConfig = {
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    ssl: tls(config),
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(logger),
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+  };
+  const mechanism = sasl(config);
+  if (mechanism !== undefined) options.sasl = mechanism;
+  return new Kafka(options);
+}

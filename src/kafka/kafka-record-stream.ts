@@ -1,0 +1,116 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from '../worker/logger.js';
+import type { BatchHandler, RecordStream, SourceRecord } from '../worker/ports.js';
+
+export interface KafkaRecordStreamOptions {
+  readonly kafka: Kafka;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly logger: Logger;
+  /** Bounds what one fetch may buffer per partition (back-pressure: nothing else is buffered). */
+  readonly maxBytesPerPartition?: number;
+  readonly sessionTimeoutMs?: number;
+}
+
+function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key ?? null,
+    value: message.value ?? null,
+    headers: message.headers ?? {},
+    timestampMs: Number(message.timestamp),
+  };
+}
+
+/**
+ * The input topic as a consumer-group subscription (kafkajs). Offsets are never committed by the
+ * client itself (autoCommit off): the output sink commits them after publishing. Batches are
+ * handled one at a time and the next fetch waits for the handler, so a slow producer or a long
+ * training pauses fetching instead of filling memory. The consumer reads read_committed.
+ */
+export class KafkaRecordStream implements RecordStream {
+  readonly consumer: Consumer;
+  private readonly options: KafkaRecordStreamOptions;
+  private readonly failureListeners: ((error: unknown) => void)[] = [];
+  private readonly assignmentListeners: ((partitions: readonly number[]) => void)[] = [];
+  private running = false;
+  private closed = false;
+
+  constructor(options: KafkaRecordStreamOptions) {
+    this.options = options;
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      readUncommitted: false,
+      sessionTimeout: options.sessionTimeoutMs ?? 15_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxWaitTimeInMs: 500,
+      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+    });
+    const { GROUP_JOIN, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, (event) => {
+      const partitions = event.payload.memberAssignment[options.topic] ?? [];
+      for (const listener of this.assignmentListeners) listener(partitions);
+    });
+    this.consumer.on(CRASH, (event) => {
+      if (event.payload.restart) return;
+      for (const listener of this.failureListeners) listener(event.payload.error);
+    });
+  }
+
+  onFailure(listener: (error: unknown) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  onAssignment(listener: (partitions: readonly number[]) => void): void {
+    this.assignmentListeners.push(listener);
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    const { topic } = this.options;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        const { batch } = payload;
+        await handler({
+          topic: batch.topic,
+          partition: batch.partition,
+          highWatermark: batch.highWatermark,
+          records: batch.messages.map((m) => toSourceRecord(batch.topic, batch.partition, m)),
+          resolve: (offset) => payload.resolveOffset(offset),
+          heartbeat: () => payload.heartbeat(),
+          isRunning: () => payload.isRunning(),
+          isStale: () => payload.isStale(),
+        });
+      },
+    });
+    this.running = true;
+  }
+
+  pauseAll(): void {
+    if (this.running) this.consumer.pause([{ topic: this.options.topic }]);
+  }
+
+  resumeAll(): void {
+    if (this.running) this.consumer.resume([{ topic: this.options.topic }]);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.consumer.stop();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+}

@@ -1,0 +1,194 @@
+import type { Admin, Consumer, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Logger } from '../worker/logger.js';
+import type { OutboundMessage, OutputSink, PublishUnit } from '../worker/ports.js';
+
+export interface OutputSinkOptions {
+  readonly kafka: Kafka;
+  /** The input consumer: at-least-once commits through it. */
+  readonly consumer: Consumer;
+  readonly groupId: string;
+  readonly outputTopic: string;
+  readonly dlqTopic: string;
+  readonly logger: Logger;
+}
+
+export interface ExactlyOnceSinkOptions extends OutputSinkOptions {
+  readonly transactionalIdPrefix: string;
+  readonly transactionTimeoutMs?: number;
+}
+
+function toMessage(message: OutboundMessage): Message {
+  return { key: message.key, value: message.value, headers: { ...message.headers } };
+}
+
+function topicMessages(unit: PublishUnit, outputTopic: string, dlqTopic: string): TopicMessages[] {
+  const out: TopicMessages[] = [];
+  if (unit.labelled.length > 0) {
+    out.push({ topic: outputTopic, messages: unit.labelled.map(toMessage) });
+  }
+  if (unit.deadLetters.length > 0) {
+    out.push({ topic: dlqTopic, messages: unit.deadLetters.map(toMessage) });
+  }
+  return out;
+}
+
+/**
+ * At-least-once: labelled records and dead letters are produced with acks=all (one request in
+ * flight, so order holds), and only then is the offset committed. A crash in between re-labels the
+ * unit; a retried produce may duplicate records, which at-least-once allows. Retries are finite so
+ * that a lost cluster ends in a failed worker (and a restart) rather than a silent stall.
+ */
+export class AtLeastOnceSink implements OutputSink {
+  readonly delivery = 'at-least-once' as const;
+  private readonly options: OutputSinkOptions;
+  private readonly producer: Producer;
+
+  constructor(options: OutputSinkOptions) {
+    this.options = options;
+    this.producer = options.kafka.producer({
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+  }
+
+  claim(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async publish(unit: PublishUnit): Promise<void> {
+    const messages = topicMessages(unit, this.options.outputTopic, this.options.dlqTopic);
+    if (messages.length > 0) await this.producer.sendBatch({ topicMessages: messages, acks: -1 });
+    await this.options.consumer.commitOffsets([
+      { topic: unit.topic, partition: unit.partition, offset: unit.nextOffset },
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * Exactly-once with Kafka transactions. kafkajs does not implement KIP-447 (consumer group
+ * metadata in TxnOffsetCommit), so each assigned input partition gets its own transactional
+ * producer with the id `<prefix>-<group>-<topic>-<partition>`. Whoever owns a partition after a
+ * rebalance or a restart initialises the producer of that id, which bumps its epoch: the previous
+ * owner (a zombie) is fenced and its open transaction aborted. Only then are the committed offsets
+ * read, so records a zombie committed just before it was fenced are skipped, not repeated.
+ *
+ * Each unit (labelled records, dead letters and the input offset) is one transaction; consumers of
+ * the output topic must read read_committed.
+ */
+export class ExactlyOnceSink implements OutputSink {
+  readonly delivery = 'exactly-once' as const;
+  private readonly options: ExactlyOnceSinkOptions;
+  private readonly producers = new Map<string, Producer>();
+  private readonly admin: Admin;
+
+  constructor(options: ExactlyOnceSinkOptions) {
+    this.options = options;
+    this.admin = options.kafka.admin();
+  }
+
+  /** The transactional id of one input partition. */
+  transactionalId(topic: string, partition: number): string {
+    const { transactionalIdPrefix, groupId } = this.options;
+    return `${transactionalIdPrefix}-${groupId}-${topic}-${partition}`;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+  }
+
+  async claim(topic: string, partition: number): Promise<string | undefined> {
+    const id = this.transactionalId(topic, partition);
+    if (!this.producers.has(id)) {
+      const producer = this.options.kafka.producer({
+        transactionalId: id,
+        idempotent: true,
+        // kafkajs's advice for idempotent producers: never give up on a retriable error.
+        retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
+        createPartitioner: Partitioners.DefaultPartitioner,
+        maxInFlightRequests: 1,
+        transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,
+      });
+      await producer.connect();
+      // The first transaction initialises the producer id of `id`: this is what fences a zombie.
+      const fence = await producer.transaction();
+      await fence.abort();
+      this.producers.set(id, producer);
+      this.options.logger.info('transactional producer ready', {
+        transactionalId: id,
+        partition,
+      });
+    }
+    const offsets = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const entry = offsets
+      .find((t) => t.topic === topic)
+      ?.partitions.find((p) => p.partition === partition);
+    if (entry === undefined || entry.offset === '-1') return undefined;
+    return entry.offset;
+  }
+
+  async release(topic: string, partitions: readonly number[]): Promise<void> {
+    await Promise.all(
+      partitions.map(async (partition) => {
+        const id = this.transactionalId(topic, partition);
+        const producer = this.producers.get(id);
+        this.producers.delete(id);
+        await producer?.disconnect();
+      }),
+    );
+  }
+
+  async publish(unit: PublishUnit): Promise<void> {
+    const id = this.transactionalId(unit.topic, unit.partition);
+    if (!this.producers.has(id)) await this.claim(unit.topic, unit.partition);
+    const producer = this.producers.get(id) as Producer;
+    const transaction = await producer.transaction();
+    try {
+      const messages = topicMessages(unit, this.options.outputTopic, this.options.dlqTopic);
+      if (messages.length > 0) await transaction.sendBatch({ topicMessages: messages, acks: -1 });
+      await transaction.sendOffsets({
+        consumerGroupId: this.options.groupId,
+        topics: [
+          {
+            topic: unit.topic,
+            partitions: [{ partition: unit.partition, offset: unit.nextOffset }],
+          },
+        ],
+      });
+      await transaction.commit();
+    } catch (error) {
+      try {
+        await transaction.abort();
+      } catch (abortError) {
+        this.options.logger.warn('transaction abort failed', { transactionalId: id, abortError });
+      }
+      // A producer in an unknown state is not reused: the next unit fences and starts afresh.
+      this.producers.delete(id);
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    const producers = [...this.producers.values()];
+    this.producers.clear();
+    const results = await Promise.allSettled([
+      ...producers.map((p) => p.disconnect()),
+      this.admin.disconnect(),
+    ]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+}

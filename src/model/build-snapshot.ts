@@ -1,0 +1,200 @@
+import { PoisonRecordError, UsageError } from '../errors.js';
+import { Assigner } from '../online/assigner.js';
+import type { BackendPreference } from './backend.js';
+import { initBackend } from './backend.js';
+import { resolveDecOptions } from './defaults.js';
+import { FeatureExtractor } from './features.js';
+import type { ScalingMode } from './standardise.js';
+import { fitStandardisation, standardiseInPlace, standardiseRows } from './standardise.js';
+import { trainDec } from './train-dec.js';
+import type {
+  AssignmentBatch,
+  DecOptions,
+  Matrix,
+  ModelSnapshot,
+  TrainingProgress,
+} from './types.js';
+
+/** What to train: the DEC options (clusters required, the rest defaulted) plus snapshot settings. */
+export interface TrainSnapshotOptions extends Partial<DecOptions> {
+  readonly clusters: number;
+  /** tfjs backend to initialise first (default 'auto'); ignored when one is already running. */
+  readonly backend?: BackendPreference;
+  /** Feature scaling learned from the records (default 'per-feature'). */
+  readonly scaling?: ScalingMode;
+  /** Version number of the new snapshot (default 1). */
+  readonly version?: number;
+}
+
+export interface TrainSnapshotHooks {
+  readonly onProgress?: (progress: TrainingProgress) => void;
+  readonly signal?: AbortSignal;
+  readonly log?: (message: string) => void;
+  /**
+   * When given, records that cannot be turned into features are skipped and reported here
+   * (index into `records`); without it the first such record throws its PoisonRecordError.
+   */
+  readonly onPoison?: (index: number, error: PoisonRecordError) => void;
+}
+
+/**
+ * Trains one model version from raw records: features (widths inferred from the first usable record)
+ * → standardisation learned on these records → DEC/IDEC training → snapshot. Shared by the CLI's
+ * `train` and the worker's bootstrap.
+ */
+export async function trainSnapshot(
+  records: readonly unknown[],
+  featureFields: readonly string[],
+  options: TrainSnapshotOptions,
+  hooks: TrainSnapshotHooks = {},
+): Promise<ModelSnapshot> {
+  if (records.length === 0) throw new UsageError('there are no records to train on');
+  const { backend, scaling, version, ...decOptions } = options;
+  const x = extractTrainingMatrix(records, featureFields, hooks.onPoison);
+  if (x.matrix.rows < options.clusters) {
+    throw new UsageError(
+      `cannot find ${options.clusters} clusters in ${x.matrix.rows} records: ` +
+        'use fewer clusters or more data',
+    );
+  }
+  const resolved = resolveDecOptions(decOptions, x.matrix.cols);
+  const standardisation = fitStandardisation(x.matrix, { mode: scaling ?? 'per-feature' });
+  standardiseInPlace(x.matrix, standardisation);
+
+  await initBackend(backend ?? 'auto', hooks.log);
+  const trained = await trainDec(x.matrix, resolved, {
+    ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
+    ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
+  });
+  return {
+    formatVersion: 1,
+    version: version ?? 1,
+    createdAt: new Date().toISOString(),
+    featureSpec: x.extractor.spec,
+    standardisation,
+    options: resolved,
+    parameters: trained.parameters,
+    metrics: trained.metrics,
+  };
+}
+
+function extractTrainingMatrix(
+  records: readonly unknown[],
+  fields: readonly string[],
+  onPoison: TrainSnapshotHooks['onPoison'],
+): { extractor: FeatureExtractor; matrix: Matrix } {
+  if (onPoison === undefined) {
+    const extractor = FeatureExtractor.infer(fields, records[0]);
+    return { extractor, matrix: extractor.extractMatrix(records) };
+  }
+  let extractor: FeatureExtractor | undefined;
+  let data = new Float32Array(0);
+  let rows = 0;
+  records.forEach((record, index) => {
+    try {
+      if (extractor === undefined) {
+        extractor = FeatureExtractor.infer(fields, record);
+        data = new Float32Array(records.length * extractor.dims);
+      }
+      extractor.extract(record, data, rows * extractor.dims);
+      rows++;
+    } catch (error) {
+      if (!(error instanceof PoisonRecordError)) throw error;
+      onPoison(index, error);
+    }
+  });
+  if (extractor === undefined) {
+    throw new UsageError('none of the records holds usable features');
+  }
+  const cols = extractor.dims;
+  return { extractor, matrix: { data: data.subarray(0, rows * cols), rows, cols } };
+}
+
+/** Labels for a batch of raw records; `row[i]` is the batch row of record i, or -1 if poisoned. */
+export interface RecordAssignments {
+  readonly batch: AssignmentBatch;
+  readonly row: Int32Array;
+  readonly poisoned: readonly { readonly index: number; readonly error: PoisonRecordError }[];
+}
+
+/**
+ * Labels raw records with one model version: extracts features into a reused buffer, standardises
+ * them with the snapshot's statistics, and assigns with the trainer's Assigner. Poison records are
+ * left out and reported, never thrown. Call dispose() when done (it frees the model's tensors).
+ */
+export class SnapshotAssigner {
+  readonly snapshot: ModelSnapshot;
+  readonly extractor: FeatureExtractor;
+  private readonly assigner: Assigner;
+  private buffer = new Float32Array(0);
+
+  constructor(snapshot: ModelSnapshot) {
+    this.snapshot = snapshot;
+    this.extractor = new FeatureExtractor(snapshot.featureSpec);
+    this.assigner = new Assigner(snapshot.parameters);
+  }
+
+  get version(): number {
+    return this.snapshot.version;
+  }
+
+  /** Feature vectors of the usable records, standardised, in a buffer reused by the next call. */
+  features(records: readonly unknown[]): {
+    x: Matrix;
+    row: Int32Array;
+    poisoned: { index: number; error: PoisonRecordError }[];
+  } {
+    const dims = this.extractor.dims;
+    if (this.buffer.length < records.length * dims) {
+      this.buffer = new Float32Array(records.length * dims);
+    }
+    const row = new Int32Array(records.length).fill(-1);
+    const poisoned: { index: number; error: PoisonRecordError }[] = [];
+    let rows = 0;
+    for (let i = 0; i < records.length; i++) {
+      try {
+        this.extractor.extract(records[i], this.buffer, rows * dims);
+        row[i] = rows++;
+      } catch (error) {
+        if (!(error instanceof PoisonRecordError)) throw error;
+        poisoned.push({ index: i, error });
+      }
+    }
+    standardiseRows(this.buffer, 0, rows, this.snapshot.standardisation);
+    return { x: { data: this.buffer.subarray(0, rows * dims), rows, cols: dims }, row, poisoned };
+  }
+
+  assignRecords(records: readonly unknown[]): RecordAssignments {
+    const { x, row, poisoned } = this.features(records);
+    const clusters = this.snapshot.parameters.clusters;
+    const batch: AssignmentBatch =
+      x.rows === 0
+        ? {
+            rows: 0,
+            clusters,
+            cluster: new Int32Array(0),
+            confidence: new Float32Array(0),
+            q: new Float32Array(0),
+            distance: new Float32Array(0),
+          }
+        : this.assigner.assign(x);
+    return { batch, row, poisoned };
+  }
+
+  dispose(): void {
+    this.assigner.dispose();
+  }
+}
+
+/** One-off labelling of records with a snapshot (builds and disposes an assigner). */
+export function assignRecords(
+  snapshot: ModelSnapshot,
+  records: readonly unknown[],
+): RecordAssignments {
+  const assigner = new SnapshotAssigner(snapshot);
+  try {
+    return assigner.assignRecords(records);
+  } finally {
+    assigner.dispose();
+  }
+}

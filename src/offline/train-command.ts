@@ -1,0 +1,197 @@
+import { UsageError } from '../errors.js';
+import type { TrainSnapshotOptions } from '../model/build-snapshot.js';
+import { parseFeatureSpec } from '../model/features.js';
+import type { DecOptions } from '../model/types.js';
+import { FsModelStore } from '../store/fs-model-store.js';
+import {
+  choiceOption,
+  integerListOption,
+  integerOption,
+  numberOption,
+  parseCommandArgs,
+  requiredString,
+} from './args.js';
+import type { OptionSpec } from './args.js';
+import type { CommandIo } from './command-io.js';
+import { readAllRecords } from './input.js';
+import { createProgressReporter } from './progress.js';
+
+export const TRAIN_HELP = `Usage: dec-stream train --input FILE --features SPEC --clusters K --model-dir DIR [options]
+
+Trains a DEC/IDEC model on the records of FILE and stores it as the next version in DIR.
+
+Required:
+  --input FILE              JSONL (one object per line) or CSV with a header row; - reads stdin
+  --features SPEC           fields to cluster on, comma-separated dot paths: "f0,f1,f2", "pixels",
+                            "point.x,point.y"; each holds a number or an array of numbers
+  --clusters K              number of clusters (at least 2, at most the number of records)
+  --model-dir DIR           where model versions are stored (created if missing)
+
+Model and training:
+  --seed N                  random seed: same data and seed give the same model
+  --hidden 500,500,2000     encoder hidden layer sizes (the decoder mirrors them)
+  --embedding N             embedding size (default 10)
+  --method dec|idec         idec keeps the reconstruction loss while clustering
+  --gamma X                 IDEC weight of the clustering loss
+  --alpha X                 Student-t degrees of freedom
+  --epochs N                pretraining epochs
+  --batch-size N            mini-batch size
+  --learning-rate X         pretraining learning rate
+  --optimizer adam|sgd      pretraining optimiser
+  --input-dropout X         denoising: fraction of inputs zeroed while pretraining
+  --patience N              early stop after N pretraining epochs without improvement
+  --kmeans-restarts N       k-means restarts on the embedding (lowest inertia wins)
+  --cluster-learning-rate X learning rate of the clustering phase
+  --cluster-optimizer adam|sgd
+  --update-interval N       recompute the target distribution every N steps
+  --tol X                   stop when fewer than this fraction of labels change
+  --max-iterations N        maximum clustering iterations
+  --scaling MODE            per-feature (default), global (one mean/std, e.g. pixels) or none
+  --backend NAME            auto (default), tensorflow, wasm or cpu
+  --keep N                  model versions to keep in DIR (default 5)
+  --quiet                   no progress output
+  -h, --help                this help
+
+Prints one JSON line describing the stored model.
+`;
+
+const OPTIONS: OptionSpec = {
+  input: { type: 'string' },
+  features: { type: 'string' },
+  clusters: { type: 'string' },
+  'model-dir': { type: 'string' },
+  seed: { type: 'string' },
+  hidden: { type: 'string' },
+  embedding: { type: 'string' },
+  method: { type: 'string' },
+  gamma: { type: 'string' },
+  alpha: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'learning-rate': { type: 'string' },
+  optimizer: { type: 'string' },
+  'input-dropout': { type: 'string' },
+  patience: { type: 'string' },
+  'kmeans-restarts': { type: 'string' },
+  'cluster-learning-rate': { type: 'string' },
+  'cluster-optimizer': { type: 'string' },
+  'update-interval': { type: 'string' },
+  tol: { type: 'string' },
+  'max-iterations': { type: 'string' },
+  scaling: { type: 'string' },
+  backend: { type: 'string' },
+  keep: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+};
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Flags → training options; only flags that were given are set, the rest take the defaults. */
+function trainOptions(
+  values: ReturnType<typeof parseCommandArgs>,
+  clusters: number,
+): TrainSnapshotOptions {
+  const decOptions: Mutable<Partial<DecOptions>> = {};
+  const set = <K extends keyof DecOptions>(key: K, value: DecOptions[K] | undefined): void => {
+    if (value !== undefined) decOptions[key] = value;
+  };
+  set('seed', integerOption(values, 'seed', 0));
+  set('hiddenSizes', integerListOption(values, 'hidden'));
+  set('embeddingSize', integerOption(values, 'embedding', 1));
+  set('method', choiceOption(values, 'method', ['dec', 'idec'] as const));
+  set('gamma', numberOption(values, 'gamma'));
+  set('alpha', numberOption(values, 'alpha'));
+  set('pretrainEpochs', integerOption(values, 'epochs', 0));
+  set('batchSize', integerOption(values, 'batch-size', 1));
+  set('pretrainLearningRate', numberOption(values, 'learning-rate'));
+  set('pretrainOptimizer', choiceOption(values, 'optimizer', ['adam', 'sgd'] as const));
+  set('inputDropout', numberOption(values, 'input-dropout'));
+  set('earlyStopPatience', integerOption(values, 'patience', 1));
+  set('kmeansRestarts', integerOption(values, 'kmeans-restarts', 1));
+  set('clusterLearningRate', numberOption(values, 'cluster-learning-rate'));
+  set('clusterOptimizer', choiceOption(values, 'cluster-optimizer', ['adam', 'sgd'] as const));
+  set('updateInterval', integerOption(values, 'update-interval', 1));
+  set('tol', numberOption(values, 'tol'));
+  set('maxIterations', integerOption(values, 'max-iterations', 0));
+  const scaling = choiceOption(values, 'scaling', ['per-feature', 'global', 'none'] as const);
+  const backend = choiceOption(values, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const);
+  return {
+    ...decOptions,
+    clusters,
+    ...(scaling === undefined ? {} : { scaling }),
+    ...(backend === undefined ? {} : { backend }),
+  };
+}
+
+export async function runTrainCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const values = parseCommandArgs('train', args, OPTIONS);
+  if (values.help === true) {
+    io.stdout.write(TRAIN_HELP);
+    return 0;
+  }
+  const input = requiredString('train', values, 'input');
+  const fields = parseFeatureSpec(requiredString('train', values, 'features'));
+  requiredString('train', values, 'clusters');
+  const clusters = integerOption(values, 'clusters') as number;
+  if (clusters < 2) throw new UsageError(`--clusters must be at least 2, got ${clusters}`);
+  const modelDir = requiredString('train', values, 'model-dir');
+  const options = trainOptions(values, clusters);
+  const keep = integerOption(values, 'keep', 1);
+  const quiet = values.quiet === true;
+  const log = (message: string): void => {
+    if (!quiet) io.stderr.write(`${message}\n`);
+  };
+
+  const records = await readAllRecords(input, { stdin: io.stdin });
+  if (records.length === 0) throw new UsageError(`input "${input}" holds no records`);
+  if (records.length < clusters) {
+    throw new UsageError(
+      `cannot find ${clusters} clusters in ${records.length} records: use fewer clusters or more data`,
+    );
+  }
+  const store = new FsModelStore(modelDir, { ...(keep === undefined ? {} : { keep }), log });
+  const version = ((await store.versions()).at(-1) ?? 0) + 1;
+
+  log(`training on ${records.length} records, ${fields.length} feature field(s), k=${clusters}`);
+  const progress = quiet ? undefined : createProgressReporter(io.stderr);
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort(new UsageError('training interrupted'));
+  process.once('SIGINT', onSignal);
+  // Loaded here, after the flags and the input are known to be good: it brings in tfjs.
+  const { trainSnapshot } = await import('../model/build-snapshot.js');
+  let snapshot;
+  try {
+    snapshot = await trainSnapshot(
+      records,
+      fields,
+      { ...options, version },
+      {
+        log,
+        signal: abort.signal,
+        ...(progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) }),
+      },
+    );
+  } finally {
+    progress?.done();
+    process.off('SIGINT', onSignal);
+  }
+  await store.save(snapshot);
+
+  const m = snapshot.metrics;
+  io.stdout.write(
+    `${JSON.stringify({
+      version: snapshot.version,
+      file: store.fileFor(snapshot.version),
+      samples: m.samples,
+      inputDims: m.inputDims,
+      clusters: snapshot.parameters.clusters,
+      clusterSizes: m.clusterSizes,
+      pretrainLoss: m.pretrainLoss,
+      finalKl: m.finalKl,
+      clusterIterations: m.clusterIterations,
+      backend: m.backend,
+      wallMs: m.wallMs,
+    })}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,298 @@
+/**
+ * One refinement, start to finish, on the thread that owns the model: measure the window under the
+ * serving version, re-seed dying clusters, run the mini-batch KL step, judge the result, and produce
+ * the next version (or a rejection). Also the optional re-bootstrap: a full retrain on the window with
+ * cluster ids matched to the old ones. Pure: no threads, no files; the refiner thread drives it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { trainDec } from '../model/train-dec.js';
+import type { DecOptions, DecParameters, Matrix, ModelSnapshot } from '../model/types.js';
+import { Assigner } from './assigner.js';
+import { labelChangeRate, meanOf, toShares } from './drift.js';
+import { refineStep } from './refine-step.js';
+import type { RefineStepResult } from './refine-step.js';
+import type { RefinementBounds, ReseedEvent } from './refinement-policy.js';
+import {
+  defaultRefinementBounds,
+  judgeRefinement,
+  matchByOverlap,
+  parametersAreFinite,
+  permuteRows,
+  reseedDyingClusters,
+} from './refinement-policy.js';
+
+export interface RefinementSettings {
+  readonly learningRate: number;
+  /** Mini-batch steps per refinement. */
+  readonly steps: number;
+  readonly batchSize: number;
+  /** Also train the encoder (IDEC's reconstruction term guards the embedding). */
+  readonly updateEncoder: boolean;
+  /** IDEC: L = L_rec + gamma · L_KL when the encoder is trained. */
+  readonly gamma: number;
+  readonly bounds: RefinementBounds;
+  /** A cluster whose running share falls below this is re-seeded by splitting the largest; 0: never. */
+  readonly minClusterShare: number;
+  readonly seed: number;
+}
+
+export const defaultRefinementSettings: RefinementSettings = {
+  learningRate: 0.001,
+  steps: 20,
+  batchSize: 256,
+  updateEncoder: false,
+  gamma: 0.1,
+  bounds: defaultRefinementBounds,
+  minClusterShare: 0.005,
+  seed: 1,
+};
+
+export type RefinementKind = 'refine' | 'rebootstrap';
+
+export interface RefinementOutcome {
+  readonly kind: RefinementKind;
+  readonly accepted: boolean;
+  /** 'nan' | 'loss-bound' | 'shift-bound' | 'mismatch' when rejected. */
+  readonly reason?: string;
+  readonly detail?: string;
+  /** The new version when accepted. */
+  readonly snapshot?: ModelSnapshot;
+  readonly durationSeconds: number;
+  readonly loss: number;
+  readonly lossBefore: number;
+  /** Largest centroid move (embedding units); NaN for a re-bootstrap (a new embedding). */
+  readonly centroidShift: number;
+  /** Fraction of the window labelled differently by the new version. */
+  readonly labelChangeFraction: number;
+  /** Mean squared reconstruction error of the window under the version that served it. */
+  readonly reconstructionError: number;
+  /** Soft cluster sizes of the window under the new version (accepted outcomes). */
+  readonly clusterSizes?: Float32Array;
+  /** Dying clusters re-seeded by this refinement (only when accepted). */
+  readonly reseeded: readonly ReseedEvent[];
+}
+
+/** Options for the full retrain on the window; unset ones keep the serving version's options. */
+export type RebootstrapOptions = Partial<Omit<DecOptions, 'clusters'>>;
+
+export class RefinementEngine {
+  private snapshot: ModelSnapshot;
+  private assigner: Assigner;
+  private readonly settings: RefinementSettings;
+  private readonly now: () => number;
+
+  constructor(
+    snapshot: ModelSnapshot,
+    settings: RefinementSettings,
+    now: () => number = () => performance.now(),
+  ) {
+    this.snapshot = snapshot;
+    this.assigner = new Assigner(snapshot.parameters);
+    this.settings = settings;
+    this.now = now;
+  }
+
+  /** The version new refinements start from. */
+  current(): ModelSnapshot {
+    return this.snapshot;
+  }
+
+  /** Serves `snapshot` from now on (e.g. a version restored elsewhere). */
+  replace(snapshot: ModelSnapshot): void {
+    this.assigner.dispose();
+    this.snapshot = snapshot;
+    this.assigner = new Assigner(snapshot.parameters);
+  }
+
+  /**
+   * Refines the serving version on `window` (standardised rows, oldest first) with the running
+   * cluster-size estimate `clusterSizes` (f in DEC's target, never the window's own).
+   */
+  refine(window: Matrix, clusterSizes: Float32Array): RefinementOutcome {
+    const started = this.now();
+    const before = this.snapshot.parameters;
+    const k = before.clusters;
+    const served = this.assigner.assign(window);
+    const reconstructionError = meanOf(this.assigner.reconstructionError(window));
+
+    let start: DecParameters = before;
+    const sizes = Float32Array.from(clusterSizes);
+    let reseeded: readonly ReseedEvent[] = [];
+    if (this.settings.minClusterShare > 0) {
+      const shares = toShares(sizes);
+      const reseed = reseedDyingClusters(
+        before.centroids,
+        k,
+        before.embeddingSize,
+        shares,
+        this.settings.minClusterShare,
+        { embeddings: this.assigner.embed(window), labels: served.cluster },
+        this.settings.seed + this.snapshot.version,
+      );
+      if (reseed.events.length > 0) {
+        reseeded = reseed.events;
+        start = { ...before, centroids: reseed.centroids };
+        for (const event of reseed.events) {
+          const half = (sizes[event.splitFrom] ?? 0) / 2;
+          sizes[event.splitFrom] = half;
+          sizes[event.cluster] = half;
+        }
+      }
+    }
+
+    // The step returns plain arrays only; the scope frees any tensor it leaves behind.
+    let step: RefineStepResult | undefined;
+    tf.tidy(() => {
+      step = refineStep(start, window, sizes, {
+        learningRate: this.settings.learningRate,
+        steps: this.settings.steps,
+        updateEncoder: this.settings.updateEncoder,
+        gamma: this.settings.gamma,
+        batchSize: this.settings.batchSize,
+      });
+    });
+    if (step === undefined) throw new Error('refineStep returned nothing');
+    const verdict = judgeRefinement(
+      start,
+      step.parameters,
+      { before: step.lossBefore, after: step.loss },
+      this.settings.bounds,
+    );
+    const durationSeconds = (this.now() - started) / 1000;
+    const common = {
+      kind: 'refine' as const,
+      durationSeconds,
+      loss: step.loss,
+      lossBefore: step.lossBefore,
+      reconstructionError,
+    };
+    if (!verdict.accepted) {
+      return {
+        ...common,
+        accepted: false,
+        reason: verdict.reason,
+        detail: verdict.detail,
+        centroidShift: verdict.centroidShift,
+        labelChangeFraction: step.labelChangeFraction,
+        reseeded: [],
+      };
+    }
+    const next = this.nextVersion(step.parameters);
+    const after = this.assigner.assign(window);
+    return {
+      ...common,
+      accepted: true,
+      snapshot: next,
+      // Against the labels the window was served with (re-seeding included).
+      centroidShift: verdict.centroidShift,
+      labelChangeFraction: labelChangeRate(served.cluster, after.cluster),
+      clusterSizes: softSizes(after.q, after.rows, k),
+      reseeded,
+    };
+  }
+
+  /**
+   * Retrains from scratch on `window` and matches the new clusters to the old ids by how many window
+   * records they share (Hungarian), so ids stay stable across the retrain.
+   */
+  async rebootstrap(
+    window: Matrix,
+    options: RebootstrapOptions = {},
+    signal?: AbortSignal,
+  ): Promise<RefinementOutcome> {
+    const started = this.now();
+    const served = this.assigner.assign(window);
+    const reconstructionError = meanOf(this.assigner.reconstructionError(window));
+    const decOptions: DecOptions = {
+      ...this.snapshot.options,
+      ...options,
+      clusters: this.snapshot.parameters.clusters,
+    };
+    const { parameters, metrics } = await trainDec(
+      window,
+      decOptions,
+      signal === undefined ? {} : { signal },
+    );
+    const k = parameters.clusters;
+    const reject = (reason: string, detail: string): RefinementOutcome => ({
+      kind: 'rebootstrap',
+      accepted: false,
+      reason,
+      detail,
+      durationSeconds: (this.now() - started) / 1000,
+      loss: metrics.finalKl,
+      lossBefore: NaN,
+      centroidShift: NaN,
+      labelChangeFraction: NaN,
+      reconstructionError,
+      reseeded: [],
+    });
+    if (!parametersAreFinite(parameters) || !Number.isFinite(metrics.finalKl)) {
+      return reject('nan', 'the retrain produced non-finite parameters');
+    }
+    if (k !== this.snapshot.parameters.clusters)
+      return reject('mismatch', `retrain gave ${k} clusters`);
+    const fresh = new Assigner(parameters);
+    let permutation: Int32Array;
+    try {
+      permutation = matchByOverlap(served.cluster, fresh.assign(window).cluster, k);
+    } finally {
+      fresh.dispose();
+    }
+    const matched: DecParameters = {
+      ...parameters,
+      centroids: permuteRows(parameters.centroids, permutation, parameters.embeddingSize),
+    };
+    const next = this.nextVersion(matched, {
+      options: decOptions,
+      metrics: {
+        ...metrics,
+        clusterSizes: Array.from(permutation, (from) => metrics.clusterSizes[from] ?? 0),
+      },
+    });
+    const after = this.assigner.assign(window);
+    return {
+      kind: 'rebootstrap',
+      accepted: true,
+      snapshot: next,
+      durationSeconds: (this.now() - started) / 1000,
+      loss: metrics.finalKl,
+      lossBefore: NaN,
+      centroidShift: NaN,
+      labelChangeFraction: labelChangeRate(served.cluster, after.cluster),
+      reconstructionError,
+      clusterSizes: softSizes(after.q, after.rows, k),
+      reseeded: [],
+    };
+  }
+
+  dispose(): void {
+    this.assigner.dispose();
+  }
+
+  private nextVersion(
+    parameters: DecParameters,
+    extra: Partial<Pick<ModelSnapshot, 'options' | 'metrics'>> = {},
+  ): ModelSnapshot {
+    const next: ModelSnapshot = {
+      ...this.snapshot,
+      ...extra,
+      version: this.snapshot.version + 1,
+      createdAt: new Date().toISOString(),
+      parameters,
+    };
+    this.assigner.dispose();
+    this.snapshot = next;
+    this.assigner = new Assigner(parameters);
+    return next;
+  }
+}
+
+/** Σ_i q_ij for each cluster j. */
+export function softSizes(q: Float32Array, rows: number, clusters: number): Float32Array {
+  const out = new Float32Array(clusters);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < clusters; j++) out[j] = (out[j] ?? 0) + (q[i * clusters + j] ?? 0);
+  }
+  return out;
+}

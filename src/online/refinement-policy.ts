@@ -1,0 +1,346 @@
+/**
+ * The rules around a refinement, pure: which results to accept (guards), how a dying cluster is
+ * re-seeded by splitting the largest one, and how cluster ids are kept stable when a retrain produces
+ * centroids in a new order (Hungarian matching).
+ */
+import { linearSumAssignment } from 'linear-sum-assignment';
+import type { DecParameters, Matrix } from '../model/types.js';
+import { centroidShift, minCentroidDistance } from './drift.js';
+
+export const RejectReason = {
+  NaN: 'nan',
+  LossBound: 'loss-bound',
+  ShiftBound: 'shift-bound',
+} as const;
+export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+
+export interface RefinementBounds {
+  /** Reject when the KL loss after the step exceeds this (absolute). */
+  readonly maxLoss: number;
+  /** Reject when loss / lossBefore exceeds this: the step made the fit clearly worse. */
+  readonly maxLossRatio: number;
+  /** Reject when a centroid moves further than this, in embedding units. */
+  readonly maxCentroidShift: number;
+  /**
+   * Reject when the largest centroid move exceeds this fraction of the smallest distance between two
+   * old centroids: one refinement must not carry a centroid into a neighbour's place.
+   */
+  readonly maxRelativeCentroidShift: number;
+}
+
+export const defaultRefinementBounds: RefinementBounds = {
+  maxLoss: Infinity,
+  maxLossRatio: 2,
+  maxCentroidShift: Infinity,
+  maxRelativeCentroidShift: 1,
+};
+
+export type Verdict =
+  | { readonly accepted: true; readonly centroidShift: number; readonly relativeShift: number }
+  | {
+      readonly accepted: false;
+      readonly reason: RejectReason;
+      readonly detail: string;
+      readonly centroidShift: number;
+      readonly relativeShift: number;
+    };
+
+/** True when every weight, bias and centroid is finite. */
+export function parametersAreFinite(parameters: DecParameters): boolean {
+  const arrays: Float32Array[] = [parameters.centroids];
+  for (const layer of [...parameters.encoder, ...parameters.decoder])
+    arrays.push(layer.weights, layer.bias);
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i] ?? NaN)) return false;
+  }
+  return true;
+}
+
+/**
+ * Judges a refinement: NaN anywhere (loss or parameters), a loss beyond the bounds, or a centroid
+ * shift beyond the bound rejects it, and the previous version keeps serving.
+ */
+export function judgeRefinement(
+  before: DecParameters,
+  after: DecParameters,
+  loss: { readonly before: number; readonly after: number },
+  bounds: RefinementBounds = defaultRefinementBounds,
+): Verdict {
+  const shift = centroidShift(
+    before.centroids,
+    after.centroids,
+    before.clusters,
+    before.embeddingSize,
+  );
+  const reject = (reason: RejectReason, detail: string): Verdict => ({
+    accepted: false,
+    reason,
+    detail,
+    centroidShift: shift.max,
+    relativeShift: shift.relative,
+  });
+  if (!Number.isFinite(loss.after) || !Number.isFinite(shift.max) || !parametersAreFinite(after)) {
+    return reject(RejectReason.NaN, `non-finite result (loss ${loss.after})`);
+  }
+  if (loss.after > bounds.maxLoss) {
+    return reject(RejectReason.LossBound, `loss ${loss.after.toFixed(4)} above ${bounds.maxLoss}`);
+  }
+  if (
+    Number.isFinite(loss.before) &&
+    loss.before > 0 &&
+    loss.after / loss.before > bounds.maxLossRatio
+  ) {
+    return reject(
+      RejectReason.LossBound,
+      `loss rose from ${loss.before.toFixed(4)} to ${loss.after.toFixed(4)} (ratio bound ${bounds.maxLossRatio})`,
+    );
+  }
+  if (shift.max > bounds.maxCentroidShift) {
+    return reject(
+      RejectReason.ShiftBound,
+      `a centroid moved ${shift.max.toFixed(4)} (bound ${bounds.maxCentroidShift})`,
+    );
+  }
+  if (before.clusters > 1 && shift.relative > bounds.maxRelativeCentroidShift) {
+    return reject(
+      RejectReason.ShiftBound,
+      `centroid moved ${shift.relative.toFixed(3)} of the centroid spacing (bound ${bounds.maxRelativeCentroidShift})`,
+    );
+  }
+  return { accepted: true, centroidShift: shift.max, relativeShift: shift.relative };
+}
+
+/** Clusters whose share is below `threshold`, smallest first. */
+export function dyingClusters(shares: ArrayLike<number>, threshold: number): number[] {
+  const out: number[] = [];
+  for (let j = 0; j < shares.length; j++) if ((shares[j] ?? 0) < threshold) out.push(j);
+  return out.sort((a, b) => (shares[a] ?? 0) - (shares[b] ?? 0));
+}
+
+export interface ReseedEvent {
+  /** The dying cluster that received a new centroid. */
+  readonly cluster: number;
+  /** The largest cluster that was split to make it. */
+  readonly splitFrom: number;
+}
+
+export interface ReseedResult {
+  /** New centroids [k, d] (a copy; the input is untouched). */
+  readonly centroids: Float32Array;
+  /** Shares after the splits (each split halves the donor's share between donor and receiver). */
+  readonly shares: Float64Array;
+  readonly events: readonly ReseedEvent[];
+}
+
+/**
+ * Re-seeds every cluster whose share is under `threshold` by splitting the currently largest cluster
+ * (Spark's StreamingKMeans rule). The split runs 2-means on the window embeddings labelled with the
+ * largest cluster, started from the member farthest from its centroid and the member farthest from
+ * that one; the donor keeps the half whose mean lies nearer its old centroid (its id stays put), the
+ * dying cluster takes the other. With fewer than two members, the donor's centroid is nudged apart
+ * along a direction drawn from `seed`. Only dying and donor centroids move; ids never swap.
+ */
+export function reseedDyingClusters(
+  centroids: Float32Array,
+  clusters: number,
+  dims: number,
+  shares: ArrayLike<number>,
+  threshold: number,
+  window: { readonly embeddings: Matrix; readonly labels: Int32Array },
+  seed = 1,
+): ReseedResult {
+  const out = Float32Array.from(centroids);
+  const s = Float64Array.from(shares);
+  const events: ReseedEvent[] = [];
+  const labels = Int32Array.from(window.labels);
+  const z = window.embeddings;
+  const random = mulberry32(seed);
+  const spacing = minCentroidDistance(centroids, clusters, dims) || 1;
+  for (const dying of dyingClusters(shares, threshold)) {
+    let donor = -1;
+    for (let j = 0; j < clusters; j++) {
+      if (j !== dying && (donor < 0 || (s[j] ?? 0) > (s[donor] ?? 0))) donor = j;
+    }
+    if (donor < 0 || (s[donor] ?? 0) <= threshold) break;
+    const members: number[] = [];
+    for (let i = 0; i < labels.length; i++) if (labels[i] === donor) members.push(i);
+    const donorCentroid = out.slice(donor * dims, (donor + 1) * dims);
+    let keep: Float32Array;
+    let give: Float32Array;
+    if (members.length >= 2) {
+      const split = twoMeans(z, members, donorCentroid);
+      const d0 = squaredDistance(split.a, 0, donorCentroid, 0, dims);
+      const d1 = squaredDistance(split.b, 0, donorCentroid, 0, dims);
+      [keep, give] = d0 <= d1 ? [split.a, split.b] : [split.b, split.a];
+      const moveToDying = d0 <= d1 ? split.bMembers : split.aMembers;
+      for (const i of moveToDying) labels[i] = dying;
+    } else {
+      const direction = new Float32Array(dims);
+      let norm = 0;
+      for (let t = 0; t < dims; t++) {
+        direction[t] = random() - 0.5;
+        norm += (direction[t] ?? 0) ** 2;
+      }
+      const scale = (0.05 * spacing) / (Math.sqrt(norm) || 1);
+      keep = donorCentroid.map((v, t) => v + (direction[t] ?? 0) * scale);
+      give = donorCentroid.map((v, t) => v - (direction[t] ?? 0) * scale);
+    }
+    out.set(keep, donor * dims);
+    out.set(give, dying * dims);
+    const half = (s[donor] ?? 0) / 2;
+    s[donor] = half;
+    s[dying] = half;
+    events.push({ cluster: dying, splitFrom: donor });
+  }
+  return { centroids: out, shares: s, events };
+}
+
+function squaredDistance(
+  a: Float32Array,
+  ai: number,
+  b: Float32Array,
+  bi: number,
+  dims: number,
+): number {
+  let d2 = 0;
+  for (let t = 0; t < dims; t++) {
+    const diff = (a[ai + t] ?? 0) - (b[bi + t] ?? 0);
+    d2 += diff * diff;
+  }
+  return d2;
+}
+
+/** A few Lloyd iterations of 2-means over the given rows of z. */
+function twoMeans(
+  z: Matrix,
+  members: readonly number[],
+  centre: Float32Array,
+): { a: Float32Array; b: Float32Array; aMembers: number[]; bMembers: number[] } {
+  const d = z.cols;
+  const farthestFrom = (point: Float32Array): number => {
+    let best = members[0] ?? 0;
+    let bestD = -1;
+    for (const i of members) {
+      const dist = squaredDistance(z.data, i * d, point, 0, d);
+      if (dist > bestD) {
+        bestD = dist;
+        best = i;
+      }
+    }
+    return best;
+  };
+  const first = farthestFrom(centre);
+  const a = z.data.slice(first * d, (first + 1) * d);
+  const second = farthestFrom(a);
+  const b = z.data.slice(second * d, (second + 1) * d);
+  let aMembers: number[] = [];
+  let bMembers: number[] = [];
+  for (let iteration = 0; iteration < 10; iteration++) {
+    aMembers = [];
+    bMembers = [];
+    for (const i of members) {
+      if (squaredDistance(z.data, i * d, a, 0, d) <= squaredDistance(z.data, i * d, b, 0, d))
+        aMembers.push(i);
+      else bMembers.push(i);
+    }
+    if (aMembers.length === 0 || bMembers.length === 0) break;
+    meanInto(z, aMembers, a);
+    meanInto(z, bMembers, b);
+  }
+  return { a, b, aMembers, bMembers };
+}
+
+function meanInto(z: Matrix, rows: readonly number[], out: Float32Array): void {
+  const d = z.cols;
+  out.fill(0);
+  for (const i of rows)
+    for (let t = 0; t < d; t++) out[t] = (out[t] ?? 0) + (z.data[i * d + t] ?? 0);
+  for (let t = 0; t < d; t++) out[t] = (out[t] ?? 0) / rows.length;
+}
+
+/**
+ * Hungarian matching on a [k, k] cost (rows: old ids, columns: new ids): returns `permutation` with
+ * permutation[oldId] = the new cluster that takes that id.
+ */
+export function matchIds(cost: readonly (readonly number[])[], maximise: boolean): Int32Array {
+  const k = cost.length;
+  const { rowAssignments } = linearSumAssignment(
+    cost.map((row) => [...row]),
+    { maximaze: maximise },
+  );
+  const permutation = new Int32Array(k);
+  for (let j = 0; j < k; j++) permutation[j] = rowAssignments[j] ?? j;
+  return permutation;
+}
+
+/** Matches new centroids to old ones by squared distance (both [k, d] in the same embedding). */
+export function matchByCentroids(
+  oldCentroids: Float32Array,
+  newCentroids: Float32Array,
+  clusters: number,
+  dims: number,
+): Int32Array {
+  const cost: number[][] = [];
+  for (let a = 0; a < clusters; a++) {
+    const row: number[] = [];
+    for (let b = 0; b < clusters; b++)
+      row.push(squaredDistance(oldCentroids, a * dims, newCentroids, b * dims, dims));
+    cost.push(row);
+  }
+  return matchIds(cost, false);
+}
+
+/**
+ * Matches a new model's clusters to the old ids by how many window records they share: the right
+ * test across two different embeddings (a retrain), where centroid distances mean nothing.
+ */
+export function matchByOverlap(
+  oldLabels: ArrayLike<number>,
+  newLabels: ArrayLike<number>,
+  clusters: number,
+): Int32Array {
+  const cost: number[][] = Array.from({ length: clusters }, () =>
+    new Array<number>(clusters).fill(0),
+  );
+  for (let i = 0; i < oldLabels.length; i++) {
+    const row = cost[oldLabels[i] ?? -1];
+    const b = newLabels[i] ?? -1;
+    if (row !== undefined && b >= 0 && b < clusters) row[b] = (row[b] ?? 0) + 1;
+  }
+  return matchIds(cost, true);
+}
+
+/** Reorders centroid rows so that row j becomes old row permutation[j]. */
+export function permuteRows(
+  rowsData: Float32Array,
+  permutation: ArrayLike<number>,
+  dims: number,
+): Float32Array {
+  const out = new Float32Array(rowsData.length);
+  for (let j = 0; j < permutation.length; j++) {
+    const from = permutation[j] ?? j;
+    out.set(rowsData.subarray(from * dims, (from + 1) * dims), j * dims);
+  }
+  return out;
+}
+
+/** Relabels a prediction made with the new numbering into the old ids. */
+export function relabel(labels: ArrayLike<number>, permutation: ArrayLike<number>): Int32Array {
+  const inverse = new Int32Array(permutation.length);
+  for (let j = 0; j < permutation.length; j++) inverse[permutation[j] ?? j] = j;
+  const out = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) out[i] = inverse[labels[i] ?? 0] ?? 0;
+  return out;
+}
+
+/** A small seeded generator for the rare nudge that needs randomness. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,268 @@
+/**
+ * The composition root of `dec-stream run`: configuration → kafkajs, the model store, the codec,
+ * Prometheus metrics and the HTTP server → the stream worker, plus signal handling.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Config } from './config/config.js';
+import { loadConfig } from './config/load-config.js';
+import { redactConfig } from './config/redact-config.js';
+import { createRecordCodec } from './codec/create-record-codec.js';
+import { ConfigError, DecStreamError } from './errors.js';
+import { createKafka } from './kafka/client.js';
+import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
+import { AtLeastOnceSink, ExactlyOnceSink } from './kafka/output-sink.js';
+import { ensureOutputTopics } from './kafka/topics.js';
+import { createPrometheusObserver } from './metrics/prometheus-observer.js';
+import { initBackend } from './model/backend.js';
+import { trainSnapshot } from './model/build-snapshot.js';
+import type { TrainSnapshotOptions } from './model/build-snapshot.js';
+import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
+import { startHttpServer } from './server/http-server.js';
+import { FsModelStore } from './store/fs-model-store.js';
+import type { Logger } from './worker/logger.js';
+import { createLogger } from './worker/logger.js';
+import type { WorkerObserver } from './worker/observer.js';
+import { Phase } from './worker/observer.js';
+import type { ModelRefiner, OutputSink } from './worker/ports.js';
+import type { BootstrapTrainer } from './worker/stream-worker.js';
+import { StreamWorker } from './worker/stream-worker.js';
+
+/** Optional parts a caller (demo, benchmark, tests) can add to the real adapters. */
+export interface WorkerParts {
+  readonly logger?: Logger;
+  /** Extra observer beside the Prometheus one (e.g. a terminal view). */
+  readonly observer?: WorkerObserver;
+  readonly refiner?: ModelRefiner;
+  /** Serve /metrics, /healthz and /readyz on config.metricsPort (default true). */
+  readonly http?: boolean;
+}
+
+export interface RunningWorker {
+  readonly worker: StreamWorker;
+  /** The HTTP port, when the server runs. */
+  readonly httpPort: number | undefined;
+  /** Drains the worker, then closes the HTTP server; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Fans every observer call out to several observers; one that throws does not stop the others. */
+function fanOut(observers: readonly WorkerObserver[]): WorkerObserver {
+  return new Proxy({} as WorkerObserver, {
+    get: (_target, name: string) =>
+      (...args: unknown[]): void => {
+        for (const observer of observers) {
+          try {
+            (observer[name as keyof WorkerObserver] as (...a: unknown[]) => void)(...args);
+          } catch {
+            // Metrics never stop the worker.
+          }
+        }
+      },
+  });
+}
+
+function trainOptions(config: Config): TrainSnapshotOptions {
+  const m = config.model;
+  return {
+    clusters: m.clusters,
+    seed: m.seed,
+    method: m.method,
+    embeddingSize: m.embeddingSize,
+    batchSize: m.batchSize,
+    backend: m.backend,
+    ...(m.hiddenSizes === undefined ? {} : { hiddenSizes: m.hiddenSizes }),
+    ...(m.pretrainEpochs === undefined ? {} : { pretrainEpochs: m.pretrainEpochs }),
+    ...(m.updateInterval === undefined ? {} : { updateInterval: m.updateInterval }),
+    ...(m.maxIterations === undefined ? {} : { maxIterations: m.maxIterations }),
+  };
+}
+
+/** Builds the real adapters from `config` and starts the worker (joins the group, begins work). */
+export async function startWorker(config: Config, parts: WorkerParts = {}): Promise<RunningWorker> {
+  const log = parts.logger ?? createLogger({ level: config.logLevel });
+  const { stream: streamConfig } = config;
+  log.info('starting', { config: redactConfig(config) });
+
+  const kafka = createKafka(config.kafka, log.child({ component: 'kafka' }));
+  await ensureOutputTopics(
+    kafka,
+    { input: streamConfig.inputTopic, outputs: [streamConfig.outputTopic, streamConfig.dlqTopic] },
+    log,
+  );
+  const avroSchema =
+    streamConfig.avroSchemaFile === undefined
+      ? undefined
+      : await readFile(streamConfig.avroSchemaFile, 'utf8');
+  const codec = await createRecordCodec({
+    format: streamConfig.format,
+    avroSchema,
+    registry:
+      streamConfig.schemaRegistryUrl === undefined
+        ? undefined
+        : new HttpSchemaRegistry(streamConfig.schemaRegistryUrl),
+    inputTopic: streamConfig.inputTopic,
+    outputTopic: streamConfig.outputTopic,
+  });
+  const store = new FsModelStore(config.model.dir, {
+    keep: config.model.snapshotKeep,
+    log: (message) => log.warn('model store', { detail: message }),
+  });
+  const backend = await initBackend(config.model.backend, (message) =>
+    log.debug('tensor backend', { detail: message }),
+  );
+  log.info('tensor backend ready', { backend });
+
+  const stream = new KafkaRecordStream({
+    kafka,
+    groupId: streamConfig.groupId,
+    topic: streamConfig.inputTopic,
+    logger: log,
+  });
+  const sinkOptions = {
+    kafka,
+    consumer: stream.consumer,
+    groupId: streamConfig.groupId,
+    outputTopic: streamConfig.outputTopic,
+    dlqTopic: streamConfig.dlqTopic,
+    logger: log,
+  };
+  const sink: OutputSink =
+    streamConfig.delivery === 'exactly-once'
+      ? new ExactlyOnceSink({
+          ...sinkOptions,
+          transactionalIdPrefix: streamConfig.transactionalIdPrefix,
+        })
+      : new AtLeastOnceSink(sinkOptions);
+
+  const metrics = createPrometheusObserver();
+  const observers: WorkerObserver[] = [metrics.observer];
+  if (parts.observer !== undefined) observers.push(parts.observer);
+
+  const features = config.stream.features;
+  const options = trainOptions(config);
+  const train: BootstrapTrainer = (records, hooks) =>
+    trainSnapshot(records, features, options, {
+      ...hooks,
+      log: (message) => log.debug('training', { detail: message }),
+      onPoison: () => undefined,
+    });
+
+  const worker = new StreamWorker({
+    stream,
+    sink,
+    store,
+    codec,
+    train,
+    observer: fanOut(observers),
+    logger: log,
+    ...(parts.refiner === undefined ? {} : { refiner: parts.refiner }),
+    settings: {
+      inputTopic: streamConfig.inputTopic,
+      features,
+      batchMaxRecords: streamConfig.batchMaxRecords,
+      bootstrap: config.bootstrap,
+      shareHalfLifeRecords: config.refine.halfLifeRecords,
+    },
+  });
+
+  const server =
+    (parts.http ?? true)
+      ? await startHttpServer({ port: config.metricsPort, registry: metrics.registry, health: worker })
+      : undefined;
+  if (server !== undefined) log.info('http server listening', { port: server.port });
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      try {
+        await worker.close();
+      } finally {
+        await server?.close();
+      }
+    })();
+    return closing;
+  };
+  // A failure (consumer crash) also ends with everything closed.
+  void worker.done.then(() => close());
+  try {
+    await worker.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { worker, httpPort: server?.port, close };
+}
+
+function configFileArgument(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--config') return args[i + 1];
+    if (arg.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return undefined;
+}
+
+/**
+ * `dec-stream run`: exit code 0 after a clean drain (SIGTERM/SIGINT), 2 for a bad configuration
+ * (one line on stderr naming every bad field), 1 when the worker fails or cannot drain in time.
+ */
+export async function runWorkerCommand(
+  env: Record<string, string | undefined>,
+  args: readonly string[] = [],
+): Promise<number> {
+  let config: Config;
+  try {
+    const file = configFileArgument(args);
+    config = loadConfig(env, file === undefined ? {} : { file });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`dec-stream: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const log = createLogger({ level: config.logLevel });
+  let running: RunningWorker;
+  try {
+    running = await startWorker(config, { logger: log });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`dec-stream: ${error.message}\n`);
+      return 2;
+    }
+    log.error('start-up failed', { error });
+    return 1;
+  }
+
+  let graceTimer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (graceTimer !== undefined) return;
+      log.info('shutdown requested', { signal, graceMs: config.shutdownGraceMs });
+      graceTimer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
+      void running.close();
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  });
+
+  const outcome = await Promise.race([running.worker.done, timedOut]);
+  if (graceTimer !== undefined) clearTimeout(graceTimer);
+  let code: number;
+  if (outcome === 'timeout') {
+    log.error('shutdown did not finish in time', { graceMs: config.shutdownGraceMs });
+    code = 1;
+  } else {
+    await running.close();
+    code = outcome === Phase.Stopped ? 0 : 1;
+    const error = running.worker.error;
+    if (code !== 0 && error instanceof DecStreamError) {
+      log.error('worker stopped after a failure', { code: error.code });
+    }
+  }
+  log.info('exit', { code });
+  // Nothing should hold the process open now; if a client library still does, leave anyway.
+  setTimeout(() => process.exit(code), 2_000).unref();
+  return code;
+}

@@ -1,0 +1,80 @@
+import type { SourceRecord } from './ports.js';
+
+export interface BootstrapWindowOptions {
+  /** Collect this many records, then train. */
+  readonly records: number;
+  /** After `maxWaitMs`, train as soon as at least this many records are in. */
+  readonly minRecords: number;
+  readonly maxWaitMs: number;
+  /** How often the deadline is checked. */
+  readonly checkIntervalMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * The records the bootstrap trains on, kept raw in memory (bounded by `records` plus the one
+ * fetched batch that crosses the limit). `ready` settles when the window is full, or when the
+ * deadline passed with at least `minRecords` collected, or when it is closed early.
+ */
+export class BootstrapWindow {
+  readonly ready: Promise<void>;
+  private readonly options: BootstrapWindowOptions;
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private records: SourceRecord[] = [];
+  private collecting = true;
+  private timer: NodeJS.Timeout | undefined;
+  private settle!: () => void;
+
+  constructor(options: BootstrapWindowOptions) {
+    this.options = options;
+    this.now = options.now ?? Date.now;
+    this.startedAt = this.now();
+    this.ready = new Promise<void>((resolve) => {
+      this.settle = resolve;
+    });
+    this.timer = setInterval(() => this.check(), options.checkIntervalMs ?? 250);
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.records.length;
+  }
+
+  /** True until the window has closed; records offered later are refused. */
+  get isCollecting(): boolean {
+    return this.collecting;
+  }
+
+  /** Takes `records` into the window; false (nothing taken) once it has closed. */
+  add(records: readonly SourceRecord[]): boolean {
+    if (!this.collecting) return false;
+    for (const record of records) this.records.push(record);
+    this.check();
+    return true;
+  }
+
+  /** Stops collecting and settles `ready` (with whatever has been collected). */
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    this.collecting = false;
+    this.settle();
+  }
+
+  /** Hands the collected records over and empties the window. */
+  take(): SourceRecord[] {
+    const records = this.records;
+    this.records = [];
+    return records;
+  }
+
+  private check(): void {
+    if (!this.collecting) return;
+    const full = this.records.length >= this.options.records;
+    const late =
+      this.now() - this.startedAt >= this.options.maxWaitMs &&
+      this.records.length >= Math.max(1, this.options.minRecords);
+    if (full || late) this.close();
+  }
+}

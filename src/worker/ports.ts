@@ -1,0 +1,113 @@
+/**
+ * The edges of the worker. The lifecycle in stream-worker.ts is written against these interfaces
+ * only; src/kafka implements them with kafkajs, and tests can drive them directly.
+ */
+import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
+
+export type { RecordCodec } from '../codec/record-codec.js';
+
+/** Header values as Kafka clients carry them. */
+export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;
+export type Headers = Readonly<Record<string, HeaderValue>>;
+
+/** One record read from the input topic, bytes untouched. */
+export interface SourceRecord {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offsets are 64-bit: kept as decimal text. */
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Headers;
+  /** Record timestamp (producer or log-append time), epoch milliseconds. */
+  readonly timestampMs: number;
+}
+
+/** One record to write (labelled output or dead letter). */
+export interface OutboundMessage {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, Buffer | string | (Buffer | string)[]>>;
+}
+
+/** Records of one input partition, as fetched, with the controls that belong to them. */
+export interface PartitionBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly SourceRecord[];
+  /** Offset of the next record the broker will write to this partition (decimal text). */
+  readonly highWatermark: string;
+  /** Marks every record up to and including `offset` as handled: fetching moves past it. */
+  resolve(offset: string): void;
+  heartbeat(): Promise<void>;
+  /** False once the stream is stopping: finish the unit in hand and return. */
+  isRunning(): boolean;
+  /** True when the partition was reassigned or sought: the rest of the batch must be dropped. */
+  isStale(): boolean;
+}
+
+export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
+
+/** The input side: a consumer-group subscription. */
+export interface RecordStream {
+  /** Joins the group and starts calling `handler` per partition batch; resolves once running. */
+  start(handler: BatchHandler): Promise<void>;
+  /** Stops fetching new records of every assigned partition (they stay assigned). */
+  pauseAll(): void;
+  resumeAll(): void;
+  /** Stops fetching and waits for the batch in flight to return. */
+  stop(): Promise<void>;
+  /** Leaves the group and closes connections. */
+  close(): Promise<void>;
+  /** Called once when the stream fails for good (the consumer crashed and will not restart). */
+  onFailure(listener: (error: unknown) => void): void;
+  /** Called after every (re)assignment with the input partitions this member now owns. */
+  onAssignment(listener: (partitions: readonly number[]) => void): void;
+}
+
+/** Everything one step writes for one input partition, with the offset to commit. */
+export interface PublishUnit {
+  readonly topic: string;
+  readonly partition: number;
+  /** Offset of the next record to read: the commit position after this unit. */
+  readonly nextOffset: string;
+  readonly labelled: readonly OutboundMessage[];
+  readonly deadLetters: readonly OutboundMessage[];
+}
+
+/**
+ * The output side. At-least-once: produce with acks=all, then commit. Exactly-once: produce, dead
+ * letters and the offset commit in one Kafka transaction.
+ */
+export interface OutputSink {
+  readonly delivery: 'at-least-once' | 'exactly-once';
+  start(): Promise<void>;
+  /**
+   * Makes the partition ready to publish (exactly-once: fences older producers of the partition)
+   * and returns the committed offset as seen after that point, or undefined if none. Records below
+   * it were already published by an earlier owner and must be skipped.
+   */
+  claim(topic: string, partition: number): Promise<string | undefined>;
+  /** Forgets partitions this member no longer owns. */
+  release(topic: string, partitions: readonly number[]): Promise<void>;
+  publish(unit: PublishUnit): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A source of newer model versions while online, e.g. the mini-batch refinement thread. The worker
+ * calls `poll` between batches only, so a swap never splits a batch across two model versions.
+ */
+export interface ModelRefiner {
+  /** The worker serves `snapshot` from now on (after the bootstrap or a restart). */
+  start(snapshot: ModelSnapshot): void | Promise<void>;
+  /**
+   * Standardised feature vectors of records just labelled, with their assignments under the model
+   * that served them. The refiner owns `x` and `assignment` from here (they are not reused).
+   */
+  observe(x: Matrix, assignment: AssignmentBatch, modelVersion: number): void;
+  /** A newer snapshot to serve from the next batch on, or undefined. */
+  poll(): ModelSnapshot | undefined;
+  close(): Promise<void>;
+}
+

@@ -1,0 +1,469 @@
+/**
+ * The main-thread side of online refinement. It keeps the cheap running state next to the hot path
+ * (the window of recent feature vectors, the decaying cluster-size estimate, the drift monitor),
+ * decides when a refinement is due, and hands the window to the refinement thread, which trains with
+ * its own tfjs backend. Accepted versions come back as whole snapshots: the worker picks them up with
+ * `poll()` between batches, so a batch is always labelled by exactly one version.
+ */
+import { Worker } from 'node:worker_threads';
+import type { BackendPreference } from '../../model/backend.js';
+import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../model/types.js';
+import { ClusterSizeEstimate } from '../../online/cluster-size-estimate.js';
+import type { DriftReport } from '../../online/drift.js';
+import { DriftMonitor, SustainedDrift } from '../../online/drift.js';
+import { FeatureWindow } from '../../online/feature-window.js';
+import type {
+  RebootstrapOptions,
+  RefinementKind,
+  RefinementOutcome,
+  RefinementSettings,
+} from '../../online/refinement-engine.js';
+import { defaultRefinementSettings } from '../../online/refinement-engine.js';
+import type { ModelStore } from '../../store/model-store.js';
+import type { WorkerObserver } from '../observer.js';
+import { silentObserver } from '../observer.js';
+import type { ModelRefiner } from '../ports.js';
+import type { FromThread, ToThread } from './protocol.js';
+
+export interface RebootstrapPolicy {
+  /** PSI of the cluster mix above which drift counts. */
+  readonly psiThreshold: number;
+  /** Reconstruction-error ratio above which drift counts; default: ignored. */
+  readonly reconstructionRatioThreshold?: number;
+  /** Drift must last this long before a full retrain on the window. */
+  readonly sustainMs: number;
+  /** Quiet time after a retrain; default sustainMs. */
+  readonly cooldownMs?: number;
+  /** Training options for the retrain; unset ones keep the serving version's. */
+  readonly options?: RebootstrapOptions;
+}
+
+export interface RefinerOptions {
+  /** Refine after this many observed records; 0 turns refinement off (a frozen model). */
+  readonly everyRecords: number;
+  /** Also refine when this long has passed since the last refinement and new records arrived. */
+  readonly intervalMs: number;
+  /** Recent records each refinement trains on. */
+  readonly windowRecords: number;
+  /** Half-life (records) of the cluster-size estimate and of the mean confidence. */
+  readonly halfLifeRecords: number;
+  readonly settings?: Partial<RefinementSettings>;
+  /** Full retrain on sustained drift; undefined: off. */
+  readonly rebootstrap?: RebootstrapPolicy;
+  readonly backend?: BackendPreference;
+  /** Nice value of the refinement thread so it yields the CPU to labelling; default 10. */
+  readonly threadNice?: number;
+  /**
+   * Report WorkerObserver.clusterShares from the running soft estimate on every observed batch
+   * (default true); turn off where something else reports the shares.
+   */
+  readonly reportClusterShares?: boolean;
+}
+
+export interface RefinerDeps {
+  /** Every accepted version is saved here. */
+  readonly store?: ModelStore;
+  readonly log?: (message: string) => void;
+  /** Clock in ms (tests). */
+  readonly now?: () => number;
+}
+
+type VersionListener = (snapshot: ModelSnapshot) => void;
+
+interface InFlight {
+  readonly id: number;
+  readonly kind: RefinementKind;
+  readonly resolve: (outcome: RefinementOutcome | undefined) => void;
+}
+
+/** Resolves the thread entry next to this module: the .ts source under tsx, the .js file in dist/. */
+function spawnRefineThread(): Worker {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) {
+    // Under tsx: register its loader inside the new thread first, then load the TypeScript entry.
+    const entry = new URL('./refine-thread.ts', here).href;
+    const loader = import.meta.resolve('tsx/esm/api');
+    const code = `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+    return new Worker(code, { eval: true });
+  }
+  return new Worker(new URL('./refine-thread.js', here));
+}
+
+export class Refiner implements ModelRefiner {
+  private readonly options: RefinerOptions;
+  private readonly observer: WorkerObserver;
+  private readonly store: ModelStore | undefined;
+  private readonly log: (message: string) => void;
+  private readonly now: () => number;
+  private readonly settings: RefinementSettings;
+
+  private serving: ModelSnapshot | undefined;
+  private pending: ModelSnapshot | undefined;
+  private estimate: ClusterSizeEstimate | undefined;
+  private monitor: DriftMonitor | undefined;
+  private readonly window: FeatureWindow;
+  private sustained: SustainedDrift | undefined;
+  private rebootstrapDue = false;
+
+  private thread: Worker | undefined;
+  private threadReady: Promise<void> | undefined;
+  private ready = false;
+  private inFlight: InFlight | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private readonly listeners = new Set<VersionListener>();
+  private nextId = 1;
+  private recordsSinceRequest = 0;
+  private recordsSinceDrift = 0;
+  private lastRequestAtMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private saving: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    options: RefinerOptions,
+    observer: WorkerObserver = silentObserver,
+    deps: RefinerDeps = {},
+  ) {
+    if (!Number.isInteger(options.everyRecords) || options.everyRecords < 0) {
+      throw new RangeError(
+        `everyRecords must be a non-negative integer, got ${options.everyRecords}`,
+      );
+    }
+    this.options = options;
+    this.observer = observer;
+    this.store = deps.store;
+    this.log = deps.log ?? (() => {});
+    this.now = deps.now ?? (() => performance.now());
+    this.settings = { ...defaultRefinementSettings, ...options.settings };
+    this.window = new FeatureWindow(options.windowRecords);
+    this.lastRequestAtMs = this.now();
+    if (options.rebootstrap !== undefined) {
+      const policy = options.rebootstrap;
+      this.sustained = new SustainedDrift({
+        psiThreshold: policy.psiThreshold,
+        reconstructionRatioThreshold: policy.reconstructionRatioThreshold ?? Infinity,
+        sustainMs: policy.sustainMs,
+        cooldownMs: policy.cooldownMs ?? policy.sustainMs,
+      });
+    }
+  }
+
+  /** True when refinement is on (everyRecords > 0). */
+  get enabled(): boolean {
+    return this.options.everyRecords > 0;
+  }
+
+  /** Serves `snapshot` from now on and (re)starts the refinement thread; resolves once it is ready. */
+  async start(snapshot: ModelSnapshot): Promise<void> {
+    if (this.closed) throw new Error('the refiner is closed');
+    const k = snapshot.parameters.clusters;
+    this.serving = snapshot;
+    this.pending = undefined;
+    this.estimate = new ClusterSizeEstimate(
+      k,
+      this.options.halfLifeRecords,
+      snapshot.metrics.clusterSizes,
+    );
+    this.monitor = new DriftMonitor(snapshot.metrics, this.options.halfLifeRecords);
+    this.window.clear();
+    this.recordsSinceRequest = 0;
+    this.recordsSinceDrift = 0;
+    this.lastRequestAtMs = this.now();
+    if (!this.enabled) return;
+    if (this.thread !== undefined) {
+      await this.threadReady;
+      this.post({ type: 'replace', snapshot });
+      return;
+    }
+    this.threadReady = this.spawn(snapshot);
+    await this.threadReady;
+    this.timer = setInterval(
+      () => this.maybeRefine(),
+      Math.max(10, Math.min(this.options.intervalMs, 1000)),
+    );
+    this.timer.unref();
+  }
+
+  /**
+   * Records just labelled: their standardised features and their assignment under the version that
+   * served them. Cheap: copies the rows into the window and updates the running estimates.
+   */
+  observe(features: Matrix, assignment: AssignmentBatch, _modelVersion?: number): void {
+    const estimate = this.estimate;
+    const monitor = this.monitor;
+    if (this.closed || estimate === undefined || monitor === undefined || features.rows === 0)
+      return;
+    estimate.observeSoft(assignment.q, assignment.rows);
+    monitor.observeConfidence(assignment.confidence);
+    if (this.options.reportClusterShares ?? true)
+      this.observer.clusterShares(Array.from(estimate.shares()));
+    this.recordsSinceDrift += features.rows;
+    if (!this.enabled) {
+      // A frozen model still reports drift, once per window's worth of records.
+      if (this.recordsSinceDrift >= this.options.windowRecords) this.reportDrift();
+      return;
+    }
+    this.window.push(features);
+    this.recordsSinceRequest += features.rows;
+    this.maybeRefine();
+  }
+
+  /** A newer version to serve from the next batch on, once; undefined when there is none. */
+  poll(): ModelSnapshot | undefined {
+    const next = this.pending;
+    this.pending = undefined;
+    return next;
+  }
+
+  /** The newest accepted version (the one `poll` hands out next, or the one serving). */
+  current(): ModelSnapshot {
+    if (this.serving === undefined) throw new Error('the refiner has not been started');
+    return this.serving;
+  }
+
+  /** Calls `listener` with every accepted version; returns a function that unsubscribes. */
+  onVersion(listener: VersionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The current drift signals (shares from the running estimate). */
+  drift(): DriftReport | undefined {
+    return this.estimate === undefined ? undefined : this.monitor?.report(this.estimate.shares());
+  }
+
+  /** The running cluster shares, index = cluster id. */
+  shares(): Float64Array | undefined {
+    return this.estimate?.shares();
+  }
+
+  /** Resolves when no refinement is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Refines (or retrains) on the current window now, whatever the schedule says, and resolves with the
+   * outcome; undefined when refinement is off, the window is empty or the refiner closes first.
+   */
+  async refineNow(kind: RefinementKind = 'refine'): Promise<RefinementOutcome | undefined> {
+    if (!this.enabled || this.threadReady === undefined) return undefined;
+    await this.threadReady;
+    while (this.inFlight !== undefined) await this.whenIdle();
+    if (this.closed || this.window.rows === 0) return undefined;
+    return this.request(kind);
+  }
+
+  /** Stops the thread and waits for pending snapshot writes. Idempotent; never throws. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    const thread = this.thread;
+    this.thread = undefined;
+    if (thread !== undefined) {
+      const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+      try {
+        thread.postMessage({ type: 'close' } satisfies ToThread);
+      } catch {
+        // Already gone.
+      }
+      const timeout = new Promise<'timeout'>((resolve) =>
+        setTimeout(() => resolve('timeout'), 5000).unref(),
+      );
+      if ((await Promise.race([exited, timeout])) === 'timeout') await thread.terminate();
+    }
+    this.inFlight?.resolve(undefined);
+    this.inFlight = undefined;
+    this.releaseIdleWaiters();
+    await this.saving;
+  }
+
+  private spawn(snapshot: ModelSnapshot): Promise<void> {
+    const thread = spawnRefineThread();
+    this.thread = thread;
+    return new Promise<void>((resolve, reject) => {
+      thread.on('message', (message: FromThread) => {
+        switch (message.type) {
+          case 'ready':
+            this.ready = true;
+            this.log(`refiner: thread ready (backend ${message.backend})`);
+            resolve();
+            break;
+          case 'outcome':
+            this.settle(message.id, message.outcome);
+            break;
+          case 'failed':
+            if (!this.ready)
+              reject(new Error(`refiner thread failed to start: ${message.message}`));
+            else {
+              this.log(`refiner: refinement ${message.id} failed: ${message.message}`);
+              this.settle(message.id, undefined);
+            }
+            break;
+          case 'log':
+            this.log(message.message);
+            break;
+          case 'closed':
+            break;
+        }
+      });
+      thread.on('error', (error) => {
+        this.log(
+          `refiner: thread error, refinement stops and the model stays frozen: ${error.message}`,
+        );
+        if (!this.ready) reject(error);
+        this.thread = undefined;
+        this.inFlight?.resolve(undefined);
+        this.inFlight = undefined;
+        this.releaseIdleWaiters();
+      });
+      this.post({
+        type: 'init',
+        snapshot,
+        settings: this.settings,
+        backend: this.options.backend ?? 'auto',
+        nice: this.options.threadNice ?? 10,
+      });
+    });
+  }
+
+  private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
+    this.thread?.postMessage(message, transfer);
+  }
+
+  private minWindowRows(): number {
+    const k = this.serving?.parameters.clusters ?? 1;
+    return Math.min(this.options.windowRecords, Math.max(2 * k, 32));
+  }
+
+  private maybeRefine(): void {
+    if (this.closed || !this.ready || this.thread === undefined || this.inFlight !== undefined)
+      return;
+    if (this.window.rows < this.minWindowRows() || this.recordsSinceRequest === 0) return;
+    const byCount = this.recordsSinceRequest >= this.options.everyRecords;
+    const byTime = this.now() - this.lastRequestAtMs >= this.options.intervalMs;
+    if (!byCount && !byTime) return;
+    void this.request(this.rebootstrapDue ? 'rebootstrap' : 'refine');
+  }
+
+  private request(kind: RefinementKind): Promise<RefinementOutcome | undefined> {
+    const estimate = this.estimate;
+    if (estimate === undefined || this.thread === undefined) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    const window = this.window.snapshot();
+    this.recordsSinceRequest = 0;
+    this.lastRequestAtMs = this.now();
+    this.rebootstrapDue = false;
+    return new Promise((resolve) => {
+      this.inFlight = { id, kind, resolve };
+      if (kind === 'refine') {
+        const clusterSizes = estimate.sizes();
+        this.post({ type: 'refine', id, window, clusterSizes }, [
+          window.data.buffer as ArrayBuffer,
+          clusterSizes.buffer as ArrayBuffer,
+        ]);
+      } else {
+        const options = this.options.rebootstrap?.options ?? {};
+        this.post({ type: 'rebootstrap', id, window, options }, [
+          window.data.buffer as ArrayBuffer,
+        ]);
+      }
+    });
+  }
+
+  private settle(id: number, outcome: RefinementOutcome | undefined): void {
+    const inFlight = this.inFlight;
+    if (inFlight === undefined || inFlight.id !== id) return;
+    this.inFlight = undefined;
+    if (outcome !== undefined && !this.closed) this.apply(outcome);
+    inFlight.resolve(outcome);
+    this.releaseIdleWaiters();
+    this.maybeRefine();
+  }
+
+  private apply(outcome: RefinementOutcome): void {
+    const estimate = this.estimate;
+    const monitor = this.monitor;
+    const previous = this.serving;
+    if (estimate === undefined || monitor === undefined || previous === undefined) return;
+    this.observer.refinement({
+      accepted: outcome.accepted,
+      ...(outcome.accepted ? {} : { rejectReason: outcome.reason ?? 'rejected' }),
+      durationSeconds: outcome.durationSeconds,
+      loss: outcome.loss,
+      centroidShift: outcome.centroidShift,
+      labelChangeFraction: outcome.labelChangeFraction,
+    });
+    monitor.observeWindow({
+      reconstructionError: outcome.reconstructionError,
+      labelChangeRate: outcome.labelChangeFraction,
+      loss: outcome.loss,
+      centroidShift: outcome.centroidShift,
+    });
+    const snapshot = outcome.snapshot;
+    if (!outcome.accepted || snapshot === undefined) {
+      this.log(
+        `refiner: ${outcome.kind} rejected (${outcome.reason ?? 'unknown'}: ${outcome.detail ?? ''}); ` +
+          `version ${previous.version} keeps serving`,
+      );
+    } else {
+      for (const event of outcome.reseeded) {
+        estimate.split(event.splitFrom, event.cluster);
+        this.observer.clusterReseeded(event.cluster);
+        this.log(
+          `refiner: cluster ${event.cluster} was dying and was re-seeded by splitting cluster ${event.splitFrom} ` +
+            `(version ${snapshot.version})`,
+        );
+      }
+      if (outcome.kind === 'rebootstrap') {
+        // A new model: its own cluster sizes and reconstruction error become the baseline.
+        const sizes = outcome.clusterSizes;
+        if (sizes !== undefined) estimate.reset(sizes);
+        monitor.rebase(snapshot.metrics);
+        this.log(`refiner: re-bootstrapped on drift as version ${snapshot.version}`);
+      }
+      this.serving = snapshot;
+      this.pending = snapshot;
+      for (const listener of this.listeners) listener(snapshot);
+      this.persist(snapshot);
+    }
+    this.reportDrift();
+  }
+
+  private reportDrift(): void {
+    const report = this.drift();
+    if (report === undefined) return;
+    this.recordsSinceDrift = 0;
+    this.observer.drift(report);
+    if (this.sustained?.update(report, this.now()) === true) {
+      this.rebootstrapDue = true;
+      this.log(
+        `refiner: drift sustained (PSI ${report.psi.toFixed(3)}); the next refinement retrains`,
+      );
+    }
+  }
+
+  private persist(snapshot: ModelSnapshot): void {
+    const store = this.store;
+    if (store === undefined) return;
+    this.saving = this.saving.then(async () => {
+      try {
+        await store.save(snapshot);
+        this.observer.snapshotWritten(true);
+      } catch (error) {
+        this.observer.snapshotWritten(false);
+        this.log(
+          `refiner: saving version ${snapshot.version} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    });
+  }
+
+  private releaseIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}

@@ -1,0 +1,489 @@
+import { FeatureExtractor } from '../model/features.js';
+import type { ModelSnapshot, TrainingProgress } from '../model/types.js';
+import type { ModelStore } from '../store/model-store.js';
+import { BootstrapWindow } from './bootstrap-window.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import type { HealthSource, WorkerObserver } from './observer.js';
+import { Phase, silentObserver } from './observer.js';
+import type {
+  ModelRefiner,
+  OutputSink,
+  PartitionBatch,
+  RecordCodec,
+  RecordStream,
+  SourceRecord,
+} from './ports.js';
+import { ServingModel } from './serving-model.js';
+
+/** Trains the first model version on decoded bootstrap records. */
+export type BootstrapTrainer = (
+  records: readonly Record<string, unknown>[],
+  hooks: { onProgress: (progress: TrainingProgress) => void; signal: AbortSignal },
+) => Promise<ModelSnapshot>;
+
+export interface StreamWorkerSettings {
+  readonly inputTopic: string;
+  readonly features: readonly string[];
+  /** Most records labelled and published as one unit (one produce, one commit or transaction). */
+  readonly batchMaxRecords: number;
+  readonly bootstrap: {
+    readonly records: number;
+    readonly minRecords: number;
+    readonly maxWaitMs: number;
+  };
+  /** Half-life, in records, of the cluster shares reported to the observer. */
+  readonly shareHalfLifeRecords?: number;
+}
+
+export interface StreamWorkerOptions {
+  readonly stream: RecordStream;
+  readonly sink: OutputSink;
+  readonly store: ModelStore;
+  readonly codec: RecordCodec;
+  readonly train: BootstrapTrainer;
+  readonly settings: StreamWorkerSettings;
+  readonly observer?: WorkerObserver;
+  readonly logger?: Logger;
+  readonly refiner?: ModelRefiner;
+}
+
+/**
+ * The worker's lifecycle: starting → bootstrapping (collect a window, train, save, label the
+ * window) or straight to online when a snapshot exists → online (label each fetched batch, publish,
+ * commit) → draining → stopped; `failed` when something it cannot recover from happens.
+ *
+ * Offsets move only after the records they cover were published (at-least-once) or inside the
+ * same transaction (exactly-once), so no record is ever skipped, bootstrap records included.
+ */
+export class StreamWorker implements HealthSource {
+  /** Settles with the final phase (`stopped` or `failed`) once everything is closed. */
+  readonly done: Promise<Phase>;
+  private readonly options: StreamWorkerOptions;
+  private readonly observer: WorkerObserver;
+  private readonly log: Logger;
+  private state: Phase = Phase.Starting;
+  private serving: ServingModel | undefined;
+  private savedVersion: number | undefined;
+  private window: BootstrapWindow | undefined;
+  private bootstrapTask: Promise<void> | undefined;
+  private connected = false;
+  private readonly abort = new AbortController();
+  private closing: Promise<void> | undefined;
+  private failure: unknown;
+  private finish!: (phase: Phase) => void;
+  /** Next offset to publish per input partition; records below it were already published. */
+  private readonly positions = new Map<number, bigint>();
+  /** Partitions whose committed offset was read since they were last assigned. */
+  private readonly claimed = new Set<number>();
+  private owned = new Set<number>();
+  private shares: Float64Array = new Float64Array(0);
+
+  constructor(options: StreamWorkerOptions) {
+    this.options = options;
+    this.observer = options.observer ?? silentObserver;
+    this.log = options.logger ?? silentLogger;
+    this.done = new Promise<Phase>((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  phase(): Phase {
+    return this.state;
+  }
+
+  isReady(): boolean {
+    return this.state === Phase.Online && this.connected && this.serving !== undefined;
+  }
+
+  /** The model version now serving, if any. */
+  get modelVersion(): number | undefined {
+    return this.serving?.version;
+  }
+
+  /**
+   * Loads the newest snapshot (or prepares the bootstrap), joins the consumer group and returns
+   * once consuming has started. Failures after that point end in `done` settling with `failed`.
+   */
+  async start(): Promise<void> {
+    this.setPhase(Phase.Starting);
+    const { stream, sink, store, settings } = this.options;
+    try {
+      const snapshot = await store.loadLatest();
+      await sink.start();
+      stream.onFailure((error) => this.fail(error));
+      stream.onAssignment((partitions) => this.assigned(partitions));
+      if (snapshot !== undefined) {
+        this.log.info('model snapshot found, skipping the bootstrap', {
+          modelVersion: snapshot.version,
+          createdAt: snapshot.createdAt,
+        });
+        this.savedVersion = snapshot.version;
+        await this.serve(snapshot);
+        this.setPhase(Phase.Online);
+      } else {
+        this.window = new BootstrapWindow(settings.bootstrap);
+        this.setPhase(Phase.Bootstrapping);
+      }
+      await stream.start((batch) => this.handle(batch));
+      this.connected = true;
+      this.observer.consumerConnected(true);
+      if (this.window !== undefined) {
+        this.bootstrapTask = this.bootstrap(this.window).catch((error: unknown) => {
+          if (!this.abort.signal.aborted) this.fail(error);
+        });
+      }
+    } catch (error) {
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Graceful stop: no new fetches, the unit in flight is published and committed, the serving
+   * model is saved, every resource is closed. Idempotent; every step runs even when one fails.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    const failed = this.state === Phase.Failed;
+    if (!failed) this.setPhase(Phase.Draining);
+    this.abort.abort();
+    this.window?.close();
+    const errors: unknown[] = [];
+    const step = async (name: string, run: () => Promise<void> | void): Promise<void> => {
+      try {
+        await run();
+      } catch (error) {
+        errors.push(error);
+        this.log.error('shutdown step failed', { step: name, error });
+      }
+    };
+    await step('stop consuming', () => this.options.stream.stop());
+    await step('finish bootstrap', () => this.bootstrapTask);
+    await step('close refiner', () => this.options.refiner?.close());
+    await step('save model', () => this.saveServing());
+    await step('close output', () => this.options.sink.close());
+    await step('leave group', () => this.options.stream.close());
+    await step('release model', () => this.serving?.dispose());
+    this.connected = false;
+    this.observer.consumerConnected(false);
+    const final = failed || errors.length > 0 ? Phase.Failed : Phase.Stopped;
+    this.setPhase(final);
+    this.finish(final);
+  }
+
+  private fail(error: unknown): void {
+    if (this.state === Phase.Failed || this.state === Phase.Stopped) return;
+    this.failure ??= error;
+    this.log.error('worker failed', { error });
+    this.setPhase(Phase.Failed);
+    void this.close();
+  }
+
+  /** The first unrecoverable error, if the worker failed. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  private setPhase(phase: Phase): void {
+    if (this.state === phase && phase !== Phase.Starting) return;
+    this.state = phase;
+    this.observer.phase(phase);
+    this.log.info('phase', { phase });
+  }
+
+  private assigned(partitions: readonly number[]): void {
+    const now = new Set(partitions);
+    const revoked = [...this.owned].filter((p) => !now.has(p));
+    this.owned = now;
+    // After any rebalance the committed offsets are the truth again: re-read them before publishing.
+    this.claimed.clear();
+    for (const p of revoked) this.positions.delete(p);
+    this.log.info('partitions assigned', { topic: this.options.settings.inputTopic, partitions });
+    if (revoked.length > 0) {
+      this.options.sink.release(this.options.settings.inputTopic, revoked).catch((error: unknown) => {
+        this.log.warn('releasing revoked partitions failed', { error });
+      });
+    }
+  }
+
+  private async handle(batch: PartitionBatch): Promise<void> {
+    const last = batch.records[batch.records.length - 1];
+    if (last === undefined) return;
+    if (this.state === Phase.Bootstrapping) {
+      const window = this.window;
+      // While training, batches are left unresolved: they are fetched again once online.
+      if (window === undefined || !window.add(batch.records)) return;
+      this.observer.recordsConsumed(batch.records.length);
+      batch.resolve(last.offset);
+      this.observer.bootstrap({ recordsCollected: window.size });
+      if (!window.isCollecting) this.options.stream.pauseAll();
+      return;
+    }
+    if (this.state !== Phase.Online) return;
+    this.observer.recordsConsumed(batch.records.length);
+    const records = await this.unpublished(batch.topic, batch.partition, batch.records);
+    if (records.length < batch.records.length) {
+      this.log.info('skipping records published before', {
+        partition: batch.partition,
+        skipped: batch.records.length - records.length,
+      });
+      // Offsets ascend, so the skipped records are a prefix: the first chunk's resolve covers them.
+      if (records.length === 0) {
+        batch.resolve(last.offset);
+        return;
+      }
+    }
+    for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
+      if (!batch.isRunning() || batch.isStale()) return;
+      await this.swapIfRefined();
+      await this.publish(batch.topic, batch.partition, chunk, batch.highWatermark);
+      batch.resolve((chunk[chunk.length - 1] as SourceRecord).offset);
+      await batch.heartbeat();
+    }
+  }
+
+  /** Drops the records of `partition` below the offset already published (read once per claim). */
+  private async unpublished(
+    topic: string,
+    partition: number,
+    records: readonly SourceRecord[],
+  ): Promise<readonly SourceRecord[]> {
+    if (!this.claimed.has(partition)) {
+      const committed = await this.options.sink.claim(topic, partition);
+      this.claimed.add(partition);
+      if (committed !== undefined && BigInt(committed) >= 0n) {
+        this.positions.set(partition, BigInt(committed));
+      }
+    }
+    const position = this.positions.get(partition);
+    if (position === undefined) return records;
+    return records.filter((r) => BigInt(r.offset) >= position);
+  }
+
+  /** Labels one chunk of one partition, publishes it and moves the offset past it. */
+  private async publish(
+    topic: string,
+    partition: number,
+    records: readonly SourceRecord[],
+    highWatermark: string,
+  ): Promise<void> {
+    const serving = this.serving;
+    const last = records[records.length - 1];
+    if (serving === undefined || last === undefined) return;
+    await this.options.codec.prepare?.(records.map((r) => r.value));
+    const started = performance.now();
+    const chunk = serving.label(records, this.options.codec);
+    const labelSeconds = (performance.now() - started) / 1000;
+    const nextOffset = BigInt(last.offset) + 1n;
+    await this.options.sink.publish({
+      topic,
+      partition,
+      nextOffset: nextOffset.toString(),
+      labelled: chunk.labelled,
+      deadLetters: chunk.deadLetters,
+    });
+    this.positions.set(partition, nextOffset);
+
+    const now = Date.now();
+    const observer = this.observer;
+    observer.batch(records.length, labelSeconds);
+    if (chunk.labelled.length > 0) observer.recordsProcessed('labelled', chunk.labelled.length);
+    if (chunk.deadLetters.length > 0) {
+      observer.recordsProcessed('dead-lettered', chunk.deadLetters.length);
+      for (const [reason, count] of chunk.deadReasons) {
+        observer.deadLettered(reason, count);
+        this.log.warn('records dead-lettered', { reason, count, partition, lastOffset: last.offset });
+      }
+    }
+    observer.endToEndLatency(chunk.timestampsMs.map((ts) => Math.max(0, now - ts) / 1000));
+    observer.consumerLag(topic, partition, Number(BigInt(highWatermark) - nextOffset));
+    const assignment = chunk.assignment;
+    if (assignment !== undefined) {
+      const counts = new Array<number>(assignment.clusters).fill(0);
+      for (const c of assignment.cluster) counts[c] = (counts[c] ?? 0) + 1;
+      observer.labelledPerCluster(counts);
+      observer.confidence(assignment.confidence);
+      this.updateShares(counts);
+      this.options.refiner?.observe(chunk.x, assignment, serving.version);
+    }
+  }
+
+  /** Decaying per-cluster share of recent records (half-life in records). */
+  private updateShares(counts: readonly number[]): void {
+    const halfLife = this.options.settings.shareHalfLifeRecords ?? 1000;
+    if (this.shares.length !== counts.length) this.shares = new Float64Array(counts.length);
+    const total = counts.reduce((a, b) => a + b, 0);
+    const keep = Math.pow(0.5, total / halfLife);
+    let sum = 0;
+    for (let j = 0; j < counts.length; j++) {
+      const value = (this.shares[j] as number) * keep + (counts[j] as number);
+      this.shares[j] = value;
+      sum += value;
+    }
+    if (sum > 0) this.observer.clusterShares(Array.from(this.shares, (v) => v / sum));
+  }
+
+  private async serve(snapshot: ModelSnapshot): Promise<void> {
+    const next = new ServingModel(snapshot);
+    const previous = this.serving;
+    this.serving = next;
+    previous?.dispose();
+    this.observer.modelServing({
+      version: snapshot.version,
+      backend: snapshot.metrics.backend,
+      inputDims: next.extractor.dims,
+      clusters: snapshot.parameters.clusters,
+    });
+    this.log.info('model serving', {
+      modelVersion: snapshot.version,
+      clusters: snapshot.parameters.clusters,
+      inputDims: next.extractor.dims,
+    });
+    if (previous === undefined) await this.options.refiner?.start(snapshot);
+  }
+
+  /** Between batches: serve a newer version from the refiner, saved first so restarts resume it. */
+  private async swapIfRefined(): Promise<void> {
+    const refiner = this.options.refiner;
+    if (refiner === undefined) return;
+    const next = refiner.poll();
+    if (next === undefined || next.version === this.serving?.version) return;
+    await this.serve(next);
+    await this.saveServing();
+  }
+
+  private async saveServing(): Promise<void> {
+    const snapshot = this.serving?.snapshot;
+    if (snapshot === undefined || snapshot.version === this.savedVersion) return;
+    try {
+      await this.options.store.save(snapshot);
+      this.savedVersion = snapshot.version;
+      this.observer.snapshotWritten(true);
+      this.log.info('model snapshot saved', { modelVersion: snapshot.version });
+    } catch (error) {
+      this.observer.snapshotWritten(false);
+      throw error;
+    }
+  }
+
+  /** Collects the window, trains, saves, labels the window itself, then goes online. */
+  private async bootstrap(window: BootstrapWindow): Promise<void> {
+    const { settings, stream, codec } = this.options;
+    const signal = this.abort.signal;
+    await window.ready;
+    if (signal.aborted) return;
+    stream.pauseAll();
+    const records = window.take();
+    this.log.info('bootstrap window collected', { records: records.length });
+    this.observer.bootstrap({ recordsCollected: records.length });
+
+    const training = trainingRecords(records, codec, settings.features);
+    this.log.info('bootstrap training', {
+      records: training.length,
+      unusable: records.length - training.length,
+    });
+    const started = Date.now();
+    let lastPhase = '';
+    const snapshot = await this.options.train(training, {
+      signal,
+      onProgress: (progress) => {
+        this.observer.bootstrap({
+          trainingPhase: progress.phase,
+          epoch: progress.step,
+          ...(progress.loss === undefined ? {} : { loss: progress.loss }),
+        });
+        if (progress.phase !== lastPhase) {
+          lastPhase = progress.phase;
+          this.log.info('bootstrap training phase', {
+            trainingPhase: progress.phase,
+            totalSteps: progress.totalSteps,
+          });
+        }
+      },
+    });
+    if (signal.aborted) return;
+    this.log.info('bootstrap trained', {
+      modelVersion: snapshot.version,
+      wallMs: Date.now() - started,
+    });
+    await this.serve(snapshot);
+    await this.saveServing();
+
+    // Label the window itself, partition by partition, in offset order.
+    const byPartition = new Map<number, SourceRecord[]>();
+    for (const record of records) {
+      const list = byPartition.get(record.partition) ?? [];
+      list.push(record);
+      byPartition.set(record.partition, list);
+    }
+    for (const [partition, list] of byPartition) {
+      if (this.owned.size > 0 && !this.owned.has(partition)) continue;
+      const topic = (list[0] as SourceRecord).topic;
+      const pending = await this.unpublished(topic, partition, list);
+      for (const chunk of chunks(pending, settings.batchMaxRecords)) {
+        if (signal.aborted) return;
+        const last = chunk[chunk.length - 1] as SourceRecord;
+        await this.publish(topic, partition, chunk, (BigInt(last.offset) + 1n).toString());
+      }
+    }
+    this.window = undefined;
+    this.setPhase(Phase.Online);
+    stream.resumeAll();
+  }
+}
+
+/**
+ * The bootstrap records the model can train on: those that decode and carry the feature widths
+ * most of the window agrees on. The others are dead-lettered when the window is labelled.
+ */
+function trainingRecords(
+  records: readonly SourceRecord[],
+  codec: RecordCodec,
+  features: readonly string[],
+): Record<string, unknown>[] {
+  const decoded: Record<string, unknown>[] = [];
+  const votes = new Map<string, { count: number; extractor: FeatureExtractor }>();
+  for (const record of records) {
+    let value: Record<string, unknown>;
+    try {
+      value = codec.decode(record.value);
+    } catch {
+      continue;
+    }
+    decoded.push(value);
+    if (decoded.length <= 200) {
+      try {
+        const extractor = FeatureExtractor.infer(features, value);
+        const key = extractor.spec.widths.join(',');
+        const vote = votes.get(key) ?? { count: 0, extractor };
+        vote.count += 1;
+        votes.set(key, vote);
+      } catch {
+        // A poison record does not vote.
+      }
+    }
+  }
+  let best: { count: number; extractor: FeatureExtractor } | undefined;
+  for (const vote of votes.values()) if (best === undefined || vote.count > best.count) best = vote;
+  if (best === undefined) return [];
+  const extractor = best.extractor;
+  const row = new Float32Array(extractor.dims);
+  return decoded.filter((value) => {
+    try {
+      extractor.extract(value, row, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  const step = Math.max(1, size);
+  for (let i = 0; i < items.length; i += step) yield items.slice(i, i + step);
+}

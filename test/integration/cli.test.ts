@@ -1,0 +1,287 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = join(root, 'src', 'cli.ts');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(args: readonly string[], stdin?: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+      cwd: root,
+      env: { ...process.env, DEC_STREAM_DEBUG: '' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Three well separated Gaussian blobs in 4 dimensions, 50 points each, from a fixed seed. */
+function blobs(): { f0: number; f1: number; f2: number; f3: number; label: string }[] {
+  let state = 12345;
+  const uniform = (): number => {
+    state = (state * 16807) % 2147483647;
+    return state / 2147483647;
+  };
+  const gaussian = (): number =>
+    Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const centres = [
+    [0, 0, 0, 0],
+    [6, 6, 0, 0],
+    [0, 6, 6, 6],
+  ];
+  const names = ['red', 'green', 'blue'];
+  return Array.from({ length: 150 }, (_, i) => {
+    const c = centres[i % 3] as number[];
+    const [f0, f1, f2, f3] = c.map((v) => v + gaussian() * 0.5) as [number, number, number, number];
+    return { f0, f1, f2, f3, label: names[i % 3] as string };
+  });
+}
+
+/** An error run: non-zero exit, nothing on stdout, stderr ends with one `dec-stream:` line. */
+function assertOneLineError(run: Run, pattern: RegExp): void {
+  assert.notEqual(run.code, 0, `exit code ${run.code}`);
+  assert.equal(run.stdout, '');
+  const lines = run.stderr.trimEnd().split('\n');
+  const last = lines.at(-1) ?? '';
+  assert.match(last, /^dec-stream: \S/);
+  assert.match(last, pattern);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  assert.doesNotMatch(run.stderr, /unexpected error/);
+}
+
+let dir = '';
+let csv = '';
+let jsonl = '';
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'dec-cli-'));
+  const rows = blobs();
+  csv = join(dir, 'blobs.csv');
+  jsonl = join(dir, 'blobs.jsonl');
+  await writeFile(
+    csv,
+    `f0,f1,f2,f3,label\n${rows.map((r) => [r.f0, r.f1, r.f2, r.f3, r.label].join(',')).join('\n')}\n`,
+  );
+  await writeFile(jsonl, `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`);
+});
+
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+void test('train, assign and evaluate recover three separated blobs (ACC >= 0.95)', async () => {
+  const models = join(dir, 'models');
+  const train = await runCli([
+    'train',
+    '--input',
+    csv,
+    '--features',
+    'f0,f1,f2,f3',
+    '--clusters',
+    '3',
+    '--model-dir',
+    models,
+    '--seed',
+    '3',
+    '--hidden',
+    '16,16',
+    '--embedding',
+    '3',
+    '--epochs',
+    '30',
+    '--kmeans-restarts',
+    '5',
+    '--max-iterations',
+    '300',
+  ]);
+  assert.equal(train.code, 0, train.stderr);
+  const summary = JSON.parse(train.stdout) as {
+    version: number;
+    clusters: number;
+    samples: number;
+  };
+  assert.deepEqual([summary.version, summary.clusters, summary.samples], [1, 3, 150]);
+  assert.match(train.stderr, /pretrain epoch 30\/30/);
+
+  const labelled = join(dir, 'labelled.jsonl');
+  const assign = await runCli([
+    'assign',
+    '--model-dir',
+    models,
+    '--input',
+    jsonl,
+    '--output',
+    labelled,
+  ]);
+  assert.equal(assign.code, 0, assign.stderr);
+  const lines = (await readFile(labelled, 'utf8')).trimEnd().split('\n');
+  assert.equal(lines.length, 150);
+  const first = JSON.parse(lines[0] as string) as Record<string, unknown>;
+  assert.equal(first.label, 'red');
+  assert.equal(first.model_version, 1);
+  assert.ok(Number.isInteger(first.cluster) && (first.cluster as number) < 3);
+  assert.ok((first.confidence as number) > 1 / 3 && (first.confidence as number) <= 1);
+
+  const evaluate = await runCli(['evaluate', '--input', labelled, '--truth', 'label']);
+  assert.equal(evaluate.code, 0, evaluate.stderr);
+  const scores = JSON.parse(evaluate.stdout) as { n: number; acc: number; nmi: number };
+  assert.equal(scores.n, 150);
+  assert.ok(scores.acc >= 0.95, `ACC ${scores.acc}`);
+
+  const inspect = await runCli(['inspect', '--model-dir', models]);
+  assert.equal(inspect.code, 0, inspect.stderr);
+  const info = JSON.parse(inspect.stdout) as Record<string, unknown>;
+  assert.equal(info.inputDims, 4);
+  assert.equal(info.clusters, 3);
+  assert.equal(info.architecture, '4-16-16-3');
+  assert.equal(
+    (info.clusterSizes as number[]).reduce((a, b) => a + b, 0),
+    150,
+  );
+  assert.equal(typeof info.backend, 'string');
+
+  // assign also reads CSV from stdin and writes to stdout.
+  const piped = await runCli(
+    ['assign', '--model-dir', models, '--input', '-'],
+    await readFile(csv, 'utf8'),
+  );
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.equal(piped.stdout.trimEnd().split('\n').length, 150);
+});
+
+void test('every command answers --help on stdout with exit 0', async () => {
+  const runs = await Promise.all(
+    ['train', 'assign', 'evaluate', 'inspect', 'run'].map((c) => runCli([c, '--help'])),
+  );
+  for (const run of runs) {
+    assert.equal(run.code, 0);
+    assert.match(run.stdout, /^Usage: dec-stream \w+/);
+  }
+  const top = await runCli(['--help']);
+  assert.match(top.stdout, /Commands:/);
+});
+
+void describe('error paths give one clear line and a non-zero exit', { concurrency: 4 }, () => {
+  const train = (...extra: string[]): string[] => [
+    'train',
+    '--input',
+    csv,
+    '--features',
+    'f0,f1',
+    '--clusters',
+    '3',
+    '--model-dir',
+    join(dir, 'unused'),
+    ...extra,
+  ];
+  const replace = (args: string[], flag: string, value: string): string[] =>
+    args.map((a, i) => (args[i - 1] === flag ? value : a));
+
+  const cases: { name: string; args: () => string[]; stdin?: string; pattern: RegExp }[] = [
+    {
+      name: 'an unknown command',
+      args: () => ['frobnicate'],
+      pattern: /unknown command "frobnicate"/,
+    },
+    {
+      name: 'an unknown flag',
+      args: () => train('--colour', 'red'),
+      pattern: /unknown option --colour/,
+    },
+    {
+      name: 'a missing required flag',
+      args: () => ['train', '--input', csv],
+      pattern: /--features is required/,
+    },
+    {
+      name: 'a missing input file',
+      args: () => replace(train(), '--input', join(dir, 'nope.csv')),
+      pattern: /no such file/,
+    },
+    {
+      name: 'a bad feature spec',
+      args: () => replace(train(), '--features', 'f0,,f1'),
+      pattern: /empty field name/,
+    },
+    { name: 'k < 2', args: () => replace(train(), '--clusters', '1'), pattern: /at least 2/ },
+    {
+      name: 'a non-numeric k',
+      args: () => replace(train(), '--clusters', 'three'),
+      pattern: /--clusters must be a number/,
+    },
+    {
+      name: 'k larger than the data',
+      args: () => replace(train(), '--clusters', '151'),
+      pattern: /151 clusters in 150 records/,
+    },
+    {
+      name: 'an empty input',
+      args: () => replace(train(), '--input', '-'),
+      stdin: '',
+      pattern: /holds no records/,
+    },
+    {
+      name: 'a feature field that the records lack',
+      args: () => replace(train(), '--features', 'f0,nope'),
+      pattern: /field "nope" is missing/,
+    },
+    {
+      name: 'a malformed JSONL line',
+      args: () => replace(train(), '--input', '-'),
+      stdin: '{"f0":1,"f1":2}\n{"f0":\n',
+      pattern: /stdin:2: invalid JSON/,
+    },
+    {
+      name: 'an invalid training option',
+      args: () => train('--hidden', '16,x'),
+      pattern: /--hidden must be a comma-separated list/,
+    },
+    {
+      name: 'assign without a model',
+      args: () => ['assign', '--model-dir', join(dir, 'empty'), '--input', jsonl],
+      pattern: /no usable model/,
+    },
+    {
+      name: 'evaluate with a missing truth field',
+      args: () => ['evaluate', '--input', jsonl, '--truth', 'klass', '--pred', 'label'],
+      pattern: /blobs\.jsonl:1: the record has no "klass" field/,
+    },
+    {
+      name: 'inspect of a directory that holds no model',
+      args: () => ['inspect', '--model-dir', dir],
+      pattern: /no usable model/,
+    },
+  ];
+  for (const c of cases) {
+    void test(`${c.name}`, async () => {
+      assertOneLineError(await runCli(c.args(), c.stdin), c.pattern);
+    });
+  }
+
+  void test('a corrupted model file is skipped with a warning and then reported', async () => {
+    const models = join(dir, 'corrupted');
+    await rm(models, { recursive: true, force: true });
+    await import('node:fs/promises').then((fs) => fs.mkdir(models, { recursive: true }));
+    await writeFile(join(models, 'model-000003.decsnap'), 'not a snapshot at all');
+    const run = await runCli(['assign', '--model-dir', models, '--input', jsonl]);
+    assertOneLineError(run, /no usable model/);
+    assert.match(run.stderr, /skipping model snapshot .*model-000003\.decsnap/);
+  });
+});

@@ -1,0 +1,362 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Registry } from 'prom-client';
+import {
+  createPrometheusObserver,
+  MaxClusterLabels,
+  PrometheusObserver,
+} from '../../../src/metrics/prometheus-observer.js';
+import { Phase } from '../../../src/worker/observer.js';
+import type { RefinementReport } from '../../../src/worker/observer.js';
+
+type Labels = Record<string, string>;
+
+/** Every sample of one metric family (histograms included), as the registry would expose it. */
+async function samples(
+  registry: Registry,
+  family: string,
+): Promise<{ name: string; labels: Labels; value: number }[]> {
+  const metric = registry.getSingleMetric(family);
+  assert.ok(metric, `${family} is registered`);
+  const data = await metric.get();
+  return data.values.map((v) => {
+    const named = v as { metricName?: string };
+    const labels: Labels = {};
+    for (const [key, value] of Object.entries(v.labels)) labels[key] = String(value);
+    return { name: named.metricName ?? family, labels, value: v.value };
+  });
+}
+
+/** The value of the one sample of `name` whose labels include `labels`; undefined if none. */
+async function value(
+  registry: Registry,
+  name: string,
+  labels: Labels = {},
+  family = name,
+): Promise<number | undefined> {
+  const matching = (await samples(registry, family)).filter(
+    (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+  );
+  assert.ok(matching.length <= 1, `${name} ${JSON.stringify(labels)} matches one sample`);
+  return matching[0]?.value;
+}
+
+function fresh(): { registry: Registry; observer: PrometheusObserver } {
+  const registry = new Registry();
+  return { registry, observer: new PrometheusObserver(registry) };
+}
+
+const accepted: RefinementReport = {
+  accepted: true,
+  durationSeconds: 0.2,
+  loss: 0.05,
+  centroidShift: 0.01,
+  labelChangeFraction: 0.02,
+};
+
+void describe('PrometheusObserver', () => {
+  void test('every metric name starts with decstream_ and counters end in _total', () => {
+    const { registry } = fresh();
+    const metrics = registry.getMetricsAsArray();
+    assert.ok(metrics.length >= 30);
+    for (const metric of metrics) {
+      assert.match(metric.name, /^decstream_[a-z0-9_]+$/);
+      if (metric.type === ('counter' as unknown)) assert.match(metric.name, /_total$/);
+    }
+  });
+
+  void test('recordsConsumed() adds to decstream_records_consumed_total', async () => {
+    const { registry, observer } = fresh();
+    assert.equal(await value(registry, 'decstream_records_consumed_total'), 0);
+    observer.recordsConsumed(5);
+    observer.recordsConsumed(3);
+    assert.equal(await value(registry, 'decstream_records_consumed_total'), 8);
+  });
+
+  void test('recordsProcessed() counts by outcome and ignores counts that are not positive numbers', async () => {
+    const { registry, observer } = fresh();
+    observer.recordsProcessed('labelled', 10);
+    observer.recordsProcessed('dead-lettered', 2);
+    observer.recordsProcessed('labelled', Number.NaN);
+    observer.recordsProcessed('labelled', -4);
+    assert.equal(await value(registry, 'decstream_records_total', { outcome: 'labelled' }), 10);
+    assert.equal(await value(registry, 'decstream_records_total', { outcome: 'dead-lettered' }), 2);
+  });
+
+  void test('deadLettered() counts by reason and folds unknown reasons beyond the limit into other', async () => {
+    const { registry, observer } = fresh();
+    observer.deadLettered('non-finite', 2);
+    observer.deadLettered('undecodable', 1);
+    for (let i = 0; i < 40; i++) observer.deadLettered(`made-up-${i}`, 1);
+    assert.equal(
+      await value(registry, 'decstream_dead_letters_total', { reason: 'non-finite' }),
+      2,
+    );
+    assert.equal(
+      await value(registry, 'decstream_dead_letters_total', { reason: 'undecodable' }),
+      1,
+    );
+    const reasons = new Set(
+      (await samples(registry, 'decstream_dead_letters_total')).map((s) => s.labels.reason),
+    );
+    assert.ok(reasons.has('other'));
+    assert.ok(reasons.size <= 16 + 6 + 1, `reasons stay bounded, got ${reasons.size}`);
+  });
+
+  void test('batch() observes the batch size and the labelling time', async () => {
+    const { registry, observer } = fresh();
+    observer.batch(100, 0.004);
+    observer.batch(7, 0.2);
+    assert.equal(
+      await value(
+        registry,
+        'decstream_batch_size_records_count',
+        {},
+        'decstream_batch_size_records',
+      ),
+      2,
+    );
+    assert.equal(
+      await value(registry, 'decstream_batch_size_records_sum', {}, 'decstream_batch_size_records'),
+      107,
+    );
+    const bucket = await value(
+      registry,
+      'decstream_label_duration_seconds_bucket',
+      { le: '0.005' },
+      'decstream_label_duration_seconds',
+    );
+    assert.equal(bucket, 1);
+  });
+
+  void test('endToEndLatency() observes one value per record', async () => {
+    const { registry, observer } = fresh();
+    observer.endToEndLatency([0.02, 0.03, 4]);
+    const family = 'decstream_end_to_end_latency_seconds';
+    assert.equal(await value(registry, `${family}_count`, {}, family), 3);
+    assert.equal(await value(registry, `${family}_bucket`, { le: '0.05' }, family), 2);
+    assert.equal(await value(registry, `${family}_bucket`, { le: '+Inf' }, family), 3);
+  });
+
+  void test('consumerLag() sets one gauge per topic partition and drops partitions not reported for a while', async () => {
+    const registry = new Registry();
+    let now = 1_000_000;
+    const observer = new PrometheusObserver(registry, { now: () => now, lagStaleAfterMs: 60_000 });
+    observer.consumerLag('events', 0, 120);
+    observer.consumerLag('events', 1, 7);
+    observer.consumerLag('events', 0, 80);
+    assert.equal(
+      await value(registry, 'decstream_consumer_lag_records', { topic: 'events', partition: '0' }),
+      80,
+    );
+    now += 30_000;
+    observer.consumerLag('events', 0, 5);
+    now += 40_000;
+    const series = await samples(registry, 'decstream_consumer_lag_records');
+    assert.deepEqual(
+      series.map((s) => s.labels.partition),
+      ['0'],
+      'partition 1 went quiet for longer than the staleness bound',
+    );
+  });
+
+  void test('phase() sets 1 on the current phase only, and ready follows phase, consumer and model', async () => {
+    const { registry, observer } = fresh();
+    assert.equal(await value(registry, 'decstream_phase', { phase: 'starting' }), 1);
+    observer.phase(Phase.Bootstrapping);
+    observer.consumerConnected(true);
+    assert.equal(await value(registry, 'decstream_phase', { phase: 'starting' }), 0);
+    assert.equal(await value(registry, 'decstream_phase', { phase: 'bootstrapping' }), 1);
+    assert.equal(await value(registry, 'decstream_consumer_connected'), 1);
+    assert.equal(await value(registry, 'decstream_ready'), 0);
+    assert.equal(observer.isReady(), false);
+
+    observer.modelServing({ version: 1, backend: 'wasm', inputDims: 4, clusters: 3 });
+    observer.phase(Phase.Online);
+    assert.equal(await value(registry, 'decstream_ready'), 1);
+    assert.equal(observer.isReady(), true);
+
+    observer.consumerConnected(false);
+    assert.equal(await value(registry, 'decstream_ready'), 0);
+  });
+
+  void test('modelServing() sets the version and one info series describing the model', async () => {
+    const { registry, observer } = fresh();
+    assert.equal(await value(registry, 'decstream_model_version'), 0);
+    observer.modelServing({ version: 1, backend: 'wasm', inputDims: 784, clusters: 10 });
+    observer.modelServing({ version: 2, backend: 'cpu', inputDims: 784, clusters: 10 });
+    assert.equal(await value(registry, 'decstream_model_version'), 2);
+    const info = await samples(registry, 'decstream_model_info');
+    assert.deepEqual(info, [
+      {
+        name: 'decstream_model_info',
+        labels: { backend: 'cpu', input_dims: '784', clusters: '10' },
+        value: 1,
+      },
+    ]);
+  });
+
+  void test('labelledPerCluster() and clusterShares() label by cluster id, never beyond k', async () => {
+    const { registry, observer } = fresh();
+    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 3 });
+    observer.labelledPerCluster([4, 0, 6, 99]);
+    observer.labelledPerCluster([1, 2, 0]);
+    observer.clusterShares([0.5, 0.2, 0.3, 0.9]);
+    const counts = await samples(registry, 'decstream_cluster_records_total');
+    assert.deepEqual(Object.fromEntries(counts.map((s) => [s.labels.cluster, s.value])), {
+      '0': 5,
+      '1': 2,
+      '2': 6,
+    });
+    const shares = await samples(registry, 'decstream_cluster_share_ratio');
+    assert.deepEqual(Object.fromEntries(shares.map((s) => [s.labels.cluster, s.value])), {
+      '0': 0.5,
+      '1': 0.2,
+      '2': 0.3,
+    });
+  });
+
+  void test('a model with fewer clusters removes the shares of clusters that no longer exist', async () => {
+    const { registry, observer } = fresh();
+    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 4 });
+    observer.clusterShares([0.25, 0.25, 0.25, 0.25]);
+    observer.modelServing({ version: 2, backend: 'cpu', inputDims: 2, clusters: 2 });
+    const shares = await samples(registry, 'decstream_cluster_share_ratio');
+    assert.deepEqual(shares.map((s) => s.labels.cluster).sort(), ['0', '1']);
+  });
+
+  void test('cluster labels stay bounded before any model is known', async () => {
+    const { registry, observer } = fresh();
+    observer.clusterShares(new Array<number>(MaxClusterLabels + 50).fill(0.001));
+    const shares = await samples(registry, 'decstream_cluster_share_ratio');
+    assert.equal(shares.length, MaxClusterLabels);
+  });
+
+  void test('confidence() observes a whole batch into the histogram', async () => {
+    const { registry, observer } = fresh();
+    observer.confidence(Float32Array.from([0.35, 0.92, 0.97, 1, Number.NaN]));
+    const family = 'decstream_assignment_confidence';
+    assert.equal(await value(registry, `${family}_count`, {}, family), 4);
+    assert.equal(await value(registry, `${family}_bucket`, { le: '0.4' }, family), 1);
+    assert.equal(await value(registry, `${family}_bucket`, { le: '0.95' }, family), 2);
+    const sum = await value(registry, `${family}_sum`, {}, family);
+    assert.ok(sum !== undefined && Math.abs(sum - 3.24) < 1e-6);
+  });
+
+  void test('refinement() counts results, records duration, loss, shift and rejections in a row', async () => {
+    const registry = new Registry();
+    const observer = new PrometheusObserver(registry, { now: () => 1_700_000_000_000 });
+    observer.refinement({ ...accepted, rejectReason: undefined });
+    observer.refinement({ ...accepted, accepted: false, rejectReason: 'nan', loss: Number.NaN });
+    observer.refinement({
+      ...accepted,
+      accepted: false,
+      rejectReason: 'shift-bound',
+      centroidShift: 3,
+    });
+    assert.equal(await value(registry, 'decstream_refinements_total', { result: 'accepted' }), 1);
+    assert.equal(await value(registry, 'decstream_refinements_total', { result: 'rejected' }), 2);
+    assert.equal(
+      await value(registry, 'decstream_refinement_rejections_total', { reason: 'nan' }),
+      1,
+    );
+    assert.equal(
+      await value(registry, 'decstream_refinement_rejections_total', { reason: 'shift-bound' }),
+      1,
+    );
+    assert.equal(await value(registry, 'decstream_refine_consecutive_failures'), 2);
+    assert.equal(await value(registry, 'decstream_refine_centroid_shift'), 3);
+    assert.equal(await value(registry, 'decstream_refine_label_change_ratio'), 0.02);
+    assert.equal(
+      await value(registry, 'decstream_refine_last_accepted_timestamp_seconds'),
+      1_700_000_000,
+    );
+    assert.equal(
+      await value(
+        registry,
+        'decstream_refine_duration_seconds_count',
+        {},
+        'decstream_refine_duration_seconds',
+      ),
+      3,
+    );
+    observer.refinement(accepted);
+    assert.equal(await value(registry, 'decstream_refine_consecutive_failures'), 0);
+    assert.equal(await value(registry, 'decstream_refine_loss'), 0.05);
+  });
+
+  void test('clusterReseeded() counts by cluster', async () => {
+    const { registry, observer } = fresh();
+    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 3 });
+    observer.clusterReseeded(2);
+    observer.clusterReseeded(2);
+    observer.clusterReseeded(7);
+    const series = await samples(registry, 'decstream_cluster_reseeds_total');
+    assert.deepEqual(
+      series.map((s) => [s.labels.cluster, s.value]),
+      [['2', 2]],
+    );
+  });
+
+  void test('drift() sets the four drift gauges', async () => {
+    const { registry, observer } = fresh();
+    observer.drift({
+      psi: 0.3,
+      reconstructionErrorRatio: 1.8,
+      labelChangeRate: 0.1,
+      meanConfidence: 0.7,
+    });
+    assert.equal(await value(registry, 'decstream_drift_psi'), 0.3);
+    assert.equal(await value(registry, 'decstream_drift_reconstruction_error_ratio'), 1.8);
+    assert.equal(await value(registry, 'decstream_drift_label_change_ratio'), 0.1);
+    assert.equal(await value(registry, 'decstream_drift_mean_confidence'), 0.7);
+  });
+
+  void test('bootstrap() tracks records collected, the stage, its epoch and loss', async () => {
+    const { registry, observer } = fresh();
+    observer.bootstrap({ recordsCollected: 500 });
+    observer.bootstrap({ trainingPhase: 'pretrain', epoch: 3, loss: 0.4 });
+    assert.equal(await value(registry, 'decstream_bootstrap_collected_records'), 500);
+    assert.equal(await value(registry, 'decstream_bootstrap_stage', { stage: 'pretrain' }), 1);
+    assert.equal(await value(registry, 'decstream_bootstrap_epoch'), 3);
+    assert.equal(await value(registry, 'decstream_bootstrap_loss'), 0.4);
+    observer.bootstrap({ trainingPhase: 'cluster', epoch: 1 });
+    assert.equal(await value(registry, 'decstream_bootstrap_stage', { stage: 'pretrain' }), 0);
+    assert.equal(await value(registry, 'decstream_bootstrap_stage', { stage: 'cluster' }), 1);
+    assert.equal(
+      await value(registry, 'decstream_bootstrap_loss'),
+      0.4,
+      'no loss reported keeps the last',
+    );
+  });
+
+  void test('snapshotWritten() counts writes and failures and stamps the last success', async () => {
+    const registry = new Registry();
+    const observer = new PrometheusObserver(registry, { now: () => 1_700_000_123_000 });
+    observer.snapshotWritten(true);
+    observer.snapshotWritten(false);
+    observer.snapshotWritten(false);
+    assert.equal(await value(registry, 'decstream_snapshot_writes_total', { result: 'ok' }), 1);
+    assert.equal(await value(registry, 'decstream_snapshot_writes_total', { result: 'failed' }), 2);
+    assert.equal(
+      await value(registry, 'decstream_snapshot_last_success_timestamp_seconds'),
+      1_700_000_123,
+    );
+  });
+});
+
+void describe('createPrometheusObserver', () => {
+  void test('registers the default Node.js metrics next to the decstream_ ones', async () => {
+    const { registry, observer } = createPrometheusObserver();
+    observer.recordsConsumed(1);
+    const text = await registry.metrics();
+    assert.match(text, /^process_cpu_user_seconds_total /m);
+    assert.match(text, /^nodejs_eventloop_lag_seconds /m);
+    assert.match(text, /^decstream_records_consumed_total 1$/m);
+  });
+
+  void test('without default metrics the registry holds only decstream_ metrics', () => {
+    const { registry } = createPrometheusObserver({ defaultMetrics: false });
+    for (const metric of registry.getMetricsAsArray()) assert.match(metric.name, /^decstream_/);
+  });
+});

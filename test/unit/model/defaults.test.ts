@@ -1,0 +1,55 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { UsageError } from '../../../src/errors.js';
+import {
+  PAPER_HIDDEN_SIZES,
+  SMALL_HIDDEN_SIZES,
+  resolveDecOptions,
+} from '../../../src/model/defaults.js';
+
+describe('resolveDecOptions', () => {
+  test('wide inputs get the paper architecture and narrow ones the small stack', () => {
+    assert.deepEqual(resolveDecOptions({ clusters: 10 }, 784).hiddenSizes, PAPER_HIDDEN_SIZES);
+    assert.deepEqual(resolveDecOptions({ clusters: 4 }, 12).hiddenSizes, SMALL_HIDDEN_SIZES);
+  });
+
+  test('defaults follow the DEC recipe', () => {
+    const o = resolveDecOptions({ clusters: 10 }, 784);
+    assert.equal(o.embeddingSize, 10);
+    assert.equal(o.batchSize, 256);
+    assert.equal(o.alpha, 1);
+    assert.equal(o.gamma, 0.1);
+    assert.equal(o.kmeansRestarts, 20);
+    assert.equal(o.tol, 0.001);
+  });
+
+  test('the KL-phase optimiser follows the method unless given', () => {
+    const dec = resolveDecOptions({ clusters: 3, method: 'dec' }, 5);
+    assert.equal(dec.clusterOptimizer, 'sgd');
+    assert.equal(dec.clusterLearningRate, 0.01);
+    const idec = resolveDecOptions({ clusters: 3, method: 'idec' }, 5);
+    assert.equal(idec.clusterOptimizer, 'adam');
+    assert.equal(idec.clusterLearningRate, 0.001);
+    const custom = resolveDecOptions({ clusters: 3, method: 'dec', clusterLearningRate: 0.05 }, 5);
+    assert.equal(custom.clusterLearningRate, 0.05);
+  });
+
+  test('given values win over defaults and the result is frozen', () => {
+    const o = resolveDecOptions({ clusters: 3, hiddenSizes: [16], seed: 42 }, 5);
+    assert.deepEqual(o.hiddenSizes, [16]);
+    assert.equal(o.seed, 42);
+    assert.ok(Object.isFrozen(o));
+  });
+
+  test('bad options throw a UsageError naming each of them', () => {
+    assert.throws(
+      () => resolveDecOptions({ clusters: 1, batchSize: 0, inputDropout: 1.5 }, 5),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /clusters/.test(e.message) &&
+        /batchSize/.test(e.message) &&
+        /inputDropout/.test(e.message),
+    );
+    assert.throws(() => resolveDecOptions({ clusters: 3, hiddenSizes: [4, -1] }, 5), /hiddenSizes/);
+  });
+});

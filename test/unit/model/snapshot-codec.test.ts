@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+
+import { SnapshotError } from '../../../src/errors.js';
+import {
+  decodeSnapshot,
+  encodeSnapshot,
+  readSnapshotSummary,
+} from '../../../src/model/snapshot-codec.js';
+import type { ModelSnapshot } from '../../../src/model/types.js';
+import { tinySnapshot } from '../store/tiny-snapshot.js';
+
+/** Rewrites the trailing sha256 so that a deliberately edited file passes the checksum. */
+function reseal(bytes: Uint8Array): Uint8Array {
+  const end = bytes.length - 32;
+  bytes.set(createHash('sha256').update(bytes.subarray(0, end)).digest(), end);
+  return bytes;
+}
+
+void test('a snapshot survives encode and decode bit for bit', () => {
+  const original = tinySnapshot(3);
+  const bytes = encodeSnapshot(original);
+  const decoded = decodeSnapshot(bytes);
+  assert.deepEqual(decoded, original);
+  assert.ok(Number.isNaN(decoded.metrics.finalKl));
+  assert.ok(decoded.parameters.centroids instanceof Float32Array);
+  assert.deepEqual(encodeSnapshot(decoded), bytes);
+});
+
+void test('the summary reads version, time and sizes from the header alone', () => {
+  const bytes = encodeSnapshot(tinySnapshot(9));
+  const summary = readSnapshotSummary(bytes.subarray(0, 2000));
+  assert.equal(summary.version, 9);
+  assert.equal(summary.createdAt, '2026-01-02T03:04:05.678Z');
+  assert.equal(summary.inputDims, 4);
+  assert.equal(summary.clusters, 2);
+});
+
+void test('a single flipped byte anywhere after the prefix fails with SnapshotError', () => {
+  const bytes = encodeSnapshot(tinySnapshot());
+  for (const position of [20, Math.floor(bytes.length / 2), bytes.length - 40, bytes.length - 1]) {
+    const corrupted = new Uint8Array(bytes);
+    corrupted[position] = (corrupted[position] as number) ^ 0x01;
+    assert.throws(() => decodeSnapshot(corrupted), SnapshotError, `byte ${position}`);
+  }
+});
+
+void test('a truncated file and a file that is not a snapshot fail with SnapshotError', () => {
+  const bytes = encodeSnapshot(tinySnapshot());
+  assert.throws(() => decodeSnapshot(bytes.subarray(0, bytes.length - 5)), SnapshotError);
+  assert.throws(() => decodeSnapshot(bytes.subarray(0, 10)), SnapshotError);
+  assert.throws(
+    () => decodeSnapshot(new TextEncoder().encode('{"version":1,"createdAt":"now"}')),
+    /bad magic/,
+  );
+});
+
+void test('a snapshot of another format version fails with SnapshotError naming the version', () => {
+  const bytes = new Uint8Array(encodeSnapshot(tinySnapshot()));
+  new DataView(bytes.buffer).setUint32(8, 2, true);
+  reseal(bytes);
+  assert.throws(
+    () => decodeSnapshot(bytes),
+    (error: unknown) => error instanceof SnapshotError && /format version 2/.test(error.message),
+  );
+});
+
+void test('a well-sealed snapshot whose shapes disagree fails with SnapshotError', () => {
+  const base = tinySnapshot();
+  const wrongCentroids: ModelSnapshot = {
+    ...base,
+    parameters: { ...base.parameters, centroids: new Float32Array(5) },
+  };
+  assert.throws(() => encodeSnapshot(wrongCentroids), SnapshotError);
+
+  // Edit the header of a valid file so the first layer claims 5 inputs, then re-seal it.
+  const bytes = encodeSnapshot(base);
+  const text = new TextDecoder().decode(bytes);
+  const from = text.indexOf('"inputSize":4');
+  assert.ok(from > 0);
+  const edited = new Uint8Array(bytes);
+  edited.set(new TextEncoder().encode('"inputSize":5'), from);
+  reseal(edited);
+  assert.throws(
+    () => decodeSnapshot(edited),
+    (error: unknown) => error instanceof SnapshotError && /shapes do not match/.test(error.message),
+  );
+});
+
+void test('encoding refuses a model whose layers do not chain from the feature width', () => {
+  const base = tinySnapshot();
+  const wider: ModelSnapshot = {
+    ...base,
+    featureSpec: { fields: ['a', 'v'], widths: [1, 4] },
+  };
+  assert.throws(() => encodeSnapshot(wider), SnapshotError);
+});

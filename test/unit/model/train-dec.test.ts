@@ -1,0 +1,113 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/model/backend.js';
+import { resolveDecOptions } from '../../../src/model/defaults.js';
+import { trainDec } from '../../../src/model/train-dec.js';
+import { SeededRandom } from '../../../src/model/rng.js';
+import type { Matrix, TrainingProgress } from '../../../src/model/types.js';
+
+/** Three well-separated blobs in 4 dimensions. */
+function blobs(rows: number, seed: number): { x: Matrix; labels: Int32Array } {
+  const rng = new SeededRandom(seed);
+  const centres = [
+    [3, 0, 0, 0],
+    [0, 3, 0, 0],
+    [0, 0, 3, 0],
+  ];
+  const data = new Float32Array(rows * 4);
+  const labels = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const c = i % 3;
+    labels[i] = c;
+    for (let d = 0; d < 4; d++) data[i * 4 + d] = centres[c]![d]! + 0.3 * rng.normal();
+  }
+  return { x: { data, rows, cols: 4 }, labels };
+}
+
+const tiny = (method: 'dec' | 'idec', seed = 7) =>
+  resolveDecOptions(
+    {
+      clusters: 3,
+      hiddenSizes: [8],
+      embeddingSize: 2,
+      seed,
+      method,
+      batchSize: 16,
+      pretrainEpochs: 4,
+      kmeansRestarts: 2,
+      updateInterval: 5,
+      maxIterations: 20,
+    },
+    4,
+  );
+
+describe('trainDec', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  for (const method of ['dec', 'idec'] as const) {
+    test(`two ${method} trainings with the same seed give identical parameters`, async () => {
+      const { x } = blobs(60, 1);
+      const a = await trainDec(x, tiny(method));
+      const b = await trainDec(x, tiny(method));
+      assert.deepEqual(a.parameters, b.parameters);
+      const c = await trainDec(x, tiny(method, 8));
+      assert.notDeepEqual(a.parameters.encoder[0]!.weights, c.parameters.encoder[0]!.weights);
+    });
+  }
+
+  test('training reports every phase, fills the metrics and leaks no tensors', async () => {
+    const { x } = blobs(60, 2);
+    const before = tf.memory().numTensors;
+    const phases = new Set<string>();
+    const { parameters, metrics } = await trainDec(x, tiny('idec'), {
+      onProgress: (p) => phases.add(p.phase),
+    });
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual([...phases].sort(), ['cluster', 'kmeans', 'pretrain']);
+    assert.equal(metrics.samples, 60);
+    assert.equal(metrics.inputDims, 4);
+    assert.equal(
+      metrics.clusterSizes.reduce((s, v) => s + v, 0),
+      60,
+    );
+    assert.ok(metrics.backend.length > 0);
+    assert.ok(Number.isFinite(metrics.reconstructionError));
+    assert.equal(parameters.centroids.length, 3 * 2);
+    assert.deepEqual(
+      parameters.encoder.map((l) => [l.inputSize, l.outputSize]),
+      [
+        [4, 8],
+        [8, 2],
+      ],
+    );
+  });
+
+  test('aborting stops pretraining and frees its tensors', async () => {
+    const { x } = blobs(60, 3);
+    const controller = new AbortController();
+    const seen: TrainingProgress[] = [];
+    const before = tf.memory().numTensors;
+    const options = { ...tiny('dec'), pretrainEpochs: 50 };
+    await assert.rejects(
+      trainDec(x, options, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          seen.push(p);
+          if (p.phase === 'pretrain' && p.step === 2) controller.abort();
+        },
+      }),
+      (error: unknown) => error instanceof Error && error.name === 'AbortError',
+    );
+    assert.equal(seen.at(-1)?.step, 2);
+    assert.ok(seen.every((p) => p.phase === 'pretrain'));
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  test('too few rows for the number of clusters is refused', async () => {
+    const { x } = blobs(2, 4);
+    await assert.rejects(trainDec(x, tiny('dec')), /at least 3 rows/);
+  });
+});

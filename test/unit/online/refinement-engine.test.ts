@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/model/backend.js';
+import { Assigner } from '../../../src/online/assigner.js';
+import {
+  RefinementEngine,
+  defaultRefinementSettings,
+} from '../../../src/online/refinement-engine.js';
+import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
+
+const settings = {
+  ...defaultRefinementSettings,
+  learningRate: 0.5,
+  steps: 10,
+  batchSize: 64,
+  minClusterShare: 0.01,
+};
+
+void describe('RefinementEngine', () => {
+  before(async () => {
+    await initBackend('cpu');
+  });
+
+  void test('a refinement lowers the KL loss on the window and produces version + 1 with the same ids', () => {
+    const snapshot = tinySnapshot([-3, 0.5, 3, -0.5, 0.5, 4]);
+    const engine = new RefinementEngine(snapshot, settings);
+    const { x } = blobs(60, 3);
+    const tensorsBefore = tf.memory().numTensors;
+    const outcome = engine.refine(x, Float32Array.from([60, 60, 60]));
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensors leak');
+    assert.equal(outcome.accepted, true, outcome.detail);
+    assert.ok(outcome.loss < outcome.lossBefore, `loss ${outcome.loss} >= ${outcome.lossBefore}`);
+    assert.equal(outcome.snapshot?.version, 2);
+    assert.equal(engine.current().version, 2);
+    const c = outcome.snapshot?.parameters.centroids ?? new Float32Array(6);
+    // Each centroid moved towards its own blob: ids did not swap.
+    assert.ok((c[0] ?? 0) < -3, `centroid 0 at ${c[0]}`);
+    assert.ok((c[2] ?? 0) > 3, `centroid 1 at ${c[2]}`);
+    assert.ok((c[5] ?? 0) > 4, `centroid 2 at ${c[5]}`);
+    assert.deepEqual(
+      Array.from(snapshot.parameters.centroids),
+      [-3, 0.5, 3, -0.5, 0.5, 4],
+      'input untouched',
+    );
+    engine.dispose();
+  });
+
+  void test('a window with NaN is rejected and the engine keeps the previous version', () => {
+    const snapshot = tinySnapshot([-4, 0, 4, 0, 0, 5]);
+    const engine = new RefinementEngine(snapshot, settings);
+    const { x } = blobs(20, 4);
+    x.data[7] = NaN;
+    const outcome = engine.refine(x, Float32Array.from([20, 20, 20]));
+    assert.equal(outcome.accepted, false);
+    assert.equal(outcome.reason, 'nan');
+    assert.equal(outcome.snapshot, undefined);
+    assert.equal(engine.current(), snapshot);
+    engine.dispose();
+  });
+
+  void test('a cluster with a dying share is re-seeded inside the largest cluster before the step', () => {
+    // Centroid 0 sits between two blobs; centroid 2 is far from every point and has almost no share.
+    const snapshot = tinySnapshot([0, 0, 20, 20, -20, 20]);
+    const engine = new RefinementEngine(snapshot, settings);
+    const { x } = blobs(50, 5, [
+      [-4, 0],
+      [4, 0],
+    ]);
+    const outcome = engine.refine(x, Float32Array.from([100, 0.01, 0.01]));
+    assert.equal(outcome.accepted, true, outcome.detail);
+    assert.deepEqual(
+      outcome.reseeded.map((e) => e.cluster).sort(),
+      [1, 2],
+      'both far clusters were dying and were re-seeded',
+    );
+    const assigner = new Assigner(outcome.snapshot?.parameters ?? snapshot.parameters);
+    const labels = assigner.assign(x).cluster;
+    assigner.dispose();
+    const used = new Set(labels);
+    assert.ok(used.size >= 2, 'after re-seeding the two blobs fall into different clusters');
+    engine.dispose();
+  });
+});
