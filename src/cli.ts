@@ -18,13 +18,15 @@ Commands:
   inspect    describe the newest stored model
 
 Run dec-stream <command> --help for the options of a command.
+Exit status: 0 on success, 1 on failure, 2 on a usage error (bad flag, input or option).
 `;
 
-const RUN_HELP = `Usage: dec-stream run
+const RUN_HELP = `Usage: dec-stream run [--config FILE]
 
 Starts the streaming worker: bootstrap (or load the newest stored model), label records from the
 input topic, refine the model in the background. It is configured by environment variables (see
-the README's configuration table) and stops cleanly on SIGTERM or SIGINT.
+the README's configuration table), optionally read from a config FILE as well, and stops cleanly
+on SIGTERM or SIGINT.
 `;
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
@@ -51,8 +53,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined) {
-    io.stderr.write(HELP);
-    return 2;
+    throw new UsageError(
+      `no command given (commands: ${Object.keys(COMMANDS).join(', ')}; see dec-stream --help)`,
+    );
   }
   if (name === 'help' && args[0] !== undefined && Object.hasOwn(COMMANDS, args[0])) {
     return main([args[0], '--help'], io);

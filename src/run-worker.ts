@@ -48,7 +48,8 @@ export interface RunningWorker {
 /** Fans every observer call out to several observers; one that throws does not stop the others. */
 function fanOut(observers: readonly WorkerObserver[]): WorkerObserver {
   return new Proxy({} as WorkerObserver, {
-    get: (_target, name: string) =>
+    get:
+      (_target, name: string) =>
       (...args: unknown[]): void => {
         for (const observer of observers) {
           try {
@@ -167,7 +168,11 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
 
   const server =
     (parts.http ?? true)
-      ? await startHttpServer({ port: config.metricsPort, registry: metrics.registry, health: worker })
+      ? await startHttpServer({
+          port: config.metricsPort,
+          registry: metrics.registry,
+          health: worker,
+        })
       : undefined;
   if (server !== undefined) log.info('http server listening', { port: server.port });
 

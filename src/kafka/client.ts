@@ -17,15 +17,18 @@ function levelOf(level: logLevel): 'debug' | 'warn' {
 export function kafkaLogCreator(logger: Logger): () => (entry: LogEntry) => void {
   return () =>
     ({ namespace, level, log }) => {
-      const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
-      logger[levelOf(level)](`kafka: ${message}`, { namespace, ...fields });
+      const fields: Record<string, unknown> = { ...log };
+      delete fields.message;
+      delete fields.timestamp;
+      delete fields.logger;
+      logger[levelOf(level)](`kafka: ${log.message}`, { namespace, ...fields });
     };
 }
 
 function sasl(config: KafkaConfig): SASLOptions | undefined {
   if (config.sasl === undefined) return undefined;
   const { mechanism, username, password } = config.sasl;
-  return { mechanism, username, password } as SASLOptions;
+  return { mechanism, username, password };
 }
 
 function tls(config: KafkaConfig): boolean | ConnectionOptions {

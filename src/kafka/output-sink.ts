@@ -131,7 +131,10 @@ export class ExactlyOnceSink implements OutputSink {
         partition,
       });
     }
-    const offsets = await this.admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] });
+    const offsets = await this.admin.fetchOffsets({
+      groupId: this.options.groupId,
+      topics: [topic],
+    });
     const entry = offsets
       .find((t) => t.topic === topic)
       ?.partitions.find((p) => p.partition === partition);

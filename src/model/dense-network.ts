@@ -144,7 +144,7 @@ export function backward(
     // ReLU'(z) = 1[z > 0] = 1[relu(z) > 0]; step(0) = 0 matches tfjs's own relu gradient.
     const dZ: tf.Tensor2D = layer.activation === 'relu' ? tf.mul(dA, tf.step(out)) : dA;
     const dw: tf.Tensor2D = tf.matMul(tf.transpose(input), dZ);
-    const db = tf.sum(dZ, 0) as tf.Tensor1D;
+    const db = tf.sum<tf.Tensor1D>(dZ, 0);
     grads[l] = { dw, db };
     if (l > 0 || needInputGradient) {
       const wT = transposedWeights?.[l] ?? tf.transpose(layer.w);

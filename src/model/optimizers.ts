@@ -80,7 +80,7 @@ export class SgdMomentum implements Optimizer {
     for (let i = 0; i < params.length; i++) {
       const p = params[i]!;
       const g = grads[i]!;
-      const [v, next] = tf.tidy(() => {
+      const [v, next] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
         const v1 = tf.sub(tf.mul(this.velocity[i]!, this.momentum), tf.mul(g, this.learningRate));
         return [v1, tf.add(p, v1)];
       });

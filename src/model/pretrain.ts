@@ -16,7 +16,7 @@ import {
 } from './dense-network.js';
 import { createOptimizer } from './optimizers.js';
 import type { SeededRandom } from './rng.js';
-import type { DecOptions, DenseLayer, Matrix, TrainingProgress } from './types.js';
+import type { DecOptions, DenseLayer, TrainingProgress } from './types.js';
 
 export interface TrainingHooks {
   readonly onProgress?: (p: TrainingProgress) => void;

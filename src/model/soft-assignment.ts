@@ -23,7 +23,7 @@ export function softAssignment(z: tf.Tensor2D, mu: tf.Tensor2D, alpha: number): 
 
 function studentKernel(d2: tf.Tensor2D, alpha: number): tf.Tensor2D {
   const base: tf.Tensor2D = tf.add(tf.div(d2, alpha), 1);
-  return alpha === 1 ? tf.reciprocal(base) : (tf.pow(base, -(alpha + 1) / 2) as tf.Tensor2D);
+  return alpha === 1 ? tf.reciprocal(base) : tf.pow<tf.Tensor2D>(base, -(alpha + 1) / 2);
 }
 
 /** Soft cluster sizes f_j = Σ_i q_ij. */
@@ -62,7 +62,7 @@ export function klGradients(
 ): { loss: tf.Scalar; q: tf.Tensor2D; dz: tf.Tensor2D; dmu: tf.Tensor2D } {
   const d2 = squaredDistances(z, mu);
   const w: tf.Tensor2D = tf.reciprocal(tf.add(tf.div(d2, alpha), 1));
-  const kernel = alpha === 1 ? w : (tf.pow(w, (alpha + 1) / 2) as tf.Tensor2D);
+  const kernel = alpha === 1 ? w : tf.pow<tf.Tensor2D>(w, (alpha + 1) / 2);
   const q: tf.Tensor2D = tf.div(kernel, tf.sum(kernel, 1, true));
   const scale = (alpha + 1) / alpha / z.shape[0];
   const c: tf.Tensor2D = tf.mul(tf.mul(w, tf.sub(p, q)), scale);

@@ -84,8 +84,12 @@ export function createProgressReporter(
     );
   };
 
+  // A pseudo-terminal without a size reports 0 columns.
+  const columns = (): number =>
+    stream.columns !== undefined && stream.columns >= 20 ? stream.columns : 100;
+
   const bar = (p: TrainingProgress): string => {
-    const width = Math.max(10, Math.min(30, (stream.columns ?? 80) - 60));
+    const width = Math.max(10, Math.min(30, columns() - 60));
     const fraction = p.totalSteps > 0 ? Math.min(1, p.step / p.totalSteps) : 0;
     const filled = Math.round(fraction * width);
     const extra = details(p);
@@ -93,8 +97,7 @@ export function createProgressReporter(
       `${PHASE_LABEL[p.phase].padEnd(8)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
       `${STEP_NAME[p.phase]} ${p.step}/${p.totalSteps}${extra === '' ? '' : `  ${extra}`}` +
       `  ETA ${formatDuration(etaMs(p))}`;
-    const columns = stream.columns ?? 120;
-    return text.length >= columns ? text.slice(0, columns - 1) : text;
+    return text.length >= columns() ? text.slice(0, columns() - 1) : text;
   };
 
   const print = (p: TrainingProgress): void => {

@@ -155,7 +155,7 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
   log(`training on ${records.length} records, ${fields.length} feature field(s), k=${clusters}`);
   const progress = quiet ? undefined : createProgressReporter(io.stderr);
   const abort = new AbortController();
-  const onSignal = (): void => abort.abort(new UsageError('training interrupted'));
+  const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   // Loaded here, after the flags and the input are known to be good: it brings in tfjs.
   const { trainSnapshot } = await import('../model/build-snapshot.js');
@@ -171,6 +171,9 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
         ...(progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) }),
       },
     );
+  } catch (error) {
+    if (abort.signal.aborted) throw new UsageError('training interrupted; no model was stored');
+    throw error;
   } finally {
     progress?.done();
     process.off('SIGINT', onSignal);

@@ -124,7 +124,7 @@ export function refineStep(
             const decActs = forwardWithActivations(encActs[encActs.length - 1]!, dec);
             const rec = mseWithGradient(decActs[decActs.length - 1]!, xb);
             const { grads, inputGradient } = backward(dec, decActs, rec.gradient, true);
-            dz = tf.add(inputGradient!, tf.mul(head.dz, klWeight)) as tf.Tensor2D;
+            dz = tf.add<tf.Tensor2D>(inputGradient!, tf.mul(head.dz, klWeight));
             dec.forEach((l, i) => out.push(update(l.w, grads[i]!.dw), update(l.b, grads[i]!.db)));
           }
           const { grads } = backward(enc, encActs, dz, false);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { SnapshotError } from '../errors.js';
@@ -14,6 +14,9 @@ import type { ModelSnapshot } from '../model/types.js';
 import type { ModelStore } from './model-store.js';
 
 const FILE_PATTERN = /^model-(\d+)\.decsnap$/;
+const TEMPORARY_PATTERN = /^\.model-\d+\.\d+\.[0-9a-f]+\.tmp$/;
+/** A temporary file this old belongs to a writer that died (a live save takes seconds at most). */
+const STALE_TEMPORARY_MS = 60 * 60 * 1000;
 
 export interface FsModelStoreOptions {
   /** How many versions to keep; older files are deleted after each save. Default 5. */
@@ -122,10 +125,21 @@ export class FsModelStore implements ModelStore {
     return versions.sort((a, b) => a - b);
   }
 
+  /** Deletes versions beyond `keep`, and temporary files that a crashed writer left behind. */
   private async prune(): Promise<void> {
     const versions = await this.versions();
     for (const version of versions.slice(0, Math.max(0, versions.length - this.keep))) {
       await rm(this.fileFor(version), { force: true });
+    }
+    const cutoff = Date.now() - STALE_TEMPORARY_MS;
+    for (const name of await readdir(this.dir)) {
+      if (!TEMPORARY_PATTERN.test(name)) continue;
+      const file = join(this.dir, name);
+      try {
+        if ((await stat(file)).mtimeMs < cutoff) await rm(file, { force: true });
+      } catch {
+        // Another writer finished or removed it meanwhile.
+      }
     }
   }
 

@@ -110,4 +110,3 @@ export interface ModelRefiner {
   poll(): ModelSnapshot | undefined;
   close(): Promise<void>;
 }
-

@@ -205,9 +205,11 @@ export class StreamWorker implements HealthSource {
     for (const p of revoked) this.positions.delete(p);
     this.log.info('partitions assigned', { topic: this.options.settings.inputTopic, partitions });
     if (revoked.length > 0) {
-      this.options.sink.release(this.options.settings.inputTopic, revoked).catch((error: unknown) => {
-        this.log.warn('releasing revoked partitions failed', { error });
-      });
+      this.options.sink
+        .release(this.options.settings.inputTopic, revoked)
+        .catch((error: unknown) => {
+          this.log.warn('releasing revoked partitions failed', { error });
+        });
     }
   }
 
@@ -297,7 +299,12 @@ export class StreamWorker implements HealthSource {
       observer.recordsProcessed('dead-lettered', chunk.deadLetters.length);
       for (const [reason, count] of chunk.deadReasons) {
         observer.deadLettered(reason, count);
-        this.log.warn('records dead-lettered', { reason, count, partition, lastOffset: last.offset });
+        this.log.warn('records dead-lettered', {
+          reason,
+          count,
+          partition,
+          lastOffset: last.offset,
+        });
       }
     }
     observer.endToEndLatency(chunk.timestampsMs.map((ts) => Math.max(0, now - ts) / 1000));

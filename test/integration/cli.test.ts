@@ -157,6 +157,18 @@ void test('train, assign and evaluate recover three separated blobs (ACC >= 0.95
   );
   assert.equal(typeof info.backend, 'string');
 
+  // A record without a feature stops assign with its line, unless --skip-invalid is given.
+  const holes = `${JSON.stringify({ f0: 0, f1: 0, f2: 0, f3: 0 })}\n${JSON.stringify({ f0: 1 })}\n`;
+  const stopped = await runCli(['assign', '--model-dir', models, '--input', '-'], holes);
+  assertOneLineError(stopped, /stdin:2: field "f1" is missing .*--skip-invalid/);
+  const skipped = await runCli(
+    ['assign', '--model-dir', models, '--input', '-', '--skip-invalid'],
+    holes,
+  );
+  assert.equal(skipped.code, 0, skipped.stderr);
+  assert.equal(skipped.stdout.trimEnd().split('\n').length, 1);
+  assert.match(skipped.stderr, /skipping stdin:2: field "f1" is missing/);
+
   // assign also reads CSV from stdin and writes to stdout.
   const piped = await runCli(
     ['assign', '--model-dir', models, '--input', '-'],
@@ -200,6 +212,7 @@ void describe('error paths give one clear line and a non-zero exit', { concurren
       args: () => ['frobnicate'],
       pattern: /unknown command "frobnicate"/,
     },
+    { name: 'no command at all', args: () => [], pattern: /no command given/ },
     {
       name: 'an unknown flag',
       args: () => train('--colour', 'red'),

@@ -10,7 +10,7 @@ import {
   spawnWorker,
 } from './worker-harness.js';
 
-test('exactly-once: a worker killed with SIGKILL while labelling and restarted leaves every record exactly once in the committed output', async (t) => {
+void test('exactly-once: a worker killed with SIGKILL while labelling and restarted leaves every record exactly once in the committed output', async (t) => {
   const s = await scenario(t, { partitions: 2 });
   const total = 700;
   const { points, labels } = separatedMixture(total);
@@ -19,7 +19,11 @@ test('exactly-once: a worker killed with SIGKILL while labelling and restarted l
     value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
   });
   const env = s.env({ DEC_DELIVERY: 'exactly-once', DEC_BATCH_MAX_RECORDS: '10' });
-  await produce(s.kafka, s.input, points.slice(0, 200).map((_, i) => message(i)));
+  await produce(
+    s.kafka,
+    s.input,
+    points.slice(0, 200).map((_, i) => message(i)),
+  );
   const first = spawnWorker(t, env);
   await waitFor(
     () => first.hasLogged((l) => l.msg === 'phase' && l.phase === 'online'),

@@ -176,7 +176,11 @@ export async function readTopic(
         return Promise.resolve();
       },
     });
-    await waitFor(() => messages.length >= count, options.timeoutMs ?? 60_000, `${count} records on ${topic}`);
+    await waitFor(
+      () => messages.length >= count,
+      options.timeoutMs ?? 60_000,
+      `${count} records on ${topic}`,
+    );
     await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 1_500));
   } finally {
     await consumer.disconnect();

@@ -13,7 +13,7 @@ import {
   separatedMixture,
 } from './worker-harness.js';
 
-test('the worker bootstraps on a separated mixture and labels every record exactly once', async (t) => {
+void test('the worker bootstraps on a separated mixture and labels every record exactly once', async (t) => {
   const s = await scenario(t, { partitions: 2 });
   const { points, labels } = separatedMixture(300);
   await produce(

@@ -10,15 +10,22 @@ import {
   spawnWorker,
 } from './worker-harness.js';
 
-test('SIGTERM drains the batch in flight, commits and exits 0 without skipping a record', async (t) => {
+void test('SIGTERM drains the batch in flight, commits and exits 0 without skipping a record', async (t) => {
   const s = await scenario(t);
   const { points, labels } = separatedMixture(600);
   const message = (i: number): { key: string; value: string } => ({
     key: `k${i}`,
     value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
   });
-  await produce(s.kafka, s.input, points.slice(0, 200).map((_, i) => message(i)));
-  const worker = spawnWorker(t, s.env({ DEC_SHUTDOWN_GRACE_MS: '15000', DEC_BATCH_MAX_RECORDS: '10' }));
+  await produce(
+    s.kafka,
+    s.input,
+    points.slice(0, 200).map((_, i) => message(i)),
+  );
+  const worker = spawnWorker(
+    t,
+    s.env({ DEC_SHUTDOWN_GRACE_MS: '15000', DEC_BATCH_MAX_RECORDS: '10' }),
+  );
   await waitFor(
     () => worker.hasLogged((l) => l.msg === 'phase' && l.phase === 'online'),
     90_000,
@@ -54,10 +61,11 @@ test('SIGTERM drains the batch in flight, commits and exits 0 without skipping a
   assert.ok(committed >= 200, `committed offset ${committed}`);
   const out = await readTopic(s.kafka, s.output, committed, { settleMs: 500 });
   const keys = new Set(out.map((m) => m.key));
-  for (let i = 0; i < committed; i++) assert.ok(keys.has(`k${i}`), `k${i} committed but not published`);
+  for (let i = 0; i < committed; i++)
+    assert.ok(keys.has(`k${i}`), `k${i} committed but not published`);
 });
 
-test('a bad configuration stops start-up with exit code 2 and one line naming every bad field', async (t) => {
+void test('a bad configuration stops start-up with exit code 2 and one line naming every bad field', async (t) => {
   const worker = spawnWorker(t, {
     KAFKA_BROKERS: 'not a broker',
     DEC_OUTPUT_TOPIC: 'out',

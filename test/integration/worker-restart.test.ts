@@ -12,24 +12,39 @@ import {
   separatedMixture,
 } from './worker-harness.js';
 
-test('a restart with a snapshot in the model directory skips the bootstrap and resumes from the committed offsets', async (t) => {
+void test('a restart with a snapshot in the model directory skips the bootstrap and resumes from the committed offsets', async (t) => {
   const s = await scenario(t);
   const { points, labels } = separatedMixture(300);
   const message = (i: number): { key: string; value: string } => ({
     key: `k${i}`,
     value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
   });
-  await produce(s.kafka, s.input, points.slice(0, 200).map((_, i) => message(i)));
+  await produce(
+    s.kafka,
+    s.input,
+    points.slice(0, 200).map((_, i) => message(i)),
+  );
 
   const first = await runInProcess(t, s.env());
   await readTopic(s.kafka, s.output, 200, { settleMs: 0 });
   await first.close();
-  assert.ok((await readdir(s.modelDir)).some((f) => f.endsWith('.decsnap')), 'a snapshot was saved');
+  assert.ok(
+    (await readdir(s.modelDir)).some((f) => f.endsWith('.decsnap')),
+    'a snapshot was saved',
+  );
 
-  await produce(s.kafka, s.input, points.slice(200).map((_, i) => message(200 + i)));
+  await produce(
+    s.kafka,
+    s.input,
+    points.slice(200).map((_, i) => message(200 + i)),
+  );
   const phases = phaseRecorder();
   // A bootstrap could not even start: its window is larger than what is left to read.
-  const second = await runInProcess(t, s.env({ DEC_BOOTSTRAP_RECORDS: '1000', DEC_BOOTSTRAP_MIN_RECORDS: '1000' }), phases);
+  const second = await runInProcess(
+    t,
+    s.env({ DEC_BOOTSTRAP_RECORDS: '1000', DEC_BOOTSTRAP_MIN_RECORDS: '1000' }),
+    phases,
+  );
   const out = await readTopic(s.kafka, s.output, 300);
   await second.close();
 

@@ -13,29 +13,36 @@ import type {
 export interface InitMessage {
   readonly type: 'init';
   readonly snapshot: ModelSnapshot;
+  /** Capacity of the thread's window of recent records. */
+  readonly windowRecords: number;
   readonly settings: RefinementSettings;
   readonly backend: BackendPreference;
   /** Nice value for the thread (Linux applies it to the calling thread only); 0 leaves it. */
   readonly nice: number;
 }
 
-/** Serve this version from now on (a restart or an outside swap), dropping the old one. */
+/** Serve this version from now on (a restart or an outside swap); the window starts empty. */
 export interface ReplaceMessage {
   readonly type: 'replace';
   readonly snapshot: ModelSnapshot;
 }
 
+/**
+ * Refine on the window after appending `batches` (the records observed since the last request,
+ * oldest first; their buffers are transferred). The thread keeps the window between requests.
+ */
 export interface RefineMessage {
   readonly type: 'refine';
   readonly id: number;
-  readonly window: Matrix;
+  readonly batches: readonly Matrix[];
   readonly clusterSizes: Float32Array;
 }
 
+/** Retrain from scratch on the window after appending `batches`. */
 export interface RebootstrapMessage {
   readonly type: 'rebootstrap';
   readonly id: number;
-  readonly window: Matrix;
+  readonly batches: readonly Matrix[];
   readonly options: RebootstrapOptions;
 }
 

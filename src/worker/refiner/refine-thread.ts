@@ -6,6 +6,7 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../../model/backend.js';
+import { FeatureWindow } from '../../online/feature-window.js';
 import { RefinementEngine } from '../../online/refinement-engine.js';
 import type { FromThread, ToThread } from './protocol.js';
 
@@ -13,6 +14,7 @@ const port = parentPort;
 if (port === null) throw new Error('refine-thread must run as a worker thread');
 
 let engine: RefinementEngine | undefined;
+let window = new FeatureWindow(1);
 
 function send(message: FromThread): void {
   port?.postMessage(message);
@@ -41,6 +43,7 @@ async function handle(message: ToThread): Promise<void> {
         );
         engine?.dispose();
         engine = new RefinementEngine(message.snapshot, message.settings);
+        window = new FeatureWindow(message.windowRecords);
         send({ type: 'ready', backend });
       } catch (error) {
         send({ type: 'failed', id: 0, message: describe(error) });
@@ -49,6 +52,7 @@ async function handle(message: ToThread): Promise<void> {
     }
     case 'replace':
       engine?.replace(message.snapshot);
+      window.clear();
       return;
     case 'refine':
     case 'rebootstrap': {
@@ -61,10 +65,12 @@ async function handle(message: ToThread): Promise<void> {
         return;
       }
       try {
+        for (const batch of message.batches) window.push(batch);
+        const recent = window.snapshot();
         const outcome =
           message.type === 'refine'
-            ? engine.refine(message.window, message.clusterSizes)
-            : await engine.rebootstrap(message.window, message.options);
+            ? engine.refine(recent, message.clusterSizes)
+            : await engine.rebootstrap(recent, message.options);
         send({ type: 'outcome', id: message.id, outcome });
       } catch (error) {
         send({ type: 'failed', id: message.id, message: describe(error) });

@@ -11,7 +11,6 @@ import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../model/types.j
 import { ClusterSizeEstimate } from '../../online/cluster-size-estimate.js';
 import type { DriftReport } from '../../online/drift.js';
 import { DriftMonitor, SustainedDrift } from '../../online/drift.js';
-import { FeatureWindow } from '../../online/feature-window.js';
 import type {
   RebootstrapOptions,
   RefinementKind,
@@ -101,7 +100,11 @@ export class Refiner implements ModelRefiner {
   private pending: ModelSnapshot | undefined;
   private estimate: ClusterSizeEstimate | undefined;
   private monitor: DriftMonitor | undefined;
-  private readonly window: FeatureWindow;
+  /** Batches observed since the last request (owned, newest last), at most about a window's worth. */
+  private pendingBatches: Matrix[] = [];
+  private pendingRows = 0;
+  /** Rows in the thread's window once the pending batches arrive there. */
+  private windowRows = 0;
   private sustained: SustainedDrift | undefined;
   private rebootstrapDue = false;
 
@@ -135,7 +138,6 @@ export class Refiner implements ModelRefiner {
     this.log = deps.log ?? (() => {});
     this.now = deps.now ?? (() => performance.now());
     this.settings = { ...defaultRefinementSettings, ...options.settings };
-    this.window = new FeatureWindow(options.windowRecords);
     this.lastRequestAtMs = this.now();
     if (options.rebootstrap !== undefined) {
       const policy = options.rebootstrap;
@@ -165,7 +167,9 @@ export class Refiner implements ModelRefiner {
       snapshot.metrics.clusterSizes,
     );
     this.monitor = new DriftMonitor(snapshot.metrics, this.options.halfLifeRecords);
-    this.window.clear();
+    this.pendingBatches = [];
+    this.pendingRows = 0;
+    this.windowRows = 0;
     this.recordsSinceRequest = 0;
     this.recordsSinceDrift = 0;
     this.lastRequestAtMs = this.now();
@@ -186,7 +190,8 @@ export class Refiner implements ModelRefiner {
 
   /**
    * Records just labelled: their standardised features and their assignment under the version that
-   * served them. Cheap: copies the rows into the window and updates the running estimates.
+   * served them. Cheap on the hot path: the refiner takes ownership of `features` (its buffer is later
+   * transferred to the refinement thread, not copied) and updates the running estimates.
    */
   observe(features: Matrix, assignment: AssignmentBatch, _modelVersion?: number): void {
     const estimate = this.estimate;
@@ -203,7 +208,7 @@ export class Refiner implements ModelRefiner {
       if (this.recordsSinceDrift >= this.options.windowRecords) this.reportDrift();
       return;
     }
-    this.window.push(features);
+    this.queue(features);
     this.recordsSinceRequest += features.rows;
     this.maybeRefine();
   }
@@ -251,7 +256,7 @@ export class Refiner implements ModelRefiner {
     if (!this.enabled || this.threadReady === undefined) return undefined;
     await this.threadReady;
     while (this.inFlight !== undefined) await this.whenIdle();
-    if (this.closed || this.window.rows === 0) return undefined;
+    if (this.closed || this.windowRows === 0) return undefined;
     return this.request(kind);
   }
 
@@ -322,6 +327,7 @@ export class Refiner implements ModelRefiner {
       this.post({
         type: 'init',
         snapshot,
+        windowRecords: this.options.windowRecords,
         settings: this.settings,
         backend: this.options.backend ?? 'auto',
         nice: this.options.threadNice ?? 10,
@@ -333,6 +339,28 @@ export class Refiner implements ModelRefiner {
     this.thread?.postMessage(message, transfer);
   }
 
+  /** Holds a batch for the thread, dropping whole old batches that the window could not keep. */
+  private queue(features: Matrix): void {
+    const data = features.data;
+    // Only a buffer of its own can be transferred; a view into a larger buffer is copied once.
+    const own =
+      data.byteOffset === 0 &&
+      data.byteLength === data.buffer.byteLength &&
+      !(data.buffer instanceof SharedArrayBuffer)
+        ? features
+        : { data: data.slice(), rows: features.rows, cols: features.cols };
+    this.pendingBatches.push(own);
+    this.pendingRows += own.rows;
+    while (this.pendingBatches.length > 1) {
+      const oldest = this.pendingBatches[0];
+      if (oldest === undefined || this.pendingRows - oldest.rows < this.options.windowRecords)
+        break;
+      this.pendingBatches.shift();
+      this.pendingRows -= oldest.rows;
+    }
+    this.windowRows = Math.min(this.options.windowRecords, this.windowRows + own.rows);
+  }
+
   private minWindowRows(): number {
     const k = this.serving?.parameters.clusters ?? 1;
     return Math.min(this.options.windowRecords, Math.max(2 * k, 32));
@@ -341,7 +369,7 @@ export class Refiner implements ModelRefiner {
   private maybeRefine(): void {
     if (this.closed || !this.ready || this.thread === undefined || this.inFlight !== undefined)
       return;
-    if (this.window.rows < this.minWindowRows() || this.recordsSinceRequest === 0) return;
+    if (this.windowRows < this.minWindowRows() || this.recordsSinceRequest === 0) return;
     const byCount = this.recordsSinceRequest >= this.options.everyRecords;
     const byTime = this.now() - this.lastRequestAtMs >= this.options.intervalMs;
     if (!byCount && !byTime) return;
@@ -352,7 +380,10 @@ export class Refiner implements ModelRefiner {
     const estimate = this.estimate;
     if (estimate === undefined || this.thread === undefined) return Promise.resolve(undefined);
     const id = this.nextId++;
-    const window = this.window.snapshot();
+    const batches = this.pendingBatches;
+    const transfer = [...new Set(batches.map((b) => b.data.buffer as ArrayBuffer))];
+    this.pendingBatches = [];
+    this.pendingRows = 0;
     this.recordsSinceRequest = 0;
     this.lastRequestAtMs = this.now();
     this.rebootstrapDue = false;
@@ -360,15 +391,13 @@ export class Refiner implements ModelRefiner {
       this.inFlight = { id, kind, resolve };
       if (kind === 'refine') {
         const clusterSizes = estimate.sizes();
-        this.post({ type: 'refine', id, window, clusterSizes }, [
-          window.data.buffer as ArrayBuffer,
+        this.post({ type: 'refine', id, batches, clusterSizes }, [
+          ...transfer,
           clusterSizes.buffer as ArrayBuffer,
         ]);
       } else {
         const options = this.options.rebootstrap?.options ?? {};
-        this.post({ type: 'rebootstrap', id, window, options }, [
-          window.data.buffer as ArrayBuffer,
-        ]);
+        this.post({ type: 'rebootstrap', id, batches, options }, transfer);
       }
     });
   }

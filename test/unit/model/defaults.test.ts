@@ -7,13 +7,13 @@ import {
   resolveDecOptions,
 } from '../../../src/model/defaults.js';
 
-describe('resolveDecOptions', () => {
-  test('wide inputs get the paper architecture and narrow ones the small stack', () => {
+void describe('resolveDecOptions', () => {
+  void test('wide inputs get the paper architecture and narrow ones the small stack', () => {
     assert.deepEqual(resolveDecOptions({ clusters: 10 }, 784).hiddenSizes, PAPER_HIDDEN_SIZES);
     assert.deepEqual(resolveDecOptions({ clusters: 4 }, 12).hiddenSizes, SMALL_HIDDEN_SIZES);
   });
 
-  test('defaults follow the DEC recipe', () => {
+  void test('defaults follow the DEC recipe', () => {
     const o = resolveDecOptions({ clusters: 10 }, 784);
     assert.equal(o.embeddingSize, 10);
     assert.equal(o.batchSize, 256);
@@ -23,7 +23,7 @@ describe('resolveDecOptions', () => {
     assert.equal(o.tol, 0.001);
   });
 
-  test('the KL-phase optimiser follows the method unless given', () => {
+  void test('the KL-phase optimiser follows the method unless given', () => {
     const dec = resolveDecOptions({ clusters: 3, method: 'dec' }, 5);
     assert.equal(dec.clusterOptimizer, 'sgd');
     assert.equal(dec.clusterLearningRate, 0.01);
@@ -34,14 +34,14 @@ describe('resolveDecOptions', () => {
     assert.equal(custom.clusterLearningRate, 0.05);
   });
 
-  test('given values win over defaults and the result is frozen', () => {
+  void test('given values win over defaults and the result is frozen', () => {
     const o = resolveDecOptions({ clusters: 3, hiddenSizes: [16], seed: 42 }, 5);
     assert.deepEqual(o.hiddenSizes, [16]);
     assert.equal(o.seed, 42);
     assert.ok(Object.isFrozen(o));
   });
 
-  test('bad options throw a UsageError naming each of them', () => {
+  void test('bad options throw a UsageError naming each of them', () => {
     assert.throws(
       () => resolveDecOptions({ clusters: 1, batchSize: 0, inputDropout: 1.5 }, 5),
       (e: unknown) =>

@@ -22,12 +22,12 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describe('dense network', () => {
+void describe('dense network', () => {
   before(async () => {
     await initBackend();
   });
 
-  test('hand-written backward pass equals tf.grads on a tiny autoencoder', () => {
+  void test('hand-written backward pass equals tf.grads on a tiny autoencoder', () => {
     const layers = layersToTensors(initDenseLayers([5, 4, 3, 2, 3, 4, 5], new SeededRandom(3)));
     const rng = new SeededRandom(9);
     const x = tf.tensor2d(
@@ -43,7 +43,7 @@ describe('dense network', () => {
       }));
       let a: tf.Tensor2D = x;
       for (const l of rebuilt) {
-        const zz = tf.add(tf.matMul(a, l.w), l.b) as tf.Tensor2D;
+        const zz = tf.add<tf.Tensor2D>(tf.matMul(a, l.w), l.b);
         a = l.activation === 'relu' ? tf.relu(zz) : zz;
       }
       return tf.mean(tf.square(tf.sub(a, x)));
@@ -62,7 +62,7 @@ describe('dense network', () => {
     });
   });
 
-  test('the input gradient equals tf.grad with respect to the input', () => {
+  void test('the input gradient equals tf.grad with respect to the input', () => {
     const layers = layersToTensors(initDenseLayers([3, 4, 2], new SeededRandom(5)));
     const x = tf.tensor2d([0.5, -1, 2, 1, 0.3, -0.2], [2, 3]);
     const target = tf.tensor2d([1, 0, 0, 1], [2, 2]);
@@ -75,7 +75,7 @@ describe('dense network', () => {
     assert.ok(maxAbsDiff(inputGradient!.dataSync(), auto.dataSync()) < 1e-6);
   });
 
-  test('Glorot-uniform weights stay within the limit and hidden layers use ReLU', () => {
+  void test('Glorot-uniform weights stay within the limit and hidden layers use ReLU', () => {
     const layers = initDenseLayers([10, 6, 2], new SeededRandom(1));
     const limit = Math.sqrt(6 / 16);
     assert.ok(layers[0]!.weights.every((w) => Math.abs(w) <= limit));

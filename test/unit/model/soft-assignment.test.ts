@@ -27,19 +27,19 @@ const mu = [0, 0, 1, 0];
 // Student-t kernel 1 / (1 + d^2): [1, 1/2], [1/2, 1], [1/2, 1/3]
 const qHand = [2 / 3, 1 / 3, 1 / 3, 2 / 3, 0.6, 0.4];
 
-describe('soft assignment, target and KL', () => {
+void describe('soft assignment, target and KL', () => {
   before(async () => {
     await initBackend();
   });
 
-  test('q follows the Student-t kernel with alpha 1, normalised per row', () => {
+  void test('q follows the Student-t kernel with alpha 1, normalised per row', () => {
     const q = tf.tidy(() =>
       softAssignment(tf.tensor2d(z, [3, 2]), tf.tensor2d(mu, [2, 2]), 1).dataSync(),
     );
     assertClose(q, qHand);
   });
 
-  test('q with alpha 2 uses the exponent -(alpha+1)/2', () => {
+  void test('q with alpha 2 uses the exponent -(alpha+1)/2', () => {
     const q = tf.tidy(() =>
       softAssignment(tf.tensor2d(z, [3, 2]), tf.tensor2d(mu, [2, 2]), 2).dataSync(),
     );
@@ -48,7 +48,7 @@ describe('soft assignment, target and KL', () => {
     assertClose(q, [...row(k(0), k(1)), ...row(k(1), k(0)), ...row(k(1), k(2))]);
   });
 
-  test('p squares q and divides by the soft cluster sizes', () => {
+  void test('p squares q and divides by the soft cluster sizes', () => {
     const f = [2 / 3 + 1 / 3 + 0.6, 1 / 3 + 2 / 3 + 0.4];
     const expected: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -59,7 +59,7 @@ describe('soft assignment, target and KL', () => {
     assertClose(p, expected);
   });
 
-  test('p uses the given cluster sizes instead of the batch own sizes', () => {
+  void test('p uses the given cluster sizes instead of the batch own sizes', () => {
     const p = tf.tidy(() =>
       targetDistribution(tf.tensor2d([0.5, 0.5], [1, 2]), tf.tensor1d([1, 3])).dataSync(),
     );
@@ -67,7 +67,7 @@ describe('soft assignment, target and KL', () => {
     assertClose(p, [0.75, 0.25]);
   });
 
-  test('KL(P||Q) is the row mean of sum p log(p/q)', () => {
+  void test('KL(P||Q) is the row mean of sum p log(p/q)', () => {
     const p = [0.75, 0.25, 0.5, 0.5];
     const q = [0.5, 0.5, 0.25, 0.75];
     const expected =
@@ -83,7 +83,7 @@ describe('soft assignment, target and KL', () => {
   });
 
   for (const alpha of [1, 2.5]) {
-    test(`the hand-written KL gradients equal tf.grads for alpha ${alpha}`, () => {
+    void test(`the hand-written KL gradients equal tf.grads for alpha ${alpha}`, () => {
       const zt = tf.tensor2d([0.3, -0.2, 1.1, 0.4, -0.7, 0.9, 0.2, 0.2], [4, 2]);
       const mut = tf.tensor2d([0, 0, 1, 0.5, -1, 1], [3, 2]);
       const p = tf.tensor2d([0.7, 0.2, 0.1, 0.1, 0.8, 0.1, 0.2, 0.1, 0.7, 0.4, 0.3, 0.3], [4, 3]);

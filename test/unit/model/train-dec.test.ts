@@ -42,13 +42,13 @@ const tiny = (method: 'dec' | 'idec', seed = 7) =>
     4,
   );
 
-describe('trainDec', () => {
+void describe('trainDec', () => {
   before(async () => {
     await initBackend();
   });
 
   for (const method of ['dec', 'idec'] as const) {
-    test(`two ${method} trainings with the same seed give identical parameters`, async () => {
+    void test(`two ${method} trainings with the same seed give identical parameters`, async () => {
       const { x } = blobs(60, 1);
       const a = await trainDec(x, tiny(method));
       const b = await trainDec(x, tiny(method));
@@ -58,7 +58,7 @@ describe('trainDec', () => {
     });
   }
 
-  test('training reports every phase, fills the metrics and leaks no tensors', async () => {
+  void test('training reports every phase, fills the metrics and leaks no tensors', async () => {
     const { x } = blobs(60, 2);
     const before = tf.memory().numTensors;
     const phases = new Set<string>();
@@ -85,7 +85,7 @@ describe('trainDec', () => {
     );
   });
 
-  test('aborting stops pretraining and frees its tensors', async () => {
+  void test('aborting stops pretraining and frees its tensors', async () => {
     const { x } = blobs(60, 3);
     const controller = new AbortController();
     const seen: TrainingProgress[] = [];
@@ -106,7 +106,7 @@ describe('trainDec', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
-  test('too few rows for the number of clusters is refused', async () => {
+  void test('too few rows for the number of clusters is refused', async () => {
     const { x } = blobs(2, 4);
     await assert.rejects(trainDec(x, tiny('dec')), /at least 3 rows/);
   });

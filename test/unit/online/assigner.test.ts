@@ -33,7 +33,7 @@ const parameters: DecParameters = {
 
 const points: Matrix = { data: Float32Array.of(0, 1, 4, 0, 3, 0), rows: 3, cols: 2 };
 
-describe('Assigner', () => {
+void describe('Assigner', () => {
   let assigner: Assigner;
   before(async () => {
     await initBackend();
@@ -41,7 +41,7 @@ describe('Assigner', () => {
   });
   after(() => assigner.dispose());
 
-  test('assign() puts each point in the cluster of its nearest centroid with q, confidence and distance', () => {
+  void test('assign() puts each point in the cluster of its nearest centroid with q, confidence and distance', () => {
     const out = assigner.assign(points);
     assert.deepEqual(Array.from(out.cluster), [0, 1, 1]);
     // Row 0: d² = [1, 17] → kernel [1/2, 1/18] → q = [0.9, 0.1].
@@ -53,7 +53,7 @@ describe('Assigner', () => {
     assert.equal(out.rows, 3);
   });
 
-  test('assign() on a batch larger than one chunk agrees with row-by-row assignment', () => {
+  void test('assign() on a batch larger than one chunk agrees with row-by-row assignment', () => {
     const rows = 5000;
     const data = new Float32Array(rows * 2);
     for (let i = 0; i < rows; i++) data[i * 2] = (i % 50) / 10;
@@ -64,7 +64,7 @@ describe('Assigner', () => {
     }
   });
 
-  test('assign(), embed() and reconstructionError() leak no tensors', () => {
+  void test('assign(), embed() and reconstructionError() leak no tensors', () => {
     const before = tf.memory().numTensors;
     assigner.assign(points);
     assigner.embed(points);
@@ -72,20 +72,20 @@ describe('Assigner', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
-  test('reconstructionError() is the per-row mean squared error', () => {
+  void test('reconstructionError() is the per-row mean squared error', () => {
     // The decoder adds 1 to the second coordinate: error (0² + 1²)/2 on every row.
     assert.deepEqual(Array.from(assigner.reconstructionError(points)), [0.5, 0.5, 0.5]);
     assert.deepEqual(Array.from(assigner.embed(points).data), Array.from(points.data));
   });
 
-  test('a batch with the wrong width is refused', () => {
+  void test('a batch with the wrong width is refused', () => {
     assert.throws(
       () => assigner.assign({ data: new Float32Array(3), rows: 1, cols: 3 }),
       /expects 2/,
     );
   });
 
-  test('dispose() frees the model tensors', () => {
+  void test('dispose() frees the model tensors', () => {
     const before = tf.memory().numTensors;
     const a = new Assigner(parameters);
     a.dispose();

@@ -31,13 +31,13 @@ function deepCopy(p: DecParameters): DecParameters {
   return structuredClone(p);
 }
 
-describe('refineStep', () => {
+void describe('refineStep', () => {
   before(async () => {
     await initBackend();
   });
 
   for (const updateEncoder of [false, true]) {
-    test(`a step lowers KL on a fixed batch (updateEncoder ${updateEncoder})`, () => {
+    void test(`a step lowers KL on a fixed batch (updateEncoder ${updateEncoder})`, () => {
       const p = model();
       const sizes = Float32Array.of(16, 16, 16);
       const out = refineStep(p, batch(), sizes, {
@@ -54,7 +54,7 @@ describe('refineStep', () => {
     });
   }
 
-  test('the input parameters are left untouched and a new object is returned', () => {
+  void test('the input parameters are left untouched and a new object is returned', () => {
     const p = model();
     const copy = deepCopy(p);
     const out = refineStep(p, batch(), Float32Array.of(10, 20, 18), {
@@ -69,7 +69,7 @@ describe('refineStep', () => {
     assert.notDeepEqual(out.parameters.decoder[0]!.weights, p.decoder[0]!.weights);
   });
 
-  test('only the centroids move when the encoder is frozen', () => {
+  void test('only the centroids move when the encoder is frozen', () => {
     const p = model();
     const out = refineStep(p, batch(), Float32Array.of(16, 16, 16), {
       learningRate: 0.1,
@@ -80,7 +80,7 @@ describe('refineStep', () => {
     assert.notDeepEqual(out.parameters.centroids, p.centroids);
   });
 
-  test('the target uses the supplied cluster sizes, not the batch own', () => {
+  void test('the target uses the supplied cluster sizes, not the batch own', () => {
     const p = model();
     const a = refineStep(p, batch(), Float32Array.of(1, 1, 46), {
       learningRate: 0.05,
@@ -95,7 +95,7 @@ describe('refineStep', () => {
     assert.notEqual(a.lossBefore, b.lossBefore);
   });
 
-  test('refinement leaks no tensors and rejects a wrong number of sizes', () => {
+  void test('refinement leaks no tensors and rejects a wrong number of sizes', () => {
     const before = tf.memory().numTensors;
     refineStep(model(), batch(), Float32Array.of(16, 16, 16), {
       learningRate: 0.05,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -29,11 +29,21 @@ void test('save() writes one file per version and leaves no temporary files behi
   assert.deepEqual(await store.loadLatest(), tinySnapshot(42));
 });
 
-void test('save() keeps only the newest N versions', async (t) => {
+void test('save() keeps only the newest N versions and clears stale temporary files', async (t) => {
   const dir = await tempDir(t);
   const store = new FsModelStore(dir, { keep: 3 });
+  const stale = join(dir, '.model-9.123.abcd1234.tmp');
+  const fresh = join(dir, '.model-9.124.abcd1234.tmp');
+  await writeFile(stale, 'x');
+  await writeFile(fresh, 'x');
+  const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+  await utimes(stale, twoHoursAgo, twoHoursAgo);
   for (let v = 1; v <= 6; v++) await store.save(tinySnapshot(v));
   assert.deepEqual(await store.versions(), [4, 5, 6]);
+  assert.deepEqual(
+    (await readdir(dir)).filter((n) => n.endsWith('.tmp')),
+    ['.model-9.124.abcd1234.tmp'],
+  );
 });
 
 void test('a save that fails midway leaves the previous version in place and no temporary file', async (t) => {

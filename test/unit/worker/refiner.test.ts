@@ -47,12 +47,15 @@ const baseOptions: RefinerOptions = {
   settings: { learningRate: 0.5, steps: 10, batchSize: 64, minClusterShare: 0.01 },
 };
 
-/** Labels `x` with `snapshot` on this thread, as the worker does, and hands it to the refiner. */
+/**
+ * Labels `x` with `snapshot` on this thread, as the worker does, and hands a copy to the refiner
+ * (which takes ownership of what it observes).
+ */
 function labelAndObserve(refiner: Refiner, snapshot: ModelSnapshot, x: Matrix): AssignmentBatch {
   const assigner = new Assigner(snapshot.parameters);
   try {
     const assignment = assigner.assign(x);
-    refiner.observe(x, assignment, snapshot.version);
+    refiner.observe({ ...x, data: x.data.slice() }, assignment, snapshot.version);
     return assignment;
   } finally {
     assigner.dispose();

@@ -1,0 +1,104 @@
+/**
+ * Measures one consumer from its first record to its N-th published record: wall time, CPU time of
+ * this process (process.cpuUsage), and resident memory sampled on a timer and every `sampleEvery`
+ * records.
+ */
+
+export interface MeterResult {
+  readonly records: number;
+  /** First record consumed → last record published (and committed). */
+  readonly seconds: number;
+  readonly recordsPerSecond: number;
+  readonly cpuUserSeconds: number;
+  readonly cpuSystemSeconds: number;
+  /** CPU seconds per wall second (1.0 = one core busy). */
+  readonly cpuCores: number;
+  /** Highest RSS sampled during the measurement, MiB. */
+  readonly peakRssMiB: number;
+  /** process.resourceUsage().maxRSS at the end, MiB (the process's lifetime peak). */
+  readonly maxRssMiB: number;
+  /** RSS (MiB) after every `sampleEvery` records, when asked for. */
+  readonly rssSamples: readonly { readonly records: number; readonly rssMiB: number }[];
+}
+
+const MiB = 1024 * 1024;
+
+export class Meter {
+  private count = 0;
+  private startedAt = 0;
+  private cpuStart: NodeJS.CpuUsage | undefined;
+  private peakRss = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private nextSample: number;
+  private readonly samples: { records: number; rssMiB: number }[] = [];
+  private resolveDone!: (result: MeterResult) => void;
+  /** Settles once `expected` records were counted (never when expected is 0: call finish()). */
+  readonly done: Promise<MeterResult>;
+
+  constructor(
+    private readonly expected: number,
+    private readonly sampleEvery = 0,
+    private readonly onStart: () => void = () => undefined,
+  ) {
+    this.nextSample = sampleEvery;
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+  }
+
+  get counted(): number {
+    return this.count;
+  }
+
+  /** The first record was read: the clock starts. Later calls do nothing. */
+  start(): void {
+    if (this.cpuStart !== undefined) return;
+    this.startedAt = performance.now();
+    this.cpuStart = process.cpuUsage();
+    this.sampleRss();
+    this.timer = setInterval(() => this.sampleRss(), 200);
+    this.timer.unref();
+    this.onStart();
+  }
+
+  /** `n` more records were published. */
+  add(n: number): void {
+    this.start();
+    this.count += n;
+    while (this.sampleEvery > 0 && this.count >= this.nextSample) {
+      this.samples.push({ records: this.nextSample, rssMiB: process.memoryUsage.rss() / MiB });
+      this.nextSample += this.sampleEvery;
+    }
+    if (this.expected > 0 && this.count >= this.expected) this.finish();
+  }
+
+  private finished = false;
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.start();
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.sampleRss();
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const cpu = process.cpuUsage(this.cpuStart);
+    const user = cpu.user / 1e6;
+    const system = cpu.system / 1e6;
+    this.resolveDone({
+      records: this.count,
+      seconds,
+      recordsPerSecond: seconds > 0 ? this.count / seconds : 0,
+      cpuUserSeconds: user,
+      cpuSystemSeconds: system,
+      cpuCores: seconds > 0 ? (user + system) / seconds : 0,
+      peakRssMiB: this.peakRss / MiB,
+      maxRssMiB: process.resourceUsage().maxRSS / 1024,
+      rssSamples: this.samples,
+    });
+  }
+
+  private sampleRss(): void {
+    const rss = process.memoryUsage.rss();
+    if (rss > this.peakRss) this.peakRss = rss;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The baseline: consume, produce the same records to the output topic, commit; no model. Two
+ * clients, each used the way the worker uses kafkajs: batches of at most `chunk` records, produced
+ * with acks=all, then the offset committed, one unit at a time, reading read_committed.
+ */
+import type { Consumer as PlatformaticConsumer, Message as PlatformaticMessage } from '@platformatic/kafka';
+import {
+  Consumer as PConsumer,
+  FetchIsolationLevels,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  ProduceAcks,
+  Producer as PProducer,
+} from '@platformatic/kafka';
+import type { Message } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Meter } from './meter.js';
+import { benchKafka } from './topics.js';
+
+export interface PassThroughJob {
+  readonly brokers: readonly string[];
+  readonly inputTopic: string;
+  readonly outputTopic: string;
+  readonly groupId: string;
+  /** Records per produce + commit unit (the worker's DEC_BATCH_MAX_RECORDS). */
+  readonly chunk: number;
+}
+
+export interface Running {
+  close(): Promise<void>;
+}
+
+/** kafkajs, configured like src/kafka/kafka-record-stream.ts and the at-least-once sink. */
+export async function kafkajsPassThrough(job: PassThroughJob, meter: Meter): Promise<Running> {
+  const kafka = benchKafka(job.brokers, 'bench-pass-kafkajs');
+  const consumer = kafka.consumer({
+    groupId: job.groupId,
+    readUncommitted: false,
+    sessionTimeout: 15_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 1_048_576,
+    maxWaitTimeInMs: 500,
+  });
+  const producer = kafka.producer({
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [job.inputTopic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const records = batch.messages;
+      if (records.length === 0) return;
+      meter.start();
+      for (let from = 0; from < records.length; from += job.chunk) {
+        if (!isRunning() || isStale()) return;
+        const part = records.slice(from, from + job.chunk);
+        const messages: Message[] = part.map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: { ...m.headers },
+        }));
+        await producer.sendBatch({
+          topicMessages: [{ topic: job.outputTopic, messages }],
+          acks: -1,
+        });
+        const last = part[part.length - 1]!.offset;
+        await consumer.commitOffsets([
+          { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
+        ]);
+        resolveOffset(last);
+        meter.add(part.length);
+        await heartbeat();
+      }
+    },
+  });
+  return {
+    close: async () => {
+      await consumer.disconnect();
+      await producer.disconnect();
+    },
+  };
+}
+
+/**
+ * @platformatic/kafka 1.x: a consumer stream read one message at a time; a unit is closed when
+ * `chunk` messages were read or nothing more is buffered, then produced (acks=all) and committed.
+ */
+export async function platformaticPassThrough(job: PassThroughJob, meter: Meter): Promise<Running> {
+  const consumer: PlatformaticConsumer = new PConsumer({
+    clientId: 'bench-pass-platformatic',
+    groupId: job.groupId,
+    bootstrapBrokers: [...job.brokers],
+    sessionTimeout: 15_000,
+    heartbeatInterval: 3_000,
+    maxWaitTime: 500,
+    maxBytesPerPartition: 1_048_576,
+    isolationLevel: FetchIsolationLevels.READ_COMMITTED,
+  });
+  const producer = new PProducer({
+    clientId: 'bench-pass-platformatic-out',
+    bootstrapBrokers: [...job.brokers],
+    acks: ProduceAcks.ALL,
+  });
+  const stream = await consumer.consume({
+    topics: [job.inputTopic],
+    mode: MessagesStreamModes.COMMITTED,
+    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+    autocommit: false,
+  });
+  let stopped = false;
+  const pending: PlatformaticMessage[] = [];
+  const flush = async (): Promise<void> => {
+    const unit = pending.splice(0, pending.length);
+    if (unit.length === 0) return;
+    await producer.send({
+      messages: unit.map((m) => ({
+        topic: job.outputTopic,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+      })),
+      acks: ProduceAcks.ALL,
+    });
+    // The last message of each partition commits everything before it in that partition.
+    const lastOfPartition = new Map<number, PlatformaticMessage>();
+    for (const m of unit) lastOfPartition.set(m.partition, m);
+    await Promise.all([...lastOfPartition.values()].map((m) => m.commit()));
+    meter.add(unit.length);
+  };
+  const loop = (async () => {
+    for await (const message of stream) {
+      if (stopped) break;
+      meter.start();
+      pending.push(message);
+      if (pending.length >= job.chunk || stream.readableLength === 0) await flush();
+    }
+  })();
+  return {
+    close: async () => {
+      stopped = true;
+      await stream.close();
+      await loop.catch(() => undefined);
+      await consumer.close(true);
+      await producer.close();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/** Topic plumbing for the benchmark: creation, bulk loading and rate-limited production. */
+import { randomBytes } from 'node:crypto';
+import type { Message, Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+
+export function benchKafka(brokers: readonly string[], clientId = 'dec-bench'): Kafka {
+  return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
+}
+
+/** A name no earlier run used. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export async function createTopics(
+  kafka: Kafka,
+  topics: readonly { topic: string; partitions: number }[],
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map(({ topic, partitions }) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [...topics], timeout: 30_000 });
+  } catch {
+    // Left-over topics only cost disk in the benchmark broker.
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function loaderProducer(kafka: Kafka): Producer {
+  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+}
+
+/**
+ * Writes every record to `topic` as fast as the client allows (several requests in flight),
+ * keyed, uncompressed, acks=all. Returns the wall time in seconds.
+ */
+export async function loadTopic(
+  kafka: Kafka,
+  topic: string,
+  keys: readonly Buffer[],
+  values: readonly Buffer[],
+  options: { chunk?: number; inFlight?: number } = {},
+): Promise<number> {
+  const chunk = options.chunk ?? 2_000;
+  const inFlight = options.inFlight ?? 4;
+  const producer = loaderProducer(kafka);
+  await producer.connect();
+  const started = performance.now();
+  try {
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < values.length) {
+        const from = next;
+        next = Math.min(values.length, next + chunk);
+        const messages: Message[] = [];
+        for (let i = from; i < next; i++) {
+          messages.push({ key: keys[i] as Buffer, value: values[i] as Buffer });
+        }
+        await producer.send({ topic, messages, acks: -1 });
+      }
+    };
+    await Promise.all(Array.from({ length: inFlight }, () => lane()));
+  } finally {
+    await producer.disconnect();
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** Header carrying the send time (epoch ms) of a latency probe; the worker copies headers. */
+export const SentAtHeader = 'bench-sent-ms';
+
+/**
+ * Produces `values` (cycled) at `ratePerSecond` for `seconds`, in small batches every
+ * `tickMs`, each record stamped with its send time (record timestamp and header). Returns the
+ * number of records sent.
+ */
+export async function produceAtRate(
+  kafka: Kafka,
+  topic: string,
+  keys: readonly Buffer[],
+  values: readonly Buffer[],
+  ratePerSecond: number,
+  seconds: number,
+  tickMs = 5,
+): Promise<number> {
+  const producer = loaderProducer(kafka);
+  await producer.connect();
+  let sent = 0;
+  try {
+    const started = performance.now();
+    const endMs = seconds * 1000;
+    for (;;) {
+      const elapsed = performance.now() - started;
+      if (elapsed >= endMs) break;
+      const due = Math.floor((elapsed / 1000) * ratePerSecond);
+      if (due > sent) {
+        const now = Date.now();
+        const stamp = String(now);
+        const messages: Message[] = [];
+        for (; sent < due; sent++) {
+          const i = sent % values.length;
+          messages.push({
+            key: keys[i] as Buffer,
+            value: values[i] as Buffer,
+            timestamp: stamp,
+            headers: { [SentAtHeader]: stamp },
+          });
+        }
+        await producer.send({ topic, messages, acks: 1 });
+      }
+      await new Promise((resolve) => setTimeout(resolve, tickMs));
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return sent;
+}

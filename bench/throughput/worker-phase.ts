@@ -1,0 +1,67 @@
+/**
+ * dec-stream itself, in this process, through the same composition root as `dec-stream run`
+ * (config → kafkajs adapters, Prometheus observer, stream worker), with a trained snapshot in
+ * DEC_MODEL_DIR so it starts online, and refinement off so only labelling is measured.
+ */
+import { loadConfig } from '../../src/config/load-config.js';
+import { startWorker } from '../../src/run-worker.js';
+import { createLogger } from '../../src/worker/logger.js';
+import type { WorkerObserver } from '../../src/worker/observer.js';
+import { silentObserver } from '../../src/worker/observer.js';
+import type { Meter } from './meter.js';
+import type { Running } from './pass-through.js';
+
+export interface WorkerJob {
+  readonly brokers: readonly string[];
+  readonly inputTopic: string;
+  readonly outputTopic: string;
+  readonly groupId: string;
+  readonly delivery: 'at-least-once' | 'exactly-once';
+  readonly features: string;
+  readonly clusters: number;
+  readonly modelDir: string;
+  readonly chunk: number;
+}
+
+export function workerEnv(job: WorkerJob): Record<string, string> {
+  return {
+    KAFKA_BROKERS: job.brokers.join(','),
+    KAFKA_CLIENT_ID: 'bench-worker',
+    DEC_INPUT_TOPIC: job.inputTopic,
+    DEC_OUTPUT_TOPIC: job.outputTopic,
+    DEC_DLQ_TOPIC: `${job.inputTopic}.dlq`,
+    DEC_GROUP_ID: job.groupId,
+    DEC_FEATURES: job.features,
+    DEC_CLUSTERS: String(job.clusters),
+    DEC_MODEL_DIR: job.modelDir,
+    DEC_DELIVERY: job.delivery,
+    DEC_TRANSACTIONAL_ID_PREFIX: job.groupId,
+    DEC_BATCH_MAX_RECORDS: String(job.chunk),
+    DEC_BACKEND: 'wasm',
+    DEC_REFINE_EVERY_RECORDS: '0',
+    DEC_METRICS_PORT: '0',
+    DEC_LOG_LEVEL: 'warn',
+  };
+}
+
+export async function workerLabelling(job: WorkerJob, meter: Meter): Promise<Running> {
+  const config = loadConfig(workerEnv(job));
+  const counting: WorkerObserver = {
+    ...silentObserver,
+    recordsConsumed: () => meter.start(),
+    recordsProcessed: (_outcome, count) => meter.add(count),
+  };
+  const running = await startWorker(config, {
+    logger: createLogger({ level: 'warn' }),
+    observer: counting,
+    http: false,
+  });
+  void running.worker.done.then((phase) => {
+    if (phase === 'failed') {
+      process.stderr.write(`worker failed: ${String(running.worker.error)}\n`);
+      process.exitCode = 1;
+      meter.finish();
+    }
+  });
+  return { close: () => running.close() };
+}
