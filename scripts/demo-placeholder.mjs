@@ -1,5 +1,4 @@
 // npm run demo — for now: proves the local broker starts, then explains what the demo will show.
-/* global console, process */
 import { brokerPort, startBroker, stopBroker } from './kafka/broker.mjs';
 
 const port = brokerPort();

@@ -4,7 +4,6 @@
 // Integration tests talk to the broker named by KAFKA_BROKERS. When that is unset and an
 // integration test is selected, the local broker is started on KAFKA_PORT (default 9092) for the
 // run and always stopped afterwards, also on Ctrl-C.
-/* global console, process */
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';

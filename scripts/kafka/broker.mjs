@@ -9,7 +9,6 @@
 // Everything that belongs to one broker (config, data, logs, pid) lives in
 // ~/.cache/dec-stream/run/<port>/, so brokers on different ports run side by side.
 // The controller listens on <port> + 1.
-/* global console, process, setTimeout */
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

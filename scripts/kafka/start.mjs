@@ -1,5 +1,4 @@
 // npm run kafka:start — starts the local broker on KAFKA_PORT (default 9092) and prints its address.
-/* global console, process */
 import { KAFKA_VERSION, brokerPort, runDir, startBroker } from './broker.mjs';
 
 const port = brokerPort();

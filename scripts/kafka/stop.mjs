@@ -1,5 +1,4 @@
 // npm run kafka:stop — stops the local broker on KAFKA_PORT (default 9092), if one runs.
-/* global console, process */
 import { brokerPort, stopBroker } from './broker.mjs';
 
 const port = brokerPort();
