@@ -89,6 +89,8 @@ function exitCodeFor(error: unknown): number {
 // A closed pipe downstream (e.g. `| head`) is not an error worth a message.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`dec-stream: cannot write to standard output: ${error.message}\n`);
+  process.exit(1);
 });
 
 const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };

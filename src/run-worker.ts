@@ -24,6 +24,8 @@ import { createLogger } from './worker/logger.js';
 import type { WorkerObserver } from './worker/observer.js';
 import { Phase } from './worker/observer.js';
 import type { ModelRefiner, OutputSink } from './worker/ports.js';
+import { Refiner } from './worker/refiner/refiner.js';
+import { refinerOptionsFromConfig } from './worker/refiner/refiner-options.js';
 import type { BootstrapTrainer } from './worker/stream-worker.js';
 import { StreamWorker } from './worker/stream-worker.js';
 
@@ -32,7 +34,11 @@ export interface WorkerParts {
   readonly logger?: Logger;
   /** Extra observer beside the Prometheus one (e.g. a terminal view). */
   readonly observer?: WorkerObserver;
-  readonly refiner?: ModelRefiner;
+  /**
+   * Replaces the refinement built from config.refine (the mini-batch refinement thread, on when
+   * DEC_REFINE_EVERY_RECORDS or DEC_REBOOTSTRAP_PSI_THRESHOLD is above 0); null turns it off.
+   */
+  readonly refiner?: ModelRefiner | null;
   /** Serve /metrics, /healthz and /readyz on config.metricsPort (default true). */
   readonly http?: boolean;
 }
@@ -148,15 +154,27 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       onPoison: () => undefined,
     });
 
+  const observer = fanOut(observers);
+  const refineOn = config.refine.everyRecords > 0 || config.refine.rebootstrapPsiThreshold > 0;
+  // The worker saves every version it starts serving, so the refiner gets no store of its own.
+  const refiner =
+    parts.refiner === undefined
+      ? refineOn
+        ? new Refiner(refinerOptionsFromConfig(config), observer, {
+            log: (message) => log.info('refinement', { detail: message }),
+          })
+        : undefined
+      : (parts.refiner ?? undefined);
+
   const worker = new StreamWorker({
     stream,
     sink,
     store,
     codec,
     train,
-    observer: fanOut(observers),
+    observer,
     logger: log,
-    ...(parts.refiner === undefined ? {} : { refiner: parts.refiner }),
+    ...(refiner === undefined ? {} : { refiner }),
     settings: {
       inputTopic: streamConfig.inputTopic,
       features,

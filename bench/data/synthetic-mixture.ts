@@ -22,6 +22,8 @@ export interface MixtureOptions {
   readonly distributionSeed?: number;
   /** Latent dimensions (default min(4, dims)). */
   readonly latentDims?: number;
+  /** Gain inside the tanh: 0 is nearly linear, 2 saturates strongly (default 2). */
+  readonly bend?: number;
 }
 
 /**
@@ -53,6 +55,7 @@ export function nonLinearMixture(options: MixtureOptions): LabelledData {
   const b1 = Array.from({ length: hidden }, () => dist.normal() * 0.5);
   const w2 = Array.from({ length: dims * hidden }, () => dist.normal() / Math.sqrt(hidden));
   const scale = (2 * separation + 2) / 2;
+  const bend = options.bend ?? 2;
 
   const rng = new SeededRandom(options.seed);
   const data = new Float32Array(samples * dims);
@@ -74,7 +77,7 @@ export function nonLinearMixture(options: MixtureOptions): LabelledData {
     for (let j = 0; j < hidden; j++) {
       let v = b1[j]!;
       for (let a = 0; a < latent; a++) v += w1[j * latent + a]! * u[a]!;
-      h[j] = Math.tanh(2 * v);
+      h[j] = Math.tanh(bend * v);
     }
     for (let d = 0; d < dims; d++) {
       let v = 0;

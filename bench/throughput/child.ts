@@ -6,6 +6,7 @@
  *   → { type: 'result', result }
  *   ← { type: 'stop' }      finish now (jobs with expected = 0)
  */
+import type { MeterResult } from './meter.js';
 import { Meter } from './meter.js';
 import type { PassThroughJob, Running } from './pass-through.js';
 import { kafkajsPassThrough, platformaticPassThrough } from './pass-through.js';
@@ -13,13 +14,21 @@ import type { WorkerJob } from './worker-phase.js';
 import { workerLabelling } from './worker-phase.js';
 
 export type ChildJob =
-  | (PassThroughJob & { readonly kind: 'pass-kafkajs' | 'pass-platformatic'; readonly expected: number; readonly sampleEvery?: number })
-  | (WorkerJob & { readonly kind: 'worker'; readonly expected: number; readonly sampleEvery?: number });
+  | (PassThroughJob & {
+      readonly kind: 'pass-kafkajs' | 'pass-platformatic';
+      readonly expected: number;
+      readonly sampleEvery?: number;
+    })
+  | (WorkerJob & {
+      readonly kind: 'worker';
+      readonly expected: number;
+      readonly sampleEvery?: number;
+    });
 
 export type ChildMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'started' }
-  | { readonly type: 'result'; readonly result: import('./meter.js').MeterResult };
+  | { readonly type: 'result'; readonly result: MeterResult };
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -51,6 +60,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -45,7 +45,8 @@ export function tabularRecords(count: number, dims: number, clusters: number): E
   const values: Buffer[] = new Array<Buffer>(count);
   for (let i = 0; i < count; i++) {
     const record: Record<string, number> = { id: i, truth: labels[i] as number };
-    for (let d = 0; d < dims; d++) record[names[d] as string] = round4(x.data[i * dims + d] as number);
+    for (let d = 0; d < dims; d++)
+      record[names[d] as string] = round4(x.data[i * dims + d] as number);
     values[i] = Buffer.from(JSON.stringify(record));
   }
   return summarise('tabular', names.join(','), clusters, values);

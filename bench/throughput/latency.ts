@@ -38,7 +38,11 @@ export interface LatencyRun {
   readonly seconds: number;
   readonly warmupSeconds: number;
   /** The consumer under test, given its topics and group. */
-  readonly job: (topics: { inputTopic: string; outputTopic: string; groupId: string }) => ChildJob;
+  readonly job: (topics: {
+    inputTopic: string;
+    outputTopic: string;
+    groupId: string;
+  }) => Promise<ChildJob>;
   readonly cpuProfileDir?: string | undefined;
   readonly profileName?: string;
 }
@@ -73,15 +77,13 @@ export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
     },
   });
 
-  const child = runChild(
-    run.job({ inputTopic, outputTopic, groupId: uniqueName('bench-lat-group') }),
-    {
-      cpuProfileDir: run.cpuProfileDir,
-      profileName: run.profileName ?? 'latency',
-      timeoutMs: (run.seconds + 180) * 1000,
-    },
-  );
-  let sent = 0;
+  const job = await run.job({ inputTopic, outputTopic, groupId: uniqueName('bench-lat-group') });
+  const child = runChild(job, {
+    cpuProfileDir: run.cpuProfileDir,
+    profileName: run.profileName ?? 'latency',
+    timeoutMs: (run.seconds + 180) * 1000,
+  });
+  let sent: number;
   let consumer: MeterResult | undefined;
   try {
     await Promise.race([child.ready, child.result]);

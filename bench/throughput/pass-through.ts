@@ -3,7 +3,10 @@
  * clients, each used the way the worker uses kafkajs: batches of at most `chunk` records, produced
  * with acks=all, then the offset committed, one unit at a time, reading read_committed.
  */
-import type { Consumer as PlatformaticConsumer, Message as PlatformaticMessage } from '@platformatic/kafka';
+import type {
+  Consumer as PlatformaticConsumer,
+  Message as PlatformaticMessage,
+} from '@platformatic/kafka';
 import {
   Consumer as PConsumer,
   FetchIsolationLevels,
@@ -52,12 +55,13 @@ export async function kafkajsPassThrough(job: PassThroughJob, meter: Meter): Pro
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+    eachBatch: async (payload) => {
+      const { batch } = payload;
       const records = batch.messages;
       if (records.length === 0) return;
       meter.start();
       for (let from = 0; from < records.length; from += job.chunk) {
-        if (!isRunning() || isStale()) return;
+        if (!payload.isRunning() || payload.isStale()) return;
         const part = records.slice(from, from + job.chunk);
         const messages: Message[] = part.map((m) => ({
           key: m.key,
@@ -72,9 +76,9 @@ export async function kafkajsPassThrough(job: PassThroughJob, meter: Meter): Pro
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
         ]);
-        resolveOffset(last);
+        payload.resolveOffset(last);
         meter.add(part.length);
-        await heartbeat();
+        await payload.heartbeat();
       }
     },
   });
@@ -129,7 +133,14 @@ export async function platformaticPassThrough(job: PassThroughJob, meter: Meter)
     // The last message of each partition commits everything before it in that partition.
     const lastOfPartition = new Map<number, PlatformaticMessage>();
     for (const m of unit) lastOfPartition.set(m.partition, m);
-    await Promise.all([...lastOfPartition.values()].map((m) => m.commit()));
+    await Promise.all(
+      [...lastOfPartition.values()].map(
+        (m) =>
+          new Promise<void>((resolve, reject) => {
+            void m.commit((error) => (error == null ? resolve() : reject(error)));
+          }),
+      ),
+    );
     meter.add(unit.length);
   };
   const loop = (async () => {
@@ -145,7 +156,9 @@ export async function platformaticPassThrough(job: PassThroughJob, meter: Meter)
       stopped = true;
       await stream.close();
       await loop.catch(() => undefined);
-      await consumer.close(true);
+      await new Promise<void>((resolve, reject) => {
+        consumer.close(true, (error) => (error == null ? resolve() : reject(error)));
+      });
       await producer.close();
     },
   };

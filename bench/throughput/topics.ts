@@ -72,7 +72,7 @@ export async function loadTopic(
         next = Math.min(values.length, next + chunk);
         const messages: Message[] = [];
         for (let i = from; i < next; i++) {
-          messages.push({ key: keys[i] as Buffer, value: values[i] as Buffer });
+          messages.push({ key: keys[i], value: values[i] ?? null });
         }
         await producer.send({ topic, messages, acks: -1 });
       }
@@ -118,8 +118,8 @@ export async function produceAtRate(
         for (; sent < due; sent++) {
           const i = sent % values.length;
           messages.push({
-            key: keys[i] as Buffer,
-            value: values[i] as Buffer,
+            key: keys[i],
+            value: values[i] ?? null,
             timestamp: stamp,
             headers: { [SentAtHeader]: stamp },
           });

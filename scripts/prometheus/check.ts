@@ -225,16 +225,21 @@ export async function checkAgainstPrometheus(options: CheckOptions): Promise<Che
     failures.push(`promtool check rules failed:\n${rulesCheck.stdout}${rulesCheck.stderr}`);
   }
 
-  const exposition = await (await fetch(`http://${options.target}/metrics`)).text();
-  const ours = exposition
-    .split('\n')
-    .filter((line) => /^(# (HELP|TYPE) )?decstream_/.test(line))
-    .join('\n');
-  const metricsCheck = promtool(['check', 'metrics'], options, `${ours}\n`);
-  if (metricsCheck.status !== 0) {
-    failures.push(
-      `promtool check metrics found problems:\n${metricsCheck.stdout}${metricsCheck.stderr}`,
-    );
+  try {
+    const exposition = await (await fetch(`http://${options.target}/metrics`)).text();
+    const ours = exposition
+      .split('\n')
+      .filter((line) => /^(# (HELP|TYPE) )?decstream_/.test(line))
+      .join('\n');
+    if (ours === '') failures.push(`${options.target}/metrics has no decstream_ metrics`);
+    const metricsCheck = promtool(['check', 'metrics'], options, `${ours}\n`);
+    if (metricsCheck.status !== 0) {
+      failures.push(
+        `promtool check metrics found problems:\n${metricsCheck.stdout}${metricsCheck.stderr}`,
+      );
+    }
+  } catch (error) {
+    failures.push(`cannot read http://${options.target}/metrics: ${String(error)}`);
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'dec-stream-prometheus-'));

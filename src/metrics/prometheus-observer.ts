@@ -335,6 +335,11 @@ export class PrometheusObserver implements WorkerObserver {
     if (!phases.includes(phase)) return;
     this.currentPhase = phase;
     this.setPhaseGauge(phase);
+    if (phase !== Phase.Bootstrapping && this.currentStage !== undefined) {
+      // Training is over: no stage runs.
+      this.bootstrapStage.set({ stage: this.currentStage }, 0);
+      this.currentStage = undefined;
+    }
     this.updateReady();
   }
 

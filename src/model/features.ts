@@ -40,6 +40,9 @@ export function readFieldPath(record: unknown, path: readonly string[]): unknown
   return value;
 }
 
+/** Largest finite float32: anything beyond becomes Infinity in a Float32Array. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function isNumericArray(value: unknown): value is ArrayLike<unknown> {
   return Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView));
 }
@@ -136,14 +139,16 @@ export class FeatureExtractor {
       const width = this.widths[f] as number;
       if (typeof value === 'number') {
         if (width !== 1) this.fail(PoisonReason.WrongLength, f, value);
-        if (!Number.isFinite(value)) this.fail(PoisonReason.NonFinite, f, value);
+        if (!(Math.abs(value) <= FLOAT32_MAX)) this.fail(PoisonReason.NonFinite, f, value);
         out[k++] = value;
       } else if (isNumericArray(value)) {
         if (value.length !== width) this.fail(PoisonReason.WrongLength, f, value);
         for (let i = 0; i < width; i++) {
           const element = value[i];
           if (typeof element !== 'number') this.fail(PoisonReason.NonNumeric, f, value, i);
-          if (!Number.isFinite(element)) this.fail(PoisonReason.NonFinite, f, value, i);
+          if (!(Math.abs(element) <= FLOAT32_MAX)) {
+            this.fail(PoisonReason.NonFinite, f, value, i);
+          }
           out[k++] = element;
         }
       } else if (value === undefined || value === null) {
@@ -189,9 +194,13 @@ export class FeatureExtractor {
             ? `${where} is a single number but ${width} values are expected`
             : `${where} has ${(value as ArrayLike<unknown>).length} values but ${width} are expected`;
         break;
-      case PoisonReason.NonFinite:
-        message = `${where} is not finite (${String(element === undefined ? value : (value as ArrayLike<unknown>)[element])})`;
+      case PoisonReason.NonFinite: {
+        const bad = element === undefined ? value : (value as ArrayLike<unknown>)[element];
+        message = Number.isFinite(bad)
+          ? `${where} is out of the float32 range (${String(bad)})`
+          : `${where} is not finite (${String(bad)})`;
         break;
+      }
       default:
         message = `${where} is not numeric (${describe(element === undefined ? value : (value as ArrayLike<unknown>)[element])})`;
     }

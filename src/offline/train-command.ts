@@ -1,4 +1,6 @@
-import { UsageError } from '../errors.js';
+import { access, constants, mkdir } from 'node:fs/promises';
+
+import { DecStreamError, UsageError } from '../errors.js';
 import type { TrainSnapshotOptions } from '../model/build-snapshot.js';
 import { parseFeatureSpec } from '../model/features.js';
 import type { DecOptions } from '../model/types.js';
@@ -123,6 +125,20 @@ function trainOptions(
   };
 }
 
+/** Turns a filesystem failure of the model directory into one clear error. */
+async function storeGuard<T>(modelDir: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    if (typeof code !== 'string' || !code.startsWith('E')) throw error;
+    throw new DecStreamError(
+      'MODEL_DIR_UNUSABLE',
+      `cannot store models in "${modelDir}": ${(error as Error).message}`,
+    );
+  }
+}
+
 export async function runTrainCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const values = parseCommandArgs('train', args, OPTIONS);
   if (values.help === true) {
@@ -150,7 +166,12 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
     );
   }
   const store = new FsModelStore(modelDir, { ...(keep === undefined ? {} : { keep }), log });
-  const version = ((await store.versions()).at(-1) ?? 0) + 1;
+  // Check the directory before a long training run rather than after it.
+  const version = await storeGuard(modelDir, async () => {
+    await mkdir(modelDir, { recursive: true });
+    await access(modelDir, constants.W_OK);
+    return ((await store.versions()).at(-1) ?? 0) + 1;
+  });
 
   log(`training on ${records.length} records, ${fields.length} feature field(s), k=${clusters}`);
   const progress = quiet ? undefined : createProgressReporter(io.stderr);
@@ -178,7 +199,7 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
     progress?.done();
     process.off('SIGINT', onSignal);
   }
-  await store.save(snapshot);
+  await storeGuard(modelDir, () => store.save(snapshot));
 
   const m = snapshot.metrics;
   io.stdout.write(

@@ -22,7 +22,13 @@ import {
 } from './refinement-policy.js';
 
 export interface RefinementSettings {
+  /**
+   * Plain-SGD step size of the centroid updates. The KL loss is a per-row mean, so a centroid's
+   * gradient is scaled by its cluster's share: useful values are around 1.
+   */
   readonly learningRate: number;
+  /** Step size of the encoder (and decoder) pass when `updateEncoder` is on; much smaller. */
+  readonly encoderLearningRate: number;
   /** Mini-batch steps per refinement. */
   readonly steps: number;
   readonly batchSize: number;
@@ -37,8 +43,9 @@ export interface RefinementSettings {
 }
 
 export const defaultRefinementSettings: RefinementSettings = {
-  learningRate: 0.001,
-  steps: 20,
+  learningRate: 1,
+  encoderLearningRate: 0.05,
+  steps: 5,
   batchSize: 256,
   updateEncoder: false,
   gamma: 0.1,
@@ -140,18 +147,7 @@ export class RefinementEngine {
       }
     }
 
-    // The step returns plain arrays only; the scope frees any tensor it leaves behind.
-    let step: RefineStepResult | undefined;
-    tf.tidy(() => {
-      step = refineStep(start, window, sizes, {
-        learningRate: this.settings.learningRate,
-        steps: this.settings.steps,
-        updateEncoder: this.settings.updateEncoder,
-        gamma: this.settings.gamma,
-        batchSize: this.settings.batchSize,
-      });
-    });
-    if (step === undefined) throw new Error('refineStep returned nothing');
+    const step = this.step(start, window, sizes);
     const verdict = judgeRefinement(
       start,
       step.parameters,
@@ -268,6 +264,35 @@ export class RefinementEngine {
 
   dispose(): void {
     this.assigner.dispose();
+  }
+
+  /**
+   * The mini-batch KL update: with `updateEncoder`, first a pass over encoder, decoder and centroids
+   * at the small encoder rate (IDEC's reconstruction term guards the embedding), then a pass over the
+   * centroids alone at their own rate. Loss before is the first pass's, loss after the last one's.
+   */
+  private step(start: DecParameters, window: Matrix, sizes: Float32Array): RefineStepResult {
+    const { settings } = this;
+    const run = (parameters: DecParameters, encoder: boolean): RefineStepResult => {
+      // The step returns plain arrays only; the scope frees any tensor it leaves behind.
+      let result: RefineStepResult | undefined;
+      tf.tidy(() => {
+        result = refineStep(parameters, window, sizes, {
+          learningRate: encoder ? settings.encoderLearningRate : settings.learningRate,
+          steps: settings.steps,
+          updateEncoder: encoder,
+          gamma: settings.gamma,
+          batchSize: settings.batchSize,
+        });
+      });
+      if (result === undefined) throw new Error('refineStep returned nothing');
+      return result;
+    };
+    if (!settings.updateEncoder) return run(start, false);
+    const encoderPass = run(start, true);
+    if (!parametersAreFinite(encoderPass.parameters)) return encoderPass;
+    const centroidPass = run(encoderPass.parameters, false);
+    return { ...centroidPass, lossBefore: encoderPass.lossBefore };
   }
 
   private nextVersion(

@@ -315,8 +315,9 @@ export class StreamWorker implements HealthSource {
       for (const c of assignment.cluster) counts[c] = (counts[c] ?? 0) + 1;
       observer.labelledPerCluster(counts);
       observer.confidence(assignment.confidence);
-      this.updateShares(counts);
-      this.options.refiner?.observe(chunk.x, assignment, serving.version);
+      // A refiner reports the shares from its own running estimate.
+      if (this.options.refiner === undefined) this.updateShares(counts);
+      else this.options.refiner.observe(chunk.x, assignment, serving.version);
     }
   }
 

@@ -214,6 +214,11 @@ void describe('error paths give one clear line and a non-zero exit', { concurren
     },
     { name: 'no command at all', args: () => [], pattern: /no command given/ },
     {
+      name: 'a model directory that is a file',
+      args: () => replace(train(), '--model-dir', csv),
+      pattern: /cannot store models in ".*blobs\.csv"/,
+    },
+    {
       name: 'an unknown flag',
       args: () => train('--colour', 'red'),
       pattern: /unknown option --colour/,

@@ -126,6 +126,9 @@ void test(
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0, worker.stderr.join(''));
 
+    t.diagnostic(
+      `${result.queried} expressions queried; ${result.panelsWithData} of ${result.panels} panels have data`,
+    );
     assert.deepEqual(result.failures, []);
     assert.equal(result.panelsWithData, result.panels);
   },

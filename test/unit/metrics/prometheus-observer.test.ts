@@ -328,6 +328,8 @@ void describe('PrometheusObserver', () => {
       0.4,
       'no loss reported keeps the last',
     );
+    observer.phase(Phase.Online);
+    assert.equal(await value(registry, 'decstream_bootstrap_stage', { stage: 'cluster' }), 0);
   });
 
   void test('snapshotWritten() counts writes and failures and stamps the last success', async () => {

@@ -92,6 +92,12 @@ void describe('FeatureExtractor', () => {
       field: 'n.b',
     },
     {
+      name: 'a number beyond the float32 range',
+      record: { ...good, v: [3, -1e39] },
+      reason: 'non-finite',
+      field: 'v',
+    },
+    {
       name: 'NaN inside a vector',
       record: { ...good, v: [3, Number.NaN] },
       reason: 'non-finite',

@@ -1,0 +1,673 @@
+/**
+ * Online refinement under drift, offline: a simulated stream drives the same Refiner (worker thread)
+ * and Assigner the worker uses, without Kafka.
+ *
+ * 1. A drifting synthetic mixture (components rotate and change weight; ground truth known) and the
+ *    same mixture held still: prequential ACC (each batch labelled by the current model before it is
+ *    used for training), Hungarian-matched over the evaluated segment, for refinement, the frozen
+ *    bootstrap model and an online k-means with a constant step (River's rule).
+ * 2. MNIST-10k streamed after a 3,000-record bootstrap: refinement against the frozen model.
+ * 3. p99 labelling latency on the main thread while the refinement thread trains, as a ratio to
+ *    refinement off, in the same run (alternating blocks).
+ *
+ * Usage: npm run bench:drift [-- --quick]; writes bench/results/drift.json and prints a table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { kmeans } from 'ml-kmeans';
+import { initBackend } from '../src/model/backend.js';
+import { resolveDecOptions } from '../src/model/defaults.js';
+import { clusteringAccuracy } from '../src/model/evaluation.js';
+import { fitStandardisation, standardise } from '../src/model/standardise.js';
+import type { DecOptions, Matrix, ModelSnapshot } from '../src/model/types.js';
+import { trainDec } from '../src/model/train-dec.js';
+import { Assigner } from '../src/online/assigner.js';
+import type { RefinementSettings } from '../src/online/refinement-engine.js';
+import { mulberry32 } from '../src/online/refinement-policy.js';
+import { silentObserver } from '../src/worker/observer.js';
+import type { RefinementReport, WorkerObserver } from '../src/worker/observer.js';
+import type { RefinerOptions } from '../src/worker/refiner/refiner.js';
+import { Refiner } from '../src/worker/refiner/refiner.js';
+import { mnist10k } from './data/synthetic-mixture.js';
+
+const quick = process.argv.includes('--quick');
+/** --only=synthetic or --only=mnist (MNIST includes the latency run): for tuning; the default runs all. */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const started = performance.now();
+const log = (line: string): void => {
+  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Data
+
+interface Labelled {
+  readonly x: Matrix;
+  readonly labels: Int32Array;
+}
+
+interface MixtureSpec {
+  readonly clusters: number;
+  readonly dims: number;
+  /** Radius of the circle the latent centres sit on. */
+  readonly radius: number;
+  readonly spread: number;
+  /** Rotation (degrees) of the moving components over the whole stream; 0 holds them still. */
+  readonly rotationDegrees: number;
+  /** Component weights at the end of the stream (uniform at the start); undefined: stay uniform. */
+  readonly finalWeights: readonly number[] | undefined;
+}
+
+/**
+ * A 2-D latent Gaussian mixture on a circle, pushed through a fixed random tanh network into `dims`
+ * dimensions. Over the stream, the even-numbered components rotate by `rotationDegrees` towards
+ * their odd neighbours and the weights move from uniform to `finalWeights`: a frozen model ends up
+ * merging moving components into their neighbours' clusters. `t` runs from 0 to 1 over the rows.
+ */
+function mixtureStream(
+  spec: MixtureSpec,
+  rows: number,
+  seed: number,
+  timeFrom: number,
+  timeTo: number,
+): Labelled {
+  const shape = mulberry32(7);
+  const gaussian = (random: () => number): number =>
+    Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const hidden = 16;
+  const w1 = Array.from({ length: hidden * 2 }, () => gaussian(shape) * 0.9);
+  const b1 = Array.from({ length: hidden }, () => gaussian(shape) * 0.3);
+  const w2 = Array.from({ length: spec.dims * hidden }, () => gaussian(shape) / Math.sqrt(hidden));
+  const random = mulberry32(seed);
+  const data = new Float32Array(rows * spec.dims);
+  const labels = new Int32Array(rows);
+  const k = spec.clusters;
+  const h = new Float64Array(hidden);
+  for (let i = 0; i < rows; i++) {
+    const t = timeFrom + ((timeTo - timeFrom) * i) / rows;
+    // Weights: uniform → finalWeights, linearly in t.
+    let u = random();
+    let c = k - 1;
+    for (let j = 0; j < k; j++) {
+      const w = (1 - t) / k + t * (spec.finalWeights?.[j] ?? 1 / k);
+      if (u < w) {
+        c = j;
+        break;
+      }
+      u -= w;
+    }
+    labels[i] = c;
+    const angle =
+      (2 * Math.PI * c) / k + (c % 2 === 0 ? (spec.rotationDegrees * Math.PI * t) / 180 : 0);
+    const lx = (spec.radius * Math.cos(angle) + spec.spread * gaussian(random)) / spec.radius;
+    const ly = (spec.radius * Math.sin(angle) + spec.spread * gaussian(random)) / spec.radius;
+    for (let a = 0; a < hidden; a++)
+      h[a] = Math.tanh((w1[2 * a] ?? 0) * lx + (w1[2 * a + 1] ?? 0) * ly + (b1[a] ?? 0));
+    for (let d = 0; d < spec.dims; d++) {
+      let v = 0;
+      for (let a = 0; a < hidden; a++) v += (w2[d * hidden + a] ?? 0) * (h[a] ?? 0);
+      data[i * spec.dims + d] = v + 0.03 * gaussian(random);
+    }
+  }
+  return { x: { data, rows, cols: spec.dims }, labels };
+}
+
+function shuffled(data: Labelled, seed: number): Labelled {
+  const random = mulberry32(seed);
+  const order = Array.from({ length: data.x.rows }, (_, i) => i);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
+  }
+  return take(data, order);
+}
+
+function take(data: Labelled, rows: readonly number[]): Labelled {
+  const d = data.x.cols;
+  const out = new Float32Array(rows.length * d);
+  const labels = new Int32Array(rows.length);
+  rows.forEach((r, i) => {
+    out.set(data.x.data.subarray(r * d, (r + 1) * d), i * d);
+    labels[i] = data.labels[r] ?? 0;
+  });
+  return { x: { data: out, rows: rows.length, cols: d }, labels };
+}
+
+function rowsOf(x: Matrix, start: number, count: number): Matrix {
+  return {
+    data: x.data.slice(start * x.cols, (start + count) * x.cols),
+    rows: count,
+    cols: x.cols,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Models
+
+async function bootstrapSnapshot(
+  name: string,
+  x: Matrix,
+  partial: Partial<DecOptions> & { clusters: number },
+): Promise<ModelSnapshot> {
+  const standardisation = fitStandardisation(x, { mode: x.cols > 100 ? 'global' : 'per-feature' });
+  const xs = standardise(x, standardisation);
+  const options = resolveDecOptions(partial, x.cols);
+  const t0 = performance.now();
+  const { parameters, metrics } = await trainDec(xs, options);
+  log(
+    `${name}: bootstrap trained on ${x.rows} records in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return {
+    formatVersion: 1,
+    version: 1,
+    createdAt: new Date().toISOString(),
+    featureSpec: { fields: ['features'], widths: [x.cols] },
+    standardisation,
+    options,
+    parameters,
+    metrics,
+  };
+}
+
+/** Predictions of the frozen, refined and online k-means runs over one stream. */
+interface StreamRun {
+  readonly predictions: Int32Array;
+  readonly versions?: number;
+  readonly accepted?: number;
+  readonly rejected?: number;
+  readonly reseeded?: number;
+  readonly refineSecondsTotal?: number;
+}
+
+/** Labels each batch with the serving version, then lets the refiner learn from it (lockstep). */
+async function runRefined(
+  snapshot: ModelSnapshot,
+  stream: Matrix,
+  batch: number,
+  options: RefinerOptions,
+): Promise<StreamRun> {
+  const reports: RefinementReport[] = [];
+  let reseeded = 0;
+  const observer: WorkerObserver = {
+    ...silentObserver,
+    refinement: (r) => reports.push(r),
+    clusterReseeded: () => {
+      reseeded++;
+    },
+  };
+  const refiner = new Refiner(options, observer);
+  await refiner.start(snapshot);
+  let serving = snapshot;
+  let assigner = new Assigner(serving.parameters);
+  const predictions = new Int32Array(stream.rows);
+  try {
+    for (let start = 0; start < stream.rows; start += batch) {
+      const next = refiner.poll();
+      if (next !== undefined) {
+        assigner.dispose();
+        serving = next;
+        assigner = new Assigner(serving.parameters);
+      }
+      const rows = Math.min(batch, stream.rows - start);
+      const x = standardise(rowsOf(stream, start, rows), snapshot.standardisation);
+      const assignment = assigner.assign(x);
+      predictions.set(assignment.cluster, start);
+      refiner.observe(x, assignment, serving.version);
+      // Lockstep: the stream waits for a refinement in flight, so the result does not depend on timing.
+      await refiner.whenIdle();
+    }
+  } finally {
+    assigner.dispose();
+    await refiner.close();
+  }
+  return {
+    predictions,
+    versions: refiner.current().version,
+    accepted: reports.filter((r) => r.accepted).length,
+    rejected: reports.filter((r) => !r.accepted).length,
+    reseeded,
+    refineSecondsTotal: reports.reduce((sum, r) => sum + r.durationSeconds, 0),
+  };
+}
+
+function runFrozen(snapshot: ModelSnapshot, stream: Matrix, batch: number): StreamRun {
+  const assigner = new Assigner(snapshot.parameters);
+  const predictions = new Int32Array(stream.rows);
+  for (let start = 0; start < stream.rows; start += batch) {
+    const rows = Math.min(batch, stream.rows - start);
+    predictions.set(
+      assigner.assign(standardise(rowsOf(stream, start, rows), snapshot.standardisation)).cluster,
+      start,
+    );
+  }
+  assigner.dispose();
+  return { predictions };
+}
+
+/** k-means on the standardised bootstrap (best of 5 seeds by inertia): the online baseline's start. */
+function kmeansCentroids(x: Matrix, k: number): Float64Array {
+  const rows: number[][] = [];
+  for (let i = 0; i < x.rows; i++)
+    rows.push(Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)));
+  let best: { inertia: number; centroids: number[][] } | undefined;
+  for (let seed = 1; seed <= 5; seed++) {
+    const result = kmeans(rows, k, { seed, initialization: 'kmeans++', maxIterations: 100 });
+    let inertia = 0;
+    rows.forEach((row, i) => {
+      const c = result.centroids[result.clusters[i] ?? 0] ?? [];
+      for (let t = 0; t < row.length; t++) inertia += ((row[t] ?? 0) - (c[t] ?? 0)) ** 2;
+    });
+    if (best === undefined || inertia < best.inertia)
+      best = { inertia, centroids: result.centroids };
+  }
+  return Float64Array.from((best?.centroids ?? []).flat());
+}
+
+/**
+ * Online k-means with a constant step (River's KMeans rule): each record is labelled by its nearest
+ * centroid, then that centroid moves c ← c + step·(x − c). Labels come before the update.
+ */
+function runOnlineKmeans(bootstrap: Matrix, stream: Matrix, k: number, step: number): StreamRun {
+  const s = fitStandardisation(bootstrap);
+  const centroids = kmeansCentroids(standardise(bootstrap, s), k);
+  const xs = standardise(stream, s);
+  const d = xs.cols;
+  const predictions = new Int32Array(xs.rows);
+  for (let i = 0; i < xs.rows; i++) {
+    let best = 0;
+    let bestD = Infinity;
+    for (let j = 0; j < k; j++) {
+      let dist = 0;
+      for (let t = 0; t < d; t++)
+        dist += ((xs.data[i * d + t] ?? 0) - (centroids[j * d + t] ?? 0)) ** 2;
+      if (dist < bestD) {
+        bestD = dist;
+        best = j;
+      }
+    }
+    predictions[i] = best;
+    for (let t = 0; t < d; t++) {
+      const c = centroids[best * d + t] ?? 0;
+      centroids[best * d + t] = c + step * ((xs.data[i * d + t] ?? 0) - c);
+    }
+  }
+  return { predictions };
+}
+
+function acc(truth: Int32Array, pred: Int32Array, from: number, to: number): number {
+  return clusteringAccuracy(truth.subarray(from, to), pred.subarray(from, to));
+}
+
+/** ACC per consecutive segment (each Hungarian-matched on its own): the shape of the curve. */
+function segments(truth: Int32Array, pred: Int32Array, count: number): number[] {
+  const size = Math.floor(truth.length / count);
+  return Array.from({ length: count }, (_, s) => round(acc(truth, pred, s * size, (s + 1) * size)));
+}
+
+const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
+
+function summary(truth: Int32Array, run: StreamRun): Record<string, unknown> {
+  const n = truth.length;
+  const half = Math.floor(n / 2);
+  const { predictions, ...rest } = run;
+  return {
+    accSecondHalf: round(acc(truth, predictions, half, n)),
+    accFirstHalf: round(acc(truth, predictions, 0, half)),
+    accWholeStream: round(acc(truth, predictions, 0, n)),
+    accPerTenth: segments(truth, predictions, 10),
+    ...Object.fromEntries(
+      Object.entries(rest).map(([key, v]) => [key, typeof v === 'number' ? round(v, 3) : v]),
+    ),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Latency
+
+function quantile(values: readonly number[], q: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+/**
+ * Alternating blocks on one warm refiner: "off" blocks label batches and observe nothing (the thread
+ * idles), "on" blocks also observe every batch with a refinement due every other batch, so the
+ * thread trains throughout. Each batch's time covers poll + swap + assign + observe.
+ */
+async function latency(
+  snapshot: ModelSnapshot,
+  data: Matrix,
+  batch: number,
+  blocks: number,
+  batchesPerBlock: number,
+  options: RefinerOptions,
+): Promise<Record<string, unknown>> {
+  const reports: RefinementReport[] = [];
+  const refiner = new Refiner(
+    { ...options, everyRecords: 2 * batch, intervalMs: 3_600_000 },
+    { ...silentObserver, refinement: (r) => reports.push(r) },
+  );
+  await refiner.start(snapshot);
+  let assigner = new Assigner(snapshot.parameters);
+  let serving = snapshot;
+  const off: number[] = [];
+  const on: number[] = [];
+  let onWallMs = 0;
+  let row = 0;
+  const nextBatch = (): Matrix => {
+    if (row + batch > data.rows) row = 0;
+    const x = standardise(rowsOf(data, row, batch), snapshot.standardisation);
+    row += batch;
+    return x;
+  };
+  // Warm-up: let both threads compile their kernels.
+  for (let i = 0; i < 20; i++) assigner.assign(nextBatch());
+  for (let block = 0; block < blocks; block++) {
+    const refining = block % 2 === 1;
+    if (!refining) await refiner.whenIdle();
+    const blockStart = performance.now();
+    for (let i = 0; i < batchesPerBlock; i++) {
+      const x = nextBatch();
+      const t0 = process.hrtime.bigint();
+      const next = refiner.poll();
+      if (next !== undefined) {
+        assigner.dispose();
+        serving = next;
+        assigner = new Assigner(serving.parameters);
+      }
+      const assignment = assigner.assign(x);
+      if (refining) refiner.observe(x, assignment, serving.version);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      (refining ? on : off).push(ms);
+      // Yield to the event loop between batches, as the Kafka worker does between fetches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (refining) onWallMs += performance.now() - blockStart;
+  }
+  await refiner.whenIdle();
+  assigner.dispose();
+  await refiner.close();
+  const refineSeconds = reports.reduce((sum, r) => sum + r.durationSeconds, 0);
+  const p99Off = quantile(off, 0.99);
+  const p99On = quantile(on, 0.99);
+  return {
+    batchRecords: batch,
+    batchesOff: off.length,
+    batchesOn: on.length,
+    p50OffMs: round(quantile(off, 0.5), 3),
+    p50OnMs: round(quantile(on, 0.5), 3),
+    p99OffMs: round(p99Off, 3),
+    p99OnMs: round(p99On, 3),
+    p99Ratio: round(p99On / p99Off, 3),
+    refinementsDuringOn: reports.length,
+    refinementsAccepted: reports.filter((r) => r.accepted).length,
+    threadBusyFractionDuringOn: round(Math.min(1, refineSeconds / (onWallMs / 1000)), 3),
+    modelVersionAtEnd: serving.version,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const backend = await initBackend('auto');
+  log(
+    `main-thread backend: ${backend}; no Kafka: an offline stream drives the worker's Refiner + Assigner`,
+  );
+  const results: Record<string, unknown> = {
+    benchmark: 'drift',
+    mode: 'offline stream simulation (no Kafka): the same Refiner (worker thread) and Assigner the worker uses',
+    quick,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model,
+    backend,
+  };
+
+  if (only !== 'mnist') await syntheticPart(results);
+  if (only !== 'synthetic') await mnistPart(results);
+  results.checks = checks(results);
+  results.wallSeconds = round((performance.now() - started) / 1000, 1);
+
+  const out = join(
+    dirname(fileURLToPath(import.meta.url)),
+    'results',
+    quick || only !== undefined ? 'drift-partial.json' : 'drift.json',
+  );
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  printTable(results);
+  log(`wrote ${out}`);
+}
+
+async function syntheticPart(results: Record<string, unknown>): Promise<void> {
+  // 1. Synthetic mixture: drifting and stationary.
+  const spec: MixtureSpec = {
+    clusters: 4,
+    dims: 10,
+    radius: 6,
+    spread: 0.55,
+    rotationDegrees: 70,
+    finalWeights: [0.35, 0.15, 0.35, 0.15],
+  };
+  const still: MixtureSpec = { ...spec, rotationDegrees: 0, finalWeights: undefined };
+  const bootstrapRows = quick ? 1500 : 3000;
+  const streamRows = quick ? 6000 : 20000;
+  const batch = 100;
+  const bootstrap = mixtureStream(spec, bootstrapRows, 11, 0, 0);
+  const drifting = mixtureStream(spec, streamRows, 12, 0, 1);
+  const stationary = mixtureStream(still, streamRows, 12, 0, 1);
+  const synthetic = await bootstrapSnapshot('synthetic', bootstrap.x, {
+    clusters: spec.clusters,
+    hiddenSizes: [32, 64],
+    embeddingSize: 4,
+    seed: 1,
+    pretrainEpochs: quick ? 30 : 60,
+    kmeansRestarts: 10,
+    maxIterations: quick ? 600 : 1500,
+    batchSize: 256,
+  });
+  const syntheticRefiner: RefinerOptions = {
+    everyRecords: 500,
+    intervalMs: 3_600_000,
+    windowRecords: 2000,
+    halfLifeRecords: 2000,
+    backend: 'auto',
+    settings: refineSettings('SYN', {
+      learningRate: 1,
+      steps: 5,
+      batchSize: 256,
+      updateEncoder: false,
+      minClusterShare: 0.02,
+    }),
+  };
+  const kmeansStep = Number(process.env.BENCH_KMEANS_STEP ?? 0.02);
+  const syntheticResults: Record<string, unknown> = {
+    stream: {
+      clusters: spec.clusters,
+      dims: spec.dims,
+      bootstrapRecords: bootstrapRows,
+      streamRecords: streamRows,
+      batchRecords: batch,
+      drift: `even components rotate ${spec.rotationDegrees}° towards their neighbours; weights uniform → ${spec.finalWeights?.join('/')}`,
+    },
+    refiner: { ...syntheticRefiner },
+    onlineKmeansStep: kmeansStep,
+    bootstrapMetrics: pickMetrics(synthetic),
+  };
+  for (const [name, stream] of [
+    ['drifting', drifting],
+    ['stationary', stationary],
+  ] as const) {
+    const frozen = runFrozen(synthetic, stream.x, batch);
+    const refined = await runRefined(synthetic, stream.x, batch, syntheticRefiner);
+    const online = runOnlineKmeans(bootstrap.x, stream.x, spec.clusters, kmeansStep);
+    const entry = {
+      frozen: summary(stream.labels, frozen),
+      refined: summary(stream.labels, refined),
+      onlineKmeans: summary(stream.labels, online),
+    };
+    syntheticResults[name] = entry;
+    log(
+      `synthetic ${name}: second-half ACC refined ${String(entry.refined.accSecondHalf)}, frozen ${String(entry.frozen.accSecondHalf)}, ` +
+        `online k-means ${String(entry.onlineKmeans.accSecondHalf)}`,
+    );
+  }
+  results.synthetic = syntheticResults;
+}
+
+async function mnistPart(results: Record<string, unknown>): Promise<void> {
+  const batch = 100;
+
+  // 2. MNIST-10k streamed after a 3,000-record bootstrap.
+  const digits = shuffled(mnist10k(), 5);
+  const mnistBootstrapRows = 3000;
+  const mnistStreamRows = quick ? 3000 : digits.x.rows - mnistBootstrapRows;
+  const mnistBoot = take(
+    digits,
+    Array.from({ length: mnistBootstrapRows }, (_, i) => i),
+  );
+  const mnistStream = take(
+    digits,
+    Array.from({ length: mnistStreamRows }, (_, i) => mnistBootstrapRows + i),
+  );
+  const mnist = await bootstrapSnapshot('mnist', mnistBoot.x, {
+    clusters: 10,
+    hiddenSizes: [256, 64],
+    embeddingSize: 10,
+    seed: 1,
+    pretrainEpochs: quick ? 15 : 40,
+    kmeansRestarts: 10,
+    maxIterations: quick ? 600 : 2000,
+    batchSize: 256,
+  });
+  const mnistRefiner: RefinerOptions = {
+    everyRecords: 500,
+    intervalMs: 3_600_000,
+    windowRecords: 2000,
+    halfLifeRecords: 3000,
+    backend: 'auto',
+    settings: refineSettings('MNIST', {
+      learningRate: 0.5,
+      steps: 3,
+      batchSize: 256,
+      updateEncoder: false,
+      minClusterShare: 0.01,
+    }),
+  };
+  const mnistFrozen = runFrozen(mnist, mnistStream.x, batch);
+  const mnistRefined = await runRefined(mnist, mnistStream.x, batch, mnistRefiner);
+  const mnistResults = {
+    bootstrapRecords: mnistBootstrapRows,
+    streamRecords: mnistStreamRows,
+    refiner: mnistRefiner,
+    bootstrapMetrics: pickMetrics(mnist),
+    frozen: summary(mnistStream.labels, mnistFrozen),
+    refined: summary(mnistStream.labels, mnistRefined),
+  };
+  results.mnist = mnistResults;
+  log(
+    `mnist: whole-stream ACC refined ${String(mnistResults.refined.accWholeStream)}, frozen ${String(mnistResults.frozen.accWholeStream)}`,
+  );
+
+  // 3. p99 labelling latency, refinement on / off, same run, MNIST model.
+  const lat = await latency(
+    mnist,
+    mnistStream.x,
+    batch,
+    quick ? 4 : 8,
+    quick ? 100 : 250,
+    mnistRefiner,
+  );
+  results.latency = lat;
+  log(
+    `latency: p99 off ${String(lat.p99OffMs)} ms, on ${String(lat.p99OnMs)} ms, ratio ${String(lat.p99Ratio)}`,
+  );
+}
+
+function checks(
+  results: Record<string, unknown>,
+): Record<string, { value: number; pass: boolean }> {
+  const out: Record<string, { value: number; pass: boolean }> = {};
+  const synthetic = results.synthetic as
+    Record<string, Record<string, Record<string, number>>> | undefined;
+  if (synthetic !== undefined) {
+    const drift = synthetic.drifting;
+    const still = synthetic.stationary;
+    const gap = (drift?.refined?.accSecondHalf ?? 0) - (drift?.frozen?.accSecondHalf ?? 0);
+    const stillGap = (still?.refined?.accSecondHalf ?? 0) - (still?.frozen?.accSecondHalf ?? 0);
+    out.driftingRefinedBeatsFrozenBy10Points = { value: round(gap), pass: gap >= 0.1 };
+    out.stationaryRefinedWithin1Point = { value: round(stillGap), pass: stillGap >= -0.01 };
+  }
+  const mnist = results.mnist as Record<string, Record<string, number>> | undefined;
+  if (mnist !== undefined) {
+    const refined = mnist.refined?.accWholeStream ?? 0;
+    const frozen = mnist.frozen?.accWholeStream ?? 0;
+    out.mnistRefinedAtLeastFrozen = { value: round(refined - frozen), pass: refined >= frozen };
+  }
+  const lat = results.latency as Record<string, number> | undefined;
+  if (lat !== undefined) {
+    out.p99LatencyRatioAtMost1_5 = {
+      value: lat.p99Ratio ?? NaN,
+      pass: (lat.p99Ratio ?? Infinity) <= 1.5,
+    };
+  }
+  return out;
+}
+
+/** Refinement settings with optional overrides from BENCH_<PREFIX>_LR / _STEPS / _ENCODER. */
+function refineSettings(
+  prefix: string,
+  base: Partial<RefinementSettings>,
+): Partial<RefinementSettings> {
+  const env = process.env;
+  return {
+    ...base,
+    ...(env[`BENCH_${prefix}_LR`] === undefined
+      ? {}
+      : { learningRate: Number(env[`BENCH_${prefix}_LR`]) }),
+    ...(env[`BENCH_${prefix}_STEPS`] === undefined
+      ? {}
+      : { steps: Number(env[`BENCH_${prefix}_STEPS`]) }),
+    ...(env[`BENCH_${prefix}_ENCODER`] === undefined
+      ? {}
+      : { updateEncoder: env[`BENCH_${prefix}_ENCODER`] === '1' }),
+  };
+}
+
+function pickMetrics(snapshot: ModelSnapshot): Record<string, unknown> {
+  const m = snapshot.metrics;
+  return {
+    hiddenSizes: snapshot.options.hiddenSizes,
+    embeddingSize: snapshot.options.embeddingSize,
+    pretrainEpochs: m.pretrainEpochs,
+    clusterIterations: m.clusterIterations,
+    reconstructionError: round(m.reconstructionError),
+    wallSeconds: round((m.wallMs.pretrain + m.wallMs.kmeans + m.wallMs.cluster) / 1000, 1),
+  };
+}
+
+function printTable(results: Record<string, unknown>): void {
+  const syn = (results.synthetic ?? {}) as Record<string, Record<string, Record<string, number>>>;
+  const mn = (results.mnist ?? {}) as Record<string, Record<string, number>>;
+  const lat = (results.latency ?? {}) as Record<string, number>;
+  const row = (name: string, r: Record<string, number> | undefined): string =>
+    `| ${name.padEnd(34)} | ${String(r?.accFirstHalf ?? '-').padStart(7)} | ${String(r?.accSecondHalf ?? '-').padStart(7)} | ${String(r?.accWholeStream ?? '-').padStart(7)} |`;
+  console.log('\nPrequential ACC (Hungarian-matched per segment); offline stream, no Kafka');
+  console.log(`| ${'run'.padEnd(34)} | 1st half | 2nd half |  whole |`);
+  console.log(`|${'-'.repeat(36)}|---------|---------|---------|`);
+  for (const stream of ['drifting', 'stationary']) {
+    for (const method of ['refined', 'frozen', 'onlineKmeans'])
+      console.log(row(`synthetic ${stream}: ${method}`, syn[stream]?.[method]));
+  }
+  console.log(row('mnist-10k: refined', mn.refined));
+  console.log(row('mnist-10k: frozen', mn.frozen));
+  console.log(
+    `\np99 labelling latency per ${lat.batchRecords}-record batch: off ${lat.p99OffMs} ms, on ${lat.p99OnMs} ms, ratio ${lat.p99Ratio}`,
+  );
+  console.log('checks:', JSON.stringify(results.checks));
+}
+
+await main();

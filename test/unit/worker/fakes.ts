@@ -1,0 +1,132 @@
+/** In-memory stand-ins for the worker's ports, for unit tests of the lifecycle. */
+import type { ModelSnapshot } from '../../../src/model/types.js';
+import type { ModelStore } from '../../../src/store/model-store.js';
+import type {
+  BatchHandler,
+  OutputSink,
+  PartitionBatch,
+  PublishUnit,
+  RecordStream,
+  SourceRecord,
+} from '../../../src/worker/ports.js';
+
+export function jsonRecord(offset: number, value: unknown, partition = 0): SourceRecord {
+  return {
+    topic: 'in',
+    partition,
+    offset: String(offset),
+    key: Buffer.from(`k${offset}`),
+    value:
+      value === null
+        ? null
+        : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+    headers: { origin: 'unit' },
+    timestampMs: Date.now(),
+  };
+}
+
+export class FakeStream implements RecordStream {
+  handler: BatchHandler | undefined;
+  paused = false;
+  running = false;
+  stopped = false;
+  closed = false;
+  resolved = new Map<number, string>();
+  private failure: ((error: unknown) => void) | undefined;
+  private assignment: ((partitions: readonly number[]) => void) | undefined;
+
+  start(handler: BatchHandler): Promise<void> {
+    this.handler = handler;
+    this.running = true;
+    this.assignment?.([0]);
+    return Promise.resolve();
+  }
+  pauseAll(): void {
+    this.paused = true;
+  }
+  resumeAll(): void {
+    this.paused = false;
+  }
+  stop(): Promise<void> {
+    this.running = false;
+    this.stopped = true;
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    this.closed = true;
+    return Promise.resolve();
+  }
+  onFailure(listener: (error: unknown) => void): void {
+    this.failure = listener;
+  }
+  onAssignment(listener: (partitions: readonly number[]) => void): void {
+    this.assignment = listener;
+  }
+  crash(error: unknown): void {
+    this.failure?.(error);
+  }
+
+  /** Hands `records` to the worker as one fetched batch; `stopAfter` units ends isRunning(). */
+  async deliver(records: SourceRecord[], options: { runningFor?: number } = {}): Promise<void> {
+    let heartbeats = 0;
+    const batch: PartitionBatch = {
+      topic: 'in',
+      partition: records[0]?.partition ?? 0,
+      records,
+      highWatermark: String(Number(records[records.length - 1]?.offset ?? 0) + 1),
+      resolve: (offset) => this.resolved.set(records[0]?.partition ?? 0, offset),
+      heartbeat: () => {
+        heartbeats++;
+        return Promise.resolve();
+      },
+      isRunning: () =>
+        this.running && (options.runningFor === undefined || heartbeats < options.runningFor),
+      isStale: () => false,
+    };
+    await (this.handler as BatchHandler)(batch);
+  }
+}
+
+export class FakeSink implements OutputSink {
+  readonly delivery = 'at-least-once' as const;
+  units: PublishUnit[] = [];
+  committed: string | undefined;
+  closed = false;
+  failClose = false;
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+  claim(): Promise<string | undefined> {
+    return Promise.resolve(this.committed);
+  }
+  release(): Promise<void> {
+    return Promise.resolve();
+  }
+  publish(unit: PublishUnit): Promise<void> {
+    this.units.push(unit);
+    return Promise.resolve();
+  }
+  close(): Promise<void> {
+    this.closed = true;
+    return this.failClose ? Promise.reject(new Error('close failed')) : Promise.resolve();
+  }
+  get labelled(): number {
+    return this.units.reduce((n, u) => n + u.labelled.length, 0);
+  }
+}
+
+export class MemoryStore implements ModelStore {
+  saved: ModelSnapshot[] = [];
+  constructor(private latest?: ModelSnapshot) {}
+  save(snapshot: ModelSnapshot): Promise<void> {
+    this.saved.push(snapshot);
+    this.latest = snapshot;
+    return Promise.resolve();
+  }
+  loadLatest(): Promise<ModelSnapshot | undefined> {
+    return Promise.resolve(this.latest);
+  }
+  list(): Promise<{ version: number; createdAt: string }[]> {
+    return Promise.resolve(this.saved.map((s) => ({ version: s.version, createdAt: s.createdAt })));
+  }
+}

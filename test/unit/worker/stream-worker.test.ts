@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { JsonCodec } from '../../../src/codec/json-codec.js';
+import { initBackend } from '../../../src/model/backend.js';
+import type { ModelSnapshot } from '../../../src/model/types.js';
+import { Phase } from '../../../src/worker/observer.js';
+import type { ModelRefiner } from '../../../src/worker/ports.js';
+import type { BootstrapTrainer, StreamWorkerOptions } from '../../../src/worker/stream-worker.js';
+import { StreamWorker } from '../../../src/worker/stream-worker.js';
+import { FakeSink, FakeStream, MemoryStore, jsonRecord } from './fakes.js';
+import { tinySnapshot } from './tiny-snapshot.js';
+
+before(async () => {
+  await initBackend('cpu');
+});
+
+const settings = {
+  inputTopic: 'in',
+  features: ['x', 'y'],
+  batchMaxRecords: 2,
+  bootstrap: { records: 4, minRecords: 2, maxWaitMs: 60_000 },
+};
+
+function worker(overrides: Partial<StreamWorkerOptions> = {}): {
+  worker: StreamWorker;
+  stream: FakeStream;
+  sink: FakeSink;
+  store: MemoryStore;
+  trained: unknown[][];
+} {
+  const stream = new FakeStream();
+  const sink = new FakeSink();
+  const store = (overrides.store as MemoryStore | undefined) ?? new MemoryStore();
+  const trained: unknown[][] = [];
+  const train: BootstrapTrainer = (records) => {
+    trained.push([...records]);
+    return Promise.resolve(tinySnapshot());
+  };
+  const w = new StreamWorker({
+    stream,
+    sink,
+    store,
+    codec: new JsonCodec(),
+    train,
+    settings,
+    ...overrides,
+  });
+  return { worker: w, stream, sink, store, trained };
+}
+
+const near = (offset: number, high: boolean): ReturnType<typeof jsonRecord> =>
+  jsonRecord(offset, high ? { x: 10, y: 9.5 } : { x: 0.2, y: -0.1 });
+
+void test('with a stored snapshot the worker goes online without training and labels in chunks', async () => {
+  const { worker: w, stream, sink, trained } = worker({ store: new MemoryStore(tinySnapshot(3)) });
+  await w.start();
+  assert.equal(w.phase(), Phase.Online);
+  assert.ok(w.isReady());
+  await stream.deliver([near(0, false), near(1, true), near(2, true)]);
+  assert.equal(trained.length, 0);
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2', '3'],
+    'one unit per chunk of batchMaxRecords, each committing past its last record',
+  );
+  const values = sink.units.flatMap((u) =>
+    u.labelled.map(
+      (m) => JSON.parse(String(m.value)) as { cluster: number; model_version: number },
+    ),
+  );
+  assert.deepEqual(
+    values.map((v) => v.cluster),
+    [0, 1, 1],
+  );
+  assert.ok(values.every((v) => v.model_version === 3));
+  assert.equal(sink.units[0]?.labelled[0]?.headers['dec-model-version'], '3');
+  assert.equal(sink.units[0]?.labelled[0]?.headers.origin, 'unit');
+  assert.equal(stream.resolved.get(0), '2');
+  await w.close();
+  assert.equal(await w.done, Phase.Stopped);
+});
+
+void test('the bootstrap trains once on the window, saves, labels the window itself and then resumes fetching', async () => {
+  const { worker: w, stream, sink, store, trained } = worker();
+  await w.start();
+  assert.equal(w.phase(), Phase.Bootstrapping);
+  assert.ok(!w.isReady(), 'not ready while bootstrapping');
+  await stream.deliver([near(0, false), near(1, true)]);
+  assert.equal(sink.units.length, 0, 'nothing is published before the model exists');
+  await stream.deliver([near(2, false), jsonRecord(3, 'not json'), near(4, true)]);
+  assert.ok(stream.paused, 'fetching pauses while training');
+  for (let i = 0; i < 50 && w.phase() !== Phase.Online; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(w.phase(), Phase.Online);
+  assert.ok(!stream.paused, 'fetching resumes once online');
+  assert.equal(trained.length, 1);
+  assert.equal(trained[0]?.length, 4, 'the undecodable record is not trained on');
+  assert.equal(store.saved.length, 1, 'the bootstrap snapshot is saved');
+  assert.equal(sink.labelled, 4, 'every window record is labelled');
+  assert.equal(
+    sink.units.flatMap((u) => u.deadLetters).length,
+    1,
+    'the poison one is dead-lettered',
+  );
+  assert.equal(sink.units[sink.units.length - 1]?.nextOffset, '5');
+  await w.close();
+});
+
+void test('a batch delivered while training is left unresolved so that it is fetched again', async () => {
+  let release!: (s: ModelSnapshot) => void;
+  const train: BootstrapTrainer = () => new Promise((resolve) => (release = resolve));
+  const { worker: w, stream, sink } = worker({ train });
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true), near(2, true), near(3, true)]);
+  stream.resolved.clear();
+  await stream.deliver([near(4, false)]);
+  assert.equal(stream.resolved.size, 0);
+  release(tinySnapshot());
+  for (let i = 0; i < 50 && w.phase() !== Phase.Online; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(sink.labelled, 4);
+  await w.close();
+});
+
+void test('records below the committed offset claimed for a partition are skipped, not published again', async () => {
+  const { worker: w, stream, sink } = worker({ store: new MemoryStore(tinySnapshot()) });
+  sink.committed = '2';
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true), near(2, true), near(3, false)]);
+  assert.equal(sink.labelled, 2);
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['4'],
+  );
+  await w.close();
+});
+
+void test('when the stream stops mid-batch only the chunk in flight is published and resolved', async () => {
+  const { worker: w, stream, sink } = worker({ store: new MemoryStore(tinySnapshot()) });
+  await w.start();
+  await stream.deliver(
+    [near(0, false), near(1, true), near(2, true), near(3, false), near(4, false)],
+    {
+      runningFor: 1,
+    },
+  );
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2'],
+  );
+  assert.equal(stream.resolved.get(0), '1');
+  await w.close();
+});
+
+void test('close() runs every clean-up step even when one fails, and reports failed', async () => {
+  const { worker: w, stream, sink } = worker({ store: new MemoryStore(tinySnapshot()) });
+  await w.start();
+  sink.failClose = true;
+  await w.close();
+  await w.close();
+  assert.ok(stream.stopped && stream.closed && sink.closed);
+  assert.equal(await w.done, Phase.Failed);
+});
+
+void test('a consumer crash fails the worker and closes everything', async () => {
+  const { worker: w, stream, sink } = worker({ store: new MemoryStore(tinySnapshot()) });
+  await w.start();
+  stream.crash(new Error('broker gone'));
+  assert.equal(await w.done, Phase.Failed);
+  assert.ok(stream.closed && sink.closed);
+  assert.equal((w.error as Error).message, 'broker gone');
+});
+
+void test("a refiner's newer version serves from the next chunk on, is saved, and sees what was labelled", async () => {
+  let next: ModelSnapshot | undefined;
+  const observed: number[] = [];
+  const refiner: ModelRefiner = {
+    start: () => undefined,
+    observe: (x, _assignment, version) => observed.push(x.rows * 100 + version),
+    poll: () => {
+      const snapshot = next;
+      next = undefined;
+      return snapshot;
+    },
+    close: () => Promise.resolve(),
+  };
+  const store = new MemoryStore(tinySnapshot(1));
+  const { worker: w, stream, sink } = worker({ store, refiner });
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true)]);
+  next = tinySnapshot(2);
+  await stream.deliver([near(2, false), near(3, true)]);
+  const versions = sink.units.map((u) => u.labelled[0]?.headers['dec-model-version']);
+  assert.deepEqual(versions, ['1', '2']);
+  assert.deepEqual(observed, [201, 202]);
+  assert.deepEqual(
+    store.saved.map((s) => s.version),
+    [2],
+  );
+  await w.close();
+});
