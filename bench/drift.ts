@@ -476,10 +476,11 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
     halfLifeRecords: 2000,
     backend: 'auto',
     settings: refineSettings('SYN', {
-      learningRate: 1,
+      learningRate: 3,
+      encoderLearningRate: 0.2,
       steps: 5,
       batchSize: 256,
-      updateEncoder: false,
+      updateEncoder: true,
       minClusterShare: 0.02,
     }),
   };
@@ -628,6 +629,9 @@ function refineSettings(
     ...(env[`BENCH_${prefix}_LR`] === undefined
       ? {}
       : { learningRate: Number(env[`BENCH_${prefix}_LR`]) }),
+    ...(env[`BENCH_${prefix}_ELR`] === undefined
+      ? {}
+      : { encoderLearningRate: Number(env[`BENCH_${prefix}_ELR`]) }),
     ...(env[`BENCH_${prefix}_STEPS`] === undefined
       ? {}
       : { steps: Number(env[`BENCH_${prefix}_STEPS`]) }),

@@ -11,6 +11,8 @@ export interface OutputSinkOptions {
   readonly outputTopic: string;
   readonly dlqTopic: string;
   readonly logger: Logger;
+  /** Largest produce request; default DefaultMaxRequestBytes. */
+  readonly maxRequestBytes?: number;
 }
 
 export interface ExactlyOnceSinkOptions extends OutputSinkOptions {
@@ -22,15 +24,52 @@ function toMessage(message: OutboundMessage): Message {
   return { key: message.key, value: message.value, headers: { ...message.headers } };
 }
 
-function topicMessages(unit: PublishUnit, outputTopic: string, dlqTopic: string): TopicMessages[] {
-  const out: TopicMessages[] = [];
-  if (unit.labelled.length > 0) {
-    out.push({ topic: outputTopic, messages: unit.labelled.map(toMessage) });
+/**
+ * Brokers refuse a record batch above `message.max.bytes` (1 MiB by default), and kafkajs sends
+ * all of a request's records for one partition as one batch: requests are cut to stay below it.
+ */
+export const DefaultMaxRequestBytes = 900_000;
+
+function messageBytes(message: OutboundMessage): number {
+  let bytes = 64 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers)) {
+    const values = Array.isArray(value) ? value : [value];
+    for (const v of values)
+      bytes += name.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length) + 8;
   }
-  if (unit.deadLetters.length > 0) {
-    out.push({ topic: dlqTopic, messages: unit.deadLetters.map(toMessage) });
-  }
-  return out;
+  return bytes;
+}
+
+/** The unit's records as produce requests of at most `maxBytes` each (a larger record goes alone). */
+export function produceRequests(
+  unit: PublishUnit,
+  outputTopic: string,
+  dlqTopic: string,
+  maxBytes: number = DefaultMaxRequestBytes,
+): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current = new Map<string, Message[]>();
+  let currentBytes = 0;
+  const flush = (): void => {
+    if (current.size === 0) return;
+    requests.push([...current].map(([topic, messages]) => ({ topic, messages })));
+    current = new Map();
+    currentBytes = 0;
+  };
+  const add = (topic: string, messages: readonly OutboundMessage[]): void => {
+    for (const message of messages) {
+      const bytes = messageBytes(message);
+      if (currentBytes > 0 && currentBytes + bytes > maxBytes) flush();
+      const list = current.get(topic) ?? [];
+      list.push(toMessage(message));
+      current.set(topic, list);
+      currentBytes += bytes;
+    }
+  };
+  add(outputTopic, unit.labelled);
+  add(dlqTopic, unit.deadLetters);
+  flush();
+  return requests;
 }
 
 /**
@@ -65,8 +104,10 @@ export class AtLeastOnceSink implements OutputSink {
   }
 
   async publish(unit: PublishUnit): Promise<void> {
-    const messages = topicMessages(unit, this.options.outputTopic, this.options.dlqTopic);
-    if (messages.length > 0) await this.producer.sendBatch({ topicMessages: messages, acks: -1 });
+    const { outputTopic, dlqTopic, maxRequestBytes } = this.options;
+    for (const request of produceRequests(unit, outputTopic, dlqTopic, maxRequestBytes)) {
+      await this.producer.sendBatch({ topicMessages: request, acks: -1 });
+    }
     await this.options.consumer.commitOffsets([
       { topic: unit.topic, partition: unit.partition, offset: unit.nextOffset },
     ]);
@@ -159,8 +200,10 @@ export class ExactlyOnceSink implements OutputSink {
     const producer = this.producers.get(id) as Producer;
     const transaction = await producer.transaction();
     try {
-      const messages = topicMessages(unit, this.options.outputTopic, this.options.dlqTopic);
-      if (messages.length > 0) await transaction.sendBatch({ topicMessages: messages, acks: -1 });
+      const { outputTopic, dlqTopic, maxRequestBytes } = this.options;
+      for (const request of produceRequests(unit, outputTopic, dlqTopic, maxRequestBytes)) {
+        await transaction.sendBatch({ topicMessages: request, acks: -1 });
+      }
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,
         topics: [

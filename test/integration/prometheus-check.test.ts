@@ -18,6 +18,10 @@ void test(
   'the check names an expression that does not parse and a panel without data',
   { skip, timeout: 120_000 },
   async (t) => {
+    assert.ok(
+      available,
+      'CI=true but prometheus/promtool are not installed: .ci/run installs them',
+    );
     const { registry, observer } = createPrometheusObserver({ defaultMetrics: false });
     const server = await startHttpServer({
       port: 0,

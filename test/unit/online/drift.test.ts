@@ -8,7 +8,6 @@ import {
   labelChangeRate,
   populationStabilityIndex,
 } from '../../../src/online/drift.js';
-import { FeatureWindow } from '../../../src/online/feature-window.js';
 
 const close = (actual: number, expected: number, tolerance = 1e-9): void =>
   assert.ok(
@@ -106,32 +105,5 @@ void describe('drift signals', () => {
     assert.equal(detector.update(drifting, 3000), false);
     assert.equal(detector.update(drifting, 6600), false);
     assert.equal(detector.update(drifting, 7600), true);
-  });
-});
-
-void describe('FeatureWindow', () => {
-  const rows = (values: number[]): { data: Float32Array; rows: number; cols: number } => ({
-    data: Float32Array.from(values.flatMap((v) => [v, -v])),
-    rows: values.length,
-    cols: 2,
-  });
-
-  void test('keeps the newest rows, oldest first, once it wraps around', () => {
-    const window = new FeatureWindow(3);
-    window.push(rows([1, 2]));
-    window.push(rows([3, 4]));
-    const snap = window.snapshot();
-    assert.equal(snap.rows, 3);
-    assert.deepEqual(Array.from(snap.data), [2, -2, 3, -3, 4, -4]);
-    window.push(rows([5, 6, 7, 8, 9]));
-    assert.deepEqual(Array.from(window.snapshot().data), [7, -7, 8, -8, 9, -9]);
-  });
-
-  void test('the snapshot is a copy that later pushes do not change', () => {
-    const window = new FeatureWindow(2);
-    window.push(rows([1]));
-    const snap = window.snapshot();
-    window.push(rows([2, 3]));
-    assert.deepEqual(Array.from(snap.data), [1, -1]);
   });
 });

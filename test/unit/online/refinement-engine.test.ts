@@ -82,3 +82,36 @@ void describe('RefinementEngine', () => {
     engine.dispose();
   });
 });
+
+void describe('RefinementEngine.rebootstrap', () => {
+  void test('a retrain on the window keeps the old cluster ids by matching assignment overlap', async () => {
+    await initBackend('cpu');
+    const snapshot = tinySnapshot([-4, 0, 4, 0, 0, 5]);
+    const engine = new RefinementEngine(snapshot, settings);
+    const { x } = blobs(60, 8);
+    const before = new Assigner(snapshot.parameters);
+    const oldLabels = before.assign(x).cluster;
+    before.dispose();
+    const outcome = await engine.rebootstrap(x, {
+      hiddenSizes: [8],
+      embeddingSize: 2,
+      pretrainEpochs: 100,
+      pretrainLearningRate: 0.01,
+      kmeansRestarts: 3,
+      maxIterations: 60,
+      batchSize: 32,
+    });
+    assert.equal(outcome.kind, 'rebootstrap');
+    assert.equal(outcome.accepted, true, outcome.detail);
+    assert.equal(outcome.snapshot?.version, 2);
+    assert.equal(outcome.snapshot?.parameters.encoder[0]?.outputSize, 8, 'a new network');
+    const after = new Assigner(outcome.snapshot?.parameters ?? snapshot.parameters);
+    const newLabels = after.assign(x).cluster;
+    after.dispose();
+    let same = 0;
+    for (let i = 0; i < x.rows; i++) if (oldLabels[i] === newLabels[i]) same++;
+    assert.ok(same / x.rows > 0.9, `only ${same} of ${x.rows} records kept their cluster id: ${Array.from(newLabels.slice(0, 12)).join(',')} vs ${Array.from(oldLabels.slice(0, 12)).join(',')}`);
+    assert.ok(outcome.labelChangeFraction < 0.1);
+    engine.dispose();
+  });
+});

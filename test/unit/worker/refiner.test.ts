@@ -266,4 +266,78 @@ void describe('Refiner (through the refinement thread)', () => {
     labelAndObserve(refiner, initial, slice(x, 60, 30));
     assert.equal(await next, 2);
   });
+
+  void test('sustained drift makes the next refinement a retrain with the old cluster ids', async (t) => {
+    const lines: string[] = [];
+    const refiner = new Refiner(
+      {
+        ...baseOptions,
+        rebootstrap: {
+          psiThreshold: 0.1,
+          sustainMs: 0,
+          cooldownMs: 3_600_000,
+          options: {
+            hiddenSizes: [8],
+            embeddingSize: 2,
+            pretrainEpochs: 100,
+            pretrainLearningRate: 0.01,
+            kmeansRestarts: 3,
+            maxIterations: 60,
+            batchSize: 32,
+          },
+        },
+      },
+      silentObserver,
+      { log: (line) => lines.push(line) },
+    );
+    t.after(() => refiner.close());
+    // The bootstrap saw three equal clusters; the stream brings almost only the first two.
+    const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
+    await refiner.start(initial);
+    const { x } = blobs(100, 18, [
+      [-4, 0],
+      [4, 0],
+      [-4.2, 0.3],
+      [0, 5],
+    ]);
+    labelAndObserve(refiner, initial, x);
+    const first = await refiner.refineNow();
+    assert.equal(first?.kind, 'refine');
+    assert.ok((refiner.drift()?.psi ?? 0) > 0.1, `PSI ${refiner.drift()?.psi}`);
+    labelAndObserve(refiner, refiner.current(), slice(x, 0, 100));
+    const second = await refiner.refineNow();
+    assert.equal(second?.kind, 'rebootstrap');
+    assert.equal(second?.accepted, true, second?.detail);
+    assert.equal(refiner.current().version, 3);
+    assert.equal(refiner.current().parameters.encoder[0]?.outputSize, 8, 'a retrained network');
+    const before = new Assigner(initial.parameters);
+    const after = new Assigner(refiner.current().parameters);
+    const sample = slice(x, 0, 300);
+    const oldLabels = before.assign(sample).cluster;
+    const newLabels = after.assign(sample).cluster;
+    before.dispose();
+    after.dispose();
+    let same = 0;
+    for (let i = 0; i < sample.rows; i++) if (oldLabels[i] === newLabels[i]) same++;
+    assert.ok(same / sample.rows > 0.9, `${same} of ${sample.rows} records kept their id`);
+    assert.ok(lines.some((line) => line.includes('re-bootstrapped')));
+  });
+
+  void test('observed feature buffers are transferred to the thread, not copied', async (t) => {
+    const refiner = new Refiner(baseOptions, silentObserver);
+    t.after(() => refiner.close());
+    const initial = tinySnapshot([-4, 0, 4, 0, 0, 5]);
+    await refiner.start(initial);
+    const { x } = blobs(30, 19);
+    const assigner = new Assigner(initial.parameters);
+    refiner.observe(x, assigner.assign(x), 1);
+    assigner.dispose();
+    assert.equal(
+      x.data.byteLength,
+      90 * 2 * 4,
+      'the batch waits on this thread until a refinement',
+    );
+    await refiner.refineNow();
+    assert.equal(x.data.byteLength, 0, 'the buffer moved to the refinement thread');
+  });
 });

@@ -1,0 +1,139 @@
+/**
+ * The labelling hot path without Kafka: microseconds per record for each step the worker runs on a
+ * chunk (JSON decode, feature extraction + standardisation, assignment, labelled encoding, headers)
+ * and for ServingModel.label as a whole, on the benchmark's tabular and MNIST records. Free of
+ * broker and network noise, so before/after ratios of a change can be read from it.
+ *
+ *   npm run bench:hot-path        (BENCH_HOT_PATH_ROUNDS=5 by default)
+ */
+import { JsonCodec } from '../../src/codec/json-codec.js';
+import { initBackend } from '../../src/model/backend.js';
+import { standardiseRows } from '../../src/model/standardise.js';
+import type { ModelSnapshot } from '../../src/model/types.js';
+import { Assigner } from '../../src/online/assigner.js';
+import type { SourceRecord } from '../../src/worker/ports.js';
+import { ServingModel } from '../../src/worker/serving-model.js';
+import { FeatureExtractor } from '../../src/model/features.js';
+import type { EncodedRecords } from './datasets.js';
+import { mnistRecords, tabularRecords } from './datasets.js';
+import { mnistModel, tabularModel } from './models.js';
+
+const CHUNK = 1000;
+
+function sourceRecords(data: EncodedRecords, topic: string): SourceRecord[] {
+  return data.values.map((value, i) => ({
+    topic,
+    partition: 0,
+    offset: String(i),
+    key: data.keys[i] ?? null,
+    value,
+    headers: { 'bench-sent-ms': '1700000000000' },
+    timestampMs: 1_700_000_000_000,
+  }));
+}
+
+/** Best of `rounds` of fn over all chunks, in µs per record. */
+function time(rounds: number, records: number, fn: () => void): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < rounds; r++) {
+    const started = performance.now();
+    fn();
+    best = Math.min(best, performance.now() - started);
+  }
+  return (best * 1000) / records;
+}
+
+export interface HotPathResult {
+  readonly dataset: string;
+  readonly records: number;
+  readonly microsPerRecord: Record<string, number>;
+}
+
+function measure(data: EncodedRecords, snapshot: ModelSnapshot, rounds: number): HotPathResult {
+  const records = sourceRecords(data, `bench-${data.name}`);
+  const codec = new JsonCodec();
+  const extractor = new FeatureExtractor(snapshot.featureSpec);
+  const assigner = new Assigner(snapshot.parameters);
+  const serving = new ServingModel(snapshot);
+  const dims = extractor.dims;
+  const n = records.length;
+  const chunks: SourceRecord[][] = [];
+  for (let i = 0; i < n; i += CHUNK) chunks.push(records.slice(i, i + CHUNK));
+
+  const decoded = records.map((r) => codec.decode(r.value));
+  const x = new Float32Array(n * dims);
+  decoded.forEach((v, i) => extractor.extract(v, x, i * dims));
+  standardiseRows(x, 0, n, snapshot.standardisation);
+  const assignments = chunks.map((c, j) =>
+    assigner.assign({
+      data: x.subarray(j * CHUNK * dims, (j * CHUNK + c.length) * dims),
+      rows: c.length,
+      cols: dims,
+    }),
+  );
+  let sink = 0;
+
+  const us: Record<string, number> = {};
+  us['json decode'] = time(rounds, n, () => {
+    for (const r of records) sink += Object.keys(codec.decode(r.value)).length;
+  });
+  us['feature extraction + standardise'] = time(rounds, n, () => {
+    const row = new Float32Array(n * dims);
+    for (let i = 0; i < n; i++) {
+      extractor.extract(decoded[i], row, i * dims);
+      standardiseRows(row, i, 1, snapshot.standardisation);
+    }
+    sink += row[0] as number;
+  });
+  us['assign (tensors, per chunk of 1000)'] = time(rounds, n, () => {
+    for (let j = 0; j < chunks.length; j++) {
+      const rows = (chunks[j] as SourceRecord[]).length;
+      const batch = assigner.assign({
+        data: x.subarray(j * CHUNK * dims, (j * CHUNK + rows) * dims),
+        rows,
+        cols: dims,
+      });
+      sink += batch.cluster[0] as number;
+    }
+  });
+  us['labelled JSON encode'] = time(rounds, n, () => {
+    for (let i = 0; i < n; i++) {
+      const a = assignments[Math.floor(i / CHUNK)];
+      const k = i % CHUNK;
+      const bytes = codec.encodeLabelled(decoded[i] as Record<string, unknown>, {
+        cluster: a?.cluster[k] ?? 0,
+        confidence: a?.confidence[k] ?? 0,
+        modelVersion: 1,
+      });
+      sink += bytes.length;
+    }
+  });
+  us['ServingModel.label (all of the above)'] = time(rounds, n, () => {
+    for (const c of chunks) sink += serving.label(c, codec).labelled.length;
+  });
+  assigner.dispose();
+  serving.dispose();
+  if (sink === -1) process.stdout.write('\n');
+  for (const key of Object.keys(us)) us[key] = Math.round((us[key] as number) * 100) / 100;
+  return { dataset: data.name, records: n, microsPerRecord: us };
+}
+
+export async function hotPath(rounds: number): Promise<HotPathResult[]> {
+  await initBackend('wasm');
+  const tabular = await tabularModel(16, 8);
+  const mnist = await mnistModel();
+  return [
+    measure(tabularRecords(20_000, 16, 8), tabular.snapshot, rounds),
+    measure(mnistRecords(3_000), mnist.snapshot, rounds),
+  ];
+}
+
+if (process.argv[1]?.endsWith('hot-path.ts')) {
+  const rounds = Number(process.env.BENCH_HOT_PATH_ROUNDS ?? 5);
+  for (const result of await hotPath(rounds)) {
+    process.stdout.write(`\n${result.dataset} (${result.records} records), µs per record:\n`);
+    for (const [step, value] of Object.entries(result.microsPerRecord)) {
+      process.stdout.write(`  ${step.padEnd(40)} ${value.toFixed(2).padStart(8)}\n`);
+    }
+  }
+}
