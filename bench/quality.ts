@@ -84,7 +84,9 @@ async function mnistSeed(seed: number): Promise<unknown> {
     },
     784,
   );
-  log(`backend ${backend}, ${x.rows} rows, ${epochs} epochs, architecture ${base.hiddenSizes.join('-')}`);
+  log(
+    `backend ${backend}, ${x.rows} rows, ${epochs} epochs, architecture ${base.hiddenSizes.join('-')}`,
+  );
 
   const t0 = performance.now();
   const raw = kmeansRestarts(x, 10, env('QUALITY_RAW_RESTARTS', 3), new SeededRandom(seed), {
@@ -92,7 +94,9 @@ async function mnistSeed(seed: number): Promise<unknown> {
   });
   const rawScores = score(labels, raw.labels);
   const rawMs = performance.now() - t0;
-  log(`raw k-means ACC ${fmt(rawScores.acc)} NMI ${fmt(rawScores.nmi)} (${(rawMs / 1000).toFixed(0)} s)`);
+  log(
+    `raw k-means ACC ${fmt(rawScores.acc)} NMI ${fmt(rawScores.nmi)} (${(rawMs / 1000).toFixed(0)} s)`,
+  );
 
   const streams = seedStreams(seed);
   const shape = autoencoderShape(784, base.hiddenSizes, base.embeddingSize);
@@ -106,7 +110,9 @@ async function mnistSeed(seed: number): Promise<unknown> {
     {
       onProgress: (p) => {
         if (p.step % 5 === 0 || p.step === p.totalSteps) {
-          log(`pretrain ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(5)} ${(p.elapsedMs / 1000).toFixed(0)} s`);
+          log(
+            `pretrain ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(5)} ${(p.elapsedMs / 1000).toFixed(0)} s`,
+          );
         }
       },
     },
@@ -116,11 +122,16 @@ async function mnistSeed(seed: number): Promise<unknown> {
   const init = kmeansRestarts(z, 10, base.kmeansRestarts, streams.kmeans);
   const aeScores = score(labels, init.labels);
   const kmeansMs = performance.now() - t1;
-  log(`AE + k-means ACC ${fmt(aeScores.acc)} NMI ${fmt(aeScores.nmi)} inertia ${init.inertia.toFixed(1)}`);
+  log(
+    `AE + k-means ACC ${fmt(aeScores.acc)} NMI ${fmt(aeScores.nmi)} inertia ${init.inertia.toFixed(1)}`,
+  );
 
   const methods: Record<string, unknown> = {};
   for (const method of ['dec', 'idec'] as const) {
-    const options = resolveDecOptions({ ...base, method, clusterOptimizer: undefined, clusterLearningRate: undefined }, 784);
+    const options = resolveDecOptions(
+      { ...base, method, clusterOptimizer: undefined, clusterLearningRate: undefined },
+      784,
+    );
     const tuned = await fineTune(
       xTensor,
       { encoder: pre.encoder, decoder: pre.decoder, centroids: init.centroids },
@@ -129,13 +140,17 @@ async function mnistSeed(seed: number): Promise<unknown> {
       {
         onProgress: (p) => {
           if ((p.step - 1) % (options.updateInterval * 10) === 0) {
-            log(`${method} it ${p.step} KL ${p.loss?.toFixed(4)} changed ${p.labelChangeFraction?.toFixed(4)} ${(p.elapsedMs / 1000).toFixed(0)} s`);
+            log(
+              `${method} it ${p.step} KL ${p.loss?.toFixed(4)} changed ${p.labelChangeFraction?.toFixed(4)} ${(p.elapsedMs / 1000).toFixed(0)} s`,
+            );
           }
         },
       },
     );
     const s = score(labels, tuned.labels);
-    log(`${method} ACC ${fmt(s.acc)} NMI ${fmt(s.nmi)} after ${tuned.iterations} iterations (${(tuned.wallMs / 1000).toFixed(0)} s)`);
+    log(
+      `${method} ACC ${fmt(s.acc)} NMI ${fmt(s.nmi)} after ${tuned.iterations} iterations (${(tuned.wallMs / 1000).toFixed(0)} s)`,
+    );
     methods[method] = {
       ...s,
       iterations: tuned.iterations,
@@ -153,17 +168,26 @@ async function mnistSeed(seed: number): Promise<unknown> {
     kmeansRaw: { ...rawScores, wallSeconds: rawMs / 1000 },
     aeKmeans: { ...aeScores, inertia: init.inertia, kmeansWallSeconds: kmeansMs / 1000 },
     ...methods,
-    pretrain: { epochs: pre.epochs, loss: pre.loss, wallSeconds: pre.wallMs / 1000, samplesPerSecond: pre.samplesPerSecond },
+    pretrain: {
+      epochs: pre.epochs,
+      loss: pre.loss,
+      wallSeconds: pre.wallMs / 1000,
+      samplesPerSecond: pre.samplesPerSecond,
+    },
     wallSeconds: (performance.now() - t0) / 1000,
   };
 }
 
 function runChild(seed: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--mnist-seed', String(seed)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: process.env,
-    });
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), '--mnist-seed', String(seed)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: process.env,
+      },
+    );
     let result: unknown;
     let buffer = '';
     child.stdout.setEncoding('utf8');
@@ -209,7 +233,9 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
     const methods = ['kmeansRaw', 'aeKmeans', 'dec', 'idec'];
     const table: Record<string, unknown> = {};
     for (const m of methods) {
-      const rows = results.map((r) => r[m] as Scores | undefined).filter((v): v is Scores => v !== undefined);
+      const rows = results
+        .map((r) => r[m] as Scores | undefined)
+        .filter((v): v is Scores => v !== undefined);
       if (rows.length === 0) continue;
       table[m] = { acc: summary(rows.map((r) => r.acc)), nmi: summary(rows.map((r) => r.nmi)) };
     }
@@ -229,12 +255,16 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, seeds.length) }, () => worker()));
-  const out = summarise() as { summary: Record<string, { acc: ReturnType<typeof summary>; nmi: ReturnType<typeof summary> }> };
+  const out = summarise() as {
+    summary: Record<string, { acc: ReturnType<typeof summary>; nmi: ReturnType<typeof summary> }>;
+  };
   console.log('\nMNIST-10k, k = 10');
   console.log('| method | median ACC | ACC range | median NMI | NMI range |');
   console.log('|---|---|---|---|---|');
   for (const [name, v] of Object.entries(out.summary)) {
-    console.log(`| ${name} | ${fmt(v.acc.median)} | ${fmt(v.acc.min)}-${fmt(v.acc.max)} | ${fmt(v.nmi.median)} | ${fmt(v.nmi.min)}-${fmt(v.nmi.max)} |`);
+    console.log(
+      `| ${name} | ${fmt(v.acc.median)} | ${fmt(v.acc.min)}-${fmt(v.acc.max)} | ${fmt(v.nmi.median)} | ${fmt(v.nmi.min)}-${fmt(v.nmi.max)} |`,
+    );
   }
 }
 
@@ -244,7 +274,8 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
 function standardiser(x: Matrix): (m: Matrix) => Matrix {
   const mean = new Float64Array(x.cols);
   const std = new Float64Array(x.cols);
-  for (let i = 0; i < x.rows; i++) for (let c = 0; c < x.cols; c++) mean[c]! += x.data[i * x.cols + c]! / x.rows;
+  for (let i = 0; i < x.rows; i++)
+    for (let c = 0; c < x.cols; c++) mean[c]! += x.data[i * x.cols + c]! / x.rows;
   for (let i = 0; i < x.rows; i++) {
     for (let c = 0; c < x.cols; c++) std[c]! += (x.data[i * x.cols + c]! - mean[c]!) ** 2 / x.rows;
   }
@@ -252,7 +283,8 @@ function standardiser(x: Matrix): (m: Matrix) => Matrix {
   return (m) => {
     const data = new Float32Array(m.data.length);
     for (let i = 0; i < m.rows; i++) {
-      for (let c = 0; c < m.cols; c++) data[i * m.cols + c] = (m.data[i * m.cols + c]! - mean[c]!) / std[c]!;
+      for (let c = 0; c < m.cols; c++)
+        data[i * m.cols + c] = (m.data[i * m.cols + c]! - mean[c]!) / std[c]!;
     }
     return { data, rows: m.rows, cols: m.cols };
   };
@@ -265,8 +297,9 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
     samples: env('TABULAR_SAMPLES', 3000),
     dims: env('TABULAR_DIMS', 12),
     clusters: env('TABULAR_CLUSTERS', 6),
-    separation: env('TABULAR_SEPARATION', 2.5),
-    distributionSeed: env('TABULAR_DISTRIBUTION_SEED', 7),
+    separation: env('TABULAR_SEPARATION', 4),
+    bend: env('TABULAR_BEND', 1),
+    distributionSeed: env('TABULAR_DISTRIBUTION_SEED', 8),
   };
   const train = nonLinearMixture({ ...spec, seed: 101 });
   const fresh = nonLinearMixture({ ...spec, seed: 202 });
@@ -280,7 +313,9 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
     fresh: score(fresh.labels, nearestCentroids(xFresh, km.centroids, spec.clusters).labels),
   };
   console.log(`[tabular] backend ${backend}, ${JSON.stringify(spec)}`);
-  console.log(`[tabular] k-means train ACC ${fmt(kmeansScores.train.acc)} fresh ACC ${fmt(kmeansScores.fresh.acc)}`);
+  console.log(
+    `[tabular] k-means train ACC ${fmt(kmeansScores.train.acc)} fresh ACC ${fmt(kmeansScores.fresh.acc)}`,
+  );
 
   const architectures: number[][] = (process.env.TABULAR_ARCHS ?? '32,32,128;64,64,256;128,128,512')
     .split(';')
@@ -308,7 +343,11 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
         const trainScores = score(train.labels, assigner.assign(xTrain).cluster);
         const freshScores = score(fresh.labels, assigner.assign(xFresh).cluster);
         assigner.dispose();
-        perSeed.push({ train: trainScores, fresh: freshScores, wallSeconds: (performance.now() - t) / 1000 });
+        perSeed.push({
+          train: trainScores,
+          fresh: freshScores,
+          wallSeconds: (performance.now() - t) / 1000,
+        });
         console.log(
           `[tabular] ${hiddenSizes.join('-')} ${method} seed ${seed}: train ACC ${fmt(trainScores.acc)} fresh ACC ${fmt(freshScores.acc)}`,
         );
@@ -323,7 +362,12 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
         freshNmi: summary(perSeed.map((r) => r.fresh.nmi)),
         seeds: perSeed,
       });
-      write('tabular', { spec, kmeans: kmeansScores, runs, wallSeconds: (performance.now() - started) / 1000 });
+      write('tabular', {
+        spec,
+        kmeans: kmeansScores,
+        runs,
+        wallSeconds: (performance.now() - started) / 1000,
+      });
     }
   }
   console.log('\nTabular non-linear mixture (median over seeds)');
@@ -332,7 +376,14 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
   console.log(
     `| k-means (standardised) | ${fmt(kmeansScores.train.acc)} | ${fmt(kmeansScores.fresh.acc)} | ${fmt(kmeansScores.train.nmi)} | ${fmt(kmeansScores.fresh.nmi)} |`,
   );
-  for (const r of runs as { hiddenSizes: number[]; method: string; trainAcc: { median: number }; freshAcc: { median: number }; trainNmi: { median: number }; freshNmi: { median: number } }[]) {
+  for (const r of runs as {
+    hiddenSizes: number[];
+    method: string;
+    trainAcc: { median: number };
+    freshAcc: { median: number };
+    trainNmi: { median: number };
+    freshNmi: { median: number };
+  }[]) {
     console.log(
       `| ${r.method} ${r.hiddenSizes.join('-')} | ${fmt(r.trainAcc.median)} | ${fmt(r.freshAcc.median)} | ${fmt(r.trainNmi.median)} | ${fmt(r.freshNmi.median)} |`,
     );
@@ -347,15 +398,21 @@ if (childSeed !== undefined) {
 } else {
   const part = argValue('--part') ?? 'all';
   mkdirSync(path.dirname(resultFile), { recursive: true });
-  let existing: Record<string, unknown> = {};
-  try {
-    existing = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
-  } catch {
-    existing = {};
-  }
+  // Re-read before every write: the two parts may run as separate processes.
   const write = (key: string, value: unknown): void => {
-    existing = { ...existing, [key]: value, updatedAt: new Date().toISOString(), node: process.version };
-    writeFileSync(resultFile, JSON.stringify(existing, null, 2) + '\n');
+    let existing: Record<string, unknown>;
+    try {
+      existing = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+    } catch {
+      existing = {};
+    }
+    const next = {
+      ...existing,
+      [key]: value,
+      updatedAt: new Date().toISOString(),
+      node: process.version,
+    };
+    writeFileSync(resultFile, JSON.stringify(next, null, 2) + '\n');
   };
   if (part === 'tabular' || part === 'all') await tabularPart(write);
   if (part === 'mnist' || part === 'all') await mnistPart(write);

@@ -27,7 +27,8 @@ const rows = Math.min(rowsWanted, mnist.x.rows);
 // Every k-th digit so that the sample spans all classes.
 const step = Math.floor(mnist.x.rows / rows);
 const data = new Float32Array(rows * 784);
-for (let i = 0; i < rows; i++) data.set(mnist.x.data.subarray(i * step * 784, (i * step + 1) * 784), i * 784);
+for (let i = 0; i < rows; i++)
+  data.set(mnist.x.data.subarray(i * step * 784, (i * step + 1) * 784), i * 784);
 
 const shape = autoencoderShape(784, PAPER_HIDDEN_SIZES, 10);
 const widths = [...shape.encoder, ...shape.decoder.slice(1)];
@@ -37,7 +38,9 @@ const weightCount = layerShapes.reduce((s, [a, b]) => s + a * b, 0);
 // forward 2·in·out, dW 2·in·out, dX 2·in·out (not needed for the first layer)
 const flopsPerSample = 6 * weightCount - 2 * layerShapes[0]![0] * layerShapes[0]![1];
 
-console.log(`backend ${backend}; ${rows} rows x 784, architecture ${widths.join('-')}, batch ${batchSize}`);
+console.log(
+  `backend ${backend}; ${rows} rows x 784, architecture ${widths.join('-')}, batch ${batchSize}`,
+);
 console.log(`${(flopsPerSample / 1e6).toFixed(2)} MFLOP per sample per training step`);
 
 // 1) The backend's plain matMul on exactly the products one training step performs.
@@ -88,7 +91,9 @@ const pre = await pretrainAutoencoder(
     onProgress: (p) => {
       epochTimes.push(p.elapsedMs - lastElapsed);
       lastElapsed = p.elapsedMs;
-      console.log(`epoch ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(5)} ${(p.elapsedMs / 1000).toFixed(1)} s`);
+      console.log(
+        `epoch ${p.step}/${p.totalSteps} loss ${p.loss?.toFixed(5)} ${(p.elapsedMs / 1000).toFixed(1)} s`,
+      );
     },
   },
 );
@@ -115,7 +120,8 @@ assigner.assign(assignBatch);
 const assignStarted = performance.now();
 const assignRepeats = 5;
 for (let r = 0; r < assignRepeats; r++) assigner.assign(assignBatch);
-const assignRowsPerSecond = (assignBatch.rows * assignRepeats * 1000) / (performance.now() - assignStarted);
+const assignRowsPerSecond =
+  (assignBatch.rows * assignRepeats * 1000) / (performance.now() - assignStarted);
 assigner.dispose();
 x.dispose();
 

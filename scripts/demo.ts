@@ -43,7 +43,6 @@ class LiveState {
   bootstrap: BootstrapReport = {};
   labelled = 0;
   deadLettered = 0;
-  lag = new Map<number, number>();
   produced = 0;
   onlineAt: number | undefined;
   bootstrapStartedAt: number | undefined;
@@ -76,9 +75,6 @@ class LiveState {
         if (outcome === 'labelled') this.labelled += count;
         else this.deadLettered += count;
       },
-      consumerLag: (_topic, partition, lag) => {
-        this.lag.set(partition, lag);
-      },
     };
   }
 
@@ -102,7 +98,8 @@ function bar(done: number, total: number, width = 24): string {
 function view(state: LiveState, brokers: string, startedAt: number): string[] {
   const quality =
     state.truth.length > 0 ? evaluateClustering(state.truth, state.predicted) : undefined;
-  const lag = [...state.lag.values()].reduce((a, b) => a + b, 0);
+  // Records produced but not yet labelled or dead-lettered: the worker's backlog.
+  const lag = Math.max(0, state.produced - state.labelled - state.deadLettered);
   const b = state.bootstrap;
   const training =
     b.trainingPhase === undefined
@@ -335,7 +332,15 @@ async function main(): Promise<number> {
     );
     say(`  total                 ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
     const complete = state.truth.length >= records;
-    if (!complete) say(interrupted ? 'Interrupted.' : 'The demo did not finish in time.');
+    if (!complete) {
+      say(
+        interrupted
+          ? 'Interrupted.'
+          : state.phase === Phase.Failed
+            ? `The worker failed: see ${logPath}`
+            : 'The demo did not finish in time.',
+      );
+    }
     say('Stopping…');
     await cleanUp();
     return complete || interrupted ? 0 : 1;

@@ -179,6 +179,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       inputTopic: streamConfig.inputTopic,
       features,
       batchMaxRecords: streamConfig.batchMaxRecords,
+      maxInFlightBatches: streamConfig.maxInFlightBatches,
       bootstrap: config.bootstrap,
       shareHalfLifeRecords: config.refine.halfLifeRecords,
     },

@@ -108,6 +108,20 @@ function measure(data: EncodedRecords, snapshot: ModelSnapshot, rounds: number):
       sink += bytes.length;
     }
   });
+  // The labelled encoding as it was first written (spread copy, then stringify), for comparison.
+  us['labelled JSON encode, spread copy (before)'] = time(rounds, n, () => {
+    for (let i = 0; i < n; i++) {
+      const a = assignments[Math.floor(i / CHUNK)];
+      const k = i % CHUNK;
+      const text = JSON.stringify({
+        ...decoded[i],
+        cluster: a?.cluster[k] ?? 0,
+        confidence: a?.confidence[k] ?? 0,
+        model_version: 1,
+      });
+      sink += Buffer.from(text, 'utf8').length;
+    }
+  });
   us['ServingModel.label (all of the above)'] = time(rounds, n, () => {
     for (const c of chunks) sink += serving.label(c, codec).labelled.length;
   });

@@ -303,6 +303,15 @@ function ratios(tabular: DatasetReport | undefined, mnist: DatasetReport | undef
       ratio(rate(report, `${name}-worker-eos`), rate(report, `${name}-worker-alo`)) ?? null;
     out[`${name}PlatformaticOverKafkajs`] =
       ratio(rate(report, `${name}-pass-platformatic`), pass) ?? null;
+    // Pass-through CPU per record over the worker's: the records/s ratio if both were CPU-bound.
+    const cpu = (phase: string) =>
+      report?.throughput.find((t) => t.phase === phase)?.cpuMicrosPerRecord;
+    out[`${name}WorkerAloOverPassThroughByCpu`] =
+      ratio(cpu(`${name}-pass-kafkajs`), cpu(`${name}-worker-alo`)) ?? null;
+    out[`${name}WorkerEosOverAloByCpu`] =
+      ratio(cpu(`${name}-worker-alo`), cpu(`${name}-worker-eos`)) ?? null;
+    out[`${name}PlatformaticOverKafkajsByCpu`] =
+      ratio(cpu(`${name}-pass-kafkajs`), cpu(`${name}-pass-platformatic`)) ?? null;
   }
   return out;
 }
@@ -312,20 +321,34 @@ function pad(text: string, width: number, right = false): string {
 }
 
 function printTable(reports: Record<string, DatasetReport | undefined>): void {
-  const header = ['phase', 'records/s', 'vs pass', 'CPU cores', 'broker CPU', 'peak RSS MiB'];
-  const widths = [28, 10, 8, 10, 11, 13];
+  const header = [
+    'phase',
+    'records/s',
+    'vs pass',
+    'CPU µs/rec',
+    'CPU vs pass',
+    'CPU cores',
+    'broker CPU',
+    'peak RSS MiB',
+  ];
+  const widths = [28, 10, 8, 11, 12, 10, 11, 13];
   const line = (cells: string[]) =>
     cells.map((c, i) => pad(c, widths[i] as number, i > 0)).join(' ');
   const out: string[] = ['', line(header), '-'.repeat(widths.reduce((a, b) => a + b + 1, 0))];
   for (const [name, report] of Object.entries(reports)) {
     if (report === undefined) continue;
     const pass = rate(report, `${name}-pass-kafkajs`);
+    const passCpu = report.throughput.find(
+      (t) => t.phase === `${name}-pass-kafkajs`,
+    )?.cpuMicrosPerRecord;
     for (const t of report.throughput) {
       out.push(
         line([
           t.phase,
           t.recordsPerSecond.toFixed(0),
           pass === undefined ? '' : (t.recordsPerSecond / pass).toFixed(2),
+          t.cpuMicrosPerRecord.toFixed(1),
+          passCpu === undefined ? '' : (passCpu / t.cpuMicrosPerRecord).toFixed(2),
           t.cpuCores.toFixed(2),
           t.brokerCpuCores === undefined ? '' : t.brokerCpuCores.toFixed(2),
           t.peakRssMiB.toFixed(0),

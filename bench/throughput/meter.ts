@@ -13,6 +13,8 @@ export interface MeterResult {
   readonly cpuSystemSeconds: number;
   /** CPU seconds per wall second (1.0 = one core busy). */
   readonly cpuCores: number;
+  /** CPU time of this process per record, µs: on a shared machine the steadier cost figure. */
+  readonly cpuMicrosPerRecord: number;
   /** Highest RSS sampled during the measurement, MiB. */
   readonly peakRssMiB: number;
   /** process.resourceUsage().maxRSS at the end, MiB (the process's lifetime peak). */
@@ -91,6 +93,7 @@ export class Meter {
       cpuUserSeconds: user,
       cpuSystemSeconds: system,
       cpuCores: seconds > 0 ? (user + system) / seconds : 0,
+      cpuMicrosPerRecord: this.count > 0 ? ((user + system) * 1e6) / this.count : 0,
       peakRssMiB: this.peakRss / MiB,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
       rssSamples: this.samples,

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global console, process, structuredClone */
 // Writes the strict, self-contained JSON schemas that kubeconform needs for the kinds in rendered
 // manifests, without any network access:
 //   - built-in kinds from the schemas shipped in the kubernetes-validate package (one file per kind

@@ -1,5 +1,6 @@
 import { PoisonRecordError, PoisonReason } from '../errors.js';
 import type { Label, RecordCodec } from './record-codec.js';
+import { LabelField } from './record-codec.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -31,15 +32,35 @@ export class JsonCodec implements RecordCodec {
     return value as Record<string, unknown>;
   }
 
+  /**
+   * The record's own JSON text with the three label fields spliced in before its closing brace.
+   * Serialising the record as it is and appending costs about a third of building a spread copy
+   * first (V8 stringifies the spread object on a slow path); a record that already holds a label
+   * field takes the copy, so the label's values win as before.
+   */
   encodeLabelled(record: Record<string, unknown>, label: Label): Buffer {
-    return Buffer.from(
-      JSON.stringify({
-        ...record,
-        cluster: label.cluster,
-        confidence: label.confidence,
-        model_version: label.modelVersion,
-      }),
-      'utf8',
-    );
+    if (
+      Object.hasOwn(record, LabelField.Cluster) ||
+      Object.hasOwn(record, LabelField.Confidence) ||
+      Object.hasOwn(record, LabelField.ModelVersion)
+    ) {
+      return Buffer.from(
+        JSON.stringify({
+          ...record,
+          cluster: label.cluster,
+          confidence: label.confidence,
+          model_version: label.modelVersion,
+        }),
+        'utf8',
+      );
+    }
+    const body = JSON.stringify(record);
+    const tail =
+      `"cluster":${JSON.stringify(label.cluster)},` +
+      `"confidence":${JSON.stringify(label.confidence)},` +
+      `"model_version":${JSON.stringify(label.modelVersion)}}`;
+    // body is "{}" or "{...}": drop its closing brace, add a comma unless it was empty.
+    const text = body.length > 2 ? `${body.slice(0, -1)},${tail}` : `{${tail}`;
+    return Buffer.from(text, 'utf8');
   }
 }

@@ -22,6 +22,8 @@ export class BootstrapWindow {
   private readonly now: () => number;
   private readonly startedAt: number;
   private records: SourceRecord[] = [];
+  /** Highest offset taken per partition: a batch fetched again after a rebalance is not taken twice. */
+  private readonly highest = new Map<number, bigint>();
   private collecting = true;
   private timer: NodeJS.Timeout | undefined;
   private settle!: () => void;
@@ -49,7 +51,13 @@ export class BootstrapWindow {
   /** Takes `records` into the window; false (nothing taken) once it has closed. */
   add(records: readonly SourceRecord[]): boolean {
     if (!this.collecting) return false;
-    for (const record of records) this.records.push(record);
+    for (const record of records) {
+      const offset = BigInt(record.offset);
+      const highest = this.highest.get(record.partition);
+      if (highest !== undefined && offset <= highest) continue;
+      this.highest.set(record.partition, offset);
+      this.records.push(record);
+    }
     this.check();
     return true;
   }

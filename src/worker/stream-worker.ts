@@ -14,7 +14,17 @@ import type {
   RecordStream,
   SourceRecord,
 } from './ports.js';
+import type { LabelledChunk } from './serving-model.js';
 import { ServingModel } from './serving-model.js';
+
+/** A chunk labelled and ready to publish. */
+interface PreparedUnit {
+  readonly chunk: LabelledChunk;
+  readonly records: number;
+  readonly version: number;
+  readonly lastOffset: string;
+  readonly labelSeconds: number;
+}
 
 /** Trains the first model version on decoded bootstrap records. */
 export type BootstrapTrainer = (
@@ -27,6 +37,11 @@ export interface StreamWorkerSettings {
   readonly features: readonly string[];
   /** Most records labelled and published as one unit (one produce, one commit or transaction). */
   readonly batchMaxRecords: number;
+  /**
+   * 1: label, publish, label, publish. 2 or more: the next chunk is labelled while the previous one
+   * is being published (publishing itself stays one unit at a time, in offset order). Default 1.
+   */
+  readonly maxInFlightBatches?: number;
   readonly bootstrap: {
     readonly records: number;
     readonly minRecords: number;
@@ -240,13 +255,30 @@ export class StreamWorker implements HealthSource {
         return;
       }
     }
+    // Publishing stays strictly sequential (offsets are committed in order, and a failed unit
+    // stops the ones after it); with two or more batches in flight the next chunk is labelled
+    // while the previous one is being produced.
+    const overlap = (this.options.settings.maxInFlightBatches ?? 1) > 1;
+    let publishing: Promise<void> | undefined;
     for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
-      if (!batch.isRunning() || batch.isStale()) return;
+      if (!batch.isRunning() || batch.isStale()) break;
+      if (!overlap && publishing !== undefined) await publishing;
       await this.swapIfRefined();
-      await this.publish(batch.topic, batch.partition, chunk, batch.highWatermark);
-      batch.resolve((chunk[chunk.length - 1] as SourceRecord).offset);
+      const prepared = await this.label(chunk);
+      if (publishing !== undefined) await publishing;
+      if (prepared === undefined || !batch.isRunning() || batch.isStale()) {
+        publishing = undefined;
+        break;
+      }
+      const lastOffset = (chunk[chunk.length - 1] as SourceRecord).offset;
+      publishing = this.deliver(batch.topic, batch.partition, prepared, batch.highWatermark).then(
+        () => batch.resolve(lastOffset),
+      );
+      // Awaited below or in the next round; this keeps a failure from counting as unhandled.
+      publishing.catch(() => undefined);
       await batch.heartbeat();
     }
+    if (publishing !== undefined) await publishing;
   }
 
   /** Drops the records of `partition` below the offset already published (read once per claim). */
@@ -274,14 +306,36 @@ export class StreamWorker implements HealthSource {
     records: readonly SourceRecord[],
     highWatermark: string,
   ): Promise<void> {
+    const prepared = await this.label(records);
+    if (prepared !== undefined) await this.deliver(topic, partition, prepared, highWatermark);
+  }
+
+  /** Decodes and labels one chunk with the model serving now. */
+  private async label(records: readonly SourceRecord[]): Promise<PreparedUnit | undefined> {
     const serving = this.serving;
     const last = records[records.length - 1];
-    if (serving === undefined || last === undefined) return;
+    if (serving === undefined || last === undefined) return undefined;
     await this.options.codec.prepare?.(records.map((r) => r.value));
     const started = performance.now();
     const chunk = serving.label(records, this.options.codec);
-    const labelSeconds = (performance.now() - started) / 1000;
-    const nextOffset = BigInt(last.offset) + 1n;
+    return {
+      chunk,
+      records: records.length,
+      version: serving.version,
+      lastOffset: last.offset,
+      labelSeconds: (performance.now() - started) / 1000,
+    };
+  }
+
+  /** Publishes a labelled chunk (and commits past it), then reports it. */
+  private async deliver(
+    topic: string,
+    partition: number,
+    prepared: PreparedUnit,
+    highWatermark: string,
+  ): Promise<void> {
+    const { chunk } = prepared;
+    const nextOffset = BigInt(prepared.lastOffset) + 1n;
     await this.options.sink.publish({
       topic,
       partition,
@@ -293,7 +347,7 @@ export class StreamWorker implements HealthSource {
 
     const now = Date.now();
     const observer = this.observer;
-    observer.batch(records.length, labelSeconds);
+    observer.batch(prepared.records, prepared.labelSeconds);
     if (chunk.labelled.length > 0) observer.recordsProcessed('labelled', chunk.labelled.length);
     if (chunk.deadLetters.length > 0) {
       observer.recordsProcessed('dead-lettered', chunk.deadLetters.length);
@@ -303,7 +357,7 @@ export class StreamWorker implements HealthSource {
           reason,
           count,
           partition,
-          lastOffset: last.offset,
+          lastOffset: prepared.lastOffset,
         });
       }
     }
@@ -317,7 +371,7 @@ export class StreamWorker implements HealthSource {
       observer.confidence(assignment.confidence);
       // A refiner reports the shares from its own running estimate.
       if (this.options.refiner === undefined) this.updateShares(counts);
-      else this.options.refiner.observe(chunk.x, assignment, serving.version);
+      else this.options.refiner.observe(chunk.x, assignment, prepared.version);
     }
   }
 

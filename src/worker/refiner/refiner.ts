@@ -72,6 +72,8 @@ type VersionListener = (snapshot: ModelSnapshot) => void;
 interface InFlight {
   readonly id: number;
   readonly kind: RefinementKind;
+  /** The start() generation it was asked for; an outcome from an older one is dropped. */
+  readonly generation: number;
   readonly resolve: (outcome: RefinementOutcome | undefined) => void;
 }
 
@@ -115,6 +117,7 @@ export class Refiner implements ModelRefiner {
   private idleWaiters: (() => void)[] = [];
   private readonly listeners = new Set<VersionListener>();
   private nextId = 1;
+  private generation = 0;
   private recordsSinceRequest = 0;
   private recordsSinceDrift = 0;
   private lastRequestAtMs: number;
@@ -159,6 +162,7 @@ export class Refiner implements ModelRefiner {
   async start(snapshot: ModelSnapshot): Promise<void> {
     if (this.closed) throw new Error('the refiner is closed');
     const k = snapshot.parameters.clusters;
+    this.generation++;
     this.serving = snapshot;
     this.pending = undefined;
     this.estimate = new ClusterSizeEstimate(
@@ -249,15 +253,15 @@ export class Refiner implements ModelRefiner {
   }
 
   /**
-   * Refines (or retrains) on the current window now, whatever the schedule says, and resolves with the
-   * outcome; undefined when refinement is off, the window is empty or the refiner closes first.
+   * Refines (or retrains: `kind`, default whichever is due) on the current window now, whatever the
+   * schedule says, and resolves with the outcome; undefined when refinement is off, the window is empty or the refiner closes first.
    */
-  async refineNow(kind: RefinementKind = 'refine'): Promise<RefinementOutcome | undefined> {
+  async refineNow(kind?: RefinementKind): Promise<RefinementOutcome | undefined> {
     if (!this.enabled || this.threadReady === undefined) return undefined;
     await this.threadReady;
     while (this.inFlight !== undefined) await this.whenIdle();
     if (this.closed || this.windowRows === 0) return undefined;
-    return this.request(kind);
+    return this.request(kind ?? (this.rebootstrapDue ? 'rebootstrap' : 'refine'));
   }
 
   /** Stops the thread and waits for pending snapshot writes. Idempotent; never throws. */
@@ -388,7 +392,7 @@ export class Refiner implements ModelRefiner {
     this.lastRequestAtMs = this.now();
     this.rebootstrapDue = false;
     return new Promise((resolve) => {
-      this.inFlight = { id, kind, resolve };
+      this.inFlight = { id, kind, generation: this.generation, resolve };
       if (kind === 'refine') {
         const clusterSizes = estimate.sizes();
         this.post({ type: 'refine', id, batches, clusterSizes }, [
@@ -406,8 +410,10 @@ export class Refiner implements ModelRefiner {
     const inFlight = this.inFlight;
     if (inFlight === undefined || inFlight.id !== id) return;
     this.inFlight = undefined;
-    if (outcome !== undefined && !this.closed) this.apply(outcome);
-    inFlight.resolve(outcome);
+    // An outcome computed from a model that start() has since replaced is dropped.
+    const current = inFlight.generation === this.generation;
+    if (outcome !== undefined && current && !this.closed) this.apply(outcome);
+    inFlight.resolve(current ? outcome : undefined);
     this.releaseIdleWaiters();
     this.maybeRefine();
   }

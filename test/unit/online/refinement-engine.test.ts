@@ -110,7 +110,10 @@ void describe('RefinementEngine.rebootstrap', () => {
     after.dispose();
     let same = 0;
     for (let i = 0; i < x.rows; i++) if (oldLabels[i] === newLabels[i]) same++;
-    assert.ok(same / x.rows > 0.9, `only ${same} of ${x.rows} records kept their cluster id: ${Array.from(newLabels.slice(0, 12)).join(',')} vs ${Array.from(oldLabels.slice(0, 12)).join(',')}`);
+    assert.ok(
+      same / x.rows > 0.9,
+      `only ${same} of ${x.rows} records kept their cluster id: ${Array.from(newLabels.slice(0, 12)).join(',')} vs ${Array.from(oldLabels.slice(0, 12)).join(',')}`,
+    );
     assert.ok(outcome.labelChangeFraction < 0.1);
     engine.dispose();
   });

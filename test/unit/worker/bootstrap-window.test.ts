@@ -44,3 +44,15 @@ void test('close() settles ready at once with what was collected', async () => {
   await window.ready;
   assert.equal(window.take().length, 4);
 });
+
+void test('records fetched again (after a rebalance) are not taken twice', () => {
+  const window = new BootstrapWindow({ records: 100, minRecords: 1, maxWaitMs: 60_000 });
+  window.add(records(4));
+  window.add(records(6));
+  assert.equal(window.size, 6);
+  assert.deepEqual(
+    window.take().map((r) => r.offset),
+    ['0', '1', '2', '3', '4', '5'],
+  );
+  window.close();
+});

@@ -272,6 +272,8 @@ void describe('Refiner (through the refinement thread)', () => {
     const refiner = new Refiner(
       {
         ...baseOptions,
+        halfLifeRecords: 50,
+        settings: { ...baseOptions.settings, minClusterShare: 0 },
         rebootstrap: {
           psiThreshold: 0.1,
           sustainMs: 0,
@@ -291,13 +293,15 @@ void describe('Refiner (through the refinement thread)', () => {
       { log: (line) => lines.push(line) },
     );
     t.after(() => refiner.close());
-    // The bootstrap saw three equal clusters; the stream brings almost only the first two.
+    // The bootstrap saw three equal clusters; the stream brings two thirds from the first one.
     const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
     await refiner.start(initial);
-    const { x } = blobs(100, 18, [
+    const { x } = blobs(50, 18, [
+      [-4, 0],
+      [-4, 0],
+      [-4, 0],
       [-4, 0],
       [4, 0],
-      [-4.2, 0.3],
       [0, 5],
     ]);
     labelAndObserve(refiner, initial, x);
