@@ -59,7 +59,8 @@ function fanOut(observers: readonly WorkerObserver[]): WorkerObserver {
       (...args: unknown[]): void => {
         for (const observer of observers) {
           try {
-            (observer[name as keyof WorkerObserver] as (...a: unknown[]) => void)(...args);
+            const method = observer[name as keyof WorkerObserver] as (...a: unknown[]) => void;
+            Reflect.apply(method, observer, args);
           } catch {
             // Metrics never stop the worker.
           }

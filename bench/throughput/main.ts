@@ -3,17 +3,20 @@
  * pass-through on the same broker, end-to-end latency at half the maximum rate, CPU and memory.
  * Writes bench/results/throughput.json and prints a table. Sizes: see settings.ts.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os, { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import type { ChildJob } from './child.js';
 import type { EncodedRecords } from './datasets.js';
 import { mnistRecords, tabularRecords } from './datasets.js';
+import { hotPath } from './hot-path.js';
 import type { LatencyResult } from './latency.js';
 import { measureLatency } from './latency.js';
 import type { MeterResult } from './meter.js';
 import type { BenchModel } from './models.js';
 import { mnistModel, modelDirWith, tabularModel } from './models.js';
+import { summarise } from './profile-summary.js';
 import { brokerCpuSeconds, runChild } from './run-child.js';
 import type { BenchSettings, PhaseName } from './settings.js';
 import { loadBenchSettings } from './settings.js';
@@ -29,6 +32,29 @@ export interface ThroughputPhase extends MeterResult {
   readonly model: boolean;
   /** CPU seconds of the broker JVM per wall second during the measurement. */
   readonly brokerCpuCores: number | undefined;
+  /** Where the CPU went, when the run was profiled (BENCH_CPU_PROFILE_DIR or bench:profile). */
+  readonly profile?: ProfileShares;
+}
+
+export interface ProfileShares {
+  readonly busyMs: number;
+  /** Percent of busy (non-idle) samples per category. */
+  readonly sharePercent: Record<string, number>;
+  readonly topFunctions: readonly { name: string; ms: number }[];
+}
+
+function profileShares(dir: string, phase: string): ProfileShares | undefined {
+  try {
+    const s = summarise(join(dir, `${phase}.cpuprofile`));
+    const sharePercent: Record<string, number> = {};
+    for (const [name, ms] of Object.entries(s.categories).sort((a, b) => b[1] - a[1])) {
+      if (name === 'idle') continue;
+      sharePercent[name] = s.busyMs > 0 ? Math.round((1000 * ms) / s.busyMs) / 10 : 0;
+    }
+    return { busyMs: s.busyMs, sharePercent, topFunctions: s.topFunctions.slice(0, 10) };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface LatencyPhase extends LatencyResult {
@@ -94,7 +120,7 @@ async function throughputPhase(
   records: number,
   makeJob: (t: { inputTopic: string; outputTopic: string; groupId: string }) => Promise<ChildJob>,
   inputTopic: string,
-): Promise<MeterResult & { brokerCpuCores: number | undefined }> {
+): Promise<MeterResult & { brokerCpuCores: number | undefined; profile?: ProfileShares }> {
   const outputTopic = uniqueName(`bench-out-${phase}`);
   await createTopics(kafka, [{ topic: outputTopic, partitions: settings.partitions }]);
   const job = await makeJob({ inputTopic, outputTopic, groupId: uniqueName(`bench-${phase}`) });
@@ -123,7 +149,12 @@ async function throughputPhase(
       `${phase}: ${Math.round(result.recordsPerSecond)} records/s, ` +
         `${result.cpuCores.toFixed(2)} cores, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`,
     );
-    return { ...result, brokerCpuCores };
+    await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+    const profile =
+      settings.cpuProfileDir === undefined
+        ? undefined
+        : profileShares(settings.cpuProfileDir, phase);
+    return { ...result, brokerCpuCores, ...(profile === undefined ? {} : { profile }) };
   } finally {
     await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     child.kill();
@@ -326,12 +357,13 @@ function printTable(reports: Record<string, DatasetReport | undefined>): void {
     'records/s',
     'vs pass',
     'CPU µs/rec',
+    'rec/CPU-s',
     'CPU vs pass',
     'CPU cores',
     'broker CPU',
     'peak RSS MiB',
   ];
-  const widths = [28, 10, 8, 11, 12, 10, 11, 13];
+  const widths = [28, 10, 8, 11, 10, 12, 10, 11, 13];
   const line = (cells: string[]) =>
     cells.map((c, i) => pad(c, widths[i] as number, i > 0)).join(' ');
   const out: string[] = ['', line(header), '-'.repeat(widths.reduce((a, b) => a + b + 1, 0))];
@@ -348,6 +380,7 @@ function printTable(reports: Record<string, DatasetReport | undefined>): void {
           t.recordsPerSecond.toFixed(0),
           pass === undefined ? '' : (t.recordsPerSecond / pass).toFixed(2),
           t.cpuMicrosPerRecord.toFixed(1),
+          (1e6 / t.cpuMicrosPerRecord).toFixed(0),
           passCpu === undefined ? '' : (passCpu / t.cpuMicrosPerRecord).toFixed(2),
           t.cpuCores.toFixed(2),
           t.brokerCpuCores === undefined ? '' : t.brokerCpuCores.toFixed(2),
@@ -411,11 +444,81 @@ async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<voi
     tabular: tabular ?? null,
     mnist: mnist ?? null,
     ...(previous.soak === undefined ? {} : { soak: previous.soak }),
+    ...(previous.profile === undefined ? {} : { profile: previous.profile }),
   };
   await writeFile(settings.output, `${JSON.stringify(result, null, 2)}\n`);
   printTable({ tabular, mnist });
   process.stdout.write(`targets: ${JSON.stringify(result.targets)}\n`);
   log(`wrote ${settings.output}`);
+}
+
+/**
+ * bench:profile: the throughput phases again with `node --cpu-prof`, summarised by category, plus
+ * the Kafka-free hot-path timings; merged into the result file under `profile`.
+ */
+async function profileRun(base: BenchSettings, kafka: Kafka): Promise<void> {
+  const started = new Date();
+  const dir = base.cpuProfileDir ?? (await mkdtemp(join(tmpdir(), 'dec-stream-profile-')));
+  const phases =
+    process.env.BENCH_PHASES === undefined
+      ? base.phases.filter((p) => !p.includes('latency') && !p.includes('platformatic'))
+      : base.phases;
+  const settings: BenchSettings = { ...base, cpuProfileDir: dir, phases };
+  const reports: Record<string, DatasetReport | undefined> = {};
+  if (phases.some((p) => p.startsWith('tabular-'))) {
+    reports.tabular = await runDataset(
+      settings,
+      kafka,
+      tabularRecords(settings.tabularRecords, settings.tabularDims, settings.tabularClusters),
+      () => tabularModel(settings.tabularDims, settings.tabularClusters),
+    );
+  }
+  if (phases.some((p) => p.startsWith('mnist-'))) {
+    reports.mnist = await runDataset(
+      settings,
+      kafka,
+      mnistRecords(settings.mnistRecords),
+      mnistModel,
+    );
+  }
+  log('hot path without Kafka');
+  const hot = await hotPath(Number(process.env.BENCH_HOT_PATH_ROUNDS ?? 5));
+  const profile = {
+    command: 'npm run bench:profile',
+    env: benchEnv(),
+    date: started.toISOString(),
+    machine: machine(),
+    profilesIn: dir,
+    note:
+      'Shares are of busy (non-idle) main-thread samples from the first handled record on; ' +
+      'native leaves (JSON.parse, Buffer copies) count for the code that called them. Profiling ' +
+      'slows every phase alike; read ratios, not absolute records/s.',
+    phases: Object.values(reports).flatMap((r) =>
+      (r?.throughput ?? []).map((t) => ({
+        phase: t.phase,
+        records: t.records,
+        recordsPerSecond: Math.round(t.recordsPerSecond),
+        cpuMicrosPerRecord: Math.round(t.cpuMicrosPerRecord * 10) / 10,
+        ...(t.profile === undefined ? {} : { profile: t.profile }),
+      })),
+    ),
+    hotPath: hot,
+  };
+  const previous = await readPrevious(settings.output);
+  await writeFile(settings.output, `${JSON.stringify({ ...previous, profile }, null, 2)}\n`);
+  for (const p of profile.phases) {
+    process.stdout.write(`\n${p.phase}: ${p.cpuMicrosPerRecord} CPU µs/record\n`);
+    for (const [name, share] of Object.entries(p.profile?.sharePercent ?? {})) {
+      process.stdout.write(`  ${name.padEnd(28)} ${share.toFixed(1).padStart(5)}%\n`);
+    }
+  }
+  for (const h of hot) {
+    process.stdout.write(`\n${h.dataset} hot path, µs per record:\n`);
+    for (const [step, us] of Object.entries(h.microsPerRecord)) {
+      process.stdout.write(`  ${step.padEnd(46)} ${us.toFixed(2).padStart(8)}\n`);
+    }
+  }
+  log(`wrote profile into ${settings.output}`);
 }
 
 /** bench:soak: one at-least-once worker over many records, RSS sampled every N records. */
@@ -465,11 +568,17 @@ async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
     const result = await child.result;
     const samples = result.rssSamples;
     // The first tenth is warm-up (JIT, buffers, tensors): flatness is judged after it.
-    const warm = samples.filter((s) => s.records >= settings.soakRecords / 10);
-    const baseline = warm[0]?.rssMiB ?? Number.NaN;
-    const peakAfterWarmup = Math.max(...warm.map((s) => s.rssMiB));
-    const last = warm[warm.length - 1]?.rssMiB ?? Number.NaN;
-    const growth = peakAfterWarmup / baseline - 1;
+    const warm = samples.filter((s) => s.records >= settings.soakRecords / 10).map((s) => s.rssMiB);
+    // RSS saws with the garbage collector: judge it against the median level after warm-up, and
+    // look for a trend (a leak) as the second half's mean against the first half's.
+    const median = [...warm].sort((a, b) => a - b)[Math.floor(warm.length / 2)] ?? Number.NaN;
+    const maxDeviation = Math.max(...warm.map((v) => Math.abs(v / median - 1)));
+    const half = Math.floor(warm.length / 2);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const trend = mean(warm.slice(half)) / mean(warm.slice(0, half)) - 1;
+    const peakAfterWarmup = Math.max(...warm);
+    const minAfterWarmup = Math.min(...warm);
+    const last = warm[warm.length - 1] ?? Number.NaN;
     const soak = {
       command: 'npm run bench:soak',
       env: benchEnv(),
@@ -478,19 +587,23 @@ async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
       records: result.records,
       recordsPerSecond: result.recordsPerSecond,
       sampleEveryRecords: settings.soakSampleEvery,
-      baselineRssMiB: baseline,
+      warmupRecords: settings.soakRecords / 10,
+      medianRssAfterWarmupMiB: median,
+      minRssAfterWarmupMiB: minAfterWarmup,
       peakRssAfterWarmupMiB: peakAfterWarmup,
       lastRssMiB: last,
-      growth,
-      flatWithin15Percent: growth <= 0.15,
+      maxDeviationFromMedian: maxDeviation,
+      secondHalfOverFirstHalf: trend,
+      flatWithin15Percent: maxDeviation <= 0.15,
       samples,
     };
     const previous = await readPrevious(settings.output);
     await writeFile(settings.output, `${JSON.stringify({ ...previous, soak }, null, 2)}\n`);
     process.stdout.write(
       `\nsoak: ${result.records} records at ${Math.round(result.recordsPerSecond)} records/s; ` +
-        `RSS ${baseline.toFixed(0)} MiB after warm-up, peak ${peakAfterWarmup.toFixed(0)} MiB, ` +
-        `last ${last.toFixed(0)} MiB (growth ${(growth * 100).toFixed(1)}%)\n`,
+        `RSS after warm-up ${minAfterWarmup.toFixed(0)}..${peakAfterWarmup.toFixed(0)} MiB, ` +
+        `median ${median.toFixed(0)} MiB, at most ${(maxDeviation * 100).toFixed(1)}% from it; ` +
+        `second half vs first ${(trend * 100).toFixed(1)}%; last ${last.toFixed(0)} MiB\n`,
     );
     log(`wrote soak into ${settings.output}`);
   } finally {
@@ -504,12 +617,14 @@ async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
 async function main(): Promise<void> {
   const settings = loadBenchSettings();
   const kafka = benchKafka(settings.brokers);
-  const soak = process.argv.includes('--soak');
-  log(
-    `${soak ? 'soak' : 'throughput'} benchmark against ${settings.brokers.join(',')}` +
-      `${settings.quick ? ' (quick)' : ''}`,
-  );
-  if (soak) await soakRun(settings, kafka);
+  const mode = process.argv.includes('--soak')
+    ? 'soak'
+    : process.argv.includes('--profile')
+      ? 'profile'
+      : 'throughput';
+  log(`${mode} benchmark against ${settings.brokers.join(',')}${settings.quick ? ' (quick)' : ''}`);
+  if (mode === 'soak') await soakRun(settings, kafka);
+  else if (mode === 'profile') await profileRun(settings, kafka);
   else await throughputRun(settings, kafka);
 }
 

@@ -20,10 +20,32 @@ export interface MeterResult {
   /** process.resourceUsage().maxRSS at the end, MiB (the process's lifetime peak). */
   readonly maxRssMiB: number;
   /** RSS (MiB) after every `sampleEvery` records, when asked for. */
-  readonly rssSamples: readonly { readonly records: number; readonly rssMiB: number }[];
+  readonly rssSamples: readonly RssSample[];
+  /** Named event counts noted during the run (e.g. retried transaction requests). */
+  readonly events: Readonly<Record<string, number>>;
 }
 
 const MiB = 1024 * 1024;
+
+export interface RssSample {
+  readonly records: number;
+  readonly rssMiB: number;
+  /** V8 heap in use, MiB. */
+  readonly heapUsedMiB: number;
+  /** Memory outside the V8 heap (Buffers, the wasm memory of tfjs), MiB. */
+  readonly externalMiB: number;
+}
+
+function sample(records: number): RssSample {
+  const m = process.memoryUsage();
+  const mib = (v: number) => Math.round((v / MiB) * 10) / 10;
+  return {
+    records,
+    rssMiB: mib(m.rss),
+    heapUsedMiB: mib(m.heapUsed),
+    externalMiB: mib(m.external),
+  };
+}
 
 export class Meter {
   private count = 0;
@@ -32,7 +54,7 @@ export class Meter {
   private peakRss = 0;
   private timer: NodeJS.Timeout | undefined;
   private nextSample: number;
-  private readonly samples: { records: number; rssMiB: number }[] = [];
+  private readonly samples: RssSample[] = [];
   private resolveDone!: (result: MeterResult) => void;
   /** Settles once `expected` records were counted (never when expected is 0: call finish()). */
   readonly done: Promise<MeterResult>;
@@ -46,6 +68,13 @@ export class Meter {
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
+  }
+
+  private readonly events: Record<string, number> = {};
+
+  /** Notes one occurrence of a named event. */
+  note(event: string): void {
+    this.events[event] = (this.events[event] ?? 0) + 1;
   }
 
   get counted(): number {
@@ -68,7 +97,7 @@ export class Meter {
     this.start();
     this.count += n;
     while (this.sampleEvery > 0 && this.count >= this.nextSample) {
-      this.samples.push({ records: this.nextSample, rssMiB: process.memoryUsage.rss() / MiB });
+      this.samples.push(sample(this.nextSample));
       this.nextSample += this.sampleEvery;
     }
     if (this.expected > 0 && this.count >= this.expected) this.finish();
@@ -97,6 +126,7 @@ export class Meter {
       peakRssMiB: this.peakRss / MiB,
       maxRssMiB: process.resourceUsage().maxRSS / 1024,
       rssSamples: this.samples,
+      events: { ...this.events },
     });
   }
 

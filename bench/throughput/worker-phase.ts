@@ -52,7 +52,18 @@ export async function workerLabelling(job: WorkerJob, meter: Meter): Promise<Run
     recordsProcessed: (_outcome, count) => meter.add(count),
   };
   const running = await startWorker(config, {
-    logger: createLogger({ level: 'warn' }),
+    logger: createLogger({
+      level: 'warn',
+      write: (line) => {
+        // kafkajs retries a transaction request the broker answers CONCURRENT_TRANSACTIONS to
+        // (the previous commit's markers are still being written) after its retry back-off.
+        if (line.includes('concurrent operation on the same transaction')) {
+          if (line.includes('"namespace":"Connection"')) meter.note('concurrentTransactionRetries');
+          return;
+        }
+        process.stdout.write(`${line}\n`);
+      },
+    }),
     observer: counting,
     http: false,
   });

@@ -260,23 +260,29 @@ export class StreamWorker implements HealthSource {
     // while the previous one is being produced.
     const overlap = (this.options.settings.maxInFlightBatches ?? 1) > 1;
     let publishing: Promise<void> | undefined;
-    for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
-      if (!batch.isRunning() || batch.isStale()) break;
-      if (!overlap && publishing !== undefined) await publishing;
-      await this.swapIfRefined();
-      const prepared = await this.label(chunk);
-      if (publishing !== undefined) await publishing;
-      if (prepared === undefined || !batch.isRunning() || batch.isStale()) {
-        publishing = undefined;
-        break;
+    try {
+      for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
+        if (!batch.isRunning() || batch.isStale()) break;
+        if (!overlap && publishing !== undefined) await publishing;
+        await this.swapIfRefined();
+        const prepared = await this.label(chunk);
+        if (publishing !== undefined) await publishing;
+        if (prepared === undefined || !batch.isRunning() || batch.isStale()) {
+          publishing = undefined;
+          break;
+        }
+        const lastOffset = (chunk[chunk.length - 1] as SourceRecord).offset;
+        publishing = this.deliver(batch.topic, batch.partition, prepared, batch.highWatermark).then(
+          () => batch.resolve(lastOffset),
+        );
+        // Awaited below or in the next round; this keeps a failure from counting as unhandled.
+        publishing.catch(() => undefined);
+        await batch.heartbeat();
       }
-      const lastOffset = (chunk[chunk.length - 1] as SourceRecord).offset;
-      publishing = this.deliver(batch.topic, batch.partition, prepared, batch.highWatermark).then(
-        () => batch.resolve(lastOffset),
-      );
-      // Awaited below or in the next round; this keeps a failure from counting as unhandled.
-      publishing.catch(() => undefined);
-      await batch.heartbeat();
+    } catch (error) {
+      // Never leave a unit publishing behind: after a rebalance it could commit under a new owner.
+      if (publishing !== undefined) await publishing.catch(() => undefined);
+      throw error;
     }
     if (publishing !== undefined) await publishing;
   }

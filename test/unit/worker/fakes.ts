@@ -102,9 +102,18 @@ export class FakeSink implements OutputSink {
   release(): Promise<void> {
     return Promise.resolve();
   }
-  publish(unit: PublishUnit): Promise<void> {
+  /** Offsets (nextOffset) whose publish fails. */
+  failAt = new Set<string>();
+  /** Publishes in progress at once, at most. */
+  maxConcurrent = 0;
+  private active = 0;
+  async publish(unit: PublishUnit): Promise<void> {
+    this.active++;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.active);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    this.active--;
+    if (this.failAt.has(unit.nextOffset)) throw new Error(`publish of ${unit.nextOffset} failed`);
     this.units.push(unit);
-    return Promise.resolve();
   }
   close(): Promise<void> {
     this.closed = true;

@@ -199,3 +199,46 @@ void test("a refiner's newer version serves from the next chunk on, is saved, an
   );
   await w.close();
 });
+
+void test('with two batches in flight publishing stays one unit at a time and in offset order', async () => {
+  const {
+    worker: w,
+    stream,
+    sink,
+  } = worker({
+    store: new MemoryStore(tinySnapshot()),
+    settings: { ...settings, maxInFlightBatches: 2 },
+  });
+  await w.start();
+  await stream.deliver([0, 1, 2, 3, 4, 5, 6].map((i) => near(i, i % 2 === 0)));
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2', '4', '6', '7'],
+  );
+  assert.equal(sink.maxConcurrent, 1);
+  assert.equal(stream.resolved.get(0), '6');
+  await w.close();
+});
+
+void test('a failed publish stops the chunks after it: nothing later is published or resolved', async () => {
+  const {
+    worker: w,
+    stream,
+    sink,
+  } = worker({
+    store: new MemoryStore(tinySnapshot()),
+    settings: { ...settings, maxInFlightBatches: 2 },
+  });
+  sink.failAt.add('4');
+  await w.start();
+  await assert.rejects(
+    stream.deliver([0, 1, 2, 3, 4, 5].map((i) => near(i, false))),
+    /publish of 4 failed/,
+  );
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2'],
+  );
+  assert.equal(stream.resolved.get(0), '1');
+  await w.close();
+});
