@@ -190,6 +190,7 @@ interface StreamRun {
   readonly versions?: number;
   readonly accepted?: number;
   readonly rejected?: number;
+  readonly rejectReasons?: string;
   readonly reseeded?: number;
   readonly refineSecondsTotal?: number;
 }
@@ -240,6 +241,9 @@ async function runRefined(
     versions: refiner.current().version,
     accepted: reports.filter((r) => r.accepted).length,
     rejected: reports.filter((r) => !r.accepted).length,
+    rejectReasons: [
+      ...new Set(reports.flatMap((r) => (r.rejectReason === undefined ? [] : [r.rejectReason]))),
+    ].join(','),
     reseeded,
     refineSecondsTotal: reports.reduce((sum, r) => sum + r.durationSeconds, 0),
   };

@@ -297,9 +297,9 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
     samples: env('TABULAR_SAMPLES', 3000),
     dims: env('TABULAR_DIMS', 12),
     clusters: env('TABULAR_CLUSTERS', 6),
-    separation: env('TABULAR_SEPARATION', 4),
-    bend: env('TABULAR_BEND', 1),
-    distributionSeed: env('TABULAR_DISTRIBUTION_SEED', 8),
+    separation: env('TABULAR_SEPARATION', 6),
+    bend: env('TABULAR_BEND', 1.5),
+    distributionSeed: env('TABULAR_DISTRIBUTION_SEED', 9),
   };
   const train = nonLinearMixture({ ...spec, seed: 101 });
   const fresh = nonLinearMixture({ ...spec, seed: 202 });
@@ -332,7 +332,7 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
             hiddenSizes,
             method,
             seed,
-            pretrainEpochs: env('TABULAR_EPOCHS', 100),
+            pretrainEpochs: env('TABULAR_EPOCHS', 60),
             maxIterations: env('TABULAR_MAXITER', 2000),
           },
           spec.dims,

@@ -22,7 +22,7 @@ import { FsModelStore } from './store/fs-model-store.js';
 import type { Logger } from './worker/logger.js';
 import { createLogger } from './worker/logger.js';
 import type { WorkerObserver } from './worker/observer.js';
-import { Phase } from './worker/observer.js';
+import { Phase, silentObserver } from './worker/observer.js';
 import type { ModelRefiner, OutputSink } from './worker/ports.js';
 import { Refiner } from './worker/refiner/refiner.js';
 import { refinerOptionsFromConfig } from './worker/refiner/refiner-options.js';
@@ -51,22 +51,24 @@ export interface RunningWorker {
   close(): Promise<void>;
 }
 
+type ObserverMethods = Record<string, ((...args: unknown[]) => void) | undefined>;
+
 /** Fans every observer call out to several observers; one that throws does not stop the others. */
 function fanOut(observers: readonly WorkerObserver[]): WorkerObserver {
-  return new Proxy({} as WorkerObserver, {
-    get:
-      (_target, name: string) =>
-      (...args: unknown[]): void => {
-        for (const observer of observers) {
-          try {
-            const method = observer[name as keyof WorkerObserver] as (...a: unknown[]) => void;
-            Reflect.apply(method, observer, args);
-          } catch {
-            // Metrics never stop the worker.
-          }
+  const fanned: ObserverMethods = {};
+  for (const name of Object.keys(silentObserver)) {
+    fanned[name] = (...args: unknown[]): void => {
+      for (const observer of observers) {
+        try {
+          // Called on the observer itself, so methods that use `this` keep it.
+          (observer as unknown as ObserverMethods)[name]?.(...args);
+        } catch {
+          // Metrics never stop the worker.
         }
-      },
-  });
+      }
+    };
+  }
+  return fanned as unknown as WorkerObserver;
 }
 
 function trainOptions(config: Config): TrainSnapshotOptions {

@@ -22,7 +22,7 @@ export interface MixtureOptions {
   readonly distributionSeed?: number;
   /** Latent dimensions (default min(4, dims)). */
   readonly latentDims?: number;
-  /** Gain inside the tanh: 0 is nearly linear, 2 saturates strongly (default 2). */
+  /** Gain inside the tanh: near 0 is almost linear, 3 saturates strongly (default 1.5). */
   readonly bend?: number;
 }
 
@@ -55,7 +55,7 @@ export function nonLinearMixture(options: MixtureOptions): LabelledData {
   const b1 = Array.from({ length: hidden }, () => dist.normal() * 0.5);
   const w2 = Array.from({ length: dims * hidden }, () => dist.normal() / Math.sqrt(hidden));
   const scale = (2 * separation + 2) / 2;
-  const bend = options.bend ?? 2;
+  const bend = options.bend ?? 1.5;
 
   const rng = new SeededRandom(options.seed);
   const data = new Float32Array(samples * dims);

@@ -156,8 +156,11 @@ export class ExactlyOnceSink implements OutputSink {
       const producer = this.options.kafka.producer({
         transactionalId: id,
         idempotent: true,
-        // kafkajs's advice for idempotent producers: never give up on a retriable error.
-        retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 10_000 },
+        // kafkajs's advice for idempotent producers: never give up on a retriable error. The
+        // short first back-off is for CONCURRENT_TRANSACTIONS, which the broker answers while it
+        // still writes the previous commit's markers (milliseconds); the client default (200 ms)
+        // would stall the partition for that long several times per hundred transactions.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 10_000 },
         createPartitioner: Partitioners.DefaultPartitioner,
         maxInFlightRequests: 1,
         transactionTimeout: this.options.transactionTimeoutMs ?? 60_000,

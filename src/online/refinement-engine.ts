@@ -6,13 +6,20 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { trainDec } from '../model/train-dec.js';
-import type { DecOptions, DecParameters, Matrix, ModelSnapshot } from '../model/types.js';
+import type {
+  AssignmentBatch,
+  DecOptions,
+  DecParameters,
+  Matrix,
+  ModelSnapshot,
+} from '../model/types.js';
 import { Assigner } from './assigner.js';
 import { labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';
 import type { RefinementBounds, ReseedEvent } from './refinement-policy.js';
 import {
+  RejectReason,
   defaultRefinementBounds,
   judgeRefinement,
   matchByOverlap,
@@ -173,15 +180,34 @@ export class RefinementEngine {
         reseeded: [],
       };
     }
+    const candidate = new Assigner(step.parameters);
+    let after: AssignmentBatch;
+    try {
+      after = candidate.assign(window);
+    } finally {
+      candidate.dispose();
+    }
+    // Against the labels the window was served with (re-seeding included).
+    const labelChangeFraction = labelChangeRate(served.cluster, after.cluster);
+    const bound = this.settings.bounds.maxLabelChangeFraction;
+    if (reseeded.length === 0 && labelChangeFraction > bound) {
+      return {
+        ...common,
+        accepted: false,
+        reason: RejectReason.LabelChangeBound,
+        detail: `${(100 * labelChangeFraction).toFixed(1)}% of the window changed label (bound ${(100 * bound).toFixed(1)}%)`,
+        centroidShift: verdict.centroidShift,
+        labelChangeFraction,
+        reseeded: [],
+      };
+    }
     const next = this.nextVersion(step.parameters);
-    const after = this.assigner.assign(window);
     return {
       ...common,
       accepted: true,
       snapshot: next,
-      // Against the labels the window was served with (re-seeding included).
       centroidShift: verdict.centroidShift,
-      labelChangeFraction: labelChangeRate(served.cluster, after.cluster),
+      labelChangeFraction,
       clusterSizes: softSizes(after.q, after.rows, k),
       reseeded,
     };

@@ -11,6 +11,7 @@ export const RejectReason = {
   NaN: 'nan',
   LossBound: 'loss-bound',
   ShiftBound: 'shift-bound',
+  LabelChangeBound: 'label-change-bound',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 
@@ -26,6 +27,12 @@ export interface RefinementBounds {
    * old centroids: one refinement must not carry a centroid into a neighbour's place.
    */
   readonly maxRelativeCentroidShift: number;
+  /**
+   * Reject when more than this fraction of the window changes label under the new version: a step
+   * that lowers KL by reshuffling the embedding (a collapse) rather than following the data.
+   * Not applied to a refinement that re-seeded a cluster (moving records is its purpose).
+   */
+  readonly maxLabelChangeFraction: number;
 }
 
 export const defaultRefinementBounds: RefinementBounds = {
@@ -33,6 +40,7 @@ export const defaultRefinementBounds: RefinementBounds = {
   maxLossRatio: 2,
   maxCentroidShift: Infinity,
   maxRelativeCentroidShift: 1,
+  maxLabelChangeFraction: 0.2,
 };
 
 export type Verdict =

@@ -12,9 +12,9 @@ export interface BootstrapWindowOptions {
 }
 
 /**
- * The records the bootstrap trains on, kept raw in memory (bounded by `records` plus the one
- * fetched batch that crosses the limit). `ready` settles when the window is full, or when the
- * deadline passed with at least `minRecords` collected, or when it is closed early.
+ * The records the bootstrap trains on, kept raw in memory: exactly the first `records` records
+ * offered (at most). `ready` settles when the window is full, or when the deadline passed with at
+ * least `minRecords` collected, or when it is closed early.
  */
 export class BootstrapWindow {
   readonly ready: Promise<void>;
@@ -48,10 +48,17 @@ export class BootstrapWindow {
     return this.collecting;
   }
 
-  /** Takes `records` into the window; false (nothing taken) once it has closed. */
-  add(records: readonly SourceRecord[]): boolean {
-    if (!this.collecting) return false;
+  /**
+   * Takes records from the front of `records` until the window is full, and returns how many of
+   * them it went through (0 once closed). The rest are not the window's: the caller leaves them to
+   * be fetched again and labelled online.
+   */
+  add(records: readonly SourceRecord[]): number {
+    if (!this.collecting) return 0;
+    let used = 0;
     for (const record of records) {
+      if (this.records.length >= this.options.records) break;
+      used++;
       const offset = BigInt(record.offset);
       const highest = this.highest.get(record.partition);
       if (highest !== undefined && offset <= highest) continue;
@@ -59,7 +66,7 @@ export class BootstrapWindow {
       this.records.push(record);
     }
     this.check();
-    return true;
+    return used;
   }
 
   /** Stops collecting and settles `ready` (with whatever has been collected). */

@@ -177,8 +177,9 @@ export class StreamWorker implements HealthSource {
         this.log.error('shutdown step failed', { step: name, error });
       }
     };
-    await step('stop consuming', () => this.options.stream.stop());
+    // The bootstrap sees the abort: training stops, labelling the window stops after its unit.
     await step('finish bootstrap', () => this.bootstrapTask);
+    await step('stop consuming', () => this.options.stream.stop());
     await step('close refiner', () => this.options.refiner?.close());
     await step('save model', () => this.saveServing());
     await step('close output', () => this.options.sink.close());
@@ -186,7 +187,8 @@ export class StreamWorker implements HealthSource {
     await step('release model', () => this.serving?.dispose());
     this.connected = false;
     this.observer.consumerConnected(false);
-    const final = failed || errors.length > 0 ? Phase.Failed : Phase.Stopped;
+    const final =
+      failed || this.failure !== undefined || errors.length > 0 ? Phase.Failed : Phase.Stopped;
     this.setPhase(final);
     this.finish(final);
   }
@@ -234,9 +236,11 @@ export class StreamWorker implements HealthSource {
     if (this.state === Phase.Bootstrapping) {
       const window = this.window;
       // While training, batches are left unresolved: they are fetched again once online.
-      if (window === undefined || !window.add(batch.records)) return;
-      this.observer.recordsConsumed(batch.records.length);
-      batch.resolve(last.offset);
+      const used = window === undefined ? 0 : window.add(batch.records);
+      if (window === undefined || used === 0) return;
+      this.observer.recordsConsumed(used);
+      // Records past the window stay unresolved: they are fetched again once online.
+      batch.resolve((batch.records[used - 1] as SourceRecord).offset);
       this.observer.bootstrap({ recordsCollected: window.size });
       if (!window.isCollecting) this.options.stream.pauseAll();
       return;

@@ -199,10 +199,11 @@ export async function runInProcess(
   t: TestContext,
   env: Record<string, string>,
   observer?: WorkerObserver,
+  options: { http?: boolean } = {},
 ): Promise<RunningWorker> {
   const running = await startWorker(loadConfig(env), {
     logger: silentLogger,
-    http: false,
+    http: options.http ?? false,
     ...(observer === undefined ? {} : { observer }),
   });
   t.after(() => running.close());

@@ -26,10 +26,16 @@ void test('the worker bootstraps on a separated mixture and labels every record 
     })),
   );
   const phases = phaseRecorder();
-  const running = await runInProcess(t, s.env(), phases);
+  const running = await runInProcess(t, s.env(), phases, { http: true });
 
   const out = await readTopic(s.kafka, s.output, points.length);
+  const base = `http://127.0.0.1:${running.httpPort}`;
+  const ready = await fetch(`${base}/readyz`);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
   await running.close();
+
+  assert.equal(ready.status, 200, 'ready while online');
+  assert.match(metrics, /decstream_records_total\{outcome="labelled"\} 300\b/);
 
   assert.equal(out.length, points.length, 'one output record per input record');
   assert.equal(new Set(out.map((m) => m.key)).size, points.length, 'no key twice');

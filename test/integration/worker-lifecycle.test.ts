@@ -47,7 +47,6 @@ void test('SIGTERM drains the batch in flight, commits and exits 0 without skipp
   const drainMs = Date.now() - signalledAt;
   await feeding;
 
-  if (process.env.WORKER_TEST_LOGS) console.log(drainMs, JSON.stringify(worker.logs));
   assert.equal(code, 0, worker.stderr.join(''));
   assert.ok(drainMs < 15_000, `drained in ${drainMs} ms`);
   const phases = worker.logs.filter((l) => l.msg === 'phase').map((l) => l.phase);
@@ -63,6 +62,45 @@ void test('SIGTERM drains the batch in flight, commits and exits 0 without skipp
   const keys = new Set(out.map((m) => m.key));
   for (let i = 0; i < committed; i++)
     assert.ok(keys.has(`k${i}`), `k${i} committed but not published`);
+});
+
+void test('SIGTERM during the bootstrap training stops it and exits 0 without a snapshot or a commit', async (t) => {
+  const s = await scenario(t);
+  const { points, labels } = separatedMixture(200);
+  await produce(
+    s.kafka,
+    s.input,
+    points.map((p, i) => ({
+      key: `k${i}`,
+      value: JSON.stringify(mixtureRecord(i, p, labels[i] as number)),
+    })),
+  );
+  const worker = spawnWorker(
+    t,
+    s.env({ DEC_PRETRAIN_EPOCHS: '5000', DEC_SHUTDOWN_GRACE_MS: '10000' }),
+  );
+  await waitFor(
+    () =>
+      worker.hasLogged(
+        (l) => l.msg === 'bootstrap training phase' && l.trainingPhase === 'pretrain',
+      ),
+    60_000,
+    'the bootstrap training',
+  );
+  const signalledAt = Date.now();
+  worker.child.kill('SIGTERM');
+  assert.equal(await worker.exited, 0, worker.stderr.join(''));
+  assert.ok(Date.now() - signalledAt < 10_000);
+  assert.ok(!worker.hasLogged((l) => l.msg === 'model snapshot saved'));
+  const admin = s.kafka.admin();
+  await admin.connect();
+  const offsets = await admin.fetchOffsets({ groupId: s.group, topics: [s.input] });
+  await admin.disconnect();
+  assert.equal(
+    offsets[0]?.partitions[0]?.offset,
+    '-1',
+    'nothing committed: a restart bootstraps again',
+  );
 });
 
 void test('a bad configuration stops start-up with exit code 2 and one line naming every bad field', async (t) => {

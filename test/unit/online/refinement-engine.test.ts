@@ -83,6 +83,25 @@ void describe('RefinementEngine', () => {
   });
 });
 
+void describe('RefinementEngine guards', () => {
+  void test('a step that relabels more of the window than the bound allows is rejected', async () => {
+    await initBackend('cpu');
+    // The blob at (4, 0) sits between centroids 0 and 1: any move relabels some of its records.
+    const snapshot = tinySnapshot([0.5, 0, 8, 0, 0, 5]);
+    const strict = {
+      ...settings,
+      bounds: { ...settings.bounds, maxLabelChangeFraction: 0 },
+    };
+    const engine = new RefinementEngine(snapshot, strict);
+    const outcome = engine.refine(blobs(60, 9).x, Float32Array.from([60, 60, 60]));
+    assert.equal(outcome.accepted, false);
+    assert.equal(outcome.reason, 'label-change-bound');
+    assert.ok(outcome.labelChangeFraction > 0);
+    assert.equal(engine.current(), snapshot);
+    engine.dispose();
+  });
+});
+
 void describe('RefinementEngine.rebootstrap', () => {
   void test('a retrain on the window keeps the old cluster ids by matching assignment overlap', async () => {
     await initBackend('cpu');

@@ -8,14 +8,17 @@ const records = (n: number, from = 0): ReturnType<typeof jsonRecord>[] =>
 
 void test('the window closes once it holds the target number of records', async () => {
   const window = new BootstrapWindow({ records: 5, minRecords: 2, maxWaitMs: 60_000 });
-  assert.ok(window.add(records(3)));
+  assert.equal(window.add(records(3)), 3);
   assert.ok(window.isCollecting);
-  assert.ok(window.add(records(3, 3)));
+  assert.equal(window.add(records(3, 3)), 2, 'only what fills the window is taken');
   assert.ok(!window.isCollecting);
   await window.ready;
-  assert.equal(window.size, 6, 'the batch that crosses the limit is kept whole');
-  assert.ok(!window.add(records(1, 6)), 'a closed window takes nothing more');
-  assert.equal(window.take().length, 6);
+  assert.equal(window.size, 5);
+  assert.equal(window.add(records(1, 6)), 0, 'a closed window takes nothing more');
+  assert.deepEqual(
+    window.take().map((r) => r.offset),
+    ['0', '1', '2', '3', '4'],
+  );
   assert.equal(window.size, 0);
 });
 
@@ -48,7 +51,7 @@ void test('close() settles ready at once with what was collected', async () => {
 void test('records fetched again (after a rebalance) are not taken twice', () => {
   const window = new BootstrapWindow({ records: 100, minRecords: 1, maxWaitMs: 60_000 });
   window.add(records(4));
-  window.add(records(6));
+  assert.equal(window.add(records(6)), 6);
   assert.equal(window.size, 6);
   assert.deepEqual(
     window.take().map((r) => r.offset),
