@@ -55,6 +55,8 @@ interface MixtureSpec {
   /** Radius of the circle the latent centres sit on. */
   readonly radius: number;
   readonly spread: number;
+  /** Scale of the first tanh layer's weights: how strongly the map bends the latent plane. */
+  readonly bend: number;
   /** Rotation (degrees) of the moving components over the whole stream; 0 holds them still. */
   readonly rotationDegrees: number;
   /** Component weights at the end of the stream (uniform at the start); undefined: stay uniform. */
@@ -78,7 +80,7 @@ function mixtureStream(
   const gaussian = (random: () => number): number =>
     Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   const hidden = 16;
-  const w1 = Array.from({ length: hidden * 2 }, () => gaussian(shape) * 0.9);
+  const w1 = Array.from({ length: hidden * 2 }, () => gaussian(shape) * spec.bend);
   const b1 = Array.from({ length: hidden }, () => gaussian(shape) * 0.3);
   const w2 = Array.from({ length: spec.dims * hidden }, () => gaussian(shape) / Math.sqrt(hidden));
   const random = mulberry32(seed);
@@ -469,8 +471,9 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
     clusters: 4,
     dims: 10,
     radius: 6,
-    spread: 0.55,
-    rotationDegrees: 70,
+    spread: Number(process.env.BENCH_SYN_SPREAD ?? 0.8),
+    bend: Number(process.env.BENCH_SYN_BEND ?? 2.5),
+    rotationDegrees: Number(process.env.BENCH_SYN_ROTATION ?? 60),
     finalWeights: [0.35, 0.15, 0.35, 0.15],
   };
   const still: MixtureSpec = { ...spec, rotationDegrees: 0, finalWeights: undefined };
@@ -510,6 +513,9 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
     stream: {
       clusters: spec.clusters,
       dims: spec.dims,
+      latentRadius: spec.radius,
+      latentSpread: spec.spread,
+      tanhBend: spec.bend,
       bootstrapRecords: bootstrapRows,
       streamRecords: streamRows,
       batchRecords: batch,
@@ -572,8 +578,8 @@ async function mnistPart(results: Record<string, unknown>): Promise<void> {
     halfLifeRecords: 3000,
     backend: 'auto',
     settings: refineSettings('MNIST', {
-      learningRate: 0.5,
-      steps: 3,
+      learningRate: 1,
+      steps: 5,
       batchSize: 256,
       updateEncoder: false,
       minClusterShare: 0.01,

@@ -310,12 +310,29 @@ function targets(tabular: DatasetReport | undefined, mnist: DatasetReport | unde
   );
   const eosVsAlo = ratio(rate(tabular, 'tabular-worker-eos'), rate(tabular, 'tabular-worker-alo'));
   const mnistAlo = rate(mnist, 'mnist-worker-alo');
+  const mnistCpu = mnist?.throughput.find(
+    (t) => t.phase === 'mnist-worker-alo',
+  )?.cpuMicrosPerRecord;
+  const byCpu = (phase: string, over: string, report: DatasetReport | undefined) => {
+    const cpu = (p: string) => report?.throughput.find((t) => t.phase === p)?.cpuMicrosPerRecord;
+    return ratio(cpu(over), cpu(phase));
+  };
   const check = (value: number | undefined, min: number) =>
     value === undefined ? { value: null, min, met: null } : { value, min, met: value >= min };
   return {
     tabularModelOverPassThrough: check(modelVsPass, 0.7),
     exactlyOnceOverAtLeastOnce: check(eosVsAlo, 0.7),
     mnistRecordsPerSecond: check(mnistAlo, 3000),
+    // The same three on CPU cost per record: what the ratios are when each process has a core.
+    tabularModelOverPassThroughByCpu: check(
+      byCpu('tabular-worker-alo', 'tabular-pass-kafkajs', tabular),
+      0.7,
+    ),
+    exactlyOnceOverAtLeastOnceByCpu: check(
+      byCpu('tabular-worker-eos', 'tabular-worker-alo', tabular),
+      0.7,
+    ),
+    mnistRecordsPerCpuSecond: check(mnistCpu === undefined ? undefined : 1e6 / mnistCpu, 3000),
   };
 }
 

@@ -318,15 +318,22 @@ export class Refiner implements ModelRefiner {
             break;
         }
       });
-      thread.on('error', (error) => {
-        this.log(
-          `refiner: thread error, refinement stops and the model stays frozen: ${error.message}`,
-        );
-        if (!this.ready) reject(error);
+      const lost = (why: string): void => {
+        if (this.thread !== thread) return;
+        this.log(`refiner: ${why}; refinement stops and the serving version stays frozen`);
         this.thread = undefined;
         this.inFlight?.resolve(undefined);
         this.inFlight = undefined;
         this.releaseIdleWaiters();
+      };
+      thread.on('error', (error) => {
+        if (!this.ready) reject(error);
+        lost(`thread error: ${error.message}`);
+      });
+      thread.on('exit', (code) => {
+        if (!this.ready)
+          reject(new Error(`refiner thread exited with code ${code} before it was ready`));
+        lost(`thread exited with code ${code}`);
       });
       this.post({
         type: 'init',
