@@ -34,6 +34,12 @@ export interface ThroughputPhase extends MeterResult {
   readonly brokerCpuCores: number | undefined;
   /** Where the CPU went, when the run was profiled (BENCH_CPU_PROFILE_DIR or bench:profile). */
   readonly profile?: ProfileShares;
+  /** Every round of this phase; the fields above are those of the median round by records/s. */
+  readonly rounds?: readonly {
+    readonly recordsPerSecond: number;
+    readonly cpuMicrosPerRecord: number;
+    readonly cpuCores: number;
+  }[];
 }
 
 export interface ProfileShares {
@@ -218,62 +224,76 @@ async function runDataset(
   const latency: LatencyPhase[] = [];
   const n = data.values.length;
   try {
+    // Throughput phases in interleaved rounds (a, b, c, a, b, c, ...), so that a change in the
+    // machine's load hits every phase alike; then the latency phases.
+    const rounds = new Map<PhaseName, ThroughputPhase[]>();
+    for (let round = 0; round < settings.repeats; round++) {
+      for (const phase of phases) {
+        const kind = phase.slice(data.name.length + 1);
+        const meta = describePhase(phase);
+        if (kind.startsWith('latency-')) continue;
+        if (settings.repeats > 1) log(`${phase}: round ${round + 1} of ${settings.repeats}`);
+        const makeJob = (t: {
+          inputTopic: string;
+          outputTopic: string;
+          groupId: string;
+        }): Promise<ChildJob> =>
+          kind.startsWith('pass-')
+            ? Promise.resolve({
+                kind: kind === 'pass-kafkajs' ? 'pass-kafkajs' : 'pass-platformatic',
+                brokers: settings.brokers,
+                ...t,
+                chunk: CHUNK,
+                expected: n,
+              })
+            : workerJob(t, meta.delivery, n);
+        const result = await throughputPhase(settings, kafka, phase, n, makeJob, inputTopic);
+        const list = rounds.get(phase) ?? [];
+        list.push({ phase, ...meta, ...result });
+        rounds.set(phase, list);
+      }
+    }
+    for (const [phase, list] of rounds) {
+      const sorted = [...list].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
+      const median = sorted[Math.floor(sorted.length / 2)] as ThroughputPhase;
+      throughput.push({
+        ...median,
+        phase,
+        rounds: list.map((r) => ({
+          recordsPerSecond: Math.round(r.recordsPerSecond),
+          cpuMicrosPerRecord: Math.round(r.cpuMicrosPerRecord * 10) / 10,
+          cpuCores: Math.round(r.cpuCores * 100) / 100,
+        })),
+      });
+    }
     for (const phase of phases) {
       const kind = phase.slice(data.name.length + 1);
       const meta = describePhase(phase);
-      if (kind.startsWith('pass-')) {
-        const result = await throughputPhase(
-          settings,
-          kafka,
-          phase,
-          n,
-          (t) =>
-            Promise.resolve({
-              kind: kind === 'pass-kafkajs' ? 'pass-kafkajs' : 'pass-platformatic',
-              brokers: settings.brokers,
-              ...t,
-              chunk: CHUNK,
-              expected: n,
-            }),
-          inputTopic,
-        );
-        throughput.push({ phase, ...meta, ...result });
-      } else if (kind.startsWith('worker-')) {
-        const result = await throughputPhase(
-          settings,
-          kafka,
-          phase,
-          n,
-          (t) => workerJob(t, meta.delivery, n),
-          inputTopic,
-        );
-        throughput.push({ phase, ...meta, ...result });
-      } else {
-        const sameMode = throughput.find(
-          (t) => t.model && t.delivery === meta.delivery && t.phase.includes('worker'),
-        );
-        const maxRate =
-          sameMode?.recordsPerSecond ?? Number(process.env.BENCH_LATENCY_MAX_RATE ?? 2000);
-        const rate = Math.max(1, Math.round(maxRate / 2));
-        log(`${phase}: ${rate} records/s for ${settings.latencySeconds} s`);
-        const result = await measureLatency({
-          kafka,
-          partitions: settings.partitions,
-          keys: data.keys,
-          values: data.values,
-          ratePerSecond: rate,
-          seconds: settings.latencySeconds,
-          warmupSeconds: settings.latencyWarmupSeconds,
-          job: (t) => workerJob(t, meta.delivery, 0),
-          cpuProfileDir: settings.cpuProfileDir,
-          profileName: phase,
-        });
-        log(
-          `${phase}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms ` +
-            `(${result.measured} of ${result.sent} records measured)`,
-        );
-        latency.push({ phase, delivery: meta.delivery, maxRecordsPerSecond: maxRate, ...result });
-      }
+      if (!kind.startsWith('latency-')) continue;
+      const sameMode = throughput.find(
+        (t) => t.model && t.delivery === meta.delivery && t.phase.includes('worker'),
+      );
+      const maxRate =
+        sameMode?.recordsPerSecond ?? Number(process.env.BENCH_LATENCY_MAX_RATE ?? 2000);
+      const rate = Math.max(1, Math.round(maxRate / 2));
+      log(`${phase}: ${rate} records/s for ${settings.latencySeconds} s`);
+      const result = await measureLatency({
+        kafka,
+        partitions: settings.partitions,
+        keys: data.keys,
+        values: data.values,
+        ratePerSecond: rate,
+        seconds: settings.latencySeconds,
+        warmupSeconds: settings.latencyWarmupSeconds,
+        job: (t) => workerJob(t, meta.delivery, 0),
+        cpuProfileDir: settings.cpuProfileDir,
+        profileName: phase,
+      });
+      log(
+        `${phase}: p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms ` +
+          `(${result.measured} of ${result.sent} records measured)`,
+      );
+      latency.push({ phase, delivery: meta.delivery, maxRecordsPerSecond: maxRate, ...result });
     }
   } finally {
     await deleteTopics(kafka, [inputTopic, `${inputTopic}.dlq`]);

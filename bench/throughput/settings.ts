@@ -7,6 +7,8 @@ export interface BenchSettings {
   readonly brokers: readonly string[];
   readonly quick: boolean;
   readonly partitions: number;
+  /** Rounds of the throughput phases (interleaved); each phase reports its median round. */
+  readonly repeats: number;
   readonly tabularRecords: number;
   readonly tabularDims: number;
   readonly tabularClusters: number;
@@ -71,6 +73,7 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     brokers,
     quick,
     partitions: positiveInt(env, 'BENCH_PARTITIONS', 4),
+    repeats: positiveInt(env, 'BENCH_REPEATS', quick ? 1 : 3),
     tabularRecords: positiveInt(env, 'BENCH_TABULAR_RECORDS', quick ? 40_000 : 200_000),
     tabularDims: positiveInt(env, 'BENCH_TABULAR_DIMS', 16),
     tabularClusters: positiveInt(env, 'BENCH_TABULAR_CLUSTERS', 8),
