@@ -73,6 +73,7 @@ export interface RefineConfig {
   readonly window: number;
   readonly halfLifeRecords: number;
   readonly learningRate: number;
+  readonly encoderLearningRate: number;
   readonly updateEncoder: boolean;
   readonly maxCentroidShift: number | undefined;
   readonly maxLoss: number | undefined;

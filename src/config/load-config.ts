@@ -201,6 +201,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       window: v.DEC_REFINE_WINDOW,
       halfLifeRecords: v.DEC_REFINE_HALF_LIFE_RECORDS,
       learningRate: v.DEC_REFINE_LEARNING_RATE,
+      encoderLearningRate: v.DEC_REFINE_ENCODER_LEARNING_RATE,
       updateEncoder: v.DEC_REFINE_UPDATE_ENCODER,
       maxCentroidShift: v.DEC_REFINE_MAX_CENTROID_SHIFT,
       maxLoss: v.DEC_REFINE_MAX_LOSS,

@@ -293,7 +293,7 @@ export const definitions = {
   }),
   DEC_REFINE_INTERVAL_MS: withDefault('60000', integer(1), {
     group: Refinement,
-    description: 'Shortest time between two refinements.',
+    description: 'Refine after this long even if DEC_REFINE_EVERY_RECORDS records have not arrived.',
   }),
   DEC_REFINE_WINDOW: withDefault('5000', integer(1), {
     group: Refinement,
@@ -303,9 +303,14 @@ export const definitions = {
     group: Refinement,
     description: 'Half-life, in records, of the running cluster-size estimate.',
   }),
-  DEC_REFINE_LEARNING_RATE: withDefault('0.001', decimal({ exclusiveMin: 0 }), {
+  DEC_REFINE_LEARNING_RATE: withDefault('1', decimal({ exclusiveMin: 0 }), {
     group: Refinement,
-    description: 'Learning rate of refinement steps.',
+    description:
+      'SGD step size for the centroids in a refinement (the KL loss is a per-record mean, so steps near 1 are normal).',
+  }),
+  DEC_REFINE_ENCODER_LEARNING_RATE: withDefault('0.05', decimal({ exclusiveMin: 0 }), {
+    group: Refinement,
+    description: 'SGD step size for the encoder when DEC_REFINE_UPDATE_ENCODER is true.',
   }),
   DEC_REFINE_UPDATE_ENCODER: withDefault('false', boolean(), {
     group: Refinement,
@@ -323,7 +328,7 @@ export const definitions = {
   }),
   DEC_MIN_CLUSTER_SHARE: withDefault('0.005', decimal({ min: 0, max: 1 }), {
     group: Refinement,
-    description: 'Reject a refinement that leaves a cluster with a smaller share of the window.',
+    description: 'A cluster whose share of recent records falls below this is re-seeded by splitting the largest.',
   }),
   DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
     group: Refinement,

@@ -18,6 +18,7 @@ export function refinerOptionsFromConfig(config: Config): RefinerOptions {
     settings: {
       ...defaultRefinementSettings,
       learningRate: refine.learningRate,
+      encoderLearningRate: refine.encoderLearningRate,
       updateEncoder: refine.updateEncoder,
       batchSize: config.model.batchSize,
       minClusterShare: refine.minClusterShare,

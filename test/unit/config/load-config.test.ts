@@ -63,7 +63,7 @@ void describe('loadConfig', () => {
     assert.equal(config.model.dir, './models');
     assert.equal(config.model.snapshotKeep, 5);
     assert.equal(config.refine.everyRecords, 5000);
-    assert.equal(config.refine.learningRate, 0.001);
+    assert.equal(config.refine.learningRate, 1);
     assert.equal(config.refine.updateEncoder, false);
     assert.equal(config.refine.minClusterShare, 0.005);
     assert.equal(config.refine.rebootstrapPsiThreshold, 0);
