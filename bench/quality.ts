@@ -9,8 +9,13 @@
  *   a few small architectures, on the training sample and on a fresh sample of the same distribution.
  *
  *   npm run bench:quality [-- --part mnist|tabular|all]
- *   env: QUALITY_SEEDS (3), QUALITY_PARALLEL (2), QUALITY_EPOCHS (50), QUALITY_MAXITER (2000),
- *        QUALITY_RAW_RESTARTS (3), QUALITY_ROWS (all), QUALITY_UPDATE_INTERVAL (30)
+ *   mnist env: QUALITY_SEEDS (3), QUALITY_PARALLEL (2), QUALITY_EPOCHS (50), QUALITY_MAXITER (2000),
+ *     QUALITY_RAW_RESTARTS (3), QUALITY_ROWS (all), QUALITY_UPDATE_INTERVAL (30),
+ *     QUALITY_RESULT_KEY ('mnist': the JSON key the results go under)
+ *   tabular env: TABULAR_SAMPLES (3000), TABULAR_DIMS (12), TABULAR_CLUSTERS (6),
+ *     TABULAR_SEPARATION (6), TABULAR_BEND (1.5), TABULAR_DISTRIBUTION_SEED (9), TABULAR_SEEDS (3),
+ *     TABULAR_EPOCHS (60), TABULAR_MAXITER (2000), TABULAR_ARCHS ('32,32,128;64,64,256;128,128,512')
+ *   The settings each run used are recorded in the JSON.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -251,7 +256,7 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
     for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
       results.push((await runChild(seed)) as Record<string, unknown>);
       results.sort((a, b) => (a.seed as number) - (b.seed as number));
-      write('mnist', summarise());
+      write(process.env.QUALITY_RESULT_KEY ?? 'mnist', summarise());
     }
   };
   await Promise.all(Array.from({ length: Math.min(parallel, seeds.length) }, () => worker()));
@@ -364,6 +369,12 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
       });
       write('tabular', {
         spec,
+        settings: {
+          pretrainEpochs: env('TABULAR_EPOCHS', 60),
+          maxIterations: env('TABULAR_MAXITER', 2000),
+          seeds: seeds.length,
+          kmeansRestarts: 20,
+        },
         kmeans: kmeansScores,
         runs,
         wallSeconds: (performance.now() - started) / 1000,

@@ -4,7 +4,8 @@
  * and for ServingModel.label as a whole, on the benchmark's tabular and MNIST records. Free of
  * broker and network noise, so before/after ratios of a change can be read from it.
  *
- *   npm run bench:hot-path        (BENCH_HOT_PATH_ROUNDS=5 by default)
+ *   node --import tsx bench/throughput/hot-path.ts   (BENCH_HOT_PATH_ROUNDS=5 by default; also
+ *   part of `npm run bench:profile`)
  */
 import { createRequire } from 'node:module';
 import { JsonCodec } from '../../src/codec/json-codec.js';

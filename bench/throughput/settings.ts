@@ -13,6 +13,8 @@ export interface BenchSettings {
   readonly tabularDims: number;
   readonly tabularClusters: number;
   readonly mnistRecords: number;
+  /** Offered rates of the latency measurements, as fractions of the measured maximum. */
+  readonly latencyFractions: readonly number[];
   /** Seconds of rate-limited production per latency measurement. */
   readonly latencySeconds: number;
   /** Seconds discarded at the start of a latency measurement. */
@@ -52,6 +54,14 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   return value;
 }
 
+function fractions(text: string): readonly number[] {
+  const values = text.split(',').map((f) => Number(f.trim()));
+  if (values.length === 0 || values.some((v) => !(v > 0 && v <= 1))) {
+    throw new Error(`BENCH_LATENCY_FRACTIONS must be fractions in (0, 1], got "${text}"`);
+  }
+  return values;
+}
+
 function phaseList(text: string | undefined): readonly PhaseName[] {
   if (text === undefined || text.trim() === '') return allPhases;
   const wanted = text.split(',').map((p) => p.trim());
@@ -78,6 +88,7 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     tabularDims: positiveInt(env, 'BENCH_TABULAR_DIMS', 16),
     tabularClusters: positiveInt(env, 'BENCH_TABULAR_CLUSTERS', 8),
     mnistRecords: positiveInt(env, 'BENCH_MNIST_RECORDS', quick ? 10_000 : 50_000),
+    latencyFractions: fractions(env.BENCH_LATENCY_FRACTIONS ?? '0.5,0.25'),
     latencySeconds: positiveInt(env, 'BENCH_LATENCY_SECONDS', quick ? 10 : 30),
     latencyWarmupSeconds: positiveInt(env, 'BENCH_LATENCY_WARMUP_SECONDS', quick ? 2 : 5),
     soakRecords: positiveInt(env, 'BENCH_SOAK_RECORDS', quick ? 100_000 : 1_000_000),

@@ -12,7 +12,7 @@ export const SMALL_HIDDEN_SIZES: readonly number[] = [64, 64, 256];
 /** Inputs narrower than this get SMALL_HIDDEN_SIZES by default. */
 export const SMALL_INPUT_DIMS = 64;
 
-export const DEFAULT_METHOD: ClusteringMethod = 'idec';
+export const DEFAULT_METHOD: ClusteringMethod = 'dec';
 
 /** Hidden sizes used when none are given: the paper's for wide inputs, a smaller stack otherwise. */
 export function defaultHiddenSizes(inputDims: number): readonly number[] {
