@@ -1,6 +1,7 @@
 /**
- * Writes docs/configuration.md from the settings list in src/config, so the reference cannot
- * drift from the loader. `--check` exits 1 instead of writing when the file is out of date.
+ * Writes docs/configuration.md, and the settings table of README.md (between the markers
+ * `<!-- settings:start -->` and `<!-- settings:end -->`), from the settings list in src/config, so
+ * neither can drift from the loader. `--check` exits 1 instead of writing when either is out of date.
  *
  *   npm run docs:config            regenerate
  *   npm run docs:config -- --check verify
@@ -14,6 +15,13 @@ import { SettingGroup, settings } from '../src/config/settings.js';
 export const configurationDocPath = fileURLToPath(
   new URL('../docs/configuration.md', import.meta.url),
 );
+
+export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+
+export const ReadmeMarker = {
+  Start: '<!-- settings:start -->',
+  End: '<!-- settings:end -->',
+} as const;
 
 const intro = `# Configuration
 
@@ -97,23 +105,61 @@ export async function renderConfigurationDoc(): Promise<string> {
   return prettier.format(markdown, { ...options, parser: 'markdown' });
 }
 
+/** The README's table: every setting with its default and meaning, in the order of the list. */
+export async function renderReadmeSettings(): Promise<string> {
+  const lines = [
+    '| Variable | Default | Meaning |',
+    '| --- | --- | --- |',
+    ...settings.map(
+      (s) => `| \`${s.name}\` | ${escapeCell(defaultCell(s))} | ${escapeCell(s.description)} |`,
+    ),
+  ];
+  const options = (await prettier.resolveConfig(configurationDocPath)) ?? {};
+  return prettier.format(lines.join('\n'), { ...options, parser: 'markdown' });
+}
+
+/**
+ * `readme` with the text between the settings markers replaced by `table`. Throws when the markers
+ * are missing or out of order, so a lost marker is noticed rather than silently skipped.
+ */
+export function replaceReadmeSettings(readme: string, table: string): string {
+  const start = readme.indexOf(ReadmeMarker.Start);
+  const end = readme.indexOf(ReadmeMarker.End);
+  if (start < 0 || end < 0 || end < start) {
+    throw new Error(`README.md needs the markers ${ReadmeMarker.Start} and ${ReadmeMarker.End}`);
+  }
+  const before = readme.slice(0, start + ReadmeMarker.Start.length);
+  return `${before}\n\n${table.trimEnd()}\n\n${readme.slice(end)}`;
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    // missing counts as out of date
+    return '';
+  }
+}
+
 async function main(): Promise<void> {
   const doc = await renderConfigurationDoc();
+  const readme = readOrEmpty(readmePath);
+  const nextReadme = replaceReadmeSettings(readme, await renderReadmeSettings());
   if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(configurationDocPath, 'utf8');
-    } catch {
-      // missing counts as out of date
-    }
-    if (current !== doc) {
+    if (readOrEmpty(configurationDocPath) !== doc) {
       console.error('docs/configuration.md is out of date: run npm run docs:config');
+      process.exitCode = 1;
+    }
+    if (readme !== nextReadme) {
+      console.error('the settings table in README.md is out of date: run npm run docs:config');
       process.exitCode = 1;
     }
     return;
   }
   writeFileSync(configurationDocPath, doc);
   console.log(`wrote ${configurationDocPath}`);
+  if (readme !== nextReadme) writeFileSync(readmePath, nextReadme);
+  console.log(`wrote the settings table of ${readmePath}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

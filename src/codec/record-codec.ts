@@ -18,7 +18,11 @@ export const LabelField = {
  */
 export interface RecordCodec {
   decode(bytes: Buffer | null): Record<string, unknown>;
-  encodeLabelled(record: Record<string, unknown>, label: Label): Buffer;
+  /**
+   * `source`, when given, is the value `record` was decoded from, and `record` has not been changed
+   * since: a codec may append the label to those bytes instead of serialising the record again.
+   */
+  encodeLabelled(record: Record<string, unknown>, label: Label, source?: Buffer | null): Buffer;
   /**
    * Fetches whatever `decode` will need for these values (writer schemas from a registry). Codecs
    * that need nothing leave it out; callers await it, when present, before decoding a batch.

@@ -20,10 +20,6 @@ export interface ExactlyOnceSinkOptions extends OutputSinkOptions {
   readonly transactionTimeoutMs?: number;
 }
 
-function toMessage(message: OutboundMessage): Message {
-  return { key: message.key, value: message.value, headers: { ...message.headers } };
-}
-
 /**
  * Brokers refuse a record batch above `message.max.bytes` (1 MiB by default), and kafkajs sends
  * all of a request's records for one partition as one batch: requests are cut to stay below it.
@@ -32,12 +28,20 @@ export const DefaultMaxRequestBytes = 900_000;
 
 function messageBytes(message: OutboundMessage): number {
   let bytes = 64 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
-  for (const [name, value] of Object.entries(message.headers)) {
-    const values = Array.isArray(value) ? value : [value];
-    for (const v of values)
-      bytes += name.length + (typeof v === 'string' ? Buffer.byteLength(v) : v.length) + 8;
+  const headers = message.headers;
+  for (const name of Object.keys(headers)) {
+    const value = headers[name] as Buffer | string | (Buffer | string)[];
+    if (Array.isArray(value)) {
+      for (const v of value) bytes += name.length + headerBytes(v) + 8;
+    } else {
+      bytes += name.length + headerBytes(value) + 8;
+    }
   }
   return bytes;
+}
+
+function headerBytes(value: Buffer | string): number {
+  return typeof value === 'string' ? Buffer.byteLength(value) : value.length;
 }
 
 /** The unit's records as produce requests of at most `maxBytes` each (a larger record goes alone). */
@@ -61,7 +65,8 @@ export function produceRequests(
       const bytes = messageBytes(message);
       if (currentBytes > 0 && currentBytes + bytes > maxBytes) flush();
       const list = current.get(topic) ?? [];
-      list.push(toMessage(message));
+      // kafkajs only reads what it sends: the labelled record's own object is handed over.
+      list.push(message);
       current.set(topic, list);
       currentBytes += bytes;
     }

@@ -7,11 +7,19 @@ import type { ClusteringMethod, DecOptions, OptimizerName } from './types.js';
 
 /** The paper's hidden layers d-500-500-2000-10. */
 export const PAPER_HIDDEN_SIZES: readonly number[] = [500, 500, 2000];
-/** A smaller autoencoder for low-dimensional (tabular) inputs. */
+/**
+ * A smaller autoencoder for low-dimensional (tabular) inputs. On the 12-dimensional non-linear
+ * mixture of bench/quality.ts it scored 0.93 ACC against 0.85 for [32, 32, 128] and 0.78 for
+ * [128, 128, 512] (k-means: 0.78).
+ */
 export const SMALL_HIDDEN_SIZES: readonly number[] = [64, 64, 256];
 /** Inputs narrower than this get SMALL_HIDDEN_SIZES by default. */
 export const SMALL_INPUT_DIMS = 64;
 
+/**
+ * DEC measured ahead of IDEC in bench/quality.ts on both data sets (MNIST-10k median ACC 0.642 vs
+ * 0.633; tabular mixture 0.933 vs 0.914), so it is the default; IDEC stays one option away.
+ */
 export const DEFAULT_METHOD: ClusteringMethod = 'dec';
 
 /** Hidden sizes used when none are given: the paper's for wide inputs, a smaller stack otherwise. */

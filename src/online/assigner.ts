@@ -11,7 +11,7 @@ import {
   layersToTensors,
   type LayerTensors,
 } from '../model/dense-network.js';
-import { softAssignment, squaredDistances } from '../model/soft-assignment.js';
+import { squaredDistances } from '../model/soft-assignment.js';
 import type { AssignmentBatch, DecParameters, Matrix } from '../model/types.js';
 
 /** Rows per forward pass; larger inputs are processed in chunks of this size. */
@@ -43,33 +43,37 @@ export class Assigner {
     const confidence = new Float32Array(x.rows);
     const q = new Float32Array(x.rows * k);
     const distance = new Float32Array(x.rows);
+    const alpha = this.parameters.alpha;
+    const power = -(alpha + 1) / 2;
+    const kernel = new Float64Array(k);
     this.eachChunk(x, (xb, start) => {
-      const [qt, d2] = tf.tidy(() => {
-        const z = forward(xb, this.encoder);
-        return [
-          softAssignment(z, this.centroids, this.parameters.alpha),
-          squaredDistances(z, this.centroids),
-        ];
-      });
-      const qv = qt.dataSync();
+      // One tensor result per chunk: the squared distances. The Student-t kernel over k values a
+      // row is cheaper here than as more tensor ops (each op has a fixed cost per call).
+      const d2 = tf.tidy(() => squaredDistances(forward(xb, this.encoder), this.centroids));
       const dv = d2.dataSync();
-      qt.dispose();
       d2.dispose();
-      q.set(qv, start * k);
       const size = xb.shape[0];
       for (let i = 0; i < size; i++) {
+        const offset = i * k;
+        let sum = 0;
         let best = 0;
-        let bestQ = -1;
+        let bestKernel = -1;
         for (let j = 0; j < k; j++) {
-          const v = qv[i * k + j]!;
-          if (v > bestQ) {
-            bestQ = v;
+          // DEC eq. 1: q_ij ∝ (1 + |z_i - mu_j|^2 / alpha)^(-(alpha+1)/2).
+          const base = 1 + dv[offset + j]! / alpha;
+          const value = alpha === 1 ? 1 / base : Math.pow(base, power);
+          kernel[j] = value;
+          sum += value;
+          if (value > bestKernel) {
+            bestKernel = value;
             best = j;
           }
         }
+        const row = (start + i) * k;
+        for (let j = 0; j < k; j++) q[row + j] = kernel[j]! / sum;
         cluster[start + i] = best;
-        confidence[start + i] = bestQ;
-        distance[start + i] = Math.sqrt(dv[i * k + best]!);
+        confidence[start + i] = q[row + best]!;
+        distance[start + i] = Math.sqrt(dv[offset + best]!);
       }
     });
     return { rows: x.rows, clusters: k, cluster, confidence, q, distance };

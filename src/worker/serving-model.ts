@@ -32,12 +32,15 @@ export class ServingModel {
   readonly snapshot: ModelSnapshot;
   readonly extractor: FeatureExtractor;
   private readonly assigner: Assigner;
+  /** The version header's value, shared by every record this version labels (never mutated). */
+  private readonly versionHeader: Buffer;
   private disposed = false;
 
   constructor(snapshot: ModelSnapshot) {
     this.snapshot = snapshot;
     this.extractor = new FeatureExtractor(snapshot.featureSpec);
     this.assigner = new Assigner(snapshot.parameters);
+    this.versionHeader = Buffer.from(String(snapshot.version), 'utf8');
   }
 
   get version(): number {
@@ -88,27 +91,35 @@ export class ServingModel {
     this.assertLive();
     const assignment = this.assigner.assign(x);
     const version = this.snapshot.version;
-    const versionText = String(version);
+    const versionHeader = this.versionHeader;
     const labelled: OutboundMessage[] = [];
     const timestampsMs: number[] = [];
-    good.forEach(({ record, value }, i) => {
+    for (let i = 0; i < good.length; i++) {
+      const { record, value } = good[i] as { record: SourceRecord; value: Record<string, unknown> };
       try {
-        const bytes = codec.encodeLabelled(value, {
-          cluster: assignment.cluster[i] as number,
-          confidence: assignment.confidence[i] as number,
-          modelVersion: version,
-        });
+        // `value` was only read since it was decoded: the codec may append to its source bytes.
+        const bytes = codec.encodeLabelled(
+          value,
+          {
+            cluster: assignment.cluster[i] as number,
+            confidence: assignment.confidence[i] as number,
+            modelVersion: version,
+          },
+          record.value,
+        );
         const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
-        for (const [name, headerValue] of Object.entries(record.headers)) {
+        const source = record.headers;
+        for (const name of Object.keys(source)) {
+          const headerValue = source[name];
           if (headerValue !== undefined) headers[name] = headerValue;
         }
-        headers[ModelVersionHeader] = versionText;
+        headers[ModelVersionHeader] = versionHeader;
         labelled.push({ key: record.key, value: bytes, headers });
         timestampsMs.push(record.timestampMs);
       } catch (error) {
         reject(record, error);
       }
-    });
+    }
     if (labelled.length !== good.length) {
       // An encoding failure dropped rows: keep x and the assignment aligned with `labelled`.
       return { labelled, deadLetters, deadReasons, x, assignment: undefined, timestampsMs };

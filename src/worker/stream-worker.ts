@@ -306,6 +306,9 @@ export class StreamWorker implements HealthSource {
     }
     const position = this.positions.get(partition);
     if (position === undefined) return records;
+    // Offsets ascend within a batch: when the first is not below the position, none is.
+    const first = records[0];
+    if (first === undefined || BigInt(first.offset) >= position) return records;
     return records.filter((r) => BigInt(r.offset) >= position);
   }
 

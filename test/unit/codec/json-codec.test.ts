@@ -41,3 +41,80 @@ for (const [what, bytes] of [
     );
   });
 }
+
+/** Labelled bytes from the source bytes, checked against what serialising the record gives. */
+function appended(source: string | Buffer): Buffer {
+  const bytes = typeof source === 'string' ? Buffer.from(source, 'utf8') : source;
+  return codec.encodeLabelled(codec.decode(bytes), label, bytes);
+}
+
+void test('encodeLabelled with the source bytes keeps the input fields as written and adds the label', () => {
+  const source = String.raw`{"id":"a","x":1.0,"big":12345678901234567890,"s":"\u00e9\"}"}`;
+  const out = appended(source);
+  assert.equal(
+    out.toString('utf8'),
+    String.raw`{"id":"a","x":1.0,"big":12345678901234567890,"s":"\u00e9\"}","cluster":3,"confidence":0.875,"model_version":12}`,
+  );
+  const record = codec.decode(Buffer.from(source));
+  assert.deepEqual(codec.decode(out), codec.decode(codec.encodeLabelled(record, label)));
+});
+
+for (const [what, source, expected] of [
+  ['an empty object', '{}', '{"cluster":3,"confidence":0.875,"model_version":12}'],
+  [
+    'an empty object with whitespace inside',
+    '{ \n }',
+    '{ \n "cluster":3,"confidence":0.875,"model_version":12}',
+  ],
+  [
+    'whitespace around the object',
+    ' \t{"a":1} \r\n',
+    '{"a":1,"cluster":3,"confidence":0.875,"model_version":12}',
+  ],
+  [
+    'whitespace before the closing brace',
+    '{"a":{"b":[1]} }',
+    '{"a":{"b":[1]} ,"cluster":3,"confidence":0.875,"model_version":12}',
+  ],
+] as const) {
+  void test(`encodeLabelled with the source bytes handles ${what}`, () => {
+    const out = appended(source);
+    assert.equal(out.toString('utf8'), expected);
+    assert.deepEqual(codec.decode(out), {
+      ...codec.decode(Buffer.from(source)),
+      cluster: 3,
+      confidence: 0.875,
+      model_version: 12,
+    });
+  });
+}
+
+void test('encodeLabelled with the source bytes drops a byte order mark the decoder skipped', () => {
+  const out = appended(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"a":1}')]));
+  assert.equal(out.toString('utf8'), '{"a":1,"cluster":3,"confidence":0.875,"model_version":12}');
+  assert.doesNotThrow(() => JSON.parse(out.toString('utf8')) as unknown);
+});
+
+void test('encodeLabelled lets the label win over label fields the record already has', () => {
+  const source = '{"cluster":"x","id":1,"model_version":-1,"confidence":null}';
+  for (const out of [
+    appended(source),
+    codec.encodeLabelled(codec.decode(Buffer.from(source)), label),
+  ]) {
+    assert.deepEqual(JSON.parse(out.toString('utf8')), {
+      cluster: 3,
+      id: 1,
+      model_version: 12,
+      confidence: 0.875,
+    });
+    assert.equal(out.toString('utf8').split('"cluster"').length, 2, 'no duplicate keys');
+  }
+});
+
+void test('encodeLabelled writes a confidence that is not finite as null either way', () => {
+  const nan = { ...label, confidence: Number.NaN };
+  const bytes = Buffer.from('{"a":1}');
+  const record = codec.decode(bytes);
+  assert.deepEqual(codec.encodeLabelled(record, nan, bytes), codec.encodeLabelled(record, nan));
+  assert.equal(JSON.parse(codec.encodeLabelled(record, nan, bytes).toString()).confidence, null);
+});

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/model/backend.js';
 import { Assigner } from '../../../src/online/assigner.js';
+import { forward, layersToTensors, disposeLayers } from '../../../src/model/dense-network.js';
+import { softAssignment } from '../../../src/model/soft-assignment.js';
 import type { DecParameters, Matrix } from '../../../src/model/types.js';
 
 /** Identity encoder 2 → 2 (linear), identity decoder, centroids at (0,0) and (4,0). */
@@ -63,6 +65,58 @@ void describe('Assigner', () => {
       assert.equal(all.cluster[i], one.cluster[0]);
     }
   });
+
+  for (const alpha of [1, 2.5]) {
+    void test(`assign() matches the tensor Student-t soft assignment within 1e-5 (alpha ${alpha})`, () => {
+      // 3 → 4 (ReLU) → 2 with fixed pseudo-random weights, three centroids.
+      const wave = (n: number, phase: number): Float32Array =>
+        Float32Array.from({ length: n }, (_, i) => Math.sin(i * 1.7 + phase));
+      const model: DecParameters = {
+        encoder: [
+          {
+            inputSize: 3,
+            outputSize: 4,
+            weights: wave(12, 0),
+            bias: wave(4, 1),
+            activation: 'relu',
+          },
+          {
+            inputSize: 4,
+            outputSize: 2,
+            weights: wave(8, 2),
+            bias: wave(2, 3),
+            activation: 'linear',
+          },
+        ],
+        decoder: [],
+        centroids: wave(6, 4),
+        clusters: 3,
+        embeddingSize: 2,
+        alpha,
+      };
+      const x: Matrix = { data: wave(3 * 40, 5).map((v) => 2 * v), rows: 40, cols: 3 };
+      const mine = new Assigner(model);
+      const out = mine.assign(x);
+      mine.dispose();
+      const layers = layersToTensors(model.encoder);
+      const expected = tf.tidy(() =>
+        softAssignment(
+          forward(tf.tensor2d(x.data, [x.rows, x.cols]), layers),
+          tf.tensor2d(model.centroids, [3, 2]),
+          alpha,
+        ).dataSync(),
+      );
+      disposeLayers(layers);
+      for (let i = 0; i < expected.length; i++) {
+        assert.ok(Math.abs(out.q[i]! - expected[i]!) < 1e-5, `q[${i}]`);
+      }
+      for (let r = 0; r < x.rows; r++) {
+        const row = Array.from(expected.subarray(r * 3, r * 3 + 3));
+        assert.equal(out.cluster[r], row.indexOf(Math.max(...row)));
+        assert.ok(Math.abs(out.confidence[r]! - Math.max(...row)) < 1e-5);
+      }
+    });
+  }
 
   void test('assign(), embed() and reconstructionError() leak no tensors', () => {
     const before = tf.memory().numTensors;

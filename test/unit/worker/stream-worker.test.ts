@@ -73,7 +73,7 @@ void test('with a stored snapshot the worker goes online without training and la
     [0, 1, 1],
   );
   assert.ok(values.every((v) => v.model_version === 3));
-  assert.equal(sink.units[0]?.labelled[0]?.headers['dec-model-version'], '3');
+  assert.equal(String(sink.units[0]?.labelled[0]?.headers['dec-model-version']), '3');
   assert.equal(sink.units[0]?.labelled[0]?.headers.origin, 'unit');
   assert.equal(stream.resolved.get(0), '2');
   await w.close();
@@ -194,7 +194,7 @@ void test("a refiner's newer version serves from the next chunk on, is saved, an
   await stream.deliver([near(0, false), near(1, true)]);
   next = tinySnapshot(2);
   await stream.deliver([near(2, false), near(3, true)]);
-  const versions = sink.units.map((u) => u.labelled[0]?.headers['dec-model-version']);
+  const versions = sink.units.map((u) => String(u.labelled[0]?.headers['dec-model-version']));
   assert.deepEqual(versions, ['1', '2']);
   assert.deepEqual(observed, [201, 202]);
   assert.deepEqual(
