@@ -32,15 +32,12 @@ export class ServingModel {
   readonly snapshot: ModelSnapshot;
   readonly extractor: FeatureExtractor;
   private readonly assigner: Assigner;
-  /** The version header's value, shared by every record this version labels (never mutated). */
-  private readonly versionHeader: Buffer;
   private disposed = false;
 
   constructor(snapshot: ModelSnapshot) {
     this.snapshot = snapshot;
     this.extractor = new FeatureExtractor(snapshot.featureSpec);
     this.assigner = new Assigner(snapshot.parameters);
-    this.versionHeader = Buffer.from(String(snapshot.version), 'utf8');
   }
 
   get version(): number {
@@ -91,7 +88,7 @@ export class ServingModel {
     this.assertLive();
     const assignment = this.assigner.assign(x);
     const version = this.snapshot.version;
-    const versionHeader = this.versionHeader;
+    const versionText = String(version);
     const labelled: OutboundMessage[] = [];
     const timestampsMs: number[] = [];
     for (let i = 0; i < good.length; i++) {
@@ -113,7 +110,7 @@ export class ServingModel {
           const headerValue = source[name];
           if (headerValue !== undefined) headers[name] = headerValue;
         }
-        headers[ModelVersionHeader] = versionHeader;
+        headers[ModelVersionHeader] = versionText;
         labelled.push({ key: record.key, value: bytes, headers });
         timestampsMs.push(record.timestampMs);
       } catch (error) {

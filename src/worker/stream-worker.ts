@@ -42,6 +42,13 @@ export interface StreamWorkerSettings {
    * is being published (publishing itself stays one unit at a time, in offset order). Default 1.
    */
   readonly maxInFlightBatches?: number;
+  /**
+   * Publish every chunk of one fetched partition batch as a single unit (one transaction), still
+   * labelled chunk by chunk. Default: on for exactly-once sinks, where each unit costs a
+   * transaction's round trips (add partitions, add offsets, find the group coordinator, commit
+   * offsets, end); off for at-least-once, where chunks publish while the next one is labelled.
+   */
+  readonly unitPerBatch?: boolean;
   readonly bootstrap: {
     readonly records: number;
     readonly minRecords: number;
@@ -259,6 +266,10 @@ export class StreamWorker implements HealthSource {
         return;
       }
     }
+    if (this.options.settings.unitPerBatch ?? this.options.sink.delivery === 'exactly-once') {
+      await this.handleAsOneUnit(batch, records);
+      return;
+    }
     // Publishing stays strictly sequential (offsets are committed in order, and a failed unit
     // stops the ones after it); with two or more batches in flight the next chunk is labelled
     // while the previous one is being produced.
@@ -276,9 +287,12 @@ export class StreamWorker implements HealthSource {
           break;
         }
         const lastOffset = (chunk[chunk.length - 1] as SourceRecord).offset;
-        publishing = this.deliver(batch.topic, batch.partition, prepared, batch.highWatermark).then(
-          () => batch.resolve(lastOffset),
-        );
+        publishing = this.deliver(
+          batch.topic,
+          batch.partition,
+          [prepared],
+          batch.highWatermark,
+        ).then(() => batch.resolve(lastOffset));
         // Awaited below or in the next round; this keeps a failure from counting as unhandled.
         publishing.catch(() => undefined);
         await batch.heartbeat();
@@ -289,6 +303,30 @@ export class StreamWorker implements HealthSource {
       throw error;
     }
     if (publishing !== undefined) await publishing;
+  }
+
+  /**
+   * Labels the batch chunk by chunk, then publishes all of it as one unit. A stale batch publishes
+   * nothing; a stopping stream publishes the chunks labelled so far.
+   */
+  private async handleAsOneUnit(
+    batch: PartitionBatch,
+    records: readonly SourceRecord[],
+  ): Promise<void> {
+    const parts: PreparedUnit[] = [];
+    for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
+      if (!batch.isRunning() || batch.isStale()) break;
+      // A newer model is taken between chunks, as when chunks publish one by one.
+      await this.swapIfRefined();
+      const prepared = await this.label(chunk);
+      if (prepared === undefined) break;
+      parts.push(prepared);
+    }
+    const last = parts[parts.length - 1];
+    if (last === undefined || batch.isStale()) return;
+    await this.deliver(batch.topic, batch.partition, parts, batch.highWatermark);
+    batch.resolve(last.lastOffset);
+    await batch.heartbeat();
   }
 
   /** Drops the records of `partition` below the offset already published (read once per claim). */
@@ -320,7 +358,7 @@ export class StreamWorker implements HealthSource {
     highWatermark: string,
   ): Promise<void> {
     const prepared = await this.label(records);
-    if (prepared !== undefined) await this.deliver(topic, partition, prepared, highWatermark);
+    if (prepared !== undefined) await this.deliver(topic, partition, [prepared], highWatermark);
   }
 
   /** Decodes and labels one chunk with the model serving now. */
@@ -340,24 +378,38 @@ export class StreamWorker implements HealthSource {
     };
   }
 
-  /** Publishes a labelled chunk (and commits past it), then reports it. */
+  /** Publishes labelled chunks of one partition as one unit (and commits past them), then reports them. */
   private async deliver(
     topic: string,
     partition: number,
-    prepared: PreparedUnit,
+    parts: readonly PreparedUnit[],
     highWatermark: string,
   ): Promise<void> {
-    const { chunk } = prepared;
-    const nextOffset = BigInt(prepared.lastOffset) + 1n;
+    const last = parts[parts.length - 1];
+    if (last === undefined) return;
+    const nextOffset = BigInt(last.lastOffset) + 1n;
+    const only = parts.length === 1 ? parts[0] : undefined;
     await this.options.sink.publish({
       topic,
       partition,
       nextOffset: nextOffset.toString(),
-      labelled: chunk.labelled,
-      deadLetters: chunk.deadLetters,
+      labelled: only?.chunk.labelled ?? parts.flatMap((p) => p.chunk.labelled),
+      deadLetters: only?.chunk.deadLetters ?? parts.flatMap((p) => p.chunk.deadLetters),
     });
     this.positions.set(partition, nextOffset);
+    for (const prepared of parts)
+      this.report(topic, partition, prepared, highWatermark, nextOffset);
+  }
 
+  /** Tells the observer (and the refiner) about one published chunk. */
+  private report(
+    topic: string,
+    partition: number,
+    prepared: PreparedUnit,
+    highWatermark: string,
+    nextOffset: bigint,
+  ): void {
+    const { chunk } = prepared;
     const now = Date.now();
     const observer = this.observer;
     observer.batch(prepared.records, prepared.labelSeconds);

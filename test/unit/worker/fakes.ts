@@ -88,7 +88,7 @@ export class FakeStream implements RecordStream {
 }
 
 export class FakeSink implements OutputSink {
-  readonly delivery = 'at-least-once' as const;
+  delivery: OutputSink['delivery'] = 'at-least-once';
   units: PublishUnit[] = [];
   committed: string | undefined;
   closed = false;

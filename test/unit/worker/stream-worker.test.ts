@@ -3,7 +3,7 @@ import { before, test } from 'node:test';
 import { JsonCodec } from '../../../src/codec/json-codec.js';
 import { initBackend } from '../../../src/model/backend.js';
 import type { ModelSnapshot } from '../../../src/model/types.js';
-import { Phase } from '../../../src/worker/observer.js';
+import { Phase, silentObserver } from '../../../src/worker/observer.js';
 import type { ModelRefiner } from '../../../src/worker/ports.js';
 import type { BootstrapTrainer, StreamWorkerOptions } from '../../../src/worker/stream-worker.js';
 import { StreamWorker } from '../../../src/worker/stream-worker.js';
@@ -244,5 +244,44 @@ void test('a failed publish stops the chunks after it: nothing later is publishe
     ['2'],
   );
   assert.equal(stream.resolved.get(0), '1');
+  await w.close();
+});
+
+void test('an exactly-once sink gets each fetched batch as one unit, labelled in chunks and reported per chunk', async () => {
+  const sink = new FakeSink();
+  sink.delivery = 'exactly-once';
+  const batches: number[] = [];
+  const observer = { ...silentObserver, batch: (records: number) => void batches.push(records) };
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot(3)),
+    sink,
+    observer,
+  });
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true), jsonRecord(2, 'not json'), near(3, true)]);
+  assert.deepEqual(
+    sink.units.map((u) => [u.nextOffset, u.labelled.length, u.deadLetters.length]),
+    [['4', 3, 1]],
+    'one unit (one transaction) for the whole batch, committing past its last record',
+  );
+  assert.deepEqual(batches, [2, 2], 'labelled and reported in chunks of batchMaxRecords');
+  assert.equal(stream.resolved.get(0), '3');
+  await w.close();
+});
+
+void test('unitPerBatch: false keeps one unit per chunk with an exactly-once sink', async () => {
+  const sink = new FakeSink();
+  sink.delivery = 'exactly-once';
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot(3)),
+    sink,
+    settings: { ...settings, unitPerBatch: false },
+  });
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true), near(2, true)]);
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2', '3'],
+  );
   await w.close();
 });
