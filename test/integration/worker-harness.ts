@@ -95,7 +95,7 @@ export async function scenario(
       DEC_MODEL_DIR: modelDir,
       DEC_HIDDEN: '32,32',
       DEC_EMBEDDING: '4',
-      DEC_PRETRAIN_EPOCHS: '20',
+      DEC_PRETRAIN_EPOCHS: '150',
       DEC_MAX_ITERATIONS: '50',
       DEC_BACKEND: 'cpu',
       DEC_SEED: '1',
