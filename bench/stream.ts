@@ -21,6 +21,7 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { mnist10k } from './data/synthetic-mixture.js';
 import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
+import { SeededRandom } from '../src/model/rng.js';
 
 interface BrokerModule {
   startBroker(options: {
@@ -55,17 +56,6 @@ const modelSettings: Record<string, string> = {
     ),
   ),
 };
-
-function shuffled(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = Math.floor((s / 4294967296) * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  return order;
-}
 
 function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -117,7 +107,7 @@ async function main(): Promise<void> {
     });
 
     const { x, labels } = mnist10k();
-    const order = shuffled(x.rows, 7).slice(0, total);
+    const order = Array.from(new SeededRandom(7).permutation(x.rows)).slice(0, total);
     const recordOf = (i: number): { id: number; digit: number; pixels: number[] } => {
       const row = order[i] as number;
       return {

@@ -20,6 +20,7 @@ import { startWorker } from '../src/run-worker.js';
 import { createLogger } from '../src/worker/logger.js';
 import type { BootstrapReport, WorkerObserver } from '../src/worker/observer.js';
 import { Phase, silentObserver } from '../src/worker/observer.js';
+import { SeededRandom } from '../src/model/rng.js';
 
 interface BrokerModule {
   startBroker(options: {
@@ -115,17 +116,6 @@ function view(state: LiveState, brokers: string, startedAt: number): string[] {
     `ACC / NMI   ${quality === undefined ? '-' : `${quality.acc.toFixed(3)} / ${quality.nmi.toFixed(3)}`}  (${state.truth.length} published labels vs true digits)`,
     `elapsed     ${((Date.now() - startedAt) / 1000).toFixed(0)} s`,
   ];
-}
-
-function shuffled(n: number, seed: number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = Math.floor((s / 4294967296) * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  return order;
 }
 
 async function main(): Promise<number> {
@@ -254,7 +244,7 @@ async function main(): Promise<number> {
 
     // 5. Stream the digits in a fixed shuffled order at a steady rate.
     const { x, labels } = mnist10k();
-    const order = shuffled(x.rows, 7).slice(0, records);
+    const order = Array.from(new SeededRandom(7).permutation(x.rows)).slice(0, records);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
