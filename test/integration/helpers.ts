@@ -64,6 +64,23 @@ export async function createTopics(
         replicationFactor: 1,
       })),
     });
+    // A leader in the metadata does not yet mean the leader hosts the partition (KRaft applies the
+    // new topic asynchronously); ListOffsets is answered by the partition leader itself, so wait
+    // until it answers for every topic.
+    for (const { topic } of topics) {
+      await waitFor(
+        async () => {
+          try {
+            await admin.fetchTopicOffsets(topic);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        30_000,
+        `topic ${topic} served by its leader`,
+      );
+    }
   } finally {
     await admin.disconnect();
   }

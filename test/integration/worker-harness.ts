@@ -2,6 +2,7 @@
  * Plumbing for the worker's end-to-end tests: a small well-separated mixture, an environment for a
  * tiny model, the worker in this process or as a child `dec-stream run`, and output readers.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -255,4 +256,62 @@ export function spawnWorker(t: TestContext, env: Record<string, string>): Worker
     exited,
     hasLogged: (predicate) => logs.some(predicate),
   };
+}
+
+/** An exactly-once worker running on a mixture stream that keeps arriving while the test acts. */
+export interface FedStream {
+  readonly env: Record<string, string>;
+  readonly first: WorkerProcess;
+  /** How many records have been produced so far. */
+  produced(): number;
+  /** Settles once all `total` records are produced. */
+  readonly feeding: Promise<void>;
+}
+
+/**
+ * Produces the first 200 of `total` mixture records, starts an exactly-once worker and waits until
+ * it is online, then keeps producing the rest five at a time every `pauseMs`.
+ */
+export async function startExactlyOnceStream(
+  t: TestContext,
+  s: WorkerScenario,
+  total: number,
+  pauseMs: number,
+): Promise<FedStream> {
+  const { points, labels } = separatedMixture(total);
+  const message = (i: number): { key: string; value: string } => ({
+    key: `k${i}`,
+    value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
+  });
+  const env = s.env({ DEC_DELIVERY: 'exactly-once', DEC_BATCH_MAX_RECORDS: '10' });
+  let next = Math.min(200, total);
+  await produce(
+    s.kafka,
+    s.input,
+    Array.from({ length: next }, (_, i) => message(i)),
+  );
+  const first = spawnWorker(t, env);
+  await waitFor(
+    () => first.hasLogged((l) => l.msg === 'phase' && l.phase === 'online'),
+    90_000,
+    'the first worker online',
+  );
+  const feeding = (async () => {
+    while (next < total) {
+      const batch = [0, 1, 2, 3, 4].map((j) => next + j).filter((i) => i < total);
+      await produce(s.kafka, s.input, batch.map(message));
+      next += batch.length;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  })();
+  return { env, first, produced: () => next, feeding };
+}
+
+/** Every one of `total` keys appears exactly once in `out`. */
+export function assertEveryKeyOnce(out: readonly ReadMessage[], total: number): void {
+  const counts = new Map<string, number>();
+  for (const m of out) counts.set(m.key, (counts.get(m.key) ?? 0) + 1);
+  const repeated = [...counts].filter(([, n]) => n > 1).map(([key]) => key);
+  assert.deepEqual(repeated, [], 'no record twice');
+  assert.equal(counts.size, total, 'every record once');
 }
