@@ -293,7 +293,8 @@ export const definitions = {
   }),
   DEC_REFINE_INTERVAL_MS: withDefault('60000', integer(1), {
     group: Refinement,
-    description: 'Refine after this long even if DEC_REFINE_EVERY_RECORDS records have not arrived.',
+    description:
+      'Refine after this long even if DEC_REFINE_EVERY_RECORDS records have not arrived.',
   }),
   DEC_REFINE_WINDOW: withDefault('5000', integer(1), {
     group: Refinement,
@@ -328,7 +329,8 @@ export const definitions = {
   }),
   DEC_MIN_CLUSTER_SHARE: withDefault('0.005', decimal({ min: 0, max: 1 }), {
     group: Refinement,
-    description: 'A cluster whose share of recent records falls below this is re-seeded by splitting the largest.',
+    description:
+      'A cluster whose share of recent records falls below this is re-seeded by splitting the largest.',
   }),
   DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
     group: Refinement,
