@@ -205,7 +205,8 @@ export const definitions = {
   }),
   DEC_BATCH_MAX_RECORDS: withDefault('1000', integer(1), {
     group: Stream,
-    description: 'Most records labelled and produced as one batch.',
+    description:
+      'Most records labelled at once; at-least-once produces and commits each such chunk, exactly-once writes one transaction per fetched partition batch.',
   }),
   DEC_MAX_IN_FLIGHT_BATCHES: withDefault('2', integer(1), {
     group: Stream,
