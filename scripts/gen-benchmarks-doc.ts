@@ -10,6 +10,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { DEFAULT_METHOD } from '../src/model/defaults.js';
 
 export const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -231,7 +232,7 @@ function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict 
   if (m === undefined) return [title, '', `_${NotMeasured}._`];
   const seeds = arrayAt(m, 'seeds');
   const first = seeds[0];
-  const defaultMethod = textAt(m, 'defaultMethod');
+  const defaultMethod = DEFAULT_METHOD;
   const suffix = key === 'mnist' ? '' : ` (${key})`;
   const parts: string[] = [
     title,
@@ -327,7 +328,7 @@ function qualitySection(r: unknown): { text: string; missed: { name: string; met
         kmeansFresh === undefined ? NotMeasured : verdict(fresh, (v) => v > kmeansFresh);
       judged.push({ name: `tabular ${method.toUpperCase()} ${arch} vs k-means`, met });
       rows.push([
-        `${method.toUpperCase()} ${arch}${at(run, 'isDefaultArchitecture') === true ? ' (default)' : ''}`,
+        `${method.toUpperCase()} ${arch}${at(run, 'isDefaultArchitecture') === true && method === DEFAULT_METHOD ? ' (default)' : ''}`,
         spread(run, 'trainAcc'),
         spread(run, 'freshAcc'),
         fixed(numberAt(run, 'freshNmi.median'), 3),
@@ -878,7 +879,7 @@ function headline(results: Results): string {
   const q = results.quality;
   const t = results.throughput;
   const d = results.drift;
-  const method = textAt(q, 'mnist.defaultMethod') ?? 'idec';
+  const method = DEFAULT_METHOD;
   const acc = numberAt(q, `mnist.summary.${method}.acc.median`);
   const raw = numberAt(q, 'mnist.summary.kmeansRaw.acc.median');
   const seeds = arrayAt(q, 'mnist.seeds').length;

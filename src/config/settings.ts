@@ -248,7 +248,7 @@ export const definitions = {
     group: Model,
     description: 'Seed of every random choice in training.',
   }),
-  DEC_METHOD: withDefault('dec', oneOf(clusteringMethods), {
+  DEC_METHOD: withDefault('idec', oneOf(clusteringMethods), {
     group: Model,
     description: 'dec (KL only) or idec (KL plus reconstruction loss).',
   }),

@@ -21,8 +21,8 @@ void describe('resolveDecOptions', () => {
     assert.equal(o.gamma, 0.1);
     assert.equal(o.kmeansRestarts, 20);
     assert.equal(o.tol, 0.001);
-    assert.equal(o.method, 'dec');
-    assert.equal(o.clusterOptimizer, 'sgd');
+    assert.equal(o.method, 'idec');
+    assert.equal(o.clusterOptimizer, 'adam');
     assert.equal(o.inputDropout, 0);
   });
 
