@@ -40,7 +40,6 @@ export interface StreamConfig {
   readonly transactionalIdPrefix: string;
   readonly batchMaxRecords: number;
   readonly maxInFlightBatches: number;
-  readonly maxBufferedRecords: number;
 }
 
 export interface BootstrapConfig {

@@ -112,13 +112,6 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
     }
   }
 
-  if (
-    ok('DEC_MAX_BUFFERED_RECORDS', 'DEC_BATCH_MAX_RECORDS') &&
-    v.DEC_MAX_BUFFERED_RECORDS < v.DEC_BATCH_MAX_RECORDS
-  ) {
-    fail('DEC_MAX_BUFFERED_RECORDS', 'must be >= DEC_BATCH_MAX_RECORDS');
-  }
-
   let minRecords = 0;
   if (ok('DEC_CLUSTERS', 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
     const k = v.DEC_CLUSTERS;
@@ -173,7 +166,6 @@ function resolve(v: SettingValues, minRecords: number): Config {
       transactionalIdPrefix: v.DEC_TRANSACTIONAL_ID_PREFIX,
       batchMaxRecords: v.DEC_BATCH_MAX_RECORDS,
       maxInFlightBatches: v.DEC_MAX_IN_FLIGHT_BATCHES,
-      maxBufferedRecords: v.DEC_MAX_BUFFERED_RECORDS,
     },
     bootstrap: {
       records: v.DEC_BOOTSTRAP_RECORDS,

@@ -212,11 +212,6 @@ export const definitions = {
     group: Stream,
     description: 'Back-pressure: most batches being labelled or produced at once.',
   }),
-  DEC_MAX_BUFFERED_RECORDS: withDefault('10000', integer(1), {
-    group: Stream,
-    description:
-      'Back-pressure: most records held between consume and commit; the consumer pauses above it.',
-  }),
 
   DEC_CLUSTERS: required(integer(2), {
     group: Model,
