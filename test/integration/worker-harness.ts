@@ -110,6 +110,22 @@ export async function scenario(
 }
 
 /** A JSON record of the mixture: features f0..f3, an id and the true label (ignored by the model). */
+/** Keyed JSON messages of a separated mixture of `total` records: record i is keyed `k<i>`. */
+export function mixtureMessages(total: number): {
+  readonly message: (i: number) => { key: string; value: string };
+  readonly range: (from: number, to: number) => { key: string; value: string }[];
+} {
+  const { points, labels } = separatedMixture(total);
+  const message = (i: number): { key: string; value: string } => ({
+    key: `k${i}`,
+    value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
+  });
+  return {
+    message,
+    range: (from, to) => Array.from({ length: to - from }, (_, j) => message(from + j)),
+  };
+}
+
 export function mixtureRecord(id: number, point: readonly number[], label: number): object {
   const record: Record<string, unknown> = { id: `r${id}`, truth: label };
   point.forEach((v, d) => {
@@ -278,18 +294,10 @@ export async function startExactlyOnceStream(
   total: number,
   pauseMs: number,
 ): Promise<FedStream> {
-  const { points, labels } = separatedMixture(total);
-  const message = (i: number): { key: string; value: string } => ({
-    key: `k${i}`,
-    value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
-  });
+  const { message, range } = mixtureMessages(total);
   const env = s.env({ DEC_DELIVERY: 'exactly-once', DEC_BATCH_MAX_RECORDS: '10' });
   let next = Math.min(200, total);
-  await produce(
-    s.kafka,
-    s.input,
-    Array.from({ length: next }, (_, i) => message(i)),
-  );
+  await produce(s.kafka, s.input, range(0, next));
   const first = spawnWorker(t, env);
   await waitFor(
     () => first.hasLogged((l) => l.msg === 'phase' && l.phase === 'online'),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { waitFor } from './helpers.js';
 import {
+  mixtureMessages,
   mixtureRecord,
   produce,
   readTopic,
@@ -12,16 +13,9 @@ import {
 
 void test('SIGTERM drains the batch in flight, commits and exits 0 without skipping a record', async (t) => {
   const s = await scenario(t);
-  const { points, labels } = separatedMixture(600);
-  const message = (i: number): { key: string; value: string } => ({
-    key: `k${i}`,
-    value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
-  });
-  await produce(
-    s.kafka,
-    s.input,
-    points.slice(0, 200).map((_, i) => message(i)),
-  );
+  const total = 600;
+  const { message, range } = mixtureMessages(total);
+  await produce(s.kafka, s.input, range(0, 200));
   const worker = spawnWorker(
     t,
     s.env({ DEC_SHUTDOWN_GRACE_MS: '15000', DEC_BATCH_MAX_RECORDS: '10' }),
@@ -34,7 +28,7 @@ void test('SIGTERM drains the batch in flight, commits and exits 0 without skipp
   // Keep records flowing so that a batch is in flight when the signal lands.
   let next = 200;
   const feeding = (async () => {
-    while (next < points.length && worker.child.exitCode === null) {
+    while (next < total && worker.child.exitCode === null) {
       await produce(s.kafka, s.input, [next, next + 1, next + 2, next + 3, next + 4].map(message));
       next += 5;
       await new Promise((resolve) => setTimeout(resolve, 20));

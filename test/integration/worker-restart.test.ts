@@ -3,27 +3,18 @@ import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { Phase } from '../../src/worker/observer.js';
 import {
-  mixtureRecord,
+  mixtureMessages,
   phaseRecorder,
   produce,
   readTopic,
   runInProcess,
   scenario,
-  separatedMixture,
 } from './worker-harness.js';
 
 void test('a restart with a snapshot in the model directory skips the bootstrap and resumes from the committed offsets', async (t) => {
   const s = await scenario(t);
-  const { points, labels } = separatedMixture(300);
-  const message = (i: number): { key: string; value: string } => ({
-    key: `k${i}`,
-    value: JSON.stringify(mixtureRecord(i, points[i] as number[], labels[i] as number)),
-  });
-  await produce(
-    s.kafka,
-    s.input,
-    points.slice(0, 200).map((_, i) => message(i)),
-  );
+  const { range } = mixtureMessages(300);
+  await produce(s.kafka, s.input, range(0, 200));
 
   const first = await runInProcess(t, s.env());
   await readTopic(s.kafka, s.output, 200, { settleMs: 0 });
@@ -33,11 +24,7 @@ void test('a restart with a snapshot in the model directory skips the bootstrap 
     'a snapshot was saved',
   );
 
-  await produce(
-    s.kafka,
-    s.input,
-    points.slice(200).map((_, i) => message(200 + i)),
-  );
+  await produce(s.kafka, s.input, range(200, 300));
   const phases = phaseRecorder();
   // A bootstrap could not even start: its window is larger than what is left to read.
   const second = await runInProcess(
