@@ -11,6 +11,7 @@
  *   npm run bench:quality [-- --part mnist|tabular|all]
  *   mnist env: QUALITY_SEEDS (3), QUALITY_PARALLEL (2), QUALITY_EPOCHS (50), QUALITY_MAXITER (2000),
  *     QUALITY_RAW_RESTARTS (3), QUALITY_ROWS (all), QUALITY_UPDATE_INTERVAL (30),
+ *     QUALITY_AUGMENT (0; 1 trains with DEC-DA's image augmentation: shifts and small rotations),
  *     QUALITY_RESULT_KEY ('mnist': the JSON key the results go under)
  *   tabular env: TABULAR_SAMPLES (3000), TABULAR_DIMS (12), TABULAR_CLUSTERS (6),
  *     TABULAR_SEPARATION (6), TABULAR_BEND (1.5), TABULAR_DISTRIBUTION_SEED (9), TABULAR_SEEDS (3),
@@ -22,6 +23,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { digitAugmentation } from '../src/model/augment.js';
 import { initBackend } from '../src/model/backend.js';
 import { DEFAULT_METHOD, defaultHiddenSizes, resolveDecOptions } from '../src/model/defaults.js';
 import { autoencoderShape, initDenseLayers } from '../src/model/dense-network.js';
@@ -86,6 +88,7 @@ async function mnistSeed(seed: number): Promise<unknown> {
       maxIterations: env('QUALITY_MAXITER', 2000),
       updateInterval: env('QUALITY_UPDATE_INTERVAL', 30),
       earlyStopPatience: 1000,
+      ...(env('QUALITY_AUGMENT', 0) === 1 ? { imageAugmentation: digitAugmentation() } : {}),
     },
     784,
   );
@@ -232,6 +235,7 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
     maxIterations: env('QUALITY_MAXITER', 2000),
     updateInterval: env('QUALITY_UPDATE_INTERVAL', 30),
     rawRestarts: env('QUALITY_RAW_RESTARTS', 3),
+    imageAugmentation: env('QUALITY_AUGMENT', 0) === 1 ? digitAugmentation() : null,
     parallel,
   };
   const summarise = (): unknown => {

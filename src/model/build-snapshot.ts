@@ -20,8 +20,11 @@ export interface TrainSnapshotOptions extends Partial<DecOptions> {
   readonly clusters: number;
   /** tfjs backend to initialise first (default 'auto'); ignored when one is already running. */
   readonly backend?: BackendPreference;
-  /** Feature scaling learned from the records (default 'per-feature'). */
-  readonly scaling?: ScalingMode;
+  /**
+   * Feature scaling learned from the records. 'auto' (the default): 'global' when every feature
+   * field is a vector (pixels, embeddings: components share one scale), 'per-feature' otherwise.
+   */
+  readonly scaling?: ScalingMode | 'auto';
   /** Version number of the new snapshot (default 1). */
   readonly version?: number;
 }
@@ -35,6 +38,15 @@ export interface TrainSnapshotHooks {
    * (index into `records`); without it the first such record throws its PoisonRecordError.
    */
   readonly onPoison?: (index: number, error: PoisonRecordError) => void;
+}
+
+/** 'auto' scaling: one shared scale when every field is a vector, per-feature otherwise. */
+export function resolveScaling(
+  scaling: ScalingMode | 'auto',
+  fieldWidths: readonly number[],
+): ScalingMode {
+  if (scaling !== 'auto') return scaling;
+  return fieldWidths.length > 0 && fieldWidths.every((w) => w > 1) ? 'global' : 'per-feature';
 }
 
 /**
@@ -58,7 +70,14 @@ export async function trainSnapshot(
     );
   }
   const resolved = resolveDecOptions(decOptions, x.matrix.cols);
-  const standardisation = fitStandardisation(x.matrix, { mode: scaling ?? 'per-feature' });
+  const mode = resolveScaling(scaling ?? 'auto', x.extractor.spec.widths);
+  if (resolved.imageAugmentation !== undefined && mode === 'per-feature') {
+    // Moving pixels between columns is only meaningful when every column shares one scale.
+    throw new UsageError(
+      "image augmentation needs scaling 'global' or 'none' (per-feature scaling gives every pixel its own scale)",
+    );
+  }
+  const standardisation = fitStandardisation(x.matrix, { mode });
   standardiseInPlace(x.matrix, standardisation);
 
   await initBackend(backend ?? 'auto', hooks.log);

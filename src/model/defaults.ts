@@ -3,6 +3,7 @@
  * measured by bench/quality.ts (see bench/results/quality.json).
  */
 import { UsageError } from '../errors.js';
+import { augmentationProblems } from './augment.js';
 import type { ClusteringMethod, DecOptions, OptimizerName } from './types.js';
 
 /** The paper's hidden layers d-500-500-2000-10. */
@@ -78,6 +79,9 @@ export function resolveDecOptions(
     updateInterval: partial.updateInterval ?? 30,
     tol: partial.tol ?? 0.001,
     maxIterations: partial.maxIterations ?? 8000,
+    ...(partial.imageAugmentation === undefined
+      ? {}
+      : { imageAugmentation: Object.freeze({ ...partial.imageAugmentation }) }),
   };
   validate(options, inputDims);
   return Object.freeze(options);
@@ -125,5 +129,9 @@ function validate(o: DecOptions, inputDims: number): void {
   positiveInt('updateInterval', o.updateInterval);
   if (!(o.tol >= 0 && o.tol < 1)) bad.push(`tol must be in [0, 1), got ${o.tol}`);
   nonNegativeInt('maxIterations', o.maxIterations);
+  if (o.imageAugmentation !== undefined) {
+    for (const problem of augmentationProblems(o.imageAugmentation, inputDims))
+      bad.push(`imageAugmentation: ${problem}`);
+  }
   if (bad.length > 0) throw new UsageError(`invalid training options: ${bad.join('; ')}`);
 }

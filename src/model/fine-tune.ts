@@ -21,6 +21,7 @@ import {
 import { createOptimizer } from './optimizers.js';
 import {
   flattenLayers,
+  trainingBatch,
   unflattenLayers,
   yieldToEventLoop,
   type TrainingHooks,
@@ -88,6 +89,7 @@ export async function fineTune(
     | 'updateInterval'
     | 'tol'
     | 'maxIterations'
+    | 'imageAugmentation'
   >,
   rng: SeededRandom,
   hooks: TrainingHooks = {},
@@ -142,10 +144,11 @@ export async function fineTune(
       const enc = encoder;
       const dec = decoder;
       const centroids = mu;
+      // With augmentation the batch is a moved copy of the rows; their targets stay those of the
+      // originals, computed above.
+      const xb = trainingBatch(xTensor, batch, options.imageAugmentation, rng);
       const grads = tf.tidy(() => {
-        const index = tf.tensor1d(batch, 'int32');
-        const xb = tf.gather(xTensor, index);
-        const pb = tf.gather(target, index);
+        const pb = tf.gather(target, tf.tensor1d(batch, 'int32'));
         const encActs = forwardWithActivations(xb, enc);
         const z = encActs[encActs.length - 1]!;
         const head = klGradients(z, centroids, pb, options.alpha);
@@ -165,6 +168,7 @@ export async function fineTune(
           tf.mul(head.dmu, options.gamma),
         ];
       });
+      xb.dispose();
       const [lossTensor, ...paramGrads] = grads;
       const loss = lossTensor!.dataSync()[0]!;
       lossTensor!.dispose();

@@ -14,6 +14,7 @@ import {
   tensorsToLayers,
   type LayerTensors,
 } from './dense-network.js';
+import { augmentImages, type ImageAugmentation } from './augment.js';
 import { createOptimizer } from './optimizers.js';
 import type { SeededRandom } from './rng.js';
 import type { DecOptions, DenseLayer, TrainingProgress } from './types.js';
@@ -72,6 +73,23 @@ function dropoutMask(rows: number, cols: number, rate: number, rng: SeededRandom
 }
 
 /**
+ * The rows `batch` of x as a new tensor, augmented when the options ask for it. The caller owns the
+ * result.
+ */
+export function trainingBatch(
+  xTensor: tf.Tensor2D,
+  batch: Int32Array,
+  augmentation: ImageAugmentation | undefined,
+  rng: SeededRandom,
+): tf.Tensor2D {
+  const rows = tf.tidy(() => tf.gather(xTensor, tf.tensor1d(batch, 'int32')));
+  if (augmentation === undefined) return rows;
+  const moved = augmentImages(rows.dataSync() as Float32Array, batch.length, augmentation, rng);
+  rows.dispose();
+  return tf.tensor2d(moved, [batch.length, xTensor.shape[1]]);
+}
+
+/**
  * Trains encoder + decoder end to end to reconstruct x. `x` lives on the device as `xTensor`
  * (borrowed). Returns plain layers; every tensor created here is disposed before returning.
  */
@@ -87,6 +105,7 @@ export async function pretrainAutoencoder(
     | 'pretrainLearningRate'
     | 'inputDropout'
     | 'earlyStopPatience'
+    | 'imageAugmentation'
   >,
   rng: SeededRandom,
   hooks: TrainingHooks = {},
@@ -119,8 +138,8 @@ export async function pretrainAutoencoder(
             ? dropoutMask(batch.length, cols, options.inputDropout, rng)
             : undefined;
         const current = layers;
+        const xb = trainingBatch(xTensor, batch, options.imageAugmentation, rng);
         const out = tf.tidy(() => {
-          const xb = tf.gather(xTensor, tf.tensor1d(batch, 'int32'));
           const input: tf.Tensor2D = mask === undefined ? xb : tf.mul(xb, mask);
           const activations = forwardWithActivations(input, current);
           const { loss, gradient } = mseWithGradient(activations[activations.length - 1]!, xb);
@@ -128,6 +147,7 @@ export async function pretrainAutoencoder(
           return [loss, ...grads.flatMap((g) => [g.dw, g.db])];
         });
         mask?.dispose();
+        xb.dispose();
         const [lossTensor, ...grads] = out;
         const batchLoss = lossTensor!.dataSync()[0]!;
         lossTensor!.dispose();

@@ -2,6 +2,7 @@
  * The shared vocabulary of the DEC engine. Plain data only: every other layer (CLI, worker, store,
  * refiner thread) exchanges models as these objects, so they must stay structured-cloneable.
  */
+import type { ImageAugmentation } from './augment.js';
 
 /** A dense row-major matrix: row i is data[i*cols .. (i+1)*cols). */
 export interface Matrix {
@@ -76,6 +77,11 @@ export interface DecOptions {
   /** Stop when fewer than this fraction of labels change between two target updates. */
   readonly tol: number;
   readonly maxIterations: number;
+  /**
+   * Records that are images: each training mini-batch is randomly rotated and shifted (DEC-DA).
+   * Absent for anything else.
+   */
+  readonly imageAugmentation?: ImageAugmentation | undefined;
 }
 
 export type TrainingPhase = 'pretrain' | 'kmeans' | 'cluster';

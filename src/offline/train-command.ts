@@ -1,6 +1,7 @@
 import { access, constants, mkdir } from 'node:fs/promises';
 
 import { DecStreamError, UsageError } from '../errors.js';
+import { digitAugmentation, parseImageSize } from '../model/augment.js';
 import type { TrainSnapshotOptions } from '../model/build-snapshot.js';
 import { parseFeatureSpec } from '../model/features.js';
 import type { DecOptions } from '../model/types.js';
@@ -48,7 +49,10 @@ Model and training:
   --update-interval N       recompute the target distribution every N steps
   --tol X                   stop when fewer than this fraction of labels change
   --max-iterations N        maximum clustering iterations
-  --scaling MODE            per-feature (default), global (one mean/std, e.g. pixels) or none
+  --scaling MODE            auto (default: global when every feature is a vector, else
+                            per-feature), per-feature, global (one mean/std, e.g. pixels) or none
+  --augment-image WxH       the features are W x H images: train on randomly shifted and
+                            slightly rotated copies (DEC-DA); needs global or none scaling
   --backend NAME            auto (default), tensorflow, wasm or cpu
   --keep N                  model versions to keep in DIR (default 5)
   --quiet                   no progress output
@@ -81,6 +85,7 @@ const OPTIONS: OptionSpec = {
   tol: { type: 'string' },
   'max-iterations': { type: 'string' },
   scaling: { type: 'string' },
+  'augment-image': { type: 'string' },
   backend: { type: 'string' },
   keep: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
@@ -115,7 +120,20 @@ function trainOptions(
   set('updateInterval', integerOption(values, 'update-interval', 1));
   set('tol', numberOption(values, 'tol'));
   set('maxIterations', integerOption(values, 'max-iterations', 0));
-  const scaling = choiceOption(values, 'scaling', ['per-feature', 'global', 'none'] as const);
+  const imageText = values['augment-image'];
+  if (typeof imageText === 'string') {
+    const size = parseImageSize(imageText);
+    if (size === undefined) {
+      throw new UsageError(`--augment-image must be a size such as 28x28, got "${imageText}"`);
+    }
+    set('imageAugmentation', digitAugmentation(size.width, size.height));
+  }
+  const scaling = choiceOption(values, 'scaling', [
+    'auto',
+    'per-feature',
+    'global',
+    'none',
+  ] as const);
   const backend = choiceOption(values, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const);
   return {
     ...decOptions,

@@ -272,6 +272,16 @@ void describe('error paths give one clear line and a non-zero exit', { concurren
       pattern: /--hidden must be a comma-separated list/,
     },
     {
+      name: 'a malformed image size',
+      args: () => train('--augment-image', '28by28'),
+      pattern: /--augment-image must be a size such as 28x28, got "28by28"/,
+    },
+    {
+      name: 'an image size that does not match the features',
+      args: () => train('--augment-image', '3x3', '--scaling', 'global'),
+      pattern: /image 3x3 has 9 pixels but records have 2 features/,
+    },
+    {
       name: 'assign without a model',
       args: () => ['assign', '--model-dir', join(dir, 'empty'), '--input', jsonl],
       pattern: /no usable model/,

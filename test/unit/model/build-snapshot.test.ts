@@ -5,6 +5,7 @@ import { PoisonRecordError, UsageError } from '../../../src/errors.js';
 import {
   SnapshotAssigner,
   assignRecords,
+  resolveScaling,
   trainSnapshot,
 } from '../../../src/model/build-snapshot.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/model/snapshot-codec.js';
@@ -79,5 +80,60 @@ void test('trainSnapshot() refuses empty input and more clusters than records', 
   await assert.rejects(
     trainSnapshot(records.slice(0, 3), ['v'], { ...options, clusters: 4 }),
     /4 clusters in 3 records/,
+  );
+});
+
+void test('auto scaling shares one scale across vector fields and scales scalars per feature', () => {
+  assert.equal(resolveScaling('auto', [784]), 'global');
+  assert.equal(resolveScaling('auto', [2, 3]), 'global');
+  assert.equal(resolveScaling('auto', [2, 1]), 'per-feature');
+  assert.equal(resolveScaling('auto', [1, 1]), 'per-feature');
+  assert.equal(resolveScaling('none', [784]), 'none');
+});
+
+/** 4 × 4 images: a bright bar on the left or on the right. */
+const images = Array.from({ length: 32 }, (_, i) => {
+  const column = i % 2 === 0 ? 0 : 3;
+  const pixels = Array.from({ length: 16 }, (_, p) =>
+    p % 4 === column ? 1 : 0.05 * ((i + p) % 3),
+  );
+  return { pixels };
+});
+const imageOptions = {
+  ...options,
+  imageAugmentation: { width: 4, height: 4, maxShift: 0.5, maxRotationDegrees: 10 },
+};
+
+void test('image augmentation trains deterministically, keeps its spec in the snapshot and finds both bars', async () => {
+  const a = await trainSnapshot(images, ['pixels'], imageOptions);
+  const b = await trainSnapshot(images, ['pixels'], imageOptions);
+  assert.deepEqual(a.parameters.centroids, b.parameters.centroids);
+  assert.deepEqual(a.parameters.encoder[0]?.weights, b.parameters.encoder[0]?.weights);
+  const plain = await trainSnapshot(images, ['pixels'], options);
+  assert.notDeepEqual(a.parameters.encoder[0]?.weights, plain.parameters.encoder[0]?.weights);
+  // 'auto' gave one shared scale; the spec survives the snapshot codec.
+  assert.equal(new Set(a.standardisation.std).size, 1);
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(a)).options.imageAugmentation, {
+    width: 4,
+    height: 4,
+    maxShift: 0.5,
+    maxRotationDegrees: 10,
+  });
+  const result = assignRecords(a, images.slice(0, 2));
+  assert.notEqual(result.batch.cluster[0], result.batch.cluster[1]);
+});
+
+void test('image augmentation refuses per-feature scaling and images of the wrong size', async () => {
+  await assert.rejects(
+    trainSnapshot(images, ['pixels'], { ...imageOptions, scaling: 'per-feature' }),
+    (e: unknown) => e instanceof UsageError && /needs scaling 'global' or 'none'/.test(e.message),
+  );
+  await assert.rejects(
+    trainSnapshot(images, ['pixels'], {
+      ...imageOptions,
+      imageAugmentation: { ...imageOptions.imageAugmentation, width: 5 },
+    }),
+    (e: unknown) =>
+      e instanceof UsageError && /5x4 has 20 pixels but records have 16/.test(e.message),
   );
 });
