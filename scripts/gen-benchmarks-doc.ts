@@ -225,6 +225,17 @@ function mnistKeys(r: unknown): string[] {
   return ['mnist', ...keys.sort()];
 }
 
+/** How a run's training images were augmented, if they were. */
+function augmentationText(run: unknown): string {
+  const shift = numberAt(run, 'settings.imageAugmentation.maxShift');
+  const degrees = numberAt(run, 'settings.imageAugmentation.maxRotationDegrees');
+  if (shift === undefined || degrees === undefined) return 'no augmentation';
+  return (
+    `training images augmented (DEC-DA: random shifts up to ${whole(shift)} px and rotations ` +
+    `up to ${whole(degrees)}°, \`DEC_AUGMENT_IMAGE=28x28\`)`
+  );
+}
+
 /** One MNIST run: settings, the per-method table against the anchors and target, the seeds. */
 function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict }[]): string[] {
   const m = at(r, key);
@@ -241,7 +252,9 @@ function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict 
       `${whole(numberAt(first, 'rows'))} digits, k = 10; ` +
       `${whole(numberAt(m, 'settings.epochs'))} pretraining epochs, at most ` +
       `${whole(numberAt(m, 'settings.maxIterations'))} clustering steps, target distribution ` +
-      `updated every ${whole(numberAt(m, 'settings.updateInterval'))} steps. ` +
+      `updated every ${whole(numberAt(m, 'settings.updateInterval'))} steps; ` +
+      augmentationText(m) +
+      '. ' +
       `Wall time ${withUnit(fixed(minutes(numberAt(m, 'wallSeconds')), 0), 'min')}.`,
     '',
   ];

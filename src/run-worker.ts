@@ -6,7 +6,10 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { redactConfig } from './config/redact-config.js';
+import { ConfluentAvroCodec } from './codec/confluent-avro-codec.js';
+import { digitAugmentation } from './model/augment.js';
 import { createRecordCodec } from './codec/create-record-codec.js';
+import type { RecordCodec } from './codec/record-codec.js';
 import { ConfigError, DecStreamError } from './errors.js';
 import { createKafka } from './kafka/client.js';
 import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
@@ -17,13 +20,17 @@ import { initBackend } from './model/backend.js';
 import { trainSnapshot } from './model/build-snapshot.js';
 import type { TrainSnapshotOptions } from './model/build-snapshot.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
+import type { HttpServerHandle } from './server/http-server.js';
 import { startHttpServer } from './server/http-server.js';
 import { FsModelStore } from './store/fs-model-store.js';
 import type { Logger } from './worker/logger.js';
 import { createLogger } from './worker/logger.js';
+import type { CodecDescription } from './worker/labeller/codec-description.js';
+import { InProcessLabeller } from './worker/labeller/in-process-labeller.js';
+import { ThreadLabeller, threadWorthwhile } from './worker/labeller/thread-labeller.js';
 import type { WorkerObserver } from './worker/observer.js';
 import { Phase, silentObserver } from './worker/observer.js';
-import type { ModelRefiner, OutputSink } from './worker/ports.js';
+import type { Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
 import { Refiner } from './worker/refiner/refiner.js';
 import { refinerOptionsFromConfig } from './worker/refiner/refiner-options.js';
 import type { BootstrapTrainer } from './worker/stream-worker.js';
@@ -80,6 +87,10 @@ function trainOptions(config: Config): TrainSnapshotOptions {
     embeddingSize: m.embeddingSize,
     batchSize: m.batchSize,
     backend: m.backend,
+    scaling: m.scaling,
+    ...(m.augmentImage === undefined
+      ? {}
+      : { imageAugmentation: digitAugmentation(m.augmentImage.width, m.augmentImage.height) }),
     ...(m.hiddenSizes === undefined ? {} : { hiddenSizes: m.hiddenSizes }),
     ...(m.pretrainEpochs === undefined ? {} : { pretrainEpochs: m.pretrainEpochs }),
     ...(m.updateInterval === undefined ? {} : { updateInterval: m.updateInterval }),
@@ -169,11 +180,19 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
         : undefined
       : (parts.refiner ?? undefined);
 
+  const labeller = await createLabeller(
+    config,
+    codec,
+    describeCodec(config, avroSchema, codec),
+    log,
+  );
+
   const worker = new StreamWorker({
     stream,
     sink,
     store,
     codec,
+    labeller,
     train,
     observer,
     logger: log,
@@ -188,14 +207,21 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     },
   });
 
-  const server =
-    (parts.http ?? true)
-      ? await startHttpServer({
-          port: config.metricsPort,
-          registry: metrics.registry,
-          health: worker,
-        })
-      : undefined;
+  let server: HttpServerHandle | undefined;
+  try {
+    server =
+      (parts.http ?? true)
+        ? await startHttpServer({
+            port: config.metricsPort,
+            registry: metrics.registry,
+            health: worker,
+          })
+        : undefined;
+  } catch (error) {
+    // The worker never started: only the labelling thread holds anything open yet.
+    await labeller.close();
+    throw error;
+  }
   if (server !== undefined) log.info('http server listening', { port: server.port });
 
   let closing: Promise<void> | undefined;
@@ -218,6 +244,63 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     throw error;
   }
   return { worker, httpPort: server?.port, close };
+}
+
+/**
+ * The codec built from `config` as plain data a labelling thread can rebuild it from. A
+ * schema-registry reader schema is the one this thread resolved, so both threads read alike.
+ */
+function describeCodec(
+  config: Config,
+  avroSchema: string | undefined,
+  codec: RecordCodec,
+): CodecDescription | undefined {
+  const stream = config.stream;
+  if (stream.format === 'json') return { format: 'json' };
+  if (stream.schemaRegistryUrl === undefined) {
+    return avroSchema === undefined ? undefined : { format: 'avro', schema: avroSchema };
+  }
+  if (!(codec instanceof ConfluentAvroCodec)) return undefined;
+  return {
+    format: 'confluent-avro',
+    registryUrl: stream.schemaRegistryUrl,
+    readerSchema: avroSchema ?? JSON.stringify(codec.schemas.inputType.schema()),
+    inputTopic: stream.inputTopic,
+    outputTopic: stream.outputTopic,
+  };
+}
+
+/**
+ * The labelling thread when DEC_LABEL_THREAD asks for it (auto: with two or more CPUs), else
+ * labelling in this thread. Under auto, a thread that cannot start leaves labelling here.
+ */
+async function createLabeller(
+  config: Config,
+  codec: RecordCodec,
+  description: CodecDescription | undefined,
+  log: Logger,
+): Promise<Labeller> {
+  const mode = config.stream.labelThread;
+  const wanted = mode === 'on' || (mode === 'auto' && threadWorthwhile());
+  if (!wanted || description === undefined) {
+    log.info('labelling in the main thread', {
+      labelThread: mode,
+      ...(description === undefined ? { reason: 'the codec cannot be rebuilt in a thread' } : {}),
+    });
+    return new InProcessLabeller(codec);
+  }
+  try {
+    const { labeller, backend } = await ThreadLabeller.start({
+      codec: description,
+      backend: config.model.backend,
+    });
+    log.info('labelling in a worker thread', { labelThread: mode, backend });
+    return labeller;
+  } catch (error) {
+    if (mode === 'on') throw error;
+    log.warn('the labelling thread did not start; labelling in the main thread', { error });
+    return new InProcessLabeller(codec);
+  }
 }
 
 function configFileArgument(args: readonly string[]): string | undefined {

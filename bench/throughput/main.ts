@@ -155,7 +155,11 @@ async function throughputPhase(
         : (brokerEnd - brokerStart) / wall;
     log(
       `${phase}: ${Math.round(result.recordsPerSecond)} records/s, ` +
-        `${result.cpuCores.toFixed(2)} cores, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`,
+        `${result.cpuCores.toFixed(2)} cores, ${result.cpuMicrosPerRecord.toFixed(1)} CPU µs/record` +
+        (result.mainThreadCpuMicrosPerRecord === undefined
+          ? ''
+          : ` (main thread ${result.mainThreadCpuMicrosPerRecord.toFixed(1)})`) +
+        `, peak RSS ${result.peakRssMiB.toFixed(0)} MiB`,
     );
     await Promise.race([child.exited, new Promise((resolve) => setTimeout(resolve, 30_000))]);
     const profile =
@@ -265,6 +269,11 @@ async function runDataset(
           recordsPerSecond: Math.round(r.recordsPerSecond),
           cpuMicrosPerRecord: Math.round(r.cpuMicrosPerRecord * 10) / 10,
           cpuCores: Math.round(r.cpuCores * 100) / 100,
+          ...(r.mainThreadCpuMicrosPerRecord === undefined
+            ? {}
+            : {
+                mainThreadCpuMicrosPerRecord: Math.round(r.mainThreadCpuMicrosPerRecord * 10) / 10,
+              }),
         })),
       });
     }
@@ -390,6 +399,14 @@ function ratios(tabular: DatasetReport | undefined, mnist: DatasetReport | undef
       ratio(cpu(`${name}-worker-alo`), cpu(`${name}-worker-eos`)) ?? null;
     out[`${name}PlatformaticOverKafkajsByCpu`] =
       ratio(cpu(`${name}-pass-kafkajs`), cpu(`${name}-pass-platformatic`)) ?? null;
+    // The same on main-thread CPU alone: the records/s ratio when the main threads are the
+    // bottleneck and the labelling thread has a core of its own.
+    const main = (phase: string) =>
+      report?.throughput.find((t) => t.phase === phase)?.mainThreadCpuMicrosPerRecord;
+    out[`${name}WorkerAloOverPassThroughByMainThreadCpu`] =
+      ratio(main(`${name}-pass-kafkajs`), main(`${name}-worker-alo`)) ?? null;
+    out[`${name}WorkerEosOverAloByMainThreadCpu`] =
+      ratio(main(`${name}-worker-alo`), main(`${name}-worker-eos`)) ?? null;
   }
   return out;
 }
@@ -407,10 +424,11 @@ function printTable(reports: Record<string, DatasetReport | undefined>): void {
     'rec/CPU-s',
     'CPU vs pass',
     'CPU cores',
+    'main µs/rec',
     'broker CPU',
     'peak RSS MiB',
   ];
-  const widths = [28, 10, 8, 11, 10, 12, 10, 11, 13];
+  const widths = [28, 10, 8, 11, 10, 12, 10, 12, 11, 13];
   const line = (cells: string[]) =>
     cells.map((c, i) => pad(c, widths[i] as number, i > 0)).join(' ');
   const out: string[] = ['', line(header), '-'.repeat(widths.reduce((a, b) => a + b + 1, 0))];
@@ -430,6 +448,7 @@ function printTable(reports: Record<string, DatasetReport | undefined>): void {
           (1e6 / t.cpuMicrosPerRecord).toFixed(0),
           passCpu === undefined ? '' : (passCpu / t.cpuMicrosPerRecord).toFixed(2),
           t.cpuCores.toFixed(2),
+          t.mainThreadCpuMicrosPerRecord?.toFixed(1) ?? '',
           t.brokerCpuCores === undefined ? '' : t.brokerCpuCores.toFixed(2),
           t.peakRssMiB.toFixed(0),
         ]),
@@ -486,6 +505,7 @@ async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<voi
       'Worker: the dec-stream composition root (startWorker) with a trained snapshot, refinement off, Prometheus observer on.',
       'Latency: record send time → labelled record read back downstream (read_committed), at fractions (0.5 = half) of the median max rate of the same mode. The producer and the downstream reader share the machine with the worker, so near saturation a backlog (and seconds of latency) can build up.',
       'CPU cores = (user + system CPU seconds) / wall seconds of the measured process; broker CPU likewise for the broker JVM.',
+      `Worker labeller: DEC_LABEL_THREAD=${process.env.BENCH_LABEL_THREAD ?? 'auto'} (auto: a labelling thread with two or more CPUs); main µs/rec is the CPU time of the process's main thread alone per record, which bounds records/s when the labelling thread has a core of its own.`,
     ],
     targets: targets(tabular, mnist),
     ratios: ratios(tabular, mnist),

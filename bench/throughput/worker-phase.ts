@@ -41,6 +41,9 @@ export function workerEnv(job: WorkerJob): Record<string, string> {
     DEC_REFINE_EVERY_RECORDS: '0',
     DEC_METRICS_PORT: '0',
     DEC_LOG_LEVEL: 'warn',
+    // auto (the default) labels on a worker thread with two or more CPUs; BENCH_LABEL_THREAD=off
+    // measures labelling on the main thread.
+    DEC_LABEL_THREAD: process.env.BENCH_LABEL_THREAD ?? 'auto',
   };
 }
 

@@ -8,6 +8,7 @@ export type RecordFormat = 'json' | 'avro';
 export type DeliveryMode = 'at-least-once' | 'exactly-once';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type LabelThreadMode = 'auto' | 'on' | 'off';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -40,6 +41,8 @@ export interface StreamConfig {
   readonly transactionalIdPrefix: string;
   readonly batchMaxRecords: number;
   readonly maxInFlightBatches: number;
+  /** Label on a worker thread: on, off, or auto (on with two or more CPUs). */
+  readonly labelThread: LabelThreadMode;
 }
 
 export interface BootstrapConfig {
@@ -63,6 +66,9 @@ export interface ModelConfig {
   readonly updateInterval: number | undefined;
   readonly maxIterations: number | undefined;
   readonly backend: BackendPreference;
+  readonly scaling: 'auto' | 'per-feature' | 'global' | 'none';
+  /** Images of this size: bootstrap training augments them. */
+  readonly augmentImage: { readonly width: number; readonly height: number } | undefined;
 }
 
 export interface RefineConfig {

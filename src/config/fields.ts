@@ -115,3 +115,17 @@ export function httpUrl(): FieldSchema<string> {
       }
     }, message);
 }
+
+/** An image size `WxH` (each at least 2), e.g. `28x28`. */
+export function imageSize(): FieldSchema<{ width: number; height: number }> {
+  const message = 'must be an image size such as 28x28 (width x height, each at least 2)';
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+\s*[xX]\s*\d+$/, message)
+    .transform((s) => {
+      const [width, height] = s.split(/[xX]/).map((part) => Number(part.trim()));
+      return { width: width ?? 0, height: height ?? 0 };
+    })
+    .refine((size) => size.width >= 2 && size.height >= 2, message);
+}

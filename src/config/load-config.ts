@@ -82,6 +82,13 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
     }
   }
 
+  if (
+    ok('DEC_AUGMENT_IMAGE', 'DEC_SCALING') &&
+    v.DEC_AUGMENT_IMAGE !== undefined &&
+    v.DEC_SCALING === 'per-feature'
+  ) {
+    fail('DEC_AUGMENT_IMAGE', 'needs DEC_SCALING global, none or auto (not per-feature)');
+  }
   if (ok('DEC_INPUT_TOPIC', 'DEC_OUTPUT_TOPIC') && v.DEC_INPUT_TOPIC === v.DEC_OUTPUT_TOPIC) {
     fail('DEC_OUTPUT_TOPIC', 'must differ from DEC_INPUT_TOPIC');
   }
@@ -166,6 +173,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       transactionalIdPrefix: v.DEC_TRANSACTIONAL_ID_PREFIX,
       batchMaxRecords: v.DEC_BATCH_MAX_RECORDS,
       maxInFlightBatches: v.DEC_MAX_IN_FLIGHT_BATCHES,
+      labelThread: v.DEC_LABEL_THREAD,
     },
     bootstrap: {
       records: v.DEC_BOOTSTRAP_RECORDS,
@@ -186,6 +194,8 @@ function resolve(v: SettingValues, minRecords: number): Config {
       updateInterval: v.DEC_UPDATE_INTERVAL,
       maxIterations: v.DEC_MAX_ITERATIONS,
       backend: v.DEC_BACKEND,
+      scaling: v.DEC_SCALING,
+      augmentImage: v.DEC_AUGMENT_IMAGE,
     },
     refine: {
       everyRecords: v.DEC_REFINE_EVERY_RECORDS,

@@ -5,6 +5,7 @@ import {
   boolean,
   decimal,
   httpUrl,
+  imageSize,
   integer,
   integerList,
   list,
@@ -88,6 +89,8 @@ export const deliveryModes = ['at-least-once', 'exactly-once'] as const;
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export const clusteringMethods = ['dec', 'idec'] as const;
 export const backends = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export const scalingModes = ['auto', 'per-feature', 'global', 'none'] as const;
+export const labelThreadModes = ['auto', 'on', 'off'] as const;
 
 /** A feature spec (`f0,f1`, `pixels`, `point.x,point.y`), read by the same parser as the CLI's. */
 function featureList(): FieldSchema<readonly string[]> {
@@ -212,6 +215,11 @@ export const definitions = {
     group: Stream,
     description: 'Back-pressure: most batches being labelled or produced at once.',
   }),
+  DEC_LABEL_THREAD: withDefault('auto', oneOf(labelThreadModes), {
+    group: Stream,
+    description:
+      'Label records on a worker thread beside the Kafka I/O: on, off, or auto (on with 2 or more CPUs). A codec a thread cannot rebuild labels on the main thread.',
+  }),
 
   DEC_CLUSTERS: required(integer(2), {
     group: Model,
@@ -258,6 +266,17 @@ export const definitions = {
   DEC_EMBEDDING: withDefault('10', integer(1), {
     group: Model,
     description: 'Embedding size.',
+  }),
+  DEC_SCALING: withDefault('auto', oneOf(scalingModes), {
+    group: Model,
+    description:
+      'Feature scaling learned at bootstrap: `per-feature` (mean 0, std 1 per column), `global` (one mean and std for all columns: pixels, embeddings), `none`, or `auto` (global when every feature field is a vector, per-feature otherwise).',
+  }),
+  DEC_AUGMENT_IMAGE: optional(imageSize(), {
+    group: Model,
+    defaultText: 'no augmentation',
+    description:
+      'The features are images of this size (`28x28`, width x height): bootstrap training sees randomly shifted (up to 10 % of the side) and rotated (up to 10°) copies, as DEC-DA does. Needs `global` or `none` scaling (`auto` gives global for a vector field).',
   }),
   DEC_PRETRAIN_EPOCHS: optional(integer(1), {
     group: Model,

@@ -2,6 +2,7 @@
  * The edges of the worker. The lifecycle in stream-worker.ts is written against these interfaces
  * only; src/kafka implements them with kafkajs, and tests can drive them directly.
  */
+import type { PoisonReason } from '../errors.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 
 export type { RecordCodec } from '../codec/record-codec.js';
@@ -108,5 +109,49 @@ export interface ModelRefiner {
   observe(x: Matrix, assignment: AssignmentBatch, modelVersion: number): void;
   /** A newer snapshot to serve from the next batch on, or undefined. */
   poll(): ModelSnapshot | undefined;
+  close(): Promise<void>;
+}
+
+/** The result of labelling one chunk of records. */
+export interface LabelledChunk {
+  /** One per labelled record, in input order. */
+  readonly labelled: OutboundMessage[];
+  readonly deadLetters: OutboundMessage[];
+  readonly deadReasons: ReadonlyMap<PoisonReason, number>;
+  /** Standardised features of the labelled records, a fresh matrix the caller may hand on. */
+  readonly x: Matrix;
+  /** Undefined when no record of the chunk could be labelled. */
+  readonly assignment: AssignmentBatch | undefined;
+  /** Record timestamps of the labelled records (for end-to-end latency). */
+  readonly timestampsMs: readonly number[];
+  /** The model version that labelled every record of the chunk. */
+  readonly modelVersion: number;
+}
+
+/**
+ * Turns chunks of source records into labelled output and dead letters with one model version
+ * at a time, in this thread or another one.
+ */
+export interface Labeller {
+  /** 'in-process' or 'thread', for logs. */
+  readonly kind: string;
+  /**
+   * True when labelling runs beside the caller's thread: asking for the next chunk before the
+   * previous one is published then overlaps the two.
+   */
+  readonly concurrent: boolean;
+  /** The version `serve` last installed, if any. */
+  readonly version: number | undefined;
+  /**
+   * Serves `snapshot` from the next `label` call on. Chunks asked for earlier are labelled by the
+   * version serving when they were asked for: a chunk never mixes two versions.
+   */
+  serve(snapshot: ModelSnapshot): Promise<void>;
+  /**
+   * Labels one chunk. Poison records become dead letters; rejects only for what stops the worker
+   * (a retriable registry failure, a labelling thread that died, no model served yet).
+   */
+  label(records: readonly SourceRecord[]): Promise<LabelledChunk>;
+  /** Releases the model and stops the thread, if any; idempotent. */
   close(): Promise<void>;
 }

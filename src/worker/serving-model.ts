@@ -5,23 +5,35 @@ import { standardiseRows } from '../model/standardise.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 import { Assigner } from '../online/assigner.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
-import type { OutboundMessage, RecordCodec, SourceRecord } from './ports.js';
+import type { LabelledChunk, OutboundMessage, RecordCodec, SourceRecord } from './ports.js';
+
+export type { LabelledChunk } from './ports.js';
 
 /** Header naming the model version that labelled a record. */
 export const ModelVersionHeader = 'dec-model-version';
 
-/** The result of labelling one chunk of records. */
-export interface LabelledChunk {
-  /** One per labelled record, in input order. */
-  readonly labelled: OutboundMessage[];
-  readonly deadLetters: OutboundMessage[];
-  readonly deadReasons: ReadonlyMap<PoisonReason, number>;
-  /** Standardised features of the labelled records, a fresh matrix the caller may hand on. */
+/** A value that could not be labelled: its index in the chunk and why. */
+export interface LabelFailure {
+  readonly index: number;
+  readonly error: unknown;
+}
+
+/**
+ * What labelling a chunk's values produces, before it is joined with the records' keys, headers
+ * and timestamps: the part that can run away from the records themselves (in another thread).
+ */
+export interface ValueLabels {
+  readonly modelVersion: number;
+  /** Index in the chunk of each labelled value, ascending. */
+  readonly indices: ArrayLike<number>;
+  /** The labelled output value of each index in `indices`. */
+  readonly values: readonly Buffer[];
+  /** In the order they were met: decoding and features first, then encoding. */
+  readonly failures: readonly LabelFailure[];
+  /** Standardised features of the labelled values, a fresh matrix the caller may hand on. */
   readonly x: Matrix;
-  /** Undefined when no record of the chunk could be labelled. */
+  /** Undefined when nothing was labelled, or when an encoding failure dropped a row. */
   readonly assignment: AssignmentBatch | undefined;
-  /** Record timestamps of the labelled records (for end-to-end latency). */
-  readonly timestampsMs: readonly number[];
 }
 
 /**
@@ -50,21 +62,28 @@ export class ServingModel {
    * a dead letter instead, so one bad record never holds up the others.
    */
   label(records: readonly SourceRecord[], codec: RecordCodec): LabelledChunk {
-    const dims = this.extractor.dims;
-    const data = new Float32Array(records.length * dims);
-    const good: { record: SourceRecord; value: Record<string, unknown> }[] = [];
-    const deadLetters: OutboundMessage[] = [];
-    const deadReasons = new Map<PoisonReason, number>();
-    const reject = (record: SourceRecord, error: unknown): void => {
-      deadLetters.push(deadLetter(record, error));
-      const reason = poisonReasonOf(error);
-      deadReasons.set(reason, (deadReasons.get(reason) ?? 0) + 1);
-    };
+    return labelledChunk(
+      records,
+      this.labelValues(
+        records.map((r) => r.value),
+        codec,
+      ),
+      versionHeaders,
+    );
+  }
 
-    for (const record of records) {
-      const row = good.length;
+  /** The value-only half of `label`: every step that needs neither keys, headers nor timestamps. */
+  labelValues(values: readonly (Buffer | null)[], codec: RecordCodec): ValueLabels {
+    const dims = this.extractor.dims;
+    const data = new Float32Array(values.length * dims);
+    const goodIndices: number[] = [];
+    const decoded: Record<string, unknown>[] = [];
+    const failures: LabelFailure[] = [];
+
+    for (let index = 0; index < values.length; index++) {
+      const row = goodIndices.length;
       try {
-        const value = codec.decode(record.value);
+        const value = codec.decode(values[index] as Buffer | null);
         this.extractor.extract(value, data, row * dims);
         standardiseRows(data, row, 1, this.snapshot.standardisation);
         for (let i = row * dims; i < (row + 1) * dims; i++) {
@@ -75,53 +94,57 @@ export class ServingModel {
             );
           }
         }
-        good.push({ record, value });
+        goodIndices.push(index);
+        decoded.push(value);
       } catch (error) {
-        reject(record, error);
+        failures.push({ index, error });
       }
     }
 
-    const x: Matrix = { data: data.slice(0, good.length * dims), rows: good.length, cols: dims };
-    if (good.length === 0) {
-      return { labelled: [], deadLetters, deadReasons, x, assignment: undefined, timestampsMs: [] };
+    const version = this.snapshot.version;
+    const x: Matrix = {
+      data: data.slice(0, goodIndices.length * dims),
+      rows: goodIndices.length,
+      cols: dims,
+    };
+    if (goodIndices.length === 0) {
+      return { modelVersion: version, indices: [], values: [], failures, x, assignment: undefined };
     }
     this.assertLive();
     const assignment = this.assigner.assign(x);
-    const version = this.snapshot.version;
-    const versionText = String(version);
-    const labelled: OutboundMessage[] = [];
-    const timestampsMs: number[] = [];
-    for (let i = 0; i < good.length; i++) {
-      const { record, value } = good[i] as { record: SourceRecord; value: Record<string, unknown> };
+    const indices: number[] = [];
+    const out: Buffer[] = [];
+    for (let i = 0; i < goodIndices.length; i++) {
+      const index = goodIndices[i] as number;
       try {
         // `value` was only read since it was decoded: the codec may append to its source bytes.
-        const bytes = codec.encodeLabelled(
-          value,
-          {
-            cluster: assignment.cluster[i] as number,
-            confidence: assignment.confidence[i] as number,
-            modelVersion: version,
-          },
-          record.value,
+        out.push(
+          codec.encodeLabelled(
+            decoded[i] as Record<string, unknown>,
+            {
+              cluster: assignment.cluster[i] as number,
+              confidence: assignment.confidence[i] as number,
+              modelVersion: version,
+            },
+            values[index],
+          ),
         );
-        const headers: Record<string, Buffer | string | (Buffer | string)[]> = {};
-        const source = record.headers;
-        for (const name of Object.keys(source)) {
-          const headerValue = source[name];
-          if (headerValue !== undefined) headers[name] = headerValue;
-        }
-        headers[ModelVersionHeader] = versionText;
-        labelled.push({ key: record.key, value: bytes, headers });
-        timestampsMs.push(record.timestampMs);
+        indices.push(index);
       } catch (error) {
-        reject(record, error);
+        failures.push({ index, error });
       }
     }
-    if (labelled.length !== good.length) {
-      // An encoding failure dropped rows: keep x and the assignment aligned with `labelled`.
-      return { labelled, deadLetters, deadReasons, x, assignment: undefined, timestampsMs };
-    }
-    return { labelled, deadLetters, deadReasons, x, assignment, timestampsMs };
+    // An encoding failure dropped rows: no assignment, so x and the assignment never disagree
+    // with the labelled records.
+    const complete = indices.length === goodIndices.length;
+    return {
+      modelVersion: version,
+      indices,
+      values: out,
+      failures,
+      x,
+      assignment: complete ? assignment : undefined,
+    };
   }
 
   dispose(): void {
@@ -133,4 +156,72 @@ export class ServingModel {
   private assertLive(): void {
     if (this.disposed) throw new Error(`model version ${this.snapshot.version} was disposed`);
   }
+}
+
+/** Header objects of records that carry no headers of their own, one per model version. */
+export class VersionHeaders {
+  private version: number | undefined;
+  private headers: Readonly<Record<string, Buffer>> = {};
+
+  /** The headers of a record without headers; shared by every such record of `version`. */
+  bare(version: number): Readonly<Record<string, Buffer>> {
+    if (version !== this.version) {
+      this.version = version;
+      this.headers = Object.freeze({ [ModelVersionHeader]: Buffer.from(String(version)) });
+    }
+    return this.headers;
+  }
+}
+
+const versionHeaders = new VersionHeaders();
+
+/**
+ * Joins labelled values with their records: the output message of each (source key, source
+ * headers plus the model version), a dead letter for each failure, the timestamps for latency.
+ */
+export function labelledChunk(
+  records: readonly SourceRecord[],
+  labels: ValueLabels,
+  headerCache: VersionHeaders,
+): LabelledChunk {
+  const version = labels.modelVersion;
+  const bare = headerCache.bare(version);
+  const versionValue = bare[ModelVersionHeader] as Buffer;
+  const labelled: OutboundMessage[] = new Array<OutboundMessage>(labels.values.length);
+  const timestampsMs: number[] = new Array<number>(labels.values.length);
+  for (let i = 0; i < labels.values.length; i++) {
+    const record = records[labels.indices[i] as number] as SourceRecord;
+    const source = record.headers;
+    let headers: Readonly<Record<string, Buffer | string | (Buffer | string)[]>> = bare;
+    const names = Object.keys(source);
+    // Output headers are only read downstream, so records without headers share one object.
+    if (names.length > 0) {
+      const copy: Record<string, Buffer | string | (Buffer | string)[]> = {};
+      for (const name of names) {
+        const headerValue = source[name];
+        if (headerValue !== undefined) copy[name] = headerValue;
+      }
+      copy[ModelVersionHeader] = versionValue;
+      headers = copy;
+    }
+    labelled[i] = { key: record.key, value: labels.values[i] as Buffer, headers };
+    timestampsMs[i] = record.timestampMs;
+  }
+  const deadLetters: OutboundMessage[] = [];
+  const deadReasons = new Map<PoisonReason, number>();
+  for (const failure of labels.failures) {
+    const record = records[failure.index] as SourceRecord;
+    deadLetters.push(deadLetter(record, failure.error));
+    const reason = poisonReasonOf(failure.error);
+    deadReasons.set(reason, (deadReasons.get(reason) ?? 0) + 1);
+  }
+  return {
+    labelled,
+    deadLetters,
+    deadReasons,
+    x: labels.x,
+    assignment: labels.assignment,
+    timestampsMs,
+    modelVersion: version,
+  };
 }

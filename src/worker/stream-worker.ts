@@ -6,7 +6,10 @@ import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { HealthSource, WorkerObserver } from './observer.js';
 import { Phase, silentObserver } from './observer.js';
+import { InProcessLabeller } from './labeller/in-process-labeller.js';
 import type {
+  LabelledChunk,
+  Labeller,
   ModelRefiner,
   OutputSink,
   PartitionBatch,
@@ -14,8 +17,22 @@ import type {
   RecordStream,
   SourceRecord,
 } from './ports.js';
-import type { LabelledChunk } from './serving-model.js';
-import { ServingModel } from './serving-model.js';
+
+/** A chunk being labelled, and whether its labelling has finished. */
+interface LabelSlot {
+  readonly labelled: Promise<PreparedUnit | undefined>;
+  settled: boolean;
+}
+
+function labelSlot(labelled: Promise<PreparedUnit | undefined>): LabelSlot {
+  const slot: LabelSlot = { labelled, settled: false };
+  const settle = (): void => {
+    slot.settled = true;
+  };
+  // Also marks a failure as handled until the slot is awaited.
+  labelled.then(settle, settle);
+  return slot;
+}
 
 /** A chunk labelled and ready to publish. */
 interface PreparedUnit {
@@ -62,7 +79,13 @@ export interface StreamWorkerOptions {
   readonly stream: RecordStream;
   readonly sink: OutputSink;
   readonly store: ModelStore;
+  /** Decodes the bootstrap window; also labels records unless `labeller` is given. */
   readonly codec: RecordCodec;
+  /**
+   * Labels records with the served model version; default: in this thread with `codec`. The
+   * worker serves every version through it and closes it.
+   */
+  readonly labeller?: Labeller;
   readonly train: BootstrapTrainer;
   readonly settings: StreamWorkerSettings;
   readonly observer?: WorkerObserver;
@@ -85,7 +108,14 @@ export class StreamWorker implements HealthSource {
   private readonly observer: WorkerObserver;
   private readonly log: Logger;
   private state: Phase = Phase.Starting;
-  private serving: ServingModel | undefined;
+  private readonly labeller: Labeller;
+  /**
+   * Beside a labelling thread: labels every other chunk of a batch published as one unit, in this
+   * thread, which would otherwise wait for the thread before it can publish.
+   */
+  private readonly helper: Labeller | undefined;
+  /** The snapshot of the version now serving. */
+  private serving: ModelSnapshot | undefined;
   private savedVersion: number | undefined;
   private window: BootstrapWindow | undefined;
   private bootstrapTask: Promise<void> | undefined;
@@ -105,6 +135,8 @@ export class StreamWorker implements HealthSource {
     this.options = options;
     this.observer = options.observer ?? silentObserver;
     this.log = options.logger ?? silentLogger;
+    this.labeller = options.labeller ?? new InProcessLabeller(options.codec);
+    this.helper = this.labeller.concurrent ? new InProcessLabeller(options.codec) : undefined;
     this.done = new Promise<Phase>((resolve) => {
       this.finish = resolve;
     });
@@ -191,7 +223,8 @@ export class StreamWorker implements HealthSource {
     await step('save model', () => this.saveServing());
     await step('close output', () => this.options.sink.close());
     await step('leave group', () => this.options.stream.close());
-    await step('release model', () => this.serving?.dispose());
+    await step('release model', () => this.labeller.close());
+    await step('release helper model', () => this.helper?.close());
     this.connected = false;
     this.observer.consumerConnected(false);
     const final =
@@ -266,7 +299,12 @@ export class StreamWorker implements HealthSource {
         return;
       }
     }
-    if (this.options.settings.unitPerBatch ?? this.options.sink.delivery === 'exactly-once') {
+    const oneChunk = records.length <= this.options.settings.batchMaxRecords;
+    if (
+      (this.options.settings.unitPerBatch ?? this.options.sink.delivery === 'exactly-once') ||
+      // A batch of one chunk is one unit either way; so both threads can label halves of it.
+      (oneChunk && this.helper !== undefined)
+    ) {
       await this.handleAsOneUnit(batch, records);
       return;
     }
@@ -275,13 +313,37 @@ export class StreamWorker implements HealthSource {
     // while the previous one is being produced.
     const overlap = (this.options.settings.maxInFlightBatches ?? 1) > 1;
     let publishing: Promise<void> | undefined;
+    const list = [...chunks(records, this.options.settings.batchMaxRecords)];
+    const slots: LabelSlot[] = [];
+    const ask = async (i: number, labeller?: Labeller): Promise<LabelSlot> => {
+      // A newer model is taken between chunks.
+      await this.swapIfRefined();
+      const slot = labelSlot(this.label(list[i] as SourceRecord[], labeller));
+      slots[i] = slot;
+      return slot;
+    };
+    const helper = overlap ? this.helper : undefined;
     try {
-      for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
+      for (let i = 0; i < list.length; i++) {
+        const chunk = list[i] as SourceRecord[];
         if (!batch.isRunning() || batch.isStale()) break;
         if (!overlap && publishing !== undefined) await publishing;
-        await this.swapIfRefined();
-        const prepared = await this.label(chunk);
+        // With a labelling thread this chunk is labelled there while the previous one publishes.
+        const slot = slots[i] ?? (await ask(i));
         if (publishing !== undefined) await publishing;
+        // The thread has not finished it (a batch just began, or the thread gets less CPU than
+        // this one): rather than wait, this thread labels the chunk after it meanwhile.
+        if (
+          helper !== undefined &&
+          !slot.settled &&
+          i + 1 < list.length &&
+          slots[i + 1] === undefined &&
+          batch.isRunning() &&
+          !batch.isStale()
+        ) {
+          await ask(i + 1, helper);
+        }
+        const prepared = await slot.labelled;
         if (prepared === undefined || !batch.isRunning() || batch.isStale()) {
           publishing = undefined;
           break;
@@ -314,11 +376,8 @@ export class StreamWorker implements HealthSource {
     records: readonly SourceRecord[],
   ): Promise<void> {
     const parts: PreparedUnit[] = [];
-    for (const chunk of chunks(records, this.options.settings.batchMaxRecords)) {
-      if (!batch.isRunning() || batch.isStale()) break;
-      // A newer model is taken between chunks, as when chunks publish one by one.
-      await this.swapIfRefined();
-      const prepared = await this.label(chunk);
+    for (const labelled of this.labelUnit(batch, records)) {
+      const prepared = await labelled;
       if (prepared === undefined) break;
       parts.push(prepared);
     }
@@ -327,6 +386,68 @@ export class StreamWorker implements HealthSource {
     await this.deliver(batch.topic, batch.partition, parts, batch.highWatermark);
     batch.resolve(last.lastOffset);
     await batch.heartbeat();
+  }
+
+  /**
+   * The chunks of one unit, being labelled, in offset order. Alone, this thread labels chunk after
+   * chunk, taking a newer model version between them. Beside a labelling thread, the version is
+   * taken once for the unit: the thread gets the even chunks at once and this thread labels the odd
+   * ones meanwhile, since it has nothing else to do until the whole unit is labelled.
+   */
+  private labelUnit(
+    batch: PartitionBatch,
+    records: readonly SourceRecord[],
+  ): Iterable<Promise<PreparedUnit | undefined>> {
+    const size = this.options.settings.batchMaxRecords;
+    const helper = this.helper;
+    if (helper === undefined) return this.labelOneByOne(batch, chunks(records, size));
+    // A unit of one chunk is labelled in two halves, one on each thread.
+    const list = [
+      ...chunks(records, records.length <= size ? Math.ceil(records.length / 2) : size),
+    ];
+    const swapped = this.swapIfRefined();
+    const onThread = list.map((chunk, i) =>
+      i % 2 === 0 ? swapped.then(() => this.running(batch, chunk)) : undefined,
+    );
+    for (const labelled of onThread) labelled?.catch(() => undefined);
+    // The odd chunks one after the other here, while the thread works through the even ones.
+    let here: Promise<unknown> = swapped;
+    return list.map((chunk, i) => {
+      const onItsThread = onThread[i];
+      if (onItsThread !== undefined) return onItsThread;
+      const labelled = here.then(
+        () => this.running(batch, chunk, helper),
+        () => undefined,
+      );
+      labelled.catch(() => undefined);
+      here = labelled;
+      return labelled;
+    });
+  }
+
+  /** Chunk after chunk, each labelled once the caller has taken the one before. */
+  private *labelOneByOne(
+    batch: PartitionBatch,
+    list: Iterable<SourceRecord[]>,
+  ): Generator<Promise<PreparedUnit | undefined>> {
+    for (const chunk of list) {
+      yield (async () => {
+        if (!batch.isRunning() || batch.isStale()) return undefined;
+        // A newer model is taken between chunks, as when chunks publish one by one.
+        await this.swapIfRefined();
+        return this.label(chunk);
+      })();
+    }
+  }
+
+  /** Labels `chunk` unless the batch stopped running or went stale. */
+  private running(
+    batch: PartitionBatch,
+    chunk: readonly SourceRecord[],
+    labeller?: Labeller,
+  ): Promise<PreparedUnit | undefined> {
+    if (!batch.isRunning() || batch.isStale()) return Promise.resolve(undefined);
+    return this.label(chunk, labeller);
   }
 
   /** Drops the records of `partition` below the offset already published (read once per claim). */
@@ -362,17 +483,18 @@ export class StreamWorker implements HealthSource {
   }
 
   /** Decodes and labels one chunk with the model serving now. */
-  private async label(records: readonly SourceRecord[]): Promise<PreparedUnit | undefined> {
-    const serving = this.serving;
+  private async label(
+    records: readonly SourceRecord[],
+    labeller: Labeller = this.labeller,
+  ): Promise<PreparedUnit | undefined> {
     const last = records[records.length - 1];
-    if (serving === undefined || last === undefined) return undefined;
-    await this.options.codec.prepare?.(records.map((r) => r.value));
+    if (this.serving === undefined || last === undefined) return undefined;
     const started = performance.now();
-    const chunk = serving.label(records, this.options.codec);
+    const chunk = await labeller.label(records);
     return {
       chunk,
       records: records.length,
-      version: serving.version,
+      version: chunk.modelVersion,
       lastOffset: last.offset,
       labelSeconds: (performance.now() - started) / 1000,
     };
@@ -456,20 +578,22 @@ export class StreamWorker implements HealthSource {
   }
 
   private async serve(snapshot: ModelSnapshot): Promise<void> {
-    const next = new ServingModel(snapshot);
+    const inputDims = new FeatureExtractor(snapshot.featureSpec).dims;
+    await this.labeller.serve(snapshot);
+    await this.helper?.serve(snapshot);
     const previous = this.serving;
-    this.serving = next;
-    previous?.dispose();
+    this.serving = snapshot;
     this.observer.modelServing({
       version: snapshot.version,
       backend: snapshot.metrics.backend,
-      inputDims: next.extractor.dims,
+      inputDims,
       clusters: snapshot.parameters.clusters,
     });
     this.log.info('model serving', {
       modelVersion: snapshot.version,
       clusters: snapshot.parameters.clusters,
-      inputDims: next.extractor.dims,
+      inputDims,
+      labeller: this.labeller.kind,
     });
     if (previous === undefined) await this.options.refiner?.start(snapshot);
   }
@@ -485,7 +609,7 @@ export class StreamWorker implements HealthSource {
   }
 
   private async saveServing(): Promise<void> {
-    const snapshot = this.serving?.snapshot;
+    const snapshot = this.serving;
     if (snapshot === undefined || snapshot.version === this.savedVersion) return;
     try {
       await this.options.store.save(snapshot);

@@ -62,6 +62,8 @@ void describe('loadConfig', () => {
     assert.equal(config.model.backend, 'auto');
     assert.equal(config.model.dir, './models');
     assert.equal(config.model.snapshotKeep, 5);
+    assert.equal(config.model.scaling, 'auto');
+    assert.equal(config.model.augmentImage, undefined);
     assert.equal(config.refine.everyRecords, 5000);
     assert.equal(config.refine.learningRate, 1);
     assert.equal(config.refine.updateEncoder, false);
@@ -277,5 +279,19 @@ void describe('loadConfig', () => {
     assert.match(notJson.message, /DEC_CONFIG_FILE: .* is not valid JSON/);
     const array = configError(() => loadConfig(minimal, { file: writeFile('a.json', '[]') }));
     assert.match(array.message, /must hold one JSON object/);
+  });
+
+  void test('reads an image size for augmentation and refuses it with per-feature scaling', () => {
+    const config = loadConfig({ ...minimal, DEC_FEATURES: 'pixels', DEC_AUGMENT_IMAGE: '28x28' });
+    assert.deepEqual(config.model.augmentImage, { width: 28, height: 28 });
+    const error = configError(() =>
+      loadConfig({ ...minimal, DEC_AUGMENT_IMAGE: '28 x 28', DEC_SCALING: 'per-feature' }),
+    );
+    assert.match(error.message, /DEC_AUGMENT_IMAGE: needs DEC_SCALING global, none or auto/);
+    const malformed = configError(() =>
+      loadConfig({ ...minimal, DEC_AUGMENT_IMAGE: '28', DEC_SCALING: 'lots' }),
+    );
+    assert.match(malformed.message, /DEC_AUGMENT_IMAGE: must be an image size such as 28x28/);
+    assert.match(malformed.message, /DEC_SCALING: must be one of auto, per-feature, global, none/);
   });
 });
