@@ -199,7 +199,6 @@ async function main(): Promise<number> {
       DEC_MODEL_DIR: modelDir,
       DEC_HIDDEN: '256,64',
       DEC_EMBEDDING: '10',
-      DEC_AUGMENT_IMAGE: '28x28',
       DEC_PRETRAIN_EPOCHS: '15',
       DEC_UPDATE_INTERVAL: '30',
       DEC_MAX_ITERATIONS: '200',

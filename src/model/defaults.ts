@@ -18,11 +18,11 @@ export const SMALL_HIDDEN_SIZES: readonly number[] = [64, 64, 256];
 export const SMALL_INPUT_DIMS = 64;
 
 /**
- * IDEC is the default. In bench/quality.ts on MNIST-10k (3 seeds) it led DEC once pretraining ran
- * long enough to matter (80 epochs: median ACC 0.789 vs 0.772), while DEC led at 20 epochs (0.642
- * vs 0.633) and on the tabular mixture (0.933 vs 0.914): within seed spread either way. The
- * reconstruction term keeps the embedding from collapsing on small or imbalanced windows, where
- * plain DEC was seen to merge well separated clusters, so IDEC is the safer default for a stream.
+ * IDEC is the default. In bench/quality.ts on MNIST-10k (3 seeds) it led DEC in the run with image
+ * augmentation (60 epochs: median ACC 0.901 vs 0.874) and in the longest plain run (80 epochs:
+ * 0.789 vs 0.772); DEC led at 20 epochs (0.642 vs 0.633) and on the tabular mixture (0.933 vs
+ * 0.914), within seed spread. The reconstruction term also keeps the embedding from collapsing on
+ * small or imbalanced windows, where plain DEC was seen to merge well separated clusters.
  */
 export const DEFAULT_METHOD: ClusteringMethod = 'idec';
 
