@@ -187,15 +187,21 @@ export class RefinementEngine {
     } finally {
       candidate.dispose();
     }
-    // Against the labels the window was served with (re-seeding included).
+    // Reported against the labels the window was served with (re-seeding included).
     const labelChangeFraction = labelChangeRate(served.cluster, after.cluster);
+    // Bounded against the starting point of the step: a re-seed moves the records of the split
+    // cluster on purpose, but the gradient steps after it must still keep to the bound.
+    const stepChange =
+      reseeded.length === 0
+        ? labelChangeFraction
+        : labelChangeRate(this.labelsUnder(start, window), after.cluster);
     const bound = this.settings.bounds.maxLabelChangeFraction;
-    if (reseeded.length === 0 && labelChangeFraction > bound) {
+    if (stepChange > bound) {
       return {
         ...common,
         accepted: false,
         reason: RejectReason.LabelChangeBound,
-        detail: `${(100 * labelChangeFraction).toFixed(1)}% of the window changed label (bound ${(100 * bound).toFixed(1)}%)`,
+        detail: `${(100 * stepChange).toFixed(1)}% of the window changed label in the step${reseeded.length === 0 ? '' : ' after re-seeding'} (bound ${(100 * bound).toFixed(1)}%)`,
         centroidShift: verdict.centroidShift,
         labelChangeFraction,
         reseeded: [],
@@ -211,6 +217,16 @@ export class RefinementEngine {
       clusterSizes: softSizes(after.q, after.rows, k),
       reseeded,
     };
+  }
+
+  /** Hard labels of `window` under `parameters`. */
+  private labelsUnder(parameters: DecParameters, window: Matrix): Int32Array {
+    const assigner = new Assigner(parameters);
+    try {
+      return assigner.assign(window).cluster;
+    } finally {
+      assigner.dispose();
+    }
   }
 
   /**

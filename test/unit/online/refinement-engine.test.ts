@@ -102,6 +102,36 @@ void describe('RefinementEngine guards', () => {
   });
 });
 
+void describe('RefinementEngine guards after a re-seed', () => {
+  void test('a re-seed does not exempt the step after it from the label-change bound', async () => {
+    await initBackend('cpu');
+    // As in the re-seed test: both far clusters die and are re-seeded in the largest one. A huge
+    // step then throws the labels around; with a bound of 0 any such change must be refused.
+    const snapshot = tinySnapshot([0, 0, 20, 20, -20, 20]);
+    const { x } = blobs(50, 5, [
+      [-4, 0],
+      [4, 0],
+    ]);
+    const reckless = {
+      ...settings,
+      learningRate: 50,
+      bounds: {
+        ...settings.bounds,
+        maxLabelChangeFraction: 0,
+        maxLossRatio: Infinity,
+        maxRelativeCentroidShift: Infinity,
+      },
+    };
+    const engine = new RefinementEngine(snapshot, reckless);
+    const outcome = engine.refine(x, Float32Array.from([100, 0.01, 0.01]));
+    assert.equal(outcome.accepted, false, 'accepted a step that relabelled the window');
+    assert.equal(outcome.reason, 'label-change-bound');
+    assert.match(outcome.detail ?? '', /in the step after re-seeding/);
+    assert.equal(engine.current(), snapshot);
+    engine.dispose();
+  });
+});
+
 void describe('RefinementEngine.rebootstrap', () => {
   void test('a retrain on the window keeps the old cluster ids by matching assignment overlap', async () => {
     await initBackend('cpu');
