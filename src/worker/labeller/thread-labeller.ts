@@ -5,11 +5,12 @@
  * labelled while the previous one is being published.
  */
 import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { DecStreamError, PoisonRecordError } from '../../errors.js';
 import type { PoisonReason } from '../../errors.js';
 import type { BackendPreference } from '../../model/backend.js';
 import type { ModelSnapshot } from '../../model/types.js';
+import { spawnModuleThread } from '../module-thread.js';
 import type { LabelledChunk, Labeller, SourceRecord } from '../ports.js';
 import type { LabelFailure } from '../serving-model.js';
 import { labelledChunk, VersionHeaders } from '../serving-model.js';
@@ -25,19 +26,6 @@ export interface ThreadLabellerOptions {
 /** Whether a thread pays off here: a second CPU to run it on. */
 export function threadWorthwhile(cpus: number = os.availableParallelism()): boolean {
   return cpus >= 2;
-}
-
-/** Starts the thread entry beside this module: the .ts source under tsx, the .js file in dist/. */
-function spawnLabelThread(): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./label-thread.js', here));
-  // tsx's loader is registered inside the thread before the TypeScript entry is imported.
-  const loader = JSON.stringify(import.meta.resolve('tsx/esm/api'));
-  const entry = JSON.stringify(new URL('./label-thread.ts', here).href);
-  return new Worker(
-    `import(${loader}).then((tsx) => { tsx.register(); return import(${entry}); });`,
-    { eval: true },
-  );
 }
 
 interface Pending {
@@ -78,7 +66,7 @@ export class ThreadLabeller implements Labeller {
   private closing: Promise<void> | undefined;
 
   private constructor(options: ThreadLabellerOptions) {
-    this.thread = spawnLabelThread();
+    this.thread = spawnModuleThread(import.meta.url, 'label-thread');
     this.ready = new Promise<string>((resolve, reject) => {
       this.pending.set(0, {
         resolve: (message) => {

@@ -5,7 +5,7 @@
  * its own tfjs backend. Accepted versions come back as whole snapshots: the worker picks them up with
  * `poll()` between batches, so a batch is always labelled by exactly one version.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { BackendPreference } from '../../model/backend.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../model/types.js';
 import { ClusterSizeEstimate } from '../../online/cluster-size-estimate.js';
@@ -21,6 +21,7 @@ import { defaultRefinementSettings } from '../../online/refinement-engine.js';
 import type { ModelStore } from '../../store/model-store.js';
 import type { WorkerObserver } from '../observer.js';
 import { silentObserver } from '../observer.js';
+import { spawnModuleThread } from '../module-thread.js';
 import type { ModelRefiner } from '../ports.js';
 import type { FromThread, ToThread } from './protocol.js';
 
@@ -75,19 +76,6 @@ interface InFlight {
   /** The start() generation it was asked for; an outcome from an older one is dropped. */
   readonly generation: number;
   readonly resolve: (outcome: RefinementOutcome | undefined) => void;
-}
-
-/** Resolves the thread entry next to this module: the .ts source under tsx, the .js file in dist/. */
-function spawnRefineThread(): Worker {
-  const here = import.meta.url;
-  if (here.endsWith('.ts')) {
-    // Under tsx: register its loader inside the new thread first, then load the TypeScript entry.
-    const entry = new URL('./refine-thread.ts', here).href;
-    const loader = import.meta.resolve('tsx/esm/api');
-    const code = `import(${JSON.stringify(loader)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-    return new Worker(code, { eval: true });
-  }
-  return new Worker(new URL('./refine-thread.js', here));
 }
 
 export class Refiner implements ModelRefiner {
@@ -290,7 +278,7 @@ export class Refiner implements ModelRefiner {
   }
 
   private spawn(snapshot: ModelSnapshot): Promise<void> {
-    const thread = spawnRefineThread();
+    const thread = spawnModuleThread(import.meta.url, 'refine-thread');
     this.thread = thread;
     return new Promise<void>((resolve, reject) => {
       thread.on('message', (message: FromThread) => {
