@@ -390,23 +390,43 @@ function ratios(tabular: DatasetReport | undefined, mnist: DatasetReport | undef
       ratio(rate(report, `${name}-worker-eos`), rate(report, `${name}-worker-alo`)) ?? null;
     out[`${name}PlatformaticOverKafkajs`] =
       ratio(rate(report, `${name}-pass-platformatic`), pass) ?? null;
-    // Pass-through CPU per record over the worker's: the records/s ratio if both were CPU-bound.
-    const cpu = (phase: string) =>
-      report?.throughput.find((t) => t.phase === phase)?.cpuMicrosPerRecord;
-    out[`${name}WorkerAloOverPassThroughByCpu`] =
-      ratio(cpu(`${name}-pass-kafkajs`), cpu(`${name}-worker-alo`)) ?? null;
-    out[`${name}WorkerEosOverAloByCpu`] =
-      ratio(cpu(`${name}-worker-alo`), cpu(`${name}-worker-eos`)) ?? null;
-    out[`${name}PlatformaticOverKafkajsByCpu`] =
-      ratio(cpu(`${name}-pass-kafkajs`), cpu(`${name}-pass-platformatic`)) ?? null;
-    // The same on main-thread CPU alone: the records/s ratio when the main threads are the
-    // bottleneck and the labelling thread has a core of its own.
-    const main = (phase: string) =>
-      report?.throughput.find((t) => t.phase === phase)?.mainThreadCpuMicrosPerRecord;
-    out[`${name}WorkerAloOverPassThroughByMainThreadCpu`] =
-      ratio(main(`${name}-pass-kafkajs`), main(`${name}-worker-alo`)) ?? null;
-    out[`${name}WorkerEosOverAloByMainThreadCpu`] =
-      ratio(main(`${name}-worker-alo`), main(`${name}-worker-eos`)) ?? null;
+    // CPU per record of the baseline over the measured phase: the records/s ratio if both were
+    // CPU-bound. On main-thread CPU alone, the ratio when the main threads are the bottleneck
+    // and the labelling thread has a core of its own.
+    const costRatio = (
+      field: 'cpuMicrosPerRecord' | 'mainThreadCpuMicrosPerRecord',
+      baseline: string,
+      measured: string,
+    ): number | null => {
+      const cost = (phase: string) =>
+        report?.throughput.find((t) => t.phase === `${name}-${phase}`)?.[field];
+      return ratio(cost(baseline), cost(measured)) ?? null;
+    };
+    out[`${name}WorkerAloOverPassThroughByCpu`] = costRatio(
+      'cpuMicrosPerRecord',
+      'pass-kafkajs',
+      'worker-alo',
+    );
+    out[`${name}WorkerEosOverAloByCpu`] = costRatio(
+      'cpuMicrosPerRecord',
+      'worker-alo',
+      'worker-eos',
+    );
+    out[`${name}PlatformaticOverKafkajsByCpu`] = costRatio(
+      'cpuMicrosPerRecord',
+      'pass-kafkajs',
+      'pass-platformatic',
+    );
+    out[`${name}WorkerAloOverPassThroughByMainThreadCpu`] = costRatio(
+      'mainThreadCpuMicrosPerRecord',
+      'pass-kafkajs',
+      'worker-alo',
+    );
+    out[`${name}WorkerEosOverAloByMainThreadCpu`] = costRatio(
+      'mainThreadCpuMicrosPerRecord',
+      'worker-alo',
+      'worker-eos',
+    );
   }
   return out;
 }
