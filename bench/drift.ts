@@ -664,7 +664,7 @@ function checks(
   return out;
 }
 
-/** Refinement settings with optional overrides from BENCH_<PREFIX>_LR / _STEPS / _ENCODER. */
+/** Refinement settings with optional overrides from BENCH_<PREFIX>_LR / _ELR / _STEPS / _ENCODER / _MINSHARE. */
 function refineSettings(
   prefix: string,
   base: Partial<RefinementSettings>,
@@ -684,6 +684,9 @@ function refineSettings(
     ...(env[`BENCH_${prefix}_ENCODER`] === undefined
       ? {}
       : { updateEncoder: env[`BENCH_${prefix}_ENCODER`] === '1' }),
+    ...(env[`BENCH_${prefix}_MINSHARE`] === undefined
+      ? {}
+      : { minClusterShare: Number(env[`BENCH_${prefix}_MINSHARE`]) }),
   };
 }
 

@@ -345,7 +345,7 @@ export const definitions = {
   DEC_MIN_CLUSTER_SHARE: withDefault('0.005', decimal({ min: 0, max: 1 }), {
     group: Refinement,
     description:
-      'A cluster whose share of recent records falls below this is re-seeded by splitting the largest.',
+      'A cluster whose share of recent records falls below this, and below half its share at bootstrap, is re-seeded by splitting the largest.',
   }),
   DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
     group: Refinement,

@@ -139,7 +139,10 @@ export class RefinementEngine {
         k,
         before.embeddingSize,
         shares,
-        this.settings.minClusterShare,
+        {
+          minShare: this.settings.minClusterShare,
+          baselineShares: toShares(this.snapshot.metrics.clusterSizes),
+        },
         { embeddings: this.assigner.embed(window), labels: served.cluster },
         this.settings.seed + this.snapshot.version,
       );

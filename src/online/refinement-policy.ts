@@ -118,10 +118,27 @@ export function judgeRefinement(
   return { accepted: true, centroidShift: shift.max, relativeShift: shift.relative };
 }
 
-/** Clusters whose share is below `threshold`, smallest first. */
-export function dyingClusters(shares: ArrayLike<number>, threshold: number): number[] {
+/** When a cluster counts as dying. */
+export interface DyingRule {
+  /** A share below this may be dying. */
+  readonly minShare: number;
+  /**
+   * The shares of the bootstrap model, when known. A cluster is dying only once its share is below
+   * `minShare` and below half of its bootstrap share: a cluster the bootstrap made small has not
+   * lost anything to the stream, and splitting another cluster for it would change a model the
+   * stream gave no reason to change.
+   */
+  readonly baselineShares?: ArrayLike<number>;
+}
+
+/** Clusters that are dying under `rule`, smallest share first. */
+export function dyingClusters(shares: ArrayLike<number>, rule: DyingRule): number[] {
   const out: number[] = [];
-  for (let j = 0; j < shares.length; j++) if ((shares[j] ?? 0) < threshold) out.push(j);
+  for (let j = 0; j < shares.length; j++) {
+    const share = shares[j] ?? 0;
+    const baseline = rule.baselineShares?.[j];
+    if (share < rule.minShare && (baseline === undefined || share < baseline / 2)) out.push(j);
+  }
   return out.sort((a, b) => (shares[a] ?? 0) - (shares[b] ?? 0));
 }
 
@@ -141,7 +158,7 @@ export interface ReseedResult {
 }
 
 /**
- * Re-seeds every cluster whose share is under `threshold` by splitting the currently largest cluster
+ * Re-seeds every dying cluster (see `dyingClusters`) by splitting the currently largest cluster
  * (Spark's StreamingKMeans rule). The split runs 2-means on the window embeddings labelled with the
  * largest cluster, started from the member farthest from its centroid and the member farthest from
  * that one; the donor keeps the half whose mean lies nearer its old centroid (its id stays put), the
@@ -153,7 +170,7 @@ export function reseedDyingClusters(
   clusters: number,
   dims: number,
   shares: ArrayLike<number>,
-  threshold: number,
+  rule: DyingRule,
   window: { readonly embeddings: Matrix; readonly labels: Int32Array },
   seed = 1,
 ): ReseedResult {
@@ -164,12 +181,12 @@ export function reseedDyingClusters(
   const z = window.embeddings;
   const random = mulberry32(seed);
   const spacing = minCentroidDistance(centroids, clusters, dims) || 1;
-  for (const dying of dyingClusters(shares, threshold)) {
+  for (const dying of dyingClusters(shares, rule)) {
     let donor = -1;
     for (let j = 0; j < clusters; j++) {
       if (j !== dying && (donor < 0 || (s[j] ?? 0) > (s[donor] ?? 0))) donor = j;
     }
-    if (donor < 0 || (s[donor] ?? 0) <= threshold) break;
+    if (donor < 0 || (s[donor] ?? 0) <= rule.minShare) break;
     const members: number[] = [];
     for (let i = 0; i < labels.length; i++) if (labels[i] === donor) members.push(i);
     const donorCentroid = out.slice(donor * dims, (donor + 1) * dims);

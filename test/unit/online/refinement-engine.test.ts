@@ -81,6 +81,33 @@ void describe('RefinementEngine', () => {
     assert.ok(used.size >= 2, 'after re-seeding the two blobs fall into different clusters');
     engine.dispose();
   });
+
+  void test('a cluster the bootstrap left small is not re-seeded while it keeps that share', () => {
+    // Same geometry, but the bootstrap itself gave clusters 1 and 2 a share of 0.5 % each.
+    const centroids = [0, 0, 20, 20, -20, 20];
+    const bornSmall = tinySnapshot(centroids, [990, 5, 5]);
+    const sizes = Float32Array.from([99, 0.4, 0.6]);
+    const { x } = blobs(50, 5, [
+      [-4, 0],
+      [4, 0],
+    ]);
+    const engine = new RefinementEngine(bornSmall, settings);
+    const outcome = engine.refine(x, sizes);
+    assert.deepEqual(
+      outcome.reseeded,
+      [],
+      'clusters 1 and 2 hold more than half their bootstrap share',
+    );
+    engine.dispose();
+    // Once cluster 1 has lost more than half of what it was born with, it is dying.
+    const shrunk = new RefinementEngine(bornSmall, settings);
+    const after = shrunk.refine(x, Float32Array.from([99, 0.2, 0.6]));
+    assert.deepEqual(
+      after.reseeded.map((e) => e.cluster),
+      [1],
+    );
+    shrunk.dispose();
+  });
 });
 
 void describe('RefinementEngine guards', () => {

@@ -89,8 +89,17 @@ void describe('judgeRefinement', () => {
 
 void describe('re-seeding', () => {
   void test('finds the clusters under the share threshold, smallest first', () => {
-    assert.deepEqual(dyingClusters([0.5, 0.001, 0.497, 0.002], 0.01), [1, 3]);
-    assert.deepEqual(dyingClusters([0.5, 0.5], 0.01), []);
+    assert.deepEqual(dyingClusters([0.5, 0.002, 0.497, 0.001], { minShare: 0.01 }), [3, 1]);
+    assert.deepEqual(dyingClusters([0.5, 0.5], { minShare: 0.01 }), []);
+  });
+
+  void test('a cluster the bootstrap made small is dying only once it falls below half that share', () => {
+    const baselineShares = [0.496, 0.008, 0.496];
+    // Cluster 1 was born at 0.8 %: at 0.7 % it holds its size; at 0.3 % it has lost most of it.
+    assert.deepEqual(dyingClusters([0.5, 0.007, 0.493], { minShare: 0.01, baselineShares }), []);
+    assert.deepEqual(dyingClusters([0.5, 0.003, 0.497], { minShare: 0.01, baselineShares }), [1]);
+    // A cluster born large that shrinks under the threshold is dying as before.
+    assert.deepEqual(dyingClusters([0.005, 0.008, 0.987], { minShare: 0.01, baselineShares }), [0]);
   });
 
   void test('a dying cluster takes one half of the largest cluster, whose id keeps the nearer half', () => {
@@ -98,10 +107,17 @@ void describe('re-seeding', () => {
     const centroids = Float32Array.from([0, 0, 50, 50, 20, 0]);
     const points = [-1.1, 0, -0.9, 0, -1, 0.1, -1, -0.1, 2.9, 0, 3.1, 0, 20, 0];
     const labels = Int32Array.from([0, 0, 0, 0, 0, 0, 2]);
-    const result = reseedDyingClusters(centroids, 3, 2, [0.85, 0.001, 0.149], 0.01, {
-      embeddings: { data: Float32Array.from(points), rows: 7, cols: 2 },
-      labels,
-    });
+    const result = reseedDyingClusters(
+      centroids,
+      3,
+      2,
+      [0.85, 0.001, 0.149],
+      { minShare: 0.01 },
+      {
+        embeddings: { data: Float32Array.from(points), rows: 7, cols: 2 },
+        labels,
+      },
+    );
     assert.deepEqual(result.events, [{ cluster: 1, splitFrom: 0 }]);
     const c = Array.from(result.centroids);
     // Donor keeps the bigger, nearer group around (-1, 0); the dying id gets the group at (3, 0).
@@ -125,8 +141,8 @@ void describe('re-seeding', () => {
       embeddings: { data: new Float32Array(0), rows: 0, cols: 2 },
       labels: new Int32Array(0),
     };
-    const a = reseedDyingClusters(centroids, 2, 2, [0.999, 0.001], 0.01, window, 7);
-    const b = reseedDyingClusters(centroids, 2, 2, [0.999, 0.001], 0.01, window, 7);
+    const a = reseedDyingClusters(centroids, 2, 2, [0.999, 0.001], { minShare: 0.01 }, window, 7);
+    const b = reseedDyingClusters(centroids, 2, 2, [0.999, 0.001], { minShare: 0.01 }, window, 7);
     assert.deepEqual(Array.from(a.centroids), Array.from(b.centroids));
     assert.notDeepEqual(Array.from(a.centroids.slice(0, 2)), Array.from(a.centroids.slice(2, 4)));
     assert.deepEqual(a.events, [{ cluster: 1, splitFrom: 0 }]);
