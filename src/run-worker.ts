@@ -3,6 +3,7 @@
  * Prometheus metrics and the HTTP server → the stream worker, plus signal handling.
  */
 import { readFile } from 'node:fs/promises';
+import type { Consumer, Kafka } from 'kafkajs';
 import type { Config } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { redactConfig } from './config/redact-config.js';
@@ -14,6 +15,7 @@ import { ConfigError, DecStreamError } from './errors.js';
 import { createKafka } from './kafka/client.js';
 import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
 import { AtLeastOnceSink, ExactlyOnceSink } from './kafka/output-sink.js';
+import { ThreadSink } from './kafka/publish/thread-sink.js';
 import { ensureOutputTopics } from './kafka/topics.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend } from './model/backend.js';
@@ -139,22 +141,6 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     topic: streamConfig.inputTopic,
     logger: log,
   });
-  const sinkOptions = {
-    kafka,
-    consumer: stream.consumer,
-    groupId: streamConfig.groupId,
-    outputTopic: streamConfig.outputTopic,
-    dlqTopic: streamConfig.dlqTopic,
-    logger: log,
-  };
-  const sink: OutputSink =
-    streamConfig.delivery === 'exactly-once'
-      ? new ExactlyOnceSink({
-          ...sinkOptions,
-          transactionalIdPrefix: streamConfig.transactionalIdPrefix,
-        })
-      : new AtLeastOnceSink(sinkOptions);
-
   const metrics = createPrometheusObserver();
   const observers: WorkerObserver[] = [metrics.observer];
   if (parts.observer !== undefined) observers.push(parts.observer);
@@ -186,6 +172,13 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     describeCodec(config, avroSchema, codec),
     log,
   );
+  let sink: OutputSink;
+  try {
+    sink = await createSink(config, kafka, stream.consumer, log);
+  } catch (error) {
+    await labeller.close();
+    throw error;
+  }
 
   const worker = new StreamWorker({
     stream,
@@ -218,8 +211,9 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
           })
         : undefined;
   } catch (error) {
-    // The worker never started: only the labelling thread holds anything open yet.
+    // The worker never started: only the labelling and publishing threads hold anything open.
     await labeller.close();
+    await sink.close();
     throw error;
   }
   if (server !== undefined) log.info('http server listening', { port: server.port });
@@ -301,6 +295,56 @@ async function createLabeller(
     log.warn('the labelling thread did not start; labelling in the main thread', { error });
     return new InProcessLabeller(codec);
   }
+}
+
+/**
+ * The output side: producers on a thread of their own (DEC_PUBLISH_THREAD=on, or auto with two or
+ * more CPUs), or in this thread. Under auto, a thread that cannot start leaves producing here.
+ */
+async function createSink(
+  config: Config,
+  kafka: Kafka,
+  consumer: Consumer,
+  log: Logger,
+): Promise<OutputSink> {
+  const { stream } = config;
+  const mode = stream.publishThread;
+  if (mode === 'on' || (mode === 'auto' && threadWorthwhile())) {
+    const sink = new ThreadSink({
+      settings: {
+        kafka: config.kafka,
+        delivery: stream.delivery,
+        groupId: stream.groupId,
+        outputTopic: stream.outputTopic,
+        dlqTopic: stream.dlqTopic,
+        transactionalIdPrefix: stream.transactionalIdPrefix,
+        maxRequestBytes: undefined,
+      },
+      consumer,
+      logger: log,
+    });
+    try {
+      await sink.start();
+      log.info('producing on a worker thread', { publishThread: mode, delivery: stream.delivery });
+      return sink;
+    } catch (error) {
+      await sink.close().catch(() => undefined);
+      if (mode === 'on') throw error;
+      log.warn('the publishing thread did not start; producing on the main thread', { error });
+    }
+  } else {
+    log.info('producing on the main thread', { publishThread: mode });
+  }
+  const options = {
+    kafka,
+    groupId: stream.groupId,
+    outputTopic: stream.outputTopic,
+    dlqTopic: stream.dlqTopic,
+    logger: log,
+  };
+  return stream.delivery === 'exactly-once'
+    ? new ExactlyOnceSink({ ...options, transactionalIdPrefix: stream.transactionalIdPrefix })
+    : new AtLeastOnceSink({ ...options, consumer });
 }
 
 function configFileArgument(args: readonly string[]): string | undefined {

@@ -525,7 +525,7 @@ async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<voi
       'Worker: the dec-stream composition root (startWorker) with a trained snapshot, refinement off, Prometheus observer on.',
       'Latency: record send time → labelled record read back downstream (read_committed), at fractions (0.5 = half) of the median max rate of the same mode. The producer and the downstream reader share the machine with the worker, so near saturation a backlog (and seconds of latency) can build up.',
       'CPU cores = (user + system CPU seconds) / wall seconds of the measured process; broker CPU likewise for the broker JVM.',
-      `Worker labeller: DEC_LABEL_THREAD=${process.env.BENCH_LABEL_THREAD ?? 'auto'} (auto: a labelling thread with two or more CPUs); main µs/rec is the CPU time of the process's main thread alone per record, which bounds records/s when the labelling thread has a core of its own.`,
+      `Worker threads: DEC_LABEL_THREAD=${process.env.BENCH_LABEL_THREAD ?? 'auto'}, DEC_PUBLISH_THREAD=${process.env.BENCH_PUBLISH_THREAD ?? 'auto'} (auto: a labelling thread and a publishing thread with two or more CPUs); main µs/rec is the CPU time of the process's main thread alone per record.`,
     ],
     targets: targets(tabular, mnist),
     ratios: ratios(tabular, mnist),

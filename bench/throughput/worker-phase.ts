@@ -44,6 +44,8 @@ export function workerEnv(job: WorkerJob): Record<string, string> {
     // auto (the default) labels on a worker thread with two or more CPUs; BENCH_LABEL_THREAD=off
     // measures labelling on the main thread.
     DEC_LABEL_THREAD: process.env.BENCH_LABEL_THREAD ?? 'auto',
+    // Likewise the producers: BENCH_PUBLISH_THREAD=off produces on the main thread.
+    DEC_PUBLISH_THREAD: process.env.BENCH_PUBLISH_THREAD ?? 'auto',
   };
 }
 

@@ -43,6 +43,8 @@ export interface StreamConfig {
   readonly maxInFlightBatches: number;
   /** Label on a worker thread: on, off, or auto (on with two or more CPUs). */
   readonly labelThread: LabelThreadMode;
+  /** Produce on a worker thread: on, off, or auto (on with two or more CPUs). */
+  readonly publishThread: LabelThreadMode;
 }
 
 export interface BootstrapConfig {

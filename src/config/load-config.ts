@@ -174,6 +174,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       batchMaxRecords: v.DEC_BATCH_MAX_RECORDS,
       maxInFlightBatches: v.DEC_MAX_IN_FLIGHT_BATCHES,
       labelThread: v.DEC_LABEL_THREAD,
+      publishThread: v.DEC_PUBLISH_THREAD,
     },
     bootstrap: {
       records: v.DEC_BOOTSTRAP_RECORDS,

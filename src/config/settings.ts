@@ -220,6 +220,11 @@ export const definitions = {
     description:
       'Label records on a worker thread beside the Kafka I/O: on, off, or auto (on with 2 or more CPUs). A codec a thread cannot rebuild labels on the main thread.',
   }),
+  DEC_PUBLISH_THREAD: withDefault('auto', oneOf(labelThreadModes), {
+    group: Stream,
+    description:
+      'Run the Kafka producers (and exactly-once transactions) on a worker thread of their own, while the main thread consumes: on, off, or auto (on with 2 or more CPUs).',
+  }),
 
   DEC_CLUSTERS: required(integer(2), {
     group: Model,

@@ -3,10 +3,9 @@ import { Partitioners } from 'kafkajs';
 import type { Logger } from '../worker/logger.js';
 import type { OutboundMessage, OutputSink, PublishUnit } from '../worker/ports.js';
 
-export interface OutputSinkOptions {
+/** Where units go and how they are produced. */
+export interface SinkTopicsOptions {
   readonly kafka: Kafka;
-  /** The input consumer: at-least-once commits through it. */
-  readonly consumer: Consumer;
   readonly groupId: string;
   readonly outputTopic: string;
   readonly dlqTopic: string;
@@ -15,7 +14,12 @@ export interface OutputSinkOptions {
   readonly maxRequestBytes?: number;
 }
 
-export interface ExactlyOnceSinkOptions extends OutputSinkOptions {
+export interface OutputSinkOptions extends SinkTopicsOptions {
+  /** The input consumer: at-least-once commits through it. */
+  readonly consumer: Consumer;
+}
+
+export interface ExactlyOnceSinkOptions extends SinkTopicsOptions {
   readonly transactionalIdPrefix: string;
   readonly transactionTimeoutMs?: number;
 }
@@ -78,17 +82,15 @@ export function produceRequests(
 }
 
 /**
- * At-least-once: labelled records and dead letters are produced with acks=all (one request in
- * flight, so order holds), and only then is the offset committed. A crash in between re-labels the
- * unit; a retried produce may duplicate records, which at-least-once allows. Retries are finite so
- * that a lost cluster ends in a failed worker (and a restart) rather than a silent stall.
+ * The produce half of at-least-once: a unit's labelled records and dead letters with acks=all, one
+ * request in flight (so order holds). Retries are finite so that a lost cluster ends in a failed
+ * worker (and a restart) rather than a silent stall. Committing is the caller's.
  */
-export class AtLeastOnceSink implements OutputSink {
-  readonly delivery = 'at-least-once' as const;
-  private readonly options: OutputSinkOptions;
+export class UnitProducer {
+  private readonly options: SinkTopicsOptions;
   private readonly producer: Producer;
 
-  constructor(options: OutputSinkOptions) {
+  constructor(options: SinkTopicsOptions) {
     this.options = options;
     this.producer = options.kafka.producer({
       maxInFlightRequests: 1,
@@ -100,6 +102,37 @@ export class AtLeastOnceSink implements OutputSink {
     await this.producer.connect();
   }
 
+  async produce(unit: PublishUnit): Promise<void> {
+    const { outputTopic, dlqTopic, maxRequestBytes } = this.options;
+    for (const request of produceRequests(unit, outputTopic, dlqTopic, maxRequestBytes)) {
+      await this.producer.sendBatch({ topicMessages: request, acks: -1 });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.producer.disconnect();
+  }
+}
+
+/**
+ * At-least-once: labelled records and dead letters are produced (UnitProducer), and only then is
+ * the offset committed. A crash in between re-labels the unit; a retried produce may duplicate
+ * records, which at-least-once allows.
+ */
+export class AtLeastOnceSink implements OutputSink {
+  readonly delivery = 'at-least-once' as const;
+  private readonly consumer: Consumer;
+  private readonly producer: UnitProducer;
+
+  constructor(options: OutputSinkOptions) {
+    this.consumer = options.consumer;
+    this.producer = new UnitProducer(options);
+  }
+
+  async start(): Promise<void> {
+    await this.producer.start();
+  }
+
   claim(): Promise<string | undefined> {
     return Promise.resolve(undefined);
   }
@@ -109,18 +142,20 @@ export class AtLeastOnceSink implements OutputSink {
   }
 
   async publish(unit: PublishUnit): Promise<void> {
-    const { outputTopic, dlqTopic, maxRequestBytes } = this.options;
-    for (const request of produceRequests(unit, outputTopic, dlqTopic, maxRequestBytes)) {
-      await this.producer.sendBatch({ topicMessages: request, acks: -1 });
-    }
-    await this.options.consumer.commitOffsets([
-      { topic: unit.topic, partition: unit.partition, offset: unit.nextOffset },
-    ]);
+    await this.producer.produce(unit);
+    await commitUnit(this.consumer, unit);
   }
 
   async close(): Promise<void> {
-    await this.producer.disconnect();
+    await this.producer.close();
   }
+}
+
+/** Commits the input offset after `unit` through the group member that read it. */
+export async function commitUnit(consumer: Consumer, unit: PublishUnit): Promise<void> {
+  await consumer.commitOffsets([
+    { topic: unit.topic, partition: unit.partition, offset: unit.nextOffset },
+  ]);
 }
 
 /**

@@ -92,6 +92,12 @@ export interface OutputSink {
   /** Forgets partitions this member no longer owns. */
   release(topic: string, partitions: readonly number[]): Promise<void>;
   publish(unit: PublishUnit): Promise<void>;
+  /**
+   * Waits for what a publish left running and fails if it failed: a sink may commit a unit's
+   * offset while the next unit is produced. The worker settles before a batch handler returns,
+   * so no commit outlives the group generation that fetched its records.
+   */
+  settle?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -286,6 +286,11 @@ export class StreamWorker implements HealthSource {
       return;
     }
     if (this.state !== Phase.Online) return;
+    await this.handleOnline(batch, last);
+    await this.options.sink.settle?.();
+  }
+
+  private async handleOnline(batch: PartitionBatch, last: SourceRecord): Promise<void> {
     this.observer.recordsConsumed(batch.records.length);
     const records = await this.unpublished(batch.topic, batch.partition, batch.records);
     if (records.length < batch.records.length) {
@@ -682,6 +687,7 @@ export class StreamWorker implements HealthSource {
         await this.publish(topic, partition, chunk, (BigInt(last.offset) + 1n).toString());
       }
     }
+    await this.options.sink.settle?.();
     this.window = undefined;
     this.setPhase(Phase.Online);
     stream.resumeAll();

@@ -27,7 +27,7 @@ async function labelAll(
   return { out, dlq, logs };
 }
 
-void test('labelling on a thread writes the same bytes and dead letters as labelling on the main thread', async (t) => {
+void test('labelling and producing on threads write the same bytes and dead letters as the main thread alone', async (t) => {
   const s = await scenario(t);
   const good = mixtureMessages(320).range(0, 320);
   const messages = [
@@ -40,7 +40,7 @@ void test('labelling on a thread writes the same bytes and dead letters as label
 
   const onThread = await labelAll(
     t,
-    s.env({ DEC_LABEL_THREAD: 'on' }),
+    s.env({ DEC_LABEL_THREAD: 'on', DEC_PUBLISH_THREAD: 'on' }),
     { kafka: s.kafka, output: s.output, dlq: s.dlq },
     good.length,
     2,
@@ -48,6 +48,10 @@ void test('labelling on a thread writes the same bytes and dead letters as label
   assert.ok(
     onThread.logs.some((l) => l.includes('labelling in a worker thread')),
     'the worker says it labels on a thread',
+  );
+  assert.ok(
+    onThread.logs.some((l) => l.includes('producing on a worker thread')),
+    'the worker says it produces on a thread',
   );
 
   // Same records and the saved model version, new group and topics, labelled in the main thread.
@@ -57,6 +61,7 @@ void test('labelling on a thread writes the same bytes and dead letters as label
     t,
     s.env({
       DEC_LABEL_THREAD: 'off',
+      DEC_PUBLISH_THREAD: 'off',
       DEC_GROUP_ID: `${s.group}-main`,
       DEC_OUTPUT_TOPIC: output,
       DEC_DLQ_TOPIC: dlq,
@@ -66,6 +71,7 @@ void test('labelling on a thread writes the same bytes and dead letters as label
     2,
   );
   assert.ok(inMain.logs.some((l) => l.includes('labelling in the main thread')));
+  assert.ok(inMain.logs.some((l) => l.includes('producing on the main thread')));
 
   const byKey = (messages: readonly ReadMessage[]): Map<string, unknown> =>
     new Map(messages.map((m) => [m.key, { value: m.value?.toString('hex'), headers: m.headers }]));

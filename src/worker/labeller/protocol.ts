@@ -2,6 +2,8 @@
  * Messages between the worker and its labelling thread. A chunk's values travel as one buffer
  * plus offsets, transferred rather than copied; labelled values come back the same way.
  */
+import { DecStreamError, PoisonRecordError } from '../../errors.js';
+import type { PoisonReason } from '../../errors.js';
 import type { BackendPreference } from '../../model/backend.js';
 import type { ModelSnapshot } from '../../model/types.js';
 import type { CodecDescription } from './codec-description.js';
@@ -117,4 +119,17 @@ export function errorData(error: unknown): ErrorData {
     retriable: fields.retriable === true,
     reason: typeof fields.reason === 'string' ? fields.reason : undefined,
   };
+}
+
+/** The error `data` describes, with its code, retriability and poison reason where it had them. */
+export function rebuildError(data: ErrorData): Error {
+  if (data.reason !== undefined && data.code?.startsWith('POISON_') === true) {
+    return new PoisonRecordError(data.reason as PoisonReason, data.message);
+  }
+  if (data.code !== undefined) {
+    return new DecStreamError(data.code, data.message, { retriable: data.retriable });
+  }
+  const error = new Error(data.message);
+  error.name = data.name;
+  return error;
 }

@@ -6,8 +6,7 @@
  */
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { DecStreamError, PoisonRecordError } from '../../errors.js';
-import type { PoisonReason } from '../../errors.js';
+import { DecStreamError } from '../../errors.js';
 import type { BackendPreference } from '../../model/backend.js';
 import type { ModelSnapshot } from '../../model/types.js';
 import { spawnModuleThread } from '../module-thread.js';
@@ -15,8 +14,8 @@ import type { LabelledChunk, Labeller, SourceRecord } from '../ports.js';
 import type { LabelFailure } from '../serving-model.js';
 import { labelledChunk, VersionHeaders } from '../serving-model.js';
 import type { CodecDescription } from './codec-description.js';
-import type { ErrorData, FromThread, LabelledData, ToThread } from './protocol.js';
-import { packedTransfer, packValues, unpackValues } from './protocol.js';
+import type { FromThread, LabelledData, ToThread } from './protocol.js';
+import { packedTransfer, packValues, rebuildError, unpackValues } from './protocol.js';
 
 export interface ThreadLabellerOptions {
   readonly codec: CodecDescription;
@@ -38,18 +37,6 @@ export class LabelThreadError extends DecStreamError {
   constructor(message: string, cause?: unknown) {
     super('LABEL_THREAD_FAILED', message, cause === undefined ? undefined : { cause });
   }
-}
-
-function rebuildError(data: ErrorData): Error {
-  if (data.reason !== undefined && data.code?.startsWith('POISON_') === true) {
-    return new PoisonRecordError(data.reason as PoisonReason, data.message);
-  }
-  if (data.code !== undefined) {
-    return new DecStreamError(data.code, data.message, { retriable: data.retriable });
-  }
-  const error = new Error(data.message);
-  error.name = data.name;
-  return error;
 }
 
 export class ThreadLabeller implements Labeller {

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ThreadSink } from '../../src/kafka/publish/thread-sink.js';
+import type { PublisherSettings } from '../../src/kafka/publish/protocol.js';
+import { createLogger } from '../../src/worker/logger.js';
+import type { OutboundMessage } from '../../src/worker/ports.js';
+import { createTopics, kafkaBrokers, testKafka, uniqueTopic, withKafka } from './helpers.js';
+import { readTopic } from './worker-harness.js';
+
+function settings(input: string, delivery: PublisherSettings['delivery']): PublisherSettings {
+  return {
+    kafka: {
+      brokers: kafkaBrokers(),
+      clientId: 'dec-stream-thread-sink-test',
+      sasl: undefined,
+      ssl: {
+        enabled: false,
+        caFile: undefined,
+        certFile: undefined,
+        keyFile: undefined,
+        rejectUnauthorized: true,
+      },
+    },
+    delivery,
+    groupId: `${input}-group`,
+    outputTopic: `${input}.out`,
+    dlqTopic: `${input}.dlq`,
+    transactionalIdPrefix: `${input}-tx`,
+    maxRequestBytes: undefined,
+  };
+}
+
+const labelled = (key: string, version: string): OutboundMessage => ({
+  key: Buffer.from(key),
+  value: Buffer.from(JSON.stringify({ key, cluster: 1 })),
+  headers: { 'dec-model-version': Buffer.from(version) },
+});
+
+void test('exactly-once on the publishing thread: records, dead letters and the offset commit as one transaction', async (t) => {
+  const clients = withKafka(t);
+  const input = uniqueTopic('thread-sink-in');
+  const config = settings(input, 'exactly-once');
+  await createTopics(clients.brokers, [
+    { topic: input },
+    { topic: config.outputTopic },
+    { topic: config.dlqTopic },
+  ]);
+  const lines: string[] = [];
+  const sink = new ThreadSink({
+    settings: config,
+    consumer: undefined,
+    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+  });
+  t.after(() => sink.close());
+  await sink.start();
+
+  assert.equal(await sink.claim(input, 0), undefined, 'nothing committed yet');
+  assert.ok(
+    lines.some(
+      (l) => l.includes('transactional producer ready') && l.includes('"thread":"publish"'),
+    ),
+    `the thread's log lines reach the worker's logger: ${lines.join('\n')}`,
+  );
+  await sink.publish({
+    topic: input,
+    partition: 0,
+    nextOffset: '3',
+    labelled: [labelled('a', '4'), labelled('b', '4')],
+    deadLetters: [
+      { key: Buffer.from('c'), value: Buffer.from('{'), headers: { 'dec-dlq-reason': 'json' } },
+    ],
+  });
+  await sink.settle();
+
+  const kafka = testKafka();
+  const out = await readTopic(kafka, config.outputTopic, 2, { settleMs: 300 });
+  assert.deepEqual(out.map((m) => [m.key, m.headers['dec-model-version']]).sort(), [
+    ['a', '4'],
+    ['b', '4'],
+  ]);
+  const dlq = await readTopic(kafka, config.dlqTopic, 1, { settleMs: 300 });
+  assert.deepEqual(
+    dlq.map((m) => [m.key, m.value?.toString(), m.headers['dec-dlq-reason']]),
+    [['c', '{', 'json']],
+  );
+  assert.equal(await sink.claim(input, 0), '3', 'the offset was committed with the records');
+
+  await sink.close();
+  await assert.rejects(
+    sink.publish({ topic: input, partition: 0, nextOffset: '4', labelled: [], deadLetters: [] }),
+    /closed/,
+  );
+});
+
+void test('an at-least-once thread sink needs the input consumer to commit through', () => {
+  assert.throws(
+    () =>
+      new ThreadSink({
+        settings: settings('no-consumer', 'at-least-once'),
+        consumer: undefined,
+        logger: createLogger({ level: 'error', write: () => undefined }),
+      }),
+    /input consumer/,
+  );
+});
