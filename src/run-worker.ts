@@ -140,6 +140,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     groupId: streamConfig.groupId,
     topic: streamConfig.inputTopic,
     logger: log,
+    maxBytesPerPartition: streamConfig.fetchMaxBytesPerPartition,
   });
   const metrics = createPrometheusObserver();
   const observers: WorkerObserver[] = [metrics.observer];

@@ -17,6 +17,7 @@ import {
 } from '@platformatic/kafka';
 import type { Message } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import { DefaultFetchBytesPerPartition } from '../../src/kafka/kafka-record-stream.js';
 import type { Meter } from './meter.js';
 import { benchKafka } from './topics.js';
 
@@ -41,7 +42,7 @@ export async function kafkajsPassThrough(job: PassThroughJob, meter: Meter): Pro
     readUncommitted: false,
     sessionTimeout: 15_000,
     heartbeatInterval: 3_000,
-    maxBytesPerPartition: 1_048_576,
+    maxBytesPerPartition: DefaultFetchBytesPerPartition,
     maxWaitTimeInMs: 500,
   });
   const producer = kafka.producer({
@@ -102,7 +103,7 @@ export async function platformaticPassThrough(job: PassThroughJob, meter: Meter)
     sessionTimeout: 15_000,
     heartbeatInterval: 3_000,
     maxWaitTime: 500,
-    maxBytesPerPartition: 1_048_576,
+    maxBytesPerPartition: DefaultFetchBytesPerPartition,
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
   });
   const producer = new PProducer({

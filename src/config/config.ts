@@ -41,6 +41,8 @@ export interface StreamConfig {
   readonly transactionalIdPrefix: string;
   readonly batchMaxRecords: number;
   readonly maxInFlightBatches: number;
+  /** Most bytes one fetch takes from one input partition. */
+  readonly fetchMaxBytesPerPartition: number;
   /** Label on a worker thread: on, off, or auto (on with two or more CPUs). */
   readonly labelThread: LabelThreadMode;
   /** Produce on a worker thread: on, off, or auto (on with two or more CPUs). */

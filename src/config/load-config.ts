@@ -173,6 +173,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       transactionalIdPrefix: v.DEC_TRANSACTIONAL_ID_PREFIX,
       batchMaxRecords: v.DEC_BATCH_MAX_RECORDS,
       maxInFlightBatches: v.DEC_MAX_IN_FLIGHT_BATCHES,
+      fetchMaxBytesPerPartition: v.DEC_FETCH_MAX_BYTES_PER_PARTITION,
       labelThread: v.DEC_LABEL_THREAD,
       publishThread: v.DEC_PUBLISH_THREAD,
     },

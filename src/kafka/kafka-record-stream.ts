@@ -7,10 +7,16 @@ export interface KafkaRecordStreamOptions {
   readonly groupId: string;
   readonly topic: string;
   readonly logger: Logger;
-  /** Bounds what one fetch may buffer per partition (back-pressure: nothing else is buffered). */
+  /**
+   * Bounds what one fetch may buffer per partition (back-pressure: nothing else is buffered);
+   * default DefaultFetchBytesPerPartition. A fetch holds at most the client's 10 MiB in all.
+   */
   readonly maxBytesPerPartition?: number;
   readonly sessionTimeoutMs?: number;
 }
+
+/** 4 MiB: the default of DEC_FETCH_MAX_BYTES_PER_PARTITION. */
+export const DefaultFetchBytesPerPartition = 4 * 1024 * 1024;
 
 function toSourceRecord(topic: string, partition: number, message: KafkaMessage): SourceRecord {
   return {
@@ -45,7 +51,7 @@ export class KafkaRecordStream implements RecordStream {
       readUncommitted: false,
       sessionTimeout: options.sessionTimeoutMs ?? 15_000,
       heartbeatInterval: 3_000,
-      maxBytesPerPartition: options.maxBytesPerPartition ?? 1_048_576,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? DefaultFetchBytesPerPartition,
       maxWaitTimeInMs: 500,
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
     });
