@@ -834,22 +834,39 @@ function percent(ratio: number | undefined): number | undefined {
 function profileSection(r: unknown): string {
   const p = at(r, 'profile');
   if (p === undefined) return `_${NotMeasured}: no profile in bench/results/throughput.json._`;
-  const phaseRows = arrayAt(p, 'phases').map((phase) => {
-    const shares = at(phase, 'profile.sharePercent');
-    const top =
-      shares !== null && typeof shares === 'object'
-        ? Object.entries(shares as Record<string, unknown>)
-            .filter((e): e is [string, number] => typeof e[1] === 'number')
-            .sort((a, b) => b[1] - a[1])
-            .slice(0, 4)
-            .map(([name, share]) => `${name} ${share.toFixed(0)} %`)
-            .join(', ')
-        : NotMeasured;
+  const topShares = (shares: unknown): string =>
+    shares !== null && typeof shares === 'object'
+      ? Object.entries(shares as Record<string, unknown>)
+          .filter((e): e is [string, number] => typeof e[1] === 'number')
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 4)
+          .map(([name, share]) => `${name} ${share.toFixed(0)} %`)
+          .join(', ') || NotMeasured
+      : NotMeasured;
+  const phaseRows = arrayAt(p, 'phases').flatMap((phase) => {
+    const records = numberAt(phase, 'records');
+    const busyPerRecord = (busyMs: number | undefined): string =>
+      busyMs === undefined || records === undefined || records <= 0
+        ? NotMeasured
+        : ((1000 * busyMs) / records).toFixed(1);
+    const name = textAt(phase, 'phase') ?? NotMeasured;
     return [
-      textAt(phase, 'phase') ?? NotMeasured,
-      whole(numberAt(phase, 'recordsPerSecond')),
-      fixed(numberAt(phase, 'cpuMicrosPerRecord'), 1),
-      top || NotMeasured,
+      [
+        name,
+        'main',
+        whole(numberAt(phase, 'recordsPerSecond')),
+        fixed(numberAt(phase, 'cpuMicrosPerRecord'), 1),
+        busyPerRecord(numberAt(phase, 'profile.busyMs')),
+        topShares(at(phase, 'profile.sharePercent')),
+      ],
+      ...arrayAt(phase, 'profile.threads').map((thread) => [
+        name,
+        textAt(thread, 'thread') ?? NotMeasured,
+        '',
+        '',
+        busyPerRecord(numberAt(thread, 'busyMs')),
+        topShares(at(thread, 'sharePercent')),
+      ]),
     ];
   });
   const hot = arrayAt(p, 'hotPath');
@@ -882,9 +899,11 @@ function profileSection(r: unknown): string {
       ? table(
           [
             'Phase (profiled)',
+            'Thread',
             'Records/s',
             'CPU µs/record',
-            'Largest shares of busy main-thread time',
+            'Busy µs/record (profiled)',
+            'Largest shares of its busy time',
           ],
           phaseRows,
         )

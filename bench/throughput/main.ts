@@ -3,6 +3,7 @@
  * pass-through on the same broker, end-to-end latency at half the maximum rate, CPU and memory.
  * Writes bench/results/throughput.json and prints a table. Sizes: see settings.ts.
  */
+import { readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os, { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ import { measureLatency } from './latency.js';
 import type { MeterResult } from './meter.js';
 import type { BenchModel } from './models.js';
 import { mnistModel, modelDirWith, tabularModel } from './models.js';
+import type { ProfileSummary } from './profile-summary.js';
 import { summarise } from './profile-summary.js';
 import { brokerCpuSeconds, runChild } from './run-child.js';
 import type { BenchSettings, PhaseName } from './settings.js';
@@ -42,22 +44,48 @@ export interface ThroughputPhase extends MeterResult {
   }[];
 }
 
-export interface ProfileShares {
+export interface ThreadShares {
   readonly busyMs: number;
   /** Percent of busy (non-idle) samples per category. */
   readonly sharePercent: Record<string, number>;
   readonly topFunctions: readonly { name: string; ms: number }[];
 }
 
+/** The main thread's shares, and those of each worker thread that handled records. */
+export interface ProfileShares extends ThreadShares {
+  readonly threads?: readonly (ThreadShares & { readonly thread: string })[];
+}
+
+function sharesOf(s: ProfileSummary): ThreadShares {
+  const sharePercent: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(s.categories).sort((a, b) => b[1] - a[1])) {
+    if (name === 'idle') continue;
+    sharePercent[name] = s.busyMs > 0 ? Math.round((1000 * ms) / s.busyMs) / 10 : 0;
+  }
+  return { busyMs: s.busyMs, sharePercent, topFunctions: s.topFunctions.slice(0, 10) };
+}
+
+/** Thread id of a profile Node named CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile. */
+function threadIdOf(file: string): number | undefined {
+  const parts = file.split('.');
+  return parts.length >= 7 ? Number(parts[parts.length - 3]) : undefined;
+}
+
 function profileShares(dir: string, phase: string): ProfileShares | undefined {
   try {
-    const s = summarise(join(dir, `${phase}.cpuprofile`));
-    const sharePercent: Record<string, number> = {};
-    for (const [name, ms] of Object.entries(s.categories).sort((a, b) => b[1] - a[1])) {
-      if (name === 'idle') continue;
-      sharePercent[name] = s.busyMs > 0 ? Math.round((1000 * ms) / s.busyMs) / 10 : 0;
-    }
-    return { busyMs: s.busyMs, sharePercent, topFunctions: s.topFunctions.slice(0, 10) };
+    const folder = join(dir, phase);
+    const files = readdirSync(folder).filter((f) => f.endsWith('.cpuprofile'));
+    const main = files.find((f) => threadIdOf(f) === 0);
+    if (main === undefined) return undefined;
+    const threads = files
+      .filter((f) => f !== main)
+      .map((f) => summarise(join(folder, f)))
+      .filter((s) => s.thread !== 'main' && s.busyMs > 0)
+      .map((s) => ({ thread: s.thread, ...sharesOf(s) }));
+    return {
+      ...sharesOf(summarise(join(folder, main))),
+      ...(threads.length === 0 ? {} : { threads }),
+    };
   } catch {
     return undefined;
   }
@@ -578,7 +606,8 @@ async function profileRun(base: BenchSettings, kafka: Kafka): Promise<void> {
     machine: machine(),
     profilesIn: dir,
     note:
-      'Shares are of busy (non-idle) main-thread samples from the first handled record on; ' +
+      'Shares are of busy (non-idle) samples from the first handled record on, per thread (the ' +
+      'main thread, and the labelling and publishing threads where the worker runs them); ' +
       'native leaves (JSON.parse, Buffer copies) count for the code that called them. Profiling ' +
       'slows every phase alike; read ratios, not absolute records/s.',
     phases: Object.values(reports).flatMap((r) =>
@@ -598,6 +627,12 @@ async function profileRun(base: BenchSettings, kafka: Kafka): Promise<void> {
     process.stdout.write(`\n${p.phase}: ${p.cpuMicrosPerRecord} CPU µs/record\n`);
     for (const [name, share] of Object.entries(p.profile?.sharePercent ?? {})) {
       process.stdout.write(`  ${name.padEnd(28)} ${share.toFixed(1).padStart(5)}%\n`);
+    }
+    for (const thread of p.profile?.threads ?? []) {
+      process.stdout.write(`  ${thread.thread}, ${thread.busyMs} ms busy:\n`);
+      for (const [name, share] of Object.entries(thread.sharePercent)) {
+        process.stdout.write(`    ${name.padEnd(26)} ${share.toFixed(1).padStart(5)}%\n`);
+      }
     }
   }
   for (const h of hot) {

@@ -15,9 +15,11 @@ import {
   ProduceAcks,
   Producer as PProducer,
 } from '@platformatic/kafka';
-import type { Message } from 'kafkajs';
+import type { IHeaders } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import { DefaultFetchBytesPerPartition } from '../../src/kafka/kafka-record-stream.js';
+import { DefaultMaxRequestBytes, produceRequests } from '../../src/kafka/output-sink.js';
+import type { OutboundMessage } from '../../src/worker/ports.js';
 import type { Meter } from './meter.js';
 import { benchKafka } from './topics.js';
 
@@ -64,16 +66,24 @@ export async function kafkajsPassThrough(job: PassThroughJob, meter: Meter): Pro
       for (let from = 0; from < records.length; from += job.chunk) {
         if (!payload.isRunning() || payload.isStale()) return;
         const part = records.slice(from, from + job.chunk);
-        const messages: Message[] = part.map((m) => ({
+        const messages: OutboundMessage[] = part.map((m) => ({
           key: m.key,
           value: m.value,
-          headers: { ...m.headers },
+          headers: definedHeaders(m.headers),
         }));
-        await producer.sendBatch({
-          topicMessages: [{ topic: job.outputTopic, messages }],
-          acks: -1,
-        });
         const last = part[part.length - 1]!.offset;
+        // Cut like the worker's sink: a partition's records in one request stay below the
+        // broker's message.max.bytes (a fetched partition batch often maps to one partition).
+        const unit = {
+          topic: batch.topic,
+          partition: batch.partition,
+          nextOffset: String(BigInt(last) + 1n),
+          labelled: messages,
+          deadLetters: [],
+        };
+        for (const request of produceRequests(unit, job.outputTopic, job.outputTopic)) {
+          await producer.sendBatch({ topicMessages: request, acks: -1 });
+        }
         await consumer.commitOffsets([
           { topic: batch.topic, partition: batch.partition, offset: String(BigInt(last) + 1n) },
         ]);
@@ -122,15 +132,18 @@ export async function platformaticPassThrough(job: PassThroughJob, meter: Meter)
   const flush = async (): Promise<void> => {
     const unit = pending.splice(0, pending.length);
     if (unit.length === 0) return;
-    await producer.send({
-      messages: unit.map((m) => ({
-        topic: job.outputTopic,
-        key: m.key,
-        value: m.value,
-        headers: m.headers,
-      })),
-      acks: ProduceAcks.ALL,
-    });
+    // Requests below the broker's message.max.bytes, as the worker cuts them.
+    for (const part of cutBelow(unit, DefaultMaxRequestBytes)) {
+      await producer.send({
+        messages: part.map((m) => ({
+          topic: job.outputTopic,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        })),
+        acks: ProduceAcks.ALL,
+      });
+    }
     // The last message of each partition commits everything before it in that partition.
     const lastOfPartition = new Map<number, PlatformaticMessage>();
     for (const m of unit) lastOfPartition.set(m.partition, m);
@@ -163,4 +176,35 @@ export async function platformaticPassThrough(job: PassThroughJob, meter: Meter)
       await producer.close();
     },
   };
+}
+
+/** kafkajs header values without the undefined ones its type allows. */
+function definedHeaders(headers: IHeaders | undefined): OutboundMessage['headers'] {
+  const out: Record<string, Buffer | string | (Buffer | string)[]> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+/** Consecutive runs of `messages` whose keys and values stay below `maxBytes` (one at least). */
+function cutBelow(
+  messages: readonly PlatformaticMessage[],
+  maxBytes: number,
+): PlatformaticMessage[][] {
+  const parts: PlatformaticMessage[][] = [];
+  let current: PlatformaticMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = 64 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      parts.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
 }

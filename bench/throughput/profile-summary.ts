@@ -73,6 +73,13 @@ const categories: readonly { name: string; test: (f: CallFrame) => boolean }[] =
   { name: 'node internals', test: (f) => f.url.startsWith('node:') || f.url === '' },
 ];
 
+/** The worker's threads, by the module each one runs. */
+const threadEntries: readonly { role: string; module: string }[] = [
+  { role: 'labelling thread', module: 'labeller/label-thread' },
+  { role: 'publishing thread', module: 'publish/publish-thread' },
+  { role: 'refinement thread', module: 'refiner/refine-thread' },
+];
+
 function categorise(stack: readonly CallFrame[]): string {
   // Attribute to the innermost frame that belongs to a named category (native leaves such as
   // JSON.parse or Buffer.from then count for the code that called them).
@@ -87,6 +94,8 @@ function categorise(stack: readonly CallFrame[]): string {
 
 export interface ProfileSummary {
   readonly file: string;
+  /** `main`, or the worker thread whose entry module the samples run in. */
+  readonly thread: string;
   readonly windowMs: number;
   readonly busyMs: number;
   readonly categories: Record<string, number>;
@@ -113,9 +122,11 @@ export function summarise(file: string): ProfileSummary {
   const handles = (stack: readonly CallFrame[]): boolean =>
     stack.some(
       (f) =>
-        (f.url.includes('stream-worker') && f.functionName === 'handle') ||
+        (f.url.includes('stream-worker') && /^handle/.test(f.functionName)) ||
+        (threadEntries.some((e) => f.url.includes(e.module)) && f.functionName === 'handle') ||
         (f.url.includes('bench/throughput/pass-through') && f.functionName !== ''),
     );
+  let role: string | undefined;
   const categoriesMs: Record<string, number> = {};
   const functions = new Map<string, number>();
   let started = false;
@@ -128,6 +139,7 @@ export function summarise(file: string): ProfileSummary {
       stack = stackOf(id);
       stacks.set(id, stack);
     }
+    role ??= threadEntries.find((e) => stack.some((f) => f.url.includes(e.module)))?.role;
     if (!started) started = handles(stack);
     if (!started) return;
     windowMs += ms;
@@ -149,6 +161,7 @@ export function summarise(file: string): ProfileSummary {
   }
   return {
     file: basename(file),
+    thread: role ?? 'main',
     windowMs: Math.round(windowMs),
     busyMs: Math.round(busyMs),
     categories: categoriesMs,

@@ -1,6 +1,6 @@
 /** Starts child.ts in a separate Node process and follows its messages. */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,13 +27,12 @@ export function runChild(
 ): ChildHandle {
   const execArgv = ['--import', 'tsx'];
   if (options.cpuProfileDir !== undefined) {
-    execArgv.push(
-      '--cpu-prof',
-      '--cpu-prof-dir',
-      options.cpuProfileDir,
-      '--cpu-prof-name',
-      `${options.profileName ?? job.kind}.cpuprofile`,
-    );
+    // One folder per phase, emptied first; Node names each thread's profile after its thread id
+    // (CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile), so the worker threads' profiles survive.
+    const dir = join(options.cpuProfileDir, options.profileName ?? job.kind);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    execArgv.push('--cpu-prof', '--cpu-prof-dir', dir);
   }
   const child = fork(childPath, [JSON.stringify(job)], { execArgv, stdio: 'inherit' });
   let onReady!: () => void;
