@@ -17,10 +17,10 @@ import {
 } from '@platformatic/kafka';
 import type { IHeaders } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
-import { DefaultFetchBytesPerPartition } from '../../src/kafka/kafka-record-stream.js';
 import { DefaultMaxRequestBytes, produceRequests } from '../../src/kafka/output-sink.js';
 import type { OutboundMessage } from '../../src/worker/ports.js';
 import type { Meter } from './meter.js';
+import { fetchBytesPerPartition } from './settings.js';
 import { benchKafka } from './topics.js';
 
 export interface PassThroughJob {
@@ -44,7 +44,7 @@ export async function kafkajsPassThrough(job: PassThroughJob, meter: Meter): Pro
     readUncommitted: false,
     sessionTimeout: 15_000,
     heartbeatInterval: 3_000,
-    maxBytesPerPartition: DefaultFetchBytesPerPartition,
+    maxBytesPerPartition: fetchBytesPerPartition(),
     maxWaitTimeInMs: 500,
   });
   const producer = kafka.producer({
@@ -113,7 +113,7 @@ export async function platformaticPassThrough(job: PassThroughJob, meter: Meter)
     sessionTimeout: 15_000,
     heartbeatInterval: 3_000,
     maxWaitTime: 500,
-    maxBytesPerPartition: DefaultFetchBytesPerPartition,
+    maxBytesPerPartition: fetchBytesPerPartition(),
     isolationLevel: FetchIsolationLevels.READ_COMMITTED,
   });
   const producer = new PProducer({

@@ -2,6 +2,7 @@
  * Sizes and switches of the throughput benchmark, read once from the environment. BENCH_QUICK=1
  * shrinks every size so the whole run takes a few minutes; each BENCH_* variable overrides its own.
  */
+import { DefaultFetchBytesPerPartition } from '../../src/kafka/kafka-record-stream.js';
 
 export interface BenchSettings {
   readonly brokers: readonly string[];
@@ -97,4 +98,12 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     cpuProfileDir: env.BENCH_CPU_PROFILE_DIR === '' ? undefined : env.BENCH_CPU_PROFILE_DIR,
     output: env.BENCH_OUTPUT ?? 'bench/results/throughput.json',
   };
+}
+
+/**
+ * Bytes one fetch takes per partition, for the worker (DEC_FETCH_MAX_BYTES_PER_PARTITION) and the
+ * pass-throughs alike: BENCH_FETCH_BYTES, else the worker's default. Read in each measured process.
+ */
+export function fetchBytesPerPartition(env: NodeJS.ProcessEnv = process.env): number {
+  return positiveInt(env, 'BENCH_FETCH_BYTES', DefaultFetchBytesPerPartition);
 }

@@ -10,6 +10,7 @@ import type { WorkerObserver } from '../../src/worker/observer.js';
 import { silentObserver } from '../../src/worker/observer.js';
 import type { Meter } from './meter.js';
 import type { Running } from './pass-through.js';
+import { fetchBytesPerPartition } from './settings.js';
 
 export interface WorkerJob {
   readonly brokers: readonly string[];
@@ -37,6 +38,7 @@ export function workerEnv(job: WorkerJob): Record<string, string> {
     DEC_DELIVERY: job.delivery,
     DEC_TRANSACTIONAL_ID_PREFIX: job.groupId,
     DEC_BATCH_MAX_RECORDS: String(job.chunk),
+    DEC_FETCH_MAX_BYTES_PER_PARTITION: String(fetchBytesPerPartition()),
     DEC_BACKEND: 'wasm',
     DEC_REFINE_EVERY_RECORDS: '0',
     DEC_METRICS_PORT: '0',

@@ -211,7 +211,7 @@ export const definitions = {
     description:
       'Most records labelled at once; at-least-once produces and commits each such chunk, exactly-once writes one transaction per fetched partition batch.',
   }),
-  DEC_FETCH_MAX_BYTES_PER_PARTITION: withDefault('4194304', integer(1024), {
+  DEC_FETCH_MAX_BYTES_PER_PARTITION: withDefault('2097152', integer(1024), {
     group: Stream,
     description:
       'Most bytes one fetch takes from one input partition (a fetch takes at most 10 MiB in all). Larger fetches make longer batches, which keep the labelling and publishing threads busier; smaller ones hold less memory.',

@@ -35,8 +35,8 @@ void test('DEC_PUBLISH_THREAD defaults to auto, accepts on and off, and rejects 
   );
 });
 
-void test('DEC_FETCH_MAX_BYTES_PER_PARTITION defaults to 4 MiB and refuses less than 1 KiB', () => {
-  assert.equal(loadConfig(base).stream.fetchMaxBytesPerPartition, 4 * 1024 * 1024);
+void test('DEC_FETCH_MAX_BYTES_PER_PARTITION defaults to 2 MiB and refuses less than 1 KiB', () => {
+  assert.equal(loadConfig(base).stream.fetchMaxBytesPerPartition, 2 * 1024 * 1024);
   assert.equal(
     loadConfig({ ...base, DEC_FETCH_MAX_BYTES_PER_PARTITION: '65536' }).stream
       .fetchMaxBytesPerPartition,
