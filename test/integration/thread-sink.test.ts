@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
 import { ThreadSink } from '../../src/kafka/publish/thread-sink.js';
 import type { PublisherSettings } from '../../src/kafka/publish/protocol.js';
 import { createLogger } from '../../src/worker/logger.js';
@@ -7,25 +8,28 @@ import type { OutboundMessage } from '../../src/worker/ports.js';
 import { createTopics, kafkaBrokers, testKafka, uniqueTopic, withKafka } from './helpers.js';
 import { readTopic } from './worker-harness.js';
 
+/** The publishing thread's settings, through the worker's own configuration loader. */
 function settings(input: string, delivery: PublisherSettings['delivery']): PublisherSettings {
+  const config = loadConfig({
+    KAFKA_BROKERS: kafkaBrokers().join(','),
+    KAFKA_CLIENT_ID: 'dec-stream-thread-sink-test',
+    DEC_INPUT_TOPIC: input,
+    DEC_OUTPUT_TOPIC: `${input}.out`,
+    DEC_DLQ_TOPIC: `${input}.dlq`,
+    DEC_GROUP_ID: `${input}-group`,
+    DEC_DELIVERY: delivery,
+    DEC_TRANSACTIONAL_ID_PREFIX: `${input}-tx`,
+    DEC_FEATURES: 'f0',
+    DEC_CLUSTERS: '2',
+  });
+  const { stream } = config;
   return {
-    kafka: {
-      brokers: kafkaBrokers(),
-      clientId: 'dec-stream-thread-sink-test',
-      sasl: undefined,
-      ssl: {
-        enabled: false,
-        caFile: undefined,
-        certFile: undefined,
-        keyFile: undefined,
-        rejectUnauthorized: true,
-      },
-    },
-    delivery,
-    groupId: `${input}-group`,
-    outputTopic: `${input}.out`,
-    dlqTopic: `${input}.dlq`,
-    transactionalIdPrefix: `${input}-tx`,
+    kafka: config.kafka,
+    delivery: stream.delivery,
+    groupId: stream.groupId,
+    outputTopic: stream.outputTopic,
+    dlqTopic: stream.dlqTopic,
+    transactionalIdPrefix: stream.transactionalIdPrefix,
     maxRequestBytes: undefined,
   };
 }
