@@ -15,7 +15,7 @@ import { ConfigError, DecStreamError } from './errors.js';
 import { createKafka } from './kafka/client.js';
 import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
 import { AtLeastOnceSink, ExactlyOnceSink } from './kafka/output-sink.js';
-import { ThreadSink } from './kafka/publish/thread-sink.js';
+import { publisherSettings, ThreadSink } from './kafka/publish/thread-sink.js';
 import { ensureOutputTopics } from './kafka/topics.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend } from './model/backend.js';
@@ -311,19 +311,7 @@ async function createSink(
   const { stream } = config;
   const mode = stream.publishThread;
   if (mode === 'on' || (mode === 'auto' && threadWorthwhile())) {
-    const sink = new ThreadSink({
-      settings: {
-        kafka: config.kafka,
-        delivery: stream.delivery,
-        groupId: stream.groupId,
-        outputTopic: stream.outputTopic,
-        dlqTopic: stream.dlqTopic,
-        transactionalIdPrefix: stream.transactionalIdPrefix,
-        maxRequestBytes: undefined,
-      },
-      consumer,
-      logger: log,
-    });
+    const sink = new ThreadSink({ settings: publisherSettings(config), consumer, logger: log });
     try {
       await sink.start();
       log.info('producing on a worker thread', { publishThread: mode, delivery: stream.delivery });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
-import { ThreadSink } from '../../src/kafka/publish/thread-sink.js';
+import { publisherSettings, ThreadSink } from '../../src/kafka/publish/thread-sink.js';
 import type { PublisherSettings } from '../../src/kafka/publish/protocol.js';
 import { createLogger } from '../../src/worker/logger.js';
 import type { OutboundMessage } from '../../src/worker/ports.js';
@@ -10,28 +10,20 @@ import { readTopic } from './worker-harness.js';
 
 /** The publishing thread's settings, through the worker's own configuration loader. */
 function settings(input: string, delivery: PublisherSettings['delivery']): PublisherSettings {
-  const config = loadConfig({
-    KAFKA_BROKERS: kafkaBrokers().join(','),
-    KAFKA_CLIENT_ID: 'dec-stream-thread-sink-test',
-    DEC_INPUT_TOPIC: input,
-    DEC_OUTPUT_TOPIC: `${input}.out`,
-    DEC_DLQ_TOPIC: `${input}.dlq`,
-    DEC_GROUP_ID: `${input}-group`,
-    DEC_DELIVERY: delivery,
-    DEC_TRANSACTIONAL_ID_PREFIX: `${input}-tx`,
-    DEC_FEATURES: 'f0',
-    DEC_CLUSTERS: '2',
-  });
-  const { stream } = config;
-  return {
-    kafka: config.kafka,
-    delivery: stream.delivery,
-    groupId: stream.groupId,
-    outputTopic: stream.outputTopic,
-    dlqTopic: stream.dlqTopic,
-    transactionalIdPrefix: stream.transactionalIdPrefix,
-    maxRequestBytes: undefined,
-  };
+  return publisherSettings(
+    loadConfig({
+      KAFKA_BROKERS: kafkaBrokers().join(','),
+      KAFKA_CLIENT_ID: 'dec-stream-thread-sink-test',
+      DEC_INPUT_TOPIC: input,
+      DEC_OUTPUT_TOPIC: `${input}.out`,
+      DEC_DLQ_TOPIC: `${input}.dlq`,
+      DEC_GROUP_ID: `${input}-group`,
+      DEC_DELIVERY: delivery,
+      DEC_TRANSACTIONAL_ID_PREFIX: `${input}-tx`,
+      DEC_FEATURES: 'f0',
+      DEC_CLUSTERS: '2',
+    }),
+  );
 }
 
 const labelled = (key: string, version: string): OutboundMessage => ({

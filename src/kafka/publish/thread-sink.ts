@@ -6,7 +6,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Consumer } from 'kafkajs';
-import type { DeliveryMode } from '../../config/config.js';
+import type { Config, DeliveryMode } from '../../config/config.js';
 import { DecStreamError } from '../../errors.js';
 import { rebuildError } from '../../worker/labeller/protocol.js';
 import type { Logger } from '../../worker/logger.js';
@@ -21,6 +21,20 @@ export interface ThreadSinkOptions {
   /** The input consumer: at-least-once commits through it (exactly-once commits in the thread). */
   readonly consumer: Consumer | undefined;
   readonly logger: Logger;
+}
+
+/** What the publishing thread needs from the worker's configuration. */
+export function publisherSettings(config: Config): PublisherSettings {
+  const { stream } = config;
+  return {
+    kafka: config.kafka,
+    delivery: stream.delivery,
+    groupId: stream.groupId,
+    outputTopic: stream.outputTopic,
+    dlqTopic: stream.dlqTopic,
+    transactionalIdPrefix: stream.transactionalIdPrefix,
+    maxRequestBytes: undefined,
+  };
 }
 
 export class PublishThreadError extends DecStreamError {
