@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { ConfigError } from '../../../src/errors.js';
+import { DefaultFetchBytesPerPartition } from '../../../src/kafka/kafka-record-stream.js';
 
 const base = {
   DEC_INPUT_TOPIC: 'in',
@@ -35,8 +36,10 @@ void test('DEC_PUBLISH_THREAD defaults to auto, accepts on and off, and rejects 
   );
 });
 
-void test('DEC_FETCH_MAX_BYTES_PER_PARTITION defaults to 2 MiB and refuses less than 1 KiB', () => {
+void test('DEC_FETCH_MAX_BYTES_PER_PARTITION defaults to 2 MiB, the record stream default, and refuses less than 1 KiB', () => {
   assert.equal(loadConfig(base).stream.fetchMaxBytesPerPartition, 2 * 1024 * 1024);
+  // The setting's default and the record stream's own are one figure.
+  assert.equal(loadConfig(base).stream.fetchMaxBytesPerPartition, DefaultFetchBytesPerPartition);
   assert.equal(
     loadConfig({ ...base, DEC_FETCH_MAX_BYTES_PER_PARTITION: '65536' }).stream
       .fetchMaxBytesPerPartition,
