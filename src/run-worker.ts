@@ -27,6 +27,7 @@ import { startHttpServer } from './server/http-server.js';
 import { FsModelStore } from './store/fs-model-store.js';
 import type { Logger } from './worker/logger.js';
 import { createLogger } from './worker/logger.js';
+import { HeapTrimmer } from './worker/heap-trimmer.js';
 import type { CodecDescription } from './worker/labeller/codec-description.js';
 import { InProcessLabeller } from './worker/labeller/in-process-labeller.js';
 import { ThreadLabeller, threadWorthwhile } from './worker/labeller/thread-labeller.js';
@@ -218,6 +219,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     throw error;
   }
   if (server !== undefined) log.info('http server listening', { port: server.port });
+  const trimmer = startHeapTrimmer(config, log);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -225,6 +227,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       try {
         await worker.close();
       } finally {
+        trimmer?.stop();
         await server?.close();
       }
     })();
@@ -239,6 +242,24 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     throw error;
   }
   return { worker, httpPort: server?.port, close };
+}
+
+/** Bounds the main thread's heap swing (see HeapTrimmer), unless DEC_HEAP_HEADROOM_MIB is 0. */
+function startHeapTrimmer(config: Config, log: Logger): HeapTrimmer | undefined {
+  if (config.heapHeadroomMiB === 0) return undefined;
+  const mib = (bytes: number): number => Math.round(bytes / 2 ** 20);
+  const trimmer = new HeapTrimmer({
+    headroomBytes: config.heapHeadroomMiB * 2 ** 20,
+    onCollect: (event) =>
+      log.debug('main-thread heap collected', {
+        beforeMiB: mib(event.beforeBytes),
+        afterMiB: mib(event.afterBytes),
+        pauseMs: Math.round(event.pauseMs),
+      }),
+  });
+  trimmer.start();
+  log.info('main-thread heap kept within its headroom', { headroomMiB: config.heapHeadroomMiB });
+  return trimmer;
 }
 
 /**

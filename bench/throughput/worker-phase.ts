@@ -48,6 +48,11 @@ export function workerEnv(job: WorkerJob): Record<string, string> {
     DEC_LABEL_THREAD: process.env.BENCH_LABEL_THREAD ?? 'auto',
     // Likewise the producers: BENCH_PUBLISH_THREAD=off produces on the main thread.
     DEC_PUBLISH_THREAD: process.env.BENCH_PUBLISH_THREAD ?? 'auto',
+    // The main thread's heap headroom (MiB) before a full collection; BENCH_HEAP_HEADROOM=0 leaves
+    // collections to V8 alone.
+    ...(process.env.BENCH_HEAP_HEADROOM === undefined
+      ? {}
+      : { DEC_HEAP_HEADROOM_MIB: process.env.BENCH_HEAP_HEADROOM }),
   };
 }
 

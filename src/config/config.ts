@@ -100,5 +100,7 @@ export interface Config {
   readonly refine: RefineConfig;
   readonly metricsPort: number;
   readonly shutdownGraceMs: number;
+  /** Main-thread heap growth that triggers a full collection; 0 leaves it to V8. */
+  readonly heapHeadroomMiB: number;
   readonly logLevel: LogLevel;
 }

@@ -215,6 +215,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
     },
     metricsPort: v.DEC_METRICS_PORT,
     shutdownGraceMs: v.DEC_SHUTDOWN_GRACE_MS,
+    heapHeadroomMiB: v.DEC_HEAP_HEADROOM_MIB,
     logLevel: v.DEC_LOG_LEVEL,
   };
 }

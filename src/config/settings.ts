@@ -375,6 +375,11 @@ export const definitions = {
     group: Operations,
     description: 'Longest drain on SIGTERM before the worker stops anyway.',
   }),
+  DEC_HEAP_HEADROOM_MIB: withDefault('32', integer(0), {
+    group: Operations,
+    description:
+      "How far the main thread's heap and buffers may grow past their level after the last full garbage collection before the worker runs one (a pause of tens of milliseconds). Keeps RSS flat under load; 0 leaves collections to V8, whose heap then saws up and down by 100 MiB or more.",
+  }),
   DEC_LOG_LEVEL: withDefault('info', oneOf(logLevels), {
     group: Operations,
     description: 'debug, info, warn or error.',

@@ -71,7 +71,22 @@ void describe('loadConfig', () => {
     assert.equal(config.refine.rebootstrapPsiThreshold, 0);
     assert.equal(config.metricsPort, 9464);
     assert.equal(config.shutdownGraceMs, 30000);
+    assert.equal(config.heapHeadroomMiB, 32);
     assert.equal(config.logLevel, 'info');
+  });
+
+  void test('DEC_HEAP_HEADROOM_MIB takes 0 (collections left to V8) and refuses what is not a whole number of MiB', () => {
+    assert.equal(loadConfig({ ...minimal, DEC_HEAP_HEADROOM_MIB: '0' }).heapHeadroomMiB, 0);
+    assert.equal(loadConfig({ ...minimal, DEC_HEAP_HEADROOM_MIB: '128' }).heapHeadroomMiB, 128);
+    for (const bad of ['-1', '1.5', 'lots']) {
+      assert.throws(
+        () => loadConfig({ ...minimal, DEC_HEAP_HEADROOM_MIB: bad }),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.fields.some((f) => f.path === 'DEC_HEAP_HEADROOM_MIB'),
+        bad,
+      );
+    }
   });
 
   void test('parses lists, numbers and booleans from their text', () => {

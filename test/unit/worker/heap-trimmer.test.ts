@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fullCollection, HeapTrimmer } from '../../../src/worker/heap-trimmer.js';
+import type { HeapTrimEvent } from '../../../src/worker/heap-trimmer.js';
+
+const MiB = 2 ** 20;
+
+/** A heap whose size the test sets; a collection frees all but `liveBytes`. */
+function fakeHeap(liveBytes: number): { bytes: number; live: number; collections: number } {
+  return { bytes: liveBytes, live: liveBytes, collections: 0 };
+}
+
+void test('check() collects only once the heap grew past the headroom above its lowest level', () => {
+  const heap = fakeHeap(50 * MiB);
+  const events: HeapTrimEvent[] = [];
+  const trimmer = new HeapTrimmer({
+    headroomBytes: 32 * MiB,
+    read: () => heap.bytes,
+    collect: () => {
+      heap.collections++;
+      heap.bytes = heap.live;
+    },
+    onCollect: (event) => events.push(event),
+  });
+  assert.equal(trimmer.check(), false);
+  heap.bytes = 82 * MiB; // exactly the headroom: not past it
+  assert.equal(trimmer.check(), false);
+  heap.bytes = 83 * MiB;
+  assert.equal(trimmer.check(), true);
+  assert.equal(heap.collections, 1);
+  assert.equal(events.length, 1);
+  assert.equal(events[0]?.beforeBytes, 83 * MiB);
+  assert.equal(events[0]?.afterBytes, 50 * MiB);
+  assert.equal(trimmer.collections, 1);
+  // V8's own collections lower the floor too: growth counts from the lowest level seen.
+  heap.bytes = 40 * MiB;
+  assert.equal(trimmer.check(), false);
+  heap.bytes = 73 * MiB;
+  assert.equal(trimmer.check(), true);
+  assert.equal(heap.collections, 2);
+});
+
+void test('memory that stays in use raises the floor instead of collecting again and again', () => {
+  const heap = fakeHeap(50 * MiB);
+  const trimmer = new HeapTrimmer({
+    headroomBytes: 32 * MiB,
+    read: () => heap.bytes,
+    collect: () => {
+      heap.collections++;
+      heap.bytes = heap.live;
+    },
+  });
+  trimmer.check();
+  // The live heap grows (a larger model): the first collection frees nothing of it.
+  heap.live = 120 * MiB;
+  heap.bytes = 120 * MiB;
+  assert.equal(trimmer.check(), true);
+  for (let i = 0; i < 10; i++) assert.equal(trimmer.check(), false);
+  heap.bytes = 150 * MiB;
+  assert.equal(trimmer.check(), false);
+  heap.bytes = 153 * MiB;
+  assert.equal(trimmer.check(), true);
+  assert.equal(heap.collections, 2);
+});
+
+void test('a headroom of 0 or less is refused', () => {
+  assert.throws(() => new HeapTrimmer({ headroomBytes: 0, collect: () => undefined }), RangeError);
+  assert.throws(() => new HeapTrimmer({ headroomBytes: -1, collect: () => undefined }), RangeError);
+});
+
+void test('start() samples on its timer until stop()', async () => {
+  let reads = 0;
+  const trimmer = new HeapTrimmer({
+    headroomBytes: MiB,
+    intervalMs: 5,
+    read: () => ++reads * 2 * MiB,
+    collect: () => undefined,
+  });
+  trimmer.start();
+  trimmer.start();
+  await sleep(60);
+  trimmer.stop();
+  const seen = reads;
+  assert.ok(seen >= 4, `sampled ${seen} times`);
+  assert.ok(trimmer.collections >= 2, `collected ${trimmer.collections} times`);
+  await sleep(30);
+  assert.equal(reads, seen);
+});
+
+void test('fullCollection() frees old-generation garbage without exposing a global gc', () => {
+  const globalBefore = (globalThis as { gc?: unknown }).gc;
+  const gc = fullCollection();
+  assert.equal((globalThis as { gc?: unknown }).gc, globalBefore);
+  // Small objects that survive a full collection sit in the old generation, where only the next
+  // full collection frees them once they are dropped.
+  const holder: { records?: { id: number; text: string }[] } = {
+    records: Array.from({ length: 400_000 }, (_, i) => ({ id: i, text: `record ${i}` })),
+  };
+  gc();
+  const held = process.memoryUsage().heapUsed;
+  assert.equal(holder.records?.length, 400_000);
+  delete holder.records;
+  gc();
+  const freed = held - process.memoryUsage().heapUsed;
+  assert.ok(freed > 15 * MiB, `freed ${(freed / MiB).toFixed(1)} MiB`);
+});
