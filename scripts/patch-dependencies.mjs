@@ -1,22 +1,12 @@
-// Runs after every install (the package's postinstall): fixes what the pinned dependencies get
-// wrong on the worker's hot path. Each fix checks the file it replaces by hash, so it changes only
-// the exact version it was written for; on any other version it warns and changes nothing.
-//
-// kafkajs 2.2.4, producer/groupMessagesPerPartition.js: every produce call groups its messages by
-// partition with a reduce that copies the partition's whole list for each message it adds
-// (`[...current, message]`), which is quadratic in the messages per partition. A 1,000-record
-// unit for one partition copies half a million array slots and leaves as much garbage. It was 14 %
-// of the publishing thread's CPU; the replacement below builds the same grouping in one pass.
+// Runs after every install (the package's postinstall): fixes what the pinned kafkajs 2.2.4 does
+// wastefully on the worker's hot path, where its producer sets the worker's pace. Each fix checks
+// the file it changes by hash, so it changes only the exact file it was written for; on any other
+// version it warns and changes nothing, and kafkajs then works as shipped, only slower.
 
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const groupingFile = join('kafkajs', 'src', 'producer', 'groupMessagesPerPartition.js');
-
-/** SHA-256 of the file as kafkajs 2.2.4 ships it. */
-const groupingOriginalSha256 = 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb';
 
 export const linearGrouping = `// Replaced by dec-stream (scripts/patch-dependencies.mjs): the same grouping in one pass.
 module.exports = ({ topic, partitionMetadata, messages, partitioner }) => {
@@ -34,31 +24,76 @@ module.exports = ({ topic, partitionMetadata, messages, partitioner }) => {
 }
 `;
 
-const sha256 = (text) => createHash('sha256').update(text).digest('hex');
+/**
+ * path: under node_modules. originalSha256 / fixedSha256: the file as kafkajs 2.2.4 ships it and
+ * as `fix` leaves it.
+ */
+export const fixes = [
+  {
+    // Every produce call groups its messages by partition with a reduce that copies the
+    // partition's whole list for each message it adds (`[...current, message]`): quadratic in the
+    // messages per partition. A 1,000-record unit for one partition copies half a million array
+    // slots and leaves as much garbage; it was 14 % of the publishing thread's CPU.
+    name: 'produce grouping in one pass',
+    path: join('kafkajs', 'src', 'producer', 'groupMessagesPerPartition.js'),
+    originalSha256: 'ea72357721fbf67770b5e06b9bf4260faa1e60f3affb556bff2cc7892c1881fb',
+    fixedSha256: sha256(linearGrouping),
+    fix: () => linearGrouping,
+  },
+  {
+    // Every record and every header is encoded by an Encoder of its own, which starts with a
+    // zero-filled 512-byte buffer of its own (Buffer.alloc: a fresh allocation, zeroed). The
+    // encoder only ever reads back what it wrote (its `buffer` is buf[0, offset)), so the zeroing
+    // is wasted; Buffer.allocUnsafe takes small buffers from Node's shared pool instead.
+    name: 'encoder buffers from the pool',
+    path: join('kafkajs', 'src', 'protocol', 'encoder.js'),
+    originalSha256: '9977889e184a9e910e4f6098c36ec6a0ca36c183aa6ead0f24191b6aa1c9a777',
+    fixedSha256: '315d41b5defc8e8bebb8d1e68ad2c818084654eea640162ea8c21a0bc5aec57f',
+    fix: (text) =>
+      text
+        .replace(
+          'this.buf = Buffer.alloc(Encoder.nextPowerOfTwo(initialSize))',
+          'this.buf = Buffer.allocUnsafe(Encoder.nextPowerOfTwo(initialSize))',
+        )
+        .replace(
+          'const newBuffer = Buffer.alloc(newLength)',
+          'const newBuffer = Buffer.allocUnsafe(newLength)',
+        ),
+  },
+];
+
+function sha256(text) {
+  return createHash('sha256').update(text).digest('hex');
+}
 
 /**
- * Where the produce-grouping fix stands in `nodeModules`: 'applied' (just now), 'present' (already),
- * 'absent' (no kafkajs there) or 'unknown-version' (left alone).
+ * Applies `fix` in `nodeModules`. Returns 'applied' (just now), 'present' (already), 'absent' (no
+ * such file) or 'unknown-version' (left alone).
  */
-export function fixProduceGrouping(nodeModules) {
-  const path = join(nodeModules, groupingFile);
+export function applyFix(nodeModules, fix) {
+  const path = join(nodeModules, fix.path);
   if (!existsSync(path)) return 'absent';
   const text = readFileSync(path, 'utf8');
-  if (text === linearGrouping) return 'present';
-  if (sha256(text) !== groupingOriginalSha256) return 'unknown-version';
-  writeFileSync(path, linearGrouping);
+  const hash = sha256(text);
+  if (hash === fix.fixedSha256) return 'present';
+  if (hash !== fix.originalSha256) return 'unknown-version';
+  const fixed = fix.fix(text);
+  // A fix that does not give exactly the file it was checked against changes nothing.
+  if (sha256(fixed) !== fix.fixedSha256) return 'unknown-version';
+  writeFileSync(path, fixed);
   return 'applied';
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const nodeModules = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules');
-  const state = fixProduceGrouping(nodeModules);
-  if (state === 'unknown-version') {
-    process.stderr.write(
-      `patch-dependencies: ${groupingFile} is not the kafkajs 2.2.4 file; its quadratic ` +
-        'grouping fix was not applied\n',
-    );
-  } else if (state === 'applied') {
-    process.stdout.write(`patch-dependencies: ${groupingFile} now groups in one pass\n`);
+  for (const fix of fixes) {
+    const state = applyFix(nodeModules, fix);
+    if (state === 'unknown-version') {
+      process.stderr.write(
+        `patch-dependencies: ${fix.path} is not the kafkajs 2.2.4 file; "${fix.name}" not applied\n`,
+      );
+    } else if (state === 'applied') {
+      process.stdout.write(`patch-dependencies: ${fix.path}: ${fix.name}\n`);
+    }
   }
 }
