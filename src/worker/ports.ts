@@ -93,6 +93,13 @@ export interface OutputSink {
   release(topic: string, partitions: readonly number[]): Promise<void>;
   publish(unit: PublishUnit): Promise<void>;
   /**
+   * True when the sink writes units strictly in the order `publish` was called, and a failed
+   * unit fails every later one without writing it. The worker may then hand over the next unit of
+   * a partition before the previous one is acknowledged, so the sink never waits for the worker
+   * between two units. Offsets are still committed in order, each after its records.
+   */
+  readonly queuesInOrder?: boolean;
+  /**
    * Waits for what a publish left running and fails if it failed: a sink may commit a unit's
    * offset while the next unit is produced. The worker settles before a batch handler returns,
    * so no commit outlives the group generation that fetched its records.

@@ -315,9 +315,14 @@ export class StreamWorker implements HealthSource {
     }
     // Publishing stays strictly sequential (offsets are committed in order, and a failed unit
     // stops the ones after it); with two or more batches in flight the next chunk is labelled
-    // while the previous one is being produced.
+    // while the previous one is being produced. A sink that queues units in order gets the next
+    // one before the previous one is acknowledged (it keeps the order and stops after a failure
+    // itself), so it never waits for this thread between two units.
     const overlap = (this.options.settings.maxInFlightBatches ?? 1) > 1;
+    const queued = overlap && this.options.sink.queuesInOrder === true;
     let publishing: Promise<void> | undefined;
+    /** The unit handed over before `publishing`, while the sink may still be writing it. */
+    let earlier: Promise<void> | undefined;
     const list = [...chunks(records, this.options.settings.batchMaxRecords)];
     const slots: LabelSlot[] = [];
     const ask = async (i: number, labeller?: Labeller): Promise<LabelSlot> => {
@@ -335,7 +340,12 @@ export class StreamWorker implements HealthSource {
         if (!overlap && publishing !== undefined) await publishing;
         // With a labelling thread this chunk is labelled there while the previous one publishes.
         const slot = slots[i] ?? (await ask(i));
-        if (publishing !== undefined) await publishing;
+        if (queued) {
+          // At most two units with the sink: the one it writes and the next.
+          if (earlier !== undefined) await earlier;
+        } else if (publishing !== undefined) {
+          await publishing;
+        }
         // The thread has not finished it (a batch just began, or the thread gets less CPU than
         // this one): rather than wait, this thread labels the chunk after it meanwhile.
         if (
@@ -350,10 +360,11 @@ export class StreamWorker implements HealthSource {
         }
         const prepared = await slot.labelled;
         if (prepared === undefined || !batch.isRunning() || batch.isStale()) {
-          publishing = undefined;
+          if (!queued) publishing = undefined;
           break;
         }
         const lastOffset = (chunk[chunk.length - 1] as SourceRecord).offset;
+        earlier = publishing;
         publishing = this.deliver(
           batch.topic,
           batch.partition,
@@ -366,9 +377,11 @@ export class StreamWorker implements HealthSource {
       }
     } catch (error) {
       // Never leave a unit publishing behind: after a rebalance it could commit under a new owner.
-      if (publishing !== undefined) await publishing.catch(() => undefined);
+      await Promise.allSettled([earlier, publishing]);
       throw error;
     }
+    // Both, in order: the later one's failure may be the earlier one's.
+    if (earlier !== undefined) await earlier;
     if (publishing !== undefined) await publishing;
   }
 

@@ -99,3 +99,58 @@ void test('an at-least-once thread sink needs the input consumer to commit throu
     /input consumer/,
   );
 });
+
+void test('at-least-once on the publishing thread: after a unit fails, none handed over behind it is produced', async (t) => {
+  const clients = withKafka(t);
+  const input = uniqueTopic('thread-sink-halt');
+  const config = settings(input, 'at-least-once');
+  await createTopics(clients.brokers, [
+    { topic: input },
+    { topic: config.outputTopic },
+    { topic: config.dlqTopic },
+  ]);
+  // No commit is reached in this test (the first unit fails), so the consumer never connects.
+  const sink = new ThreadSink({
+    settings: config,
+    consumer: testKafka().consumer({ groupId: `${input}-group` }),
+    logger: createLogger({ level: 'error', write: () => undefined }),
+  });
+  t.after(() => sink.close());
+  assert.equal(sink.queuesInOrder, true);
+  await sink.start();
+
+  // Above the broker's 1 MiB message.max.bytes: refused, and not retriable.
+  const tooLarge: OutboundMessage = {
+    key: Buffer.from('big'),
+    value: Buffer.alloc(2 * 1024 * 1024, 0x61),
+    headers: {},
+  };
+  const first = sink.publish({
+    topic: input,
+    partition: 0,
+    nextOffset: '1',
+    labelled: [tooLarge],
+    deadLetters: [],
+  });
+  // Handed over before the first one's failure is known, as the worker does.
+  const second = sink.publish({
+    topic: input,
+    partition: 0,
+    nextOffset: '2',
+    labelled: [labelled('b', '1')],
+    deadLetters: [],
+  });
+  await assert.rejects(first, /larger than the max message size/);
+  await assert.rejects(second);
+  await assert.rejects(sink.settle());
+  // The thread handles its messages in order: once it has closed, it has dealt with the second unit.
+  await sink.close();
+
+  const admin = await clients.admin();
+  const offsets = await admin.fetchTopicOffsets(config.outputTopic);
+  assert.deepEqual(
+    offsets.map((o) => o.high),
+    offsets.map(() => '0'),
+    'nothing reached the output topic',
+  );
+});

@@ -5,6 +5,7 @@
  * order the worker sent them, and a claim or release falls between the units around it.
  */
 import { parentPort } from 'node:worker_threads';
+import type { ErrorData } from '../../worker/labeller/protocol.js';
 import { errorData } from '../../worker/labeller/protocol.js';
 import type { Logger, LogFields, LogLevel } from '../../worker/logger.js';
 import { toLoggable } from '../../worker/logger.js';
@@ -47,6 +48,11 @@ type Output =
   | { readonly delivery: 'exactly-once'; readonly sink: ExactlyOnceSink };
 
 let output: Output | undefined;
+/**
+ * At-least-once: the first failed unit. The worker may have handed over later units before it
+ * learnt of the failure; none of them is produced, so no partition's output skips a unit.
+ */
+let halted: ErrorData | undefined;
 
 async function open(settings: PublisherSettings): Promise<Output> {
   const logger = forwardingLogger({ thread: 'publish' });
@@ -104,8 +110,27 @@ async function handle(message: ToPublisher): Promise<void> {
         break;
       case 'publish': {
         const unit = unpackUnit(message.unit);
-        if (out.delivery === 'exactly-once') await out.sink.publish(unit);
-        else await out.producer.produce(unit);
+        if (out.delivery === 'exactly-once') {
+          await out.sink.publish(unit);
+          break;
+        }
+        if (halted !== undefined) {
+          send({
+            type: 'failed',
+            id: message.id,
+            error: {
+              ...halted,
+              message: `not produced after an earlier unit failed: ${halted.message}`,
+            },
+          });
+          return;
+        }
+        try {
+          await out.producer.produce(unit);
+        } catch (error) {
+          halted = errorData(error);
+          throw error;
+        }
         break;
       }
       case 'close':

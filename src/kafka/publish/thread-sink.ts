@@ -50,6 +50,7 @@ interface Pending {
 
 export class ThreadSink implements OutputSink {
   readonly delivery: DeliveryMode;
+  readonly queuesInOrder: boolean;
   private readonly options: ThreadSinkOptions;
   private thread: Worker | undefined;
   private starting: Promise<void> | undefined;
@@ -68,6 +69,7 @@ export class ThreadSink implements OutputSink {
     }
     this.options = options;
     this.delivery = options.settings.delivery;
+    this.queuesInOrder = this.delivery === 'at-least-once';
   }
 
   /** Starts the thread and connects its producers; idempotent. */
@@ -91,6 +93,10 @@ export class ThreadSink implements OutputSink {
    * unit's records are acknowledged and the previous unit's offset is committed; this unit's own
    * commit runs on while the next unit is produced (offsets are still committed in order, each only
    * after its records), and `settle` waits for it.
+   *
+   * At-least-once units queue in order (`queuesInOrder`): the thread produces them one after the
+   * other in the order of the calls, and after a failed one it produces none of the later ones, so
+   * the next unit can be handed over before this one is acknowledged.
    */
   async publish(unit: PublishUnit): Promise<void> {
     const packed = packUnit(unit);
@@ -102,8 +108,12 @@ export class ThreadSink implements OutputSink {
       await produced;
       return;
     }
-    await Promise.all([produced, this.committing]);
-    const committing = commitUnit(this.options.consumer as Consumer, unit);
+    // Chained at call time, so a unit handed over before the previous one is acknowledged still
+    // commits after it.
+    const previous = this.committing;
+    const committing = Promise.all([produced, previous]).then(() =>
+      commitUnit(this.options.consumer as Consumer, unit),
+    );
     this.committing = committing;
     this.commits.add(committing);
     // Awaited by the next publish or by settle; this keeps a failure from counting as unhandled.
@@ -111,6 +121,7 @@ export class ThreadSink implements OutputSink {
       () => this.commits.delete(committing),
       () => undefined,
     );
+    await Promise.all([produced, previous]);
   }
 
   async settle(): Promise<void> {

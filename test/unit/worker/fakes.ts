@@ -124,6 +124,42 @@ export class FakeSink implements OutputSink {
   }
 }
 
+/**
+ * A sink that queues units in order, like the publishing thread: `publish` hands a unit over at
+ * once; units are written one after the other in call order, and after a failed one none of the
+ * later ones is written.
+ */
+export class QueueingSink extends FakeSink {
+  readonly queuesInOrder = true;
+  /** nextOffset of every unit handed over, in call order. */
+  handed: string[] = [];
+  /** Units handed over and not yet settled, at most. */
+  maxOutstanding = 0;
+  private outstanding = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private halted: Error | undefined;
+  override publish(unit: PublishUnit): Promise<void> {
+    this.handed.push(unit.nextOffset);
+    this.outstanding++;
+    this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
+    const written = this.queue.then(async () => {
+      if (this.halted !== undefined) throw new Error(`not written after: ${this.halted.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (this.failAt.has(unit.nextOffset)) {
+        this.halted = new Error(`publish of ${unit.nextOffset} failed`);
+        throw this.halted;
+      }
+      this.units.push(unit);
+    });
+    this.queue = written.catch(() => undefined);
+    const settle = (): void => {
+      this.outstanding--;
+    };
+    written.then(settle, settle);
+    return written;
+  }
+}
+
 export class MemoryStore implements ModelStore {
   saved: ModelSnapshot[] = [];
   constructor(private latest?: ModelSnapshot) {}

@@ -7,7 +7,7 @@ import { Phase, silentObserver } from '../../../src/worker/observer.js';
 import type { ModelRefiner } from '../../../src/worker/ports.js';
 import type { BootstrapTrainer, StreamWorkerOptions } from '../../../src/worker/stream-worker.js';
 import { StreamWorker } from '../../../src/worker/stream-worker.js';
-import { FakeSink, FakeStream, MemoryStore, jsonRecord } from './fakes.js';
+import { FakeSink, FakeStream, MemoryStore, QueueingSink, jsonRecord } from './fakes.js';
 import { tinySnapshot } from './tiny-snapshot.js';
 
 before(async () => {
@@ -243,6 +243,46 @@ void test('a failed publish stops the chunks after it: nothing later is publishe
     sink.units.map((u) => u.nextOffset),
     ['2'],
   );
+  assert.equal(stream.resolved.get(0), '1');
+  await w.close();
+});
+
+void test('a sink that queues units in order gets the next unit before the previous one is acknowledged', async () => {
+  const sink = new QueueingSink();
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot()),
+    sink,
+    settings: { ...settings, maxInFlightBatches: 2 },
+  });
+  await w.start();
+  await stream.deliver([0, 1, 2, 3, 4, 5, 6].map((i) => near(i, i % 2 === 0)));
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2', '4', '6', '7'],
+  );
+  assert.equal(sink.maxOutstanding, 2, 'one unit being written and the next one handed over');
+  assert.equal(stream.resolved.get(0), '6');
+  await w.close();
+});
+
+void test('with a queueing sink a failed unit stops the later ones, and nothing after it resolves', async () => {
+  const sink = new QueueingSink();
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot()),
+    sink,
+    settings: { ...settings, maxInFlightBatches: 2 },
+  });
+  sink.failAt.add('4');
+  await w.start();
+  await assert.rejects(
+    stream.deliver([0, 1, 2, 3, 4, 5, 6, 7].map((i) => near(i, false))),
+    /publish of 4 failed/,
+  );
+  assert.deepEqual(
+    sink.units.map((u) => u.nextOffset),
+    ['2'],
+  );
+  assert.ok(sink.handed.length <= 3, `handed over: ${sink.handed.join(', ')}`);
   assert.equal(stream.resolved.get(0), '1');
   await w.close();
 });
