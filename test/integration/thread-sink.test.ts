@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { TestContext } from 'node:test';
+import type { Admin, Consumer } from 'kafkajs';
 import { loadConfig } from '../../src/config/load-config.js';
 import { publisherSettings, ThreadSink } from '../../src/kafka/publish/thread-sink.js';
 import type { PublisherSettings } from '../../src/kafka/publish/protocol.js';
@@ -26,6 +28,34 @@ function settings(input: string, delivery: PublisherSettings['delivery']): Publi
   );
 }
 
+/**
+ * The input, output and dead-letter topics of a fresh input topic, and a started thread sink
+ * publishing to them (closed when the test ends).
+ */
+async function startedSink(
+  t: TestContext,
+  prefix: string,
+  delivery: PublisherSettings['delivery'],
+  options: { consumer: Consumer | undefined; write: (line: string) => void },
+): Promise<{ input: string; config: PublisherSettings; sink: ThreadSink; admin: Admin }> {
+  const clients = withKafka(t);
+  const input = uniqueTopic(prefix);
+  const config = settings(input, delivery);
+  await createTopics(clients.brokers, [
+    { topic: input },
+    { topic: config.outputTopic },
+    { topic: config.dlqTopic },
+  ]);
+  const sink = new ThreadSink({
+    settings: config,
+    consumer: options.consumer,
+    logger: createLogger({ level: 'info', write: options.write }),
+  });
+  t.after(() => sink.close());
+  await sink.start();
+  return { input, config, sink, admin: await clients.admin() };
+}
+
 const labelled = (key: string, version: string): OutboundMessage => ({
   key: Buffer.from(key),
   value: Buffer.from(JSON.stringify({ key, cluster: 1 })),
@@ -33,22 +63,11 @@ const labelled = (key: string, version: string): OutboundMessage => ({
 });
 
 void test('exactly-once on the publishing thread: records, dead letters and the offset commit as one transaction', async (t) => {
-  const clients = withKafka(t);
-  const input = uniqueTopic('thread-sink-in');
-  const config = settings(input, 'exactly-once');
-  await createTopics(clients.brokers, [
-    { topic: input },
-    { topic: config.outputTopic },
-    { topic: config.dlqTopic },
-  ]);
   const lines: string[] = [];
-  const sink = new ThreadSink({
-    settings: config,
+  const { input, config, sink } = await startedSink(t, 'thread-sink-in', 'exactly-once', {
     consumer: undefined,
-    logger: createLogger({ level: 'info', write: (line) => lines.push(line) }),
+    write: (line) => lines.push(line),
   });
-  t.after(() => sink.close());
-  await sink.start();
 
   assert.equal(await sink.claim(input, 0), undefined, 'nothing committed yet');
   assert.ok(
@@ -101,23 +120,12 @@ void test('an at-least-once thread sink needs the input consumer to commit throu
 });
 
 void test('at-least-once on the publishing thread: after a unit fails, none handed over behind it is produced', async (t) => {
-  const clients = withKafka(t);
-  const input = uniqueTopic('thread-sink-halt');
-  const config = settings(input, 'at-least-once');
-  await createTopics(clients.brokers, [
-    { topic: input },
-    { topic: config.outputTopic },
-    { topic: config.dlqTopic },
-  ]);
   // No commit is reached in this test (the first unit fails), so the consumer never connects.
-  const sink = new ThreadSink({
-    settings: config,
-    consumer: testKafka().consumer({ groupId: `${input}-group` }),
-    logger: createLogger({ level: 'error', write: () => undefined }),
+  const { input, config, sink, admin } = await startedSink(t, 'thread-sink-halt', 'at-least-once', {
+    consumer: testKafka().consumer({ groupId: 'thread-sink-halt-group' }),
+    write: () => undefined,
   });
-  t.after(() => sink.close());
   assert.equal(sink.queuesInOrder, true);
-  await sink.start();
 
   // Above the broker's 1 MiB message.max.bytes: refused, and not retriable.
   const tooLarge: OutboundMessage = {
@@ -146,7 +154,6 @@ void test('at-least-once on the publishing thread: after a unit fails, none hand
   // The thread handles its messages in order: once it has closed, it has dealt with the second unit.
   await sink.close();
 
-  const admin = await clients.admin();
   const offsets = await admin.fetchTopicOffsets(config.outputTopic);
   assert.deepEqual(
     offsets.map((o) => o.high),

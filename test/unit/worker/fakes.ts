@@ -104,16 +104,39 @@ export class FakeSink implements OutputSink {
   }
   /** Offsets (nextOffset) whose publish fails. */
   failAt = new Set<string>();
-  /** Publishes in progress at once, at most. */
+  /**
+   * Queue units in order, as the publishing thread does: `publish` hands a unit over at once, units
+   * are written one after the other in call order, and after a failed one none of the later ones is.
+   */
+  queuesInOrder = false;
+  /** nextOffset of every unit handed over, in call order. */
+  handed: string[] = [];
+  /** Units handed over and not yet settled, at most. */
   maxConcurrent = 0;
   private active = 0;
-  async publish(unit: PublishUnit): Promise<void> {
+  private queue: Promise<void> = Promise.resolve();
+  private halted: Error | undefined;
+  publish(unit: PublishUnit): Promise<void> {
+    this.handed.push(unit.nextOffset);
     this.active++;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.active);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    this.active--;
-    if (this.failAt.has(unit.nextOffset)) throw new Error(`publish of ${unit.nextOffset} failed`);
-    this.units.push(unit);
+    const write = async (): Promise<void> => {
+      if (this.halted !== undefined) throw new Error(`not written after: ${this.halted.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (this.failAt.has(unit.nextOffset)) {
+        const error = new Error(`publish of ${unit.nextOffset} failed`);
+        if (this.queuesInOrder) this.halted = error;
+        throw error;
+      }
+      this.units.push(unit);
+    };
+    const written = this.queuesInOrder ? this.queue.then(write) : write();
+    if (this.queuesInOrder) this.queue = written.catch(() => undefined);
+    const settle = (): void => {
+      this.active--;
+    };
+    written.then(settle, settle);
+    return written;
   }
   close(): Promise<void> {
     this.closed = true;
@@ -121,42 +144,6 @@ export class FakeSink implements OutputSink {
   }
   get labelled(): number {
     return this.units.reduce((n, u) => n + u.labelled.length, 0);
-  }
-}
-
-/**
- * A sink that queues units in order, like the publishing thread: `publish` hands a unit over at
- * once; units are written one after the other in call order, and after a failed one none of the
- * later ones is written.
- */
-export class QueueingSink extends FakeSink {
-  readonly queuesInOrder = true;
-  /** nextOffset of every unit handed over, in call order. */
-  handed: string[] = [];
-  /** Units handed over and not yet settled, at most. */
-  maxOutstanding = 0;
-  private outstanding = 0;
-  private queue: Promise<void> = Promise.resolve();
-  private halted: Error | undefined;
-  override publish(unit: PublishUnit): Promise<void> {
-    this.handed.push(unit.nextOffset);
-    this.outstanding++;
-    this.maxOutstanding = Math.max(this.maxOutstanding, this.outstanding);
-    const written = this.queue.then(async () => {
-      if (this.halted !== undefined) throw new Error(`not written after: ${this.halted.message}`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      if (this.failAt.has(unit.nextOffset)) {
-        this.halted = new Error(`publish of ${unit.nextOffset} failed`);
-        throw this.halted;
-      }
-      this.units.push(unit);
-    });
-    this.queue = written.catch(() => undefined);
-    const settle = (): void => {
-      this.outstanding--;
-    };
-    written.then(settle, settle);
-    return written;
   }
 }
 

@@ -6,23 +6,31 @@ import type { HeapTrimEvent } from '../../../src/worker/heap-trimmer.js';
 
 const MiB = 2 ** 20;
 
-/** A heap whose size the test sets; a collection frees all but `liveBytes`. */
-function fakeHeap(liveBytes: number): { bytes: number; live: number; collections: number } {
-  return { bytes: liveBytes, live: liveBytes, collections: 0 };
+interface FakeHeap {
+  /** What a reading returns now. */
+  bytes: number;
+  /** What a collection leaves. */
+  live: number;
+  collections: number;
 }
 
-void test('check() collects only once the heap grew past the headroom above its lowest level', () => {
-  const heap = fakeHeap(50 * MiB);
-  const events: HeapTrimEvent[] = [];
-  const trimmer = new HeapTrimmer({
+/** A trimmer over a heap whose size the test sets; a collection frees all but `heap.live`. */
+function trimmerOver(heap: FakeHeap, onCollect?: (event: HeapTrimEvent) => void): HeapTrimmer {
+  return new HeapTrimmer({
     headroomBytes: 32 * MiB,
     read: () => heap.bytes,
     collect: () => {
       heap.collections++;
       heap.bytes = heap.live;
     },
-    onCollect: (event) => events.push(event),
+    ...(onCollect === undefined ? {} : { onCollect }),
   });
+}
+
+void test('check() collects only once the heap grew past the headroom above its lowest level', () => {
+  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const events: HeapTrimEvent[] = [];
+  const trimmer = trimmerOver(heap, (event) => events.push(event));
   assert.equal(trimmer.check(), false);
   heap.bytes = 82 * MiB; // exactly the headroom: not past it
   assert.equal(trimmer.check(), false);
@@ -42,15 +50,8 @@ void test('check() collects only once the heap grew past the headroom above its 
 });
 
 void test('memory that stays in use raises the floor instead of collecting again and again', () => {
-  const heap = fakeHeap(50 * MiB);
-  const trimmer = new HeapTrimmer({
-    headroomBytes: 32 * MiB,
-    read: () => heap.bytes,
-    collect: () => {
-      heap.collections++;
-      heap.bytes = heap.live;
-    },
-  });
+  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const trimmer = trimmerOver(heap);
   trimmer.check();
   // The live heap grows (a larger model): the first collection frees nothing of it.
   heap.live = 120 * MiB;
