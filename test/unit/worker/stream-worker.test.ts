@@ -210,15 +210,20 @@ for (const queuesInOrder of [false, true]) {
     ? 'a sink that queues units in order'
     : 'a sink that publishes one unit at a time';
   const atOnce = queuesInOrder ? 2 : 1;
-
-  void test(`with two batches in flight and ${kind}, units stay in offset order, ${atOnce} with the sink at once`, async () => {
+  /** A worker online with two batches in flight, publishing through such a sink. */
+  const withSink = (): ReturnType<typeof worker> => {
     const sink = new FakeSink();
     sink.queuesInOrder = queuesInOrder;
-    const { worker: w, stream } = worker({
+    const started = worker({
       store: new MemoryStore(tinySnapshot()),
       sink,
       settings: { ...settings, maxInFlightBatches: 2 },
     });
+    return { ...started, sink };
+  };
+
+  void test(`with two batches in flight and ${kind}, units stay in offset order, ${atOnce} with the sink at once`, async () => {
+    const { worker: w, stream, sink } = withSink();
     await w.start();
     await stream.deliver([0, 1, 2, 3, 4, 5, 6].map((i) => near(i, i % 2 === 0)));
     assert.deepEqual(
@@ -231,13 +236,7 @@ for (const queuesInOrder of [false, true]) {
   });
 
   void test(`with ${kind}, a failed publish stops the chunks after it: nothing later is published or resolved`, async () => {
-    const sink = new FakeSink();
-    sink.queuesInOrder = queuesInOrder;
-    const { worker: w, stream } = worker({
-      store: new MemoryStore(tinySnapshot()),
-      sink,
-      settings: { ...settings, maxInFlightBatches: 2 },
-    });
+    const { worker: w, stream, sink } = withSink();
     sink.failAt.add('4');
     await w.start();
     await assert.rejects(
