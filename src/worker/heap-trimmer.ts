@@ -48,8 +48,8 @@ export function heapAndExternalBytes(): number {
 export function fullCollection(): () => void {
   const existing = (globalThis as { gc?: unknown }).gc;
   if (typeof existing === 'function') {
-    const started = existing as () => unknown;
-    return () => void started();
+    const exposed = existing as () => unknown;
+    return () => void exposed();
   }
   v8.setFlagsFromString('--expose-gc');
   let gc: unknown;
