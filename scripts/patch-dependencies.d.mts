@@ -4,6 +4,7 @@ export interface DependencyFix {
   /** Under node_modules. */
   readonly path: string;
   readonly originalSha256: string;
+  readonly earlierSha256?: readonly string[];
   readonly fixedSha256: string;
   fix(text: string): string;
 }

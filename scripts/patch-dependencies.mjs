@@ -26,7 +26,8 @@ module.exports = ({ topic, partitionMetadata, messages, partitioner }) => {
 
 /**
  * path: under node_modules. originalSha256 / fixedSha256: the file as kafkajs 2.2.4 ships it and
- * as `fix` leaves it.
+ * as `fix` leaves it; earlierSha256: as earlier versions of a fix left it, which `fix` also turns
+ * into the fixed file.
  */
 export const fixes = [
   {
@@ -45,10 +46,16 @@ export const fixes = [
     // zero-filled 512-byte buffer of its own (Buffer.alloc: a fresh allocation, zeroed). The
     // encoder only ever reads back what it wrote (its `buffer` is buf[0, offset)), so the zeroing
     // is wasted; Buffer.allocUnsafe takes small buffers from Node's shared pool instead.
-    name: 'encoder buffers from the pool',
+    // And every varint (a record's length, offset delta, key, value and header lengths: seven or
+    // more per record) and varlong (its timestamp delta) was collected in an array of its own,
+    // turned into a Buffer of its own and then copied into the encoder. They are now written
+    // straight into the encoder's buffer: the same bytes, with no garbage per varint.
+    name: 'encoder buffers from the pool, varints written in place',
     path: join('kafkajs', 'src', 'protocol', 'encoder.js'),
     originalSha256: '9977889e184a9e910e4f6098c36ec6a0ca36c183aa6ead0f24191b6aa1c9a777',
-    fixedSha256: '315d41b5defc8e8bebb8d1e68ad2c818084654eea640162ea8c21a0bc5aec57f',
+    // The file as an earlier version of this script left it (pooled buffers only).
+    earlierSha256: ['315d41b5defc8e8bebb8d1e68ad2c818084654eea640162ea8c21a0bc5aec57f'],
+    fixedSha256: '346f52f02c44665194144dba03e9f5e6850abaeb9af255a3521fba6e3b8f80ed',
     fix: (text) =>
       text
         .replace(
@@ -58,6 +65,99 @@ export const fixes = [
         .replace(
           'const newBuffer = Buffer.alloc(newLength)',
           'const newBuffer = Buffer.allocUnsafe(newLength)',
+        )
+        .replace(
+          `  writeUVarInt(value) {
+    const byteArray = []
+    while ((value & UNSIGNED_INT32_MAX_NUMBER) !== 0) {
+      byteArray.push((value & OTHER_BITS) | MOST_SIGNIFICANT_BIT)
+      value >>>= 7
+    }
+    byteArray.push(value & OTHER_BITS)
+    this.writeBufferInternal(Buffer.from(byteArray))
+    return this
+  }`,
+          `  writeUVarInt(value) {
+    // At most five bytes: the mask reads value as 32 bits, and >>> shifts zeros in.
+    this.ensureAvailable(5)
+    const buf = this.buf
+    let offset = this.offset
+    while ((value & UNSIGNED_INT32_MAX_NUMBER) !== 0) {
+      buf[offset++] = (value & OTHER_BITS) | MOST_SIGNIFICANT_BIT
+      value >>>= 7
+    }
+    buf[offset++] = value & OTHER_BITS
+    this.offset = offset
+    return this
+  }`,
+        )
+        .replace(
+          `  writeVarLong(value) {
+    const byteArray = []
+    let longValue = Encoder.encodeZigZag64(value)
+
+    while (longValue.and(UNSIGNED_INT64_MAX_NUMBER).notEquals(Long.fromInt(0))) {
+      byteArray.push(
+        longValue
+          .and(OTHER_BITS)
+          .or(MOST_SIGNIFICANT_BIT)
+          .toInt()
+      )
+      longValue = longValue.shiftRightUnsigned(7)
+    }
+
+    byteArray.push(longValue.toInt())
+
+    this.writeBufferInternal(Buffer.from(byteArray))
+    return this
+  }`,
+          `  writeVarLong(value) {
+    // At most ten bytes for 64 bits.
+    this.ensureAvailable(10)
+    let longValue = Encoder.encodeZigZag64(value)
+
+    while (longValue.and(UNSIGNED_INT64_MAX_NUMBER).notEquals(Long.fromInt(0))) {
+      this.buf[this.offset++] = longValue
+        .and(OTHER_BITS)
+        .or(MOST_SIGNIFICANT_BIT)
+        .toInt()
+      longValue = longValue.shiftRightUnsigned(7)
+    }
+
+    this.buf[this.offset++] = longValue.toInt()
+    return this
+  }`,
+        ),
+  },
+  {
+    // Every header of every record is encoded by an Encoder of its own (a buffer from the pool,
+    // a varint buffer per length), then copied into the record's encoder; the worker adds a
+    // header to every record it writes, so this doubled the cost of encoding one. The record's
+    // encoder now writes its headers itself: the same bytes, with no encoder per header.
+    name: 'record headers written in place',
+    path: join('kafkajs', 'src', 'protocol', 'recordBatch', 'record', 'v0', 'index.js'),
+    originalSha256: 'ffbc628c1f35f5de8ba798165616b1009d9af1c27ca959999a10e6e3c18f8215',
+    fixedSha256: '355d1a3bef7e12708a86506eae1e0ff838c09a8ec3e85873cfc248b063e7eac0',
+    fix: (text) =>
+      text
+        .replace("const Header = require('../../header/v0')\n", '')
+        .replace(
+          `  return new Encoder()
+    .writeVarInt(sizeOfBody)`,
+          `  const encoder = new Encoder()
+    .writeVarInt(sizeOfBody)`,
+        )
+        .replace(
+          `    .writeVarIntBytes(value)
+    .writeVarIntArray(headersArray.map(Header))
+}`,
+          `    .writeVarIntBytes(value)
+    .writeVarInt(headersArray.length)
+  for (const header of headersArray) {
+    encoder.writeVarIntString(header.key).writeVarIntBytes(header.value)
+  }
+  return encoder
+}`,
         ),
   },
 ];
@@ -76,7 +176,9 @@ export function applyFix(nodeModules, fix) {
   const text = readFileSync(path, 'utf8');
   const hash = sha256(text);
   if (hash === fix.fixedSha256) return 'present';
-  if (hash !== fix.originalSha256) return 'unknown-version';
+  if (hash !== fix.originalSha256 && !(fix.earlierSha256 ?? []).includes(hash)) {
+    return 'unknown-version';
+  }
   const fixed = fix.fix(text);
   // A fix that does not give exactly the file it was checked against changes nothing.
   if (sha256(fixed) !== fix.fixedSha256) return 'unknown-version';
