@@ -220,6 +220,8 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   }
   if (server !== undefined) log.info('http server listening', { port: server.port });
   const trimmer = startHeapTrimmer(config, log);
+  // Between fetches the last one's records are garbage and no thread waits on this one.
+  if (trimmer !== undefined) stream.onFetchStart(() => trimmer.quietPoint());
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -255,6 +257,7 @@ function startHeapTrimmer(config: Config, log: Logger): HeapTrimmer | undefined 
         beforeMiB: mib(event.beforeBytes),
         afterMiB: mib(event.afterBytes),
         pauseMs: Math.round(event.pauseMs),
+        atQuietPoint: event.atQuietPoint,
       }),
   });
   trimmer.start();

@@ -378,7 +378,7 @@ export const definitions = {
   DEC_HEAP_HEADROOM_MIB: withDefault('32', integer(0), {
     group: Operations,
     description:
-      "How far the main thread's heap and buffers may grow past their level after the last full garbage collection before the worker runs one (a pause of tens of milliseconds). Keeps RSS flat under load; 0 leaves collections to V8, whose heap then saws up and down by 100 MiB or more.",
+      "How far the main thread's heap and buffers may grow past their level after the last full garbage collection before the worker runs one, between two fetches (a pause of tens of milliseconds while the next fetch is on its way). Keeps RSS flat under load; 0 leaves collections to V8, whose heap then saws up and down by 100 MiB or more.",
   }),
   DEC_LOG_LEVEL: withDefault('info', oneOf(logLevels), {
     group: Operations,

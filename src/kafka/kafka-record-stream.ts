@@ -79,6 +79,14 @@ export class KafkaRecordStream implements RecordStream {
     this.assignmentListeners.push(listener);
   }
 
+  /**
+   * Called as the consumer sends each fetch request. Batches are handled one at a time and the
+   * next fetch waits for them all, so this is when the last fetch's records have been let go of.
+   */
+  onFetchStart(listener: () => void): void {
+    this.consumer.on(this.consumer.events.FETCH_START, () => listener());
+  }
+
   async start(handler: BatchHandler): Promise<void> {
     const { topic } = this.options;
     await this.consumer.connect();

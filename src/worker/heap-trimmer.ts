@@ -9,9 +9,17 @@
  *
  * The trimmer samples the heap and external memory every `intervalMs`. Once they have grown by more
  * than `headroomBytes` past their lowest level since the last collection, it runs a full
- * collection. The swing is then bounded by the headroom, at the cost of a short pause of the main
- * thread (tens of milliseconds on that heap) every few seconds at full load. Only the main thread's
- * heap is collected: the labelling and publishing threads keep small heaps of their own.
+ * collection. The swing is then bounded by the headroom. Only the main thread's heap is collected:
+ * the labelling and publishing threads keep small heaps of their own.
+ *
+ * A full collection is atomic: it pauses the thread for as long as marking what is alive takes
+ * (about 30 ms on the main heap in the middle of a fetched batch), and a pause there stalls the
+ * threads waiting on it. So where the caller can say when the thread is quiet (`quietPoint`: the
+ * consumer has handled every batch of a fetch and is about to fetch the next), the trimmer
+ * collects there instead. Then the last fetch's records are garbage, so marking finds less alive,
+ * and the pause overlaps the fetch's round trip, when nothing waits on this thread. While quiet
+ * points keep coming, the timer only collects past twice the headroom, a safety net for a fetch
+ * that grows the heap further on its own.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -20,6 +28,11 @@ export interface HeapTrimmerOptions {
   /** Growth past the lowest level since the last collection that triggers one, in bytes (> 0). */
   readonly headroomBytes: number;
   readonly intervalMs?: number;
+  /**
+   * How long after a quiet point the timer still counts quiet points as coming (and collects only
+   * past twice the headroom). Default 2 s: a few fetches even at the longest fetch wait.
+   */
+  readonly quietWindowMs?: number;
   /** Heap used plus external memory, in bytes. Default: this thread's, from process.memoryUsage. */
   readonly read?: () => number;
   /** Runs a full collection. Default: V8's, see `fullCollection`. */
@@ -32,6 +45,8 @@ export interface HeapTrimEvent {
   readonly beforeBytes: number;
   readonly afterBytes: number;
   readonly pauseMs: number;
+  /** Whether a quiet point ran it (rather than the timer). */
+  readonly atQuietPoint: boolean;
 }
 
 /** Heap used plus external memory (ArrayBuffers and Buffers included) of this thread. */
@@ -70,8 +85,12 @@ export class HeapTrimmer {
   private readonly onCollect: ((event: HeapTrimEvent) => void) | undefined;
   /** The lowest reading since the last collection: what the heap holds live, or close above it. */
   private floorBytes = Number.POSITIVE_INFINITY;
+  private readonly quietWindowMs: number;
   private timer: NodeJS.Timeout | undefined;
   private count = 0;
+  /** performance.now() of the last quiet point; -Infinity before the first. */
+  private lastQuietMs = Number.NEGATIVE_INFINITY;
+  private quietCheckQueued = false;
 
   constructor(options: HeapTrimmerOptions) {
     if (!(options.headroomBytes > 0)) {
@@ -79,6 +98,7 @@ export class HeapTrimmer {
     }
     this.headroomBytes = options.headroomBytes;
     this.intervalMs = options.intervalMs ?? 100;
+    this.quietWindowMs = options.quietWindowMs ?? 2_000;
     this.read = options.read ?? heapAndExternalBytes;
     this.collect = options.collect ?? fullCollection();
     this.onCollect = options.onCollect;
@@ -92,7 +112,7 @@ export class HeapTrimmer {
   /** Samples on a timer of its own; unref'd, so it never keeps the process alive. Idempotent. */
   start(): void {
     if (this.timer !== undefined) return;
-    this.timer = setInterval(() => this.check(), this.intervalMs);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
     this.timer.unref();
   }
 
@@ -101,11 +121,33 @@ export class HeapTrimmer {
     this.timer = undefined;
   }
 
-  /** One sample: collects when the heap grew past the headroom. Returns whether it collected. */
-  check(): boolean {
+  /**
+   * Reports a quiet point: the thread has let go of what it was working on and is about to wait
+   * (the consumer is sending its next fetch). The check runs once the current turn is over, so
+   * the fetch goes out first and the collection overlaps its round trip. Cheap enough to call on
+   * every fetch.
+   */
+  quietPoint(): void {
+    this.lastQuietMs = performance.now();
+    if (this.quietCheckQueued) return;
+    this.quietCheckQueued = true;
+    setImmediate(() => {
+      this.quietCheckQueued = false;
+      this.check(this.headroomBytes, true);
+    });
+  }
+
+  /** The timer's sample: the safety net while quiet points come, the only trigger otherwise. */
+  tick(): boolean {
+    const quiet = performance.now() - this.lastQuietMs < this.quietWindowMs;
+    return this.check(quiet ? 2 * this.headroomBytes : this.headroomBytes, false);
+  }
+
+  /** One sample: collects when the heap grew past `limitBytes`. Returns whether it collected. */
+  check(limitBytes: number = this.headroomBytes, atQuietPoint = false): boolean {
     const beforeBytes = this.read();
     if (beforeBytes < this.floorBytes) this.floorBytes = beforeBytes;
-    if (beforeBytes - this.floorBytes <= this.headroomBytes) return false;
+    if (beforeBytes - this.floorBytes <= limitBytes) return false;
     const started = performance.now();
     this.collect();
     const pauseMs = performance.now() - started;
@@ -114,7 +156,7 @@ export class HeapTrimmer {
     const afterBytes = this.read();
     this.floorBytes = afterBytes;
     this.count++;
-    this.onCollect?.({ beforeBytes, afterBytes, pauseMs });
+    this.onCollect?.({ beforeBytes, afterBytes, pauseMs, atQuietPoint });
     return true;
   }
 }

@@ -65,6 +65,59 @@ void test('memory that stays in use raises the floor instead of collecting again
   assert.equal(heap.collections, 2);
 });
 
+void test('a quiet point collects past the headroom once the current turn is over', async () => {
+  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const events: HeapTrimEvent[] = [];
+  const trimmer = trimmerOver(heap, (event) => events.push(event));
+  trimmer.quietPoint();
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(heap.collections, 0);
+  heap.bytes = 90 * MiB;
+  // Reported twice in one turn (two fetches cannot start in one, but a caller may repeat it):
+  // one check, after the caller's own work in this turn.
+  trimmer.quietPoint();
+  trimmer.quietPoint();
+  assert.equal(heap.collections, 0, 'not within the turn that reported it');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(heap.collections, 1);
+  assert.equal(events[0]?.atQuietPoint, true);
+});
+
+void test('while quiet points come, the timer collects only past twice the headroom', () => {
+  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const trimmer = trimmerOver(heap);
+  assert.equal(trimmer.tick(), false);
+  heap.bytes = 90 * MiB;
+  // No quiet point yet: the timer is the only trigger, at the headroom.
+  assert.equal(trimmer.tick(), true);
+  trimmer.quietPoint();
+  heap.bytes = 100 * MiB; // past the headroom above 50, not past twice it
+  assert.equal(trimmer.tick(), false);
+  heap.bytes = 115 * MiB;
+  assert.equal(trimmer.tick(), true);
+  assert.equal(heap.collections, 2);
+});
+
+void test('quiet points that stop coming hand the headroom back to the timer', async () => {
+  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const trimmer = new HeapTrimmer({
+    headroomBytes: 32 * MiB,
+    quietWindowMs: 20,
+    read: () => heap.bytes,
+    collect: () => {
+      heap.collections++;
+      heap.bytes = heap.live;
+    },
+  });
+  trimmer.tick();
+  trimmer.quietPoint();
+  await new Promise((resolve) => setImmediate(resolve));
+  heap.bytes = 100 * MiB;
+  assert.equal(trimmer.tick(), false);
+  await sleep(40);
+  assert.equal(trimmer.tick(), true);
+});
+
 void test('a headroom of 0 or less is refused', () => {
   assert.throws(() => new HeapTrimmer({ headroomBytes: 0, collect: () => undefined }), RangeError);
   assert.throws(() => new HeapTrimmer({ headroomBytes: -1, collect: () => undefined }), RangeError);
