@@ -133,18 +133,49 @@ export const fixes = [
     // Every header of every record is encoded by an Encoder of its own (a buffer from the pool,
     // a varint buffer per length), then copied into the record's encoder; the worker adds a
     // header to every record it writes, so this doubled the cost of encoding one. The record's
-    // encoder now writes its headers itself: the same bytes, with no encoder per header.
-    name: 'record headers written in place',
+    // encoder now writes its headers itself: the same bytes, with no encoder per header. And a
+    // headers object that carries its own encoding under Symbol.for('dec-stream.encodedHeaders')
+    // (src/kafka/encoded-headers.ts: the worker's records share one headers object per unit) is
+    // not encoded at all: those bytes are copied in. Object.keys skips symbol keys, so any other
+    // headers object is encoded as before.
+    name: 'record headers written in place, or copied when encoded before',
     path: join('kafkajs', 'src', 'protocol', 'recordBatch', 'record', 'v0', 'index.js'),
     originalSha256: 'ffbc628c1f35f5de8ba798165616b1009d9af1c27ca959999a10e6e3c18f8215',
-    fixedSha256: '355d1a3bef7e12708a86506eae1e0ff838c09a8ec3e85873cfc248b063e7eac0',
+    fixedSha256: '79a5e8a4ee7a4534c22414e61df1264d69e8bb69614e67c21100e69b3459f4ce',
     fix: (text) =>
       text
-        .replace("const Header = require('../../header/v0')\n", '')
         .replace(
-          `  return new Encoder()
+          "const Header = require('../../header/v0')\n",
+          "// dec-stream: the encoded headers a headers object may carry.\nconst ENCODED_HEADERS = Symbol.for('dec-stream.encodedHeaders')\n",
+        )
+        .replace(
+          `module.exports = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
+  const headersArray = Object.keys(headers).flatMap(headerKey =>
+    !Array.isArray(headers[headerKey])
+      ? [{ key: headerKey, value: headers[headerKey] }]
+      : headers[headerKey].map(headerValue => ({ key: headerKey, value: headerValue }))
+  )
+`,
+          `module.exports = ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
+  const encodedHeaders = headers[ENCODED_HEADERS]
+  const headersArray =
+    encodedHeaders !== undefined
+      ? []
+      : Object.keys(headers).flatMap(headerKey =>
+          !Array.isArray(headers[headerKey])
+            ? [{ key: headerKey, value: headers[headerKey] }]
+            : headers[headerKey].map(headerValue => ({ key: headerKey, value: headerValue }))
+        )
+`,
+        )
+        .replace(
+          `    sizeOfHeaders(headersArray)
+
+  return new Encoder()
     .writeVarInt(sizeOfBody)`,
-          `  const encoder = new Encoder()
+          `    (encodedHeaders !== undefined ? encodedHeaders.length : sizeOfHeaders(headersArray))
+
+  const encoder = new Encoder()
     .writeVarInt(sizeOfBody)`,
         )
         .replace(
@@ -152,7 +183,10 @@ export const fixes = [
     .writeVarIntArray(headersArray.map(Header))
 }`,
           `    .writeVarIntBytes(value)
-    .writeVarInt(headersArray.length)
+  if (encodedHeaders !== undefined) {
+    return encoder.writeBuffer(encodedHeaders)
+  }
+  encoder.writeVarInt(headersArray.length)
   for (const header of headersArray) {
     encoder.writeVarIntString(header.key).writeVarIntBytes(header.value)
   }

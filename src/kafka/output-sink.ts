@@ -1,6 +1,7 @@
 import type { Admin, Consumer, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Logger } from '../worker/logger.js';
+import { encodedHeadersOf } from './encoded-headers.js';
 import type { OutboundMessage, OutputSink, PublishUnit } from '../worker/ports.js';
 
 /** Where units go and how they are produced. */
@@ -33,6 +34,8 @@ export const DefaultMaxRequestBytes = 900_000;
 function messageBytes(message: OutboundMessage): number {
   let bytes = 64 + (message.key?.length ?? 0) + (message.value?.length ?? 0);
   const headers = message.headers;
+  const encoded = encodedHeadersOf(headers);
+  if (encoded !== undefined) return bytes + encoded.length;
   for (const name of Object.keys(headers)) {
     const value = headers[name] as Buffer | string | (Buffer | string)[];
     if (Array.isArray(value)) {

@@ -8,6 +8,7 @@ import type { ErrorData, PackedValues } from '../../worker/labeller/protocol.js'
 import { packedTransfer, packValues, unpackValues } from '../../worker/labeller/protocol.js';
 import type { LogLevel } from '../../worker/logger.js';
 import type { OutboundMessage, PublishUnit } from '../../worker/ports.js';
+import { withEncodedHeaders } from '../encoded-headers.js';
 
 type HeaderValue = OutboundMessage['headers'][string];
 type CloneableHeaders = Readonly<Record<string, Uint8Array | string | (Uint8Array | string)[]>>;
@@ -120,7 +121,8 @@ export function packMessages(messages: readonly OutboundMessage[]): PackedMessag
 export function unpackMessages(packed: PackedMessages): OutboundMessage[] {
   const keys = unpackValues(packed.keys);
   const values = unpackValues(packed.values);
-  const headerSets = packed.headerSets.map(asBuffers);
+  // Each set is encoded once here, not once per record by the producer.
+  const headerSets = packed.headerSets.map((set) => withEncodedHeaders(asBuffers(set)));
   const out = new Array<OutboundMessage>(values.length);
   for (let i = 0; i < values.length; i++) {
     out[i] = {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DependencyFix } from '../../../scripts/patch-dependencies.mjs';
 import { applyFix, fixes, linearGrouping } from '../../../scripts/patch-dependencies.mjs';
+import { EncodedHeaders, withEncodedHeaders } from '../../../src/kafka/encoded-headers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const nodeModules = join(root, 'node_modules');
@@ -159,6 +160,29 @@ void test("kafkajs's record encoder writes its headers in place, byte for byte a
     assert.deepEqual(record.value, Buffer.alloc(600, 2));
     assert.deepEqual(record.headers, headers);
   }
+});
+
+void test("kafkajs's record encoder copies headers that carry their encoding: the same bytes", () => {
+  const encodeRecord = load(
+    join(nodeModules, 'kafkajs/src/protocol/recordBatch/record/v0/index.js'),
+  ) as RecordEncoder;
+  const headerSets: Record<string, Buffer | string | (Buffer | string)[]>[] = [
+    {},
+    { 'dec-model-version': Buffer.from('7') },
+    { trace: 'abc', multi: ['one', Buffer.from('two')], long: Buffer.alloc(300, 9) },
+  ];
+  for (const headers of headerSets) {
+    const record = { offsetDelta: 3, key: Buffer.from('k'), value: Buffer.alloc(500, 1) };
+    const plain = encodeRecord({ ...record, headers }).buffer;
+    const shared = withEncodedHeaders(headers);
+    assert.deepEqual(encodeRecord({ ...record, headers: { ...shared } }).buffer, plain);
+    assert.deepEqual(encodeRecord({ ...record, headers: shared }).buffer, plain);
+  }
+  // The encoding carried is what is written, not the keys: a marked object is trusted.
+  const marked = { a: 'b' };
+  Object.defineProperty(marked, EncodedHeaders, { value: Buffer.from([0]) });
+  const written = encodeRecord({ key: null, value: null, headers: marked }).buffer;
+  assert.equal(written[written.length - 1], 0, 'no headers written');
 });
 
 void test("kafkajs's encoder writes varints in place, as zig-zag LEB128, also across a buffer's end", () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MessageChannel } from 'node:worker_threads';
+import { encodedHeadersOf, encodeRecordHeaders } from '../../../../src/kafka/encoded-headers.js';
 import { packUnit, unitTransfer, unpackUnit } from '../../../../src/kafka/publish/protocol.js';
 import type { PackedUnit } from '../../../../src/kafka/publish/protocol.js';
 import type { OutboundMessage, PublishUnit } from '../../../../src/worker/ports.js';
@@ -60,6 +61,9 @@ void test('a unit crosses to the publishing thread with its keys, values and hea
   assert.ok(Buffer.isBuffer(first.headers['dec-model-version']), 'header values are Buffers again');
   assert.equal(text(first.headers['dec-model-version']), '7');
   assert.equal(first.headers, back.labelled[1]?.headers, 'shared headers stay one object');
+  // The producer copies each set's encoding instead of encoding the set for every record.
+  assert.deepEqual(encodedHeadersOf(first.headers), encodeRecordHeaders(shared));
+  assert.ok(Object.isFrozen(first.headers));
   assert.equal(text(third.headers.trace as Buffer), 'trace-42');
   assert.equal((third.headers.trace as Buffer).buffer.byteLength, 8, 'only the view is copied');
   assert.equal(third.headers.note, 'text');
