@@ -84,7 +84,7 @@ export function loadBenchSettings(env: NodeJS.ProcessEnv = process.env): BenchSe
     brokers,
     quick,
     partitions: positiveInt(env, 'BENCH_PARTITIONS', 4),
-    repeats: positiveInt(env, 'BENCH_REPEATS', quick ? 1 : 3),
+    repeats: positiveInt(env, 'BENCH_REPEATS', quick ? 1 : 5),
     tabularRecords: positiveInt(env, 'BENCH_TABULAR_RECORDS', quick ? 40_000 : 200_000),
     tabularDims: positiveInt(env, 'BENCH_TABULAR_DIMS', 16),
     tabularClusters: positiveInt(env, 'BENCH_TABULAR_CLUSTERS', 8),
