@@ -1,6 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../worker/logger.js';
-import type { BatchHandler, RecordStream, SourceRecord } from '../worker/ports.js';
+import type {
+  BatchHandler,
+  RecordStream,
+  RecordStreamOptions,
+  SourceRecord,
+} from '../worker/ports.js';
 
 export interface KafkaRecordStreamOptions {
   readonly kafka: Kafka;
@@ -38,8 +43,9 @@ function toSourceRecord(topic: string, partition: number, message: KafkaMessage)
 /**
  * The input topic as a consumer-group subscription (kafkajs). Offsets are never committed by the
  * client itself (autoCommit off): the output sink commits them after publishing. Batches are
- * handled one at a time and the next fetch waits for the handler, so a slow producer or a long
- * training pauses fetching instead of filling memory. The consumer reads read_committed.
+ * handled one at a time (or `concurrentBatches` partitions' at once) and the next fetch waits for
+ * the handlers, so a slow producer or a long training pauses fetching instead of filling memory.
+ * The consumer reads read_committed.
  */
 export class KafkaRecordStream implements RecordStream {
   readonly consumer: Consumer;
@@ -80,21 +86,21 @@ export class KafkaRecordStream implements RecordStream {
   }
 
   /**
-   * Called as the consumer sends each fetch request. Batches are handled one at a time and the
-   * next fetch waits for them all, so this is when the last fetch's records have been let go of.
+   * Called as the consumer sends each fetch request. The next fetch waits for every batch of the
+   * last one to be handled, so this is when the last fetch's records have been let go of.
    */
   onFetchStart(listener: () => void): void {
     this.consumer.on(this.consumer.events.FETCH_START, () => listener());
   }
 
-  async start(handler: BatchHandler): Promise<void> {
+  async start(handler: BatchHandler, options: RecordStreamOptions = {}): Promise<void> {
     const { topic } = this.options;
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: options.concurrentBatches ?? 1,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
         await handler({

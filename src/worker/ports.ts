@@ -50,9 +50,17 @@ export interface PartitionBatch {
 export type BatchHandler = (batch: PartitionBatch) => Promise<void>;
 
 /** The input side: a consumer-group subscription. */
+export interface RecordStreamOptions {
+  /**
+   * Batches of different partitions handled at once (default 1). The next fetch still waits for
+   * every batch of the last one, and one partition's batches never overlap.
+   */
+  readonly concurrentBatches?: number;
+}
+
 export interface RecordStream {
   /** Joins the group and starts calling `handler` per partition batch; resolves once running. */
-  start(handler: BatchHandler): Promise<void>;
+  start(handler: BatchHandler, options?: RecordStreamOptions): Promise<void>;
   /** Stops fetching new records of every assigned partition (they stay assigned). */
   pauseAll(): void;
   resumeAll(): void;

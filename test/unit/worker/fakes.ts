@@ -7,6 +7,7 @@ import type {
   PartitionBatch,
   PublishUnit,
   RecordStream,
+  RecordStreamOptions,
   SourceRecord,
 } from '../../../src/worker/ports.js';
 
@@ -35,8 +36,12 @@ export class FakeStream implements RecordStream {
   private failure: ((error: unknown) => void) | undefined;
   private assignment: ((partitions: readonly number[]) => void) | undefined;
 
-  start(handler: BatchHandler): Promise<void> {
+  /** What the worker asked for when it started the stream. */
+  startOptions: RecordStreamOptions | undefined;
+
+  start(handler: BatchHandler, options?: RecordStreamOptions): Promise<void> {
     this.handler = handler;
+    this.startOptions = options;
     this.running = true;
     this.assignment?.([0]);
     return Promise.resolve();

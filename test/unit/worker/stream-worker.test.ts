@@ -175,6 +175,57 @@ void test('a consumer crash fails the worker and closes everything', async () =>
   assert.equal((w.error as Error).message, 'broker gone');
 });
 
+void test('batches of several partitions are handled at once only where the sink queues units in order', async () => {
+  const asked = async (
+    queuesInOrder: boolean,
+    more: Partial<typeof settings & { maxInFlightBatches: number; concurrentBatches: number }> = {},
+    delivery: FakeSink['delivery'] = 'at-least-once',
+  ): Promise<number | undefined> => {
+    const sink = new FakeSink();
+    sink.queuesInOrder = queuesInOrder;
+    sink.delivery = delivery;
+    const started = worker({
+      store: new MemoryStore(tinySnapshot()),
+      sink,
+      settings: { ...settings, maxInFlightBatches: 2, ...more },
+    });
+    await started.worker.start();
+    await started.worker.close();
+    return started.stream.startOptions?.concurrentBatches;
+  };
+  assert.equal(await asked(true), 4);
+  assert.equal(await asked(true, { concurrentBatches: 2 }), 2);
+  assert.equal(await asked(false), 1);
+  assert.equal(await asked(true, { maxInFlightBatches: 1 }), 1);
+  assert.equal(await asked(true, {}, 'exactly-once'), 1);
+});
+
+void test('batches of two partitions handled at once interleave at the sink, each in offset order', async () => {
+  const sink = new FakeSink();
+  sink.queuesInOrder = true;
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot()),
+    sink,
+    settings: { ...settings, maxInFlightBatches: 2 },
+  });
+  await w.start();
+  const batchOf = (partition: number): ReturnType<typeof jsonRecord>[] =>
+    [0, 1, 2, 3, 4, 5, 6].map((i) =>
+      jsonRecord(i, i % 2 === 0 ? { x: 10, y: 9.5 } : { x: 0.2, y: -0.1 }, partition),
+    );
+  await Promise.all([stream.deliver(batchOf(0)), stream.deliver(batchOf(1))]);
+  for (const partition of [0, 1]) {
+    assert.deepEqual(
+      sink.units.filter((u) => u.partition === partition).map((u) => u.nextOffset),
+      ['2', '4', '6', '7'],
+    );
+    assert.equal(stream.resolved.get(partition), '6');
+  }
+  const order = sink.units.map((u) => u.partition);
+  assert.ok(order.indexOf(1) < order.lastIndexOf(0), `units by partition: ${order.join(' ')}`);
+  await w.close();
+});
+
 void test("a refiner's newer version serves from the next chunk on, is saved, and sees what was labelled", async () => {
   let next: ModelSnapshot | undefined;
   const observed: number[] = [];
