@@ -16,10 +16,10 @@
  * (about 30 ms on the main heap in the middle of a fetched batch), and a pause there stalls the
  * threads waiting on it. So where the caller can say when the thread is quiet (`quietPoint`: the
  * consumer has handled every batch of a fetch and is about to fetch the next), the trimmer
- * collects there instead. Then the last fetch's records are garbage, so marking finds less alive,
- * and the pause overlaps the fetch's round trip, when nothing waits on this thread. While quiet
- * points keep coming, the timer only collects past twice the headroom, a safety net for a fetch
- * that grows the heap further on its own.
+ * collects there instead: the last fetch's records are garbage by then, and the pause overlaps
+ * the next fetch's round trip, when nothing waits on this thread. While quiet points keep coming,
+ * the timer only collects past twice the headroom, a safety net for a fetch that grows the heap
+ * further on its own.
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
