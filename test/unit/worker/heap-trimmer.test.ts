@@ -15,7 +15,11 @@ interface FakeHeap {
 }
 
 /** A trimmer over a heap whose size the test sets; a collection frees all but `heap.live`. */
-function trimmerOver(heap: FakeHeap, onCollect?: (event: HeapTrimEvent) => void): HeapTrimmer {
+function trimmerOver(
+  heap: FakeHeap,
+  onCollect?: (event: HeapTrimEvent) => void,
+  quietWindowMs?: number,
+): HeapTrimmer {
   return new HeapTrimmer({
     headroomBytes: 32 * MiB,
     read: () => heap.bytes,
@@ -24,6 +28,7 @@ function trimmerOver(heap: FakeHeap, onCollect?: (event: HeapTrimEvent) => void)
       heap.bytes = heap.live;
     },
     ...(onCollect === undefined ? {} : { onCollect }),
+    ...(quietWindowMs === undefined ? {} : { quietWindowMs }),
   });
 }
 
@@ -100,15 +105,7 @@ void test('while quiet points come, the timer collects only past twice the headr
 
 void test('quiet points that stop coming hand the headroom back to the timer', async () => {
   const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
-  const trimmer = new HeapTrimmer({
-    headroomBytes: 32 * MiB,
-    quietWindowMs: 20,
-    read: () => heap.bytes,
-    collect: () => {
-      heap.collections++;
-      heap.bytes = heap.live;
-    },
-  });
+  const trimmer = trimmerOver(heap, undefined, 20);
   trimmer.tick();
   trimmer.quietPoint();
   await new Promise((resolve) => setImmediate(resolve));
