@@ -14,6 +14,16 @@ interface FakeHeap {
   collections: number;
 }
 
+/** A heap of 50 MiB, all of it live. */
+function freshHeap(): FakeHeap {
+  return { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+}
+
+/** Resolves once the current turn of the event loop (and its setImmediate callbacks) is over. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** A trimmer over a heap whose size the test sets; a collection frees all but `heap.live`. */
 function trimmerOver(
   heap: FakeHeap,
@@ -33,7 +43,7 @@ function trimmerOver(
 }
 
 void test('check() collects only once the heap grew past the headroom above its lowest level', () => {
-  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const heap = freshHeap();
   const events: HeapTrimEvent[] = [];
   const trimmer = trimmerOver(heap, (event) => events.push(event));
   assert.equal(trimmer.check(), false);
@@ -55,7 +65,7 @@ void test('check() collects only once the heap grew past the headroom above its 
 });
 
 void test('memory that stays in use raises the floor instead of collecting again and again', () => {
-  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const heap = freshHeap();
   const trimmer = trimmerOver(heap);
   trimmer.check();
   // The live heap grows (a larger model): the first collection frees nothing of it.
@@ -71,11 +81,11 @@ void test('memory that stays in use raises the floor instead of collecting again
 });
 
 void test('a quiet point collects past the headroom once the current turn is over', async () => {
-  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const heap = freshHeap();
   const events: HeapTrimEvent[] = [];
   const trimmer = trimmerOver(heap, (event) => events.push(event));
   trimmer.quietPoint();
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   assert.equal(heap.collections, 0);
   heap.bytes = 90 * MiB;
   // Reported twice in one turn (two fetches cannot start in one, but a caller may repeat it):
@@ -83,13 +93,13 @@ void test('a quiet point collects past the headroom once the current turn is ove
   trimmer.quietPoint();
   trimmer.quietPoint();
   assert.equal(heap.collections, 0, 'not within the turn that reported it');
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   assert.equal(heap.collections, 1);
   assert.equal(events[0]?.atQuietPoint, true);
 });
 
 void test('while quiet points come, the timer collects only past twice the headroom', () => {
-  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const heap = freshHeap();
   const trimmer = trimmerOver(heap);
   assert.equal(trimmer.tick(), false);
   heap.bytes = 90 * MiB;
@@ -104,11 +114,11 @@ void test('while quiet points come, the timer collects only past twice the headr
 });
 
 void test('quiet points that stop coming hand the headroom back to the timer', async () => {
-  const heap: FakeHeap = { bytes: 50 * MiB, live: 50 * MiB, collections: 0 };
+  const heap = freshHeap();
   const trimmer = trimmerOver(heap, undefined, 20);
   trimmer.tick();
   trimmer.quietPoint();
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   heap.bytes = 100 * MiB;
   assert.equal(trimmer.tick(), false);
   await sleep(40);
