@@ -8,7 +8,7 @@ export { createRecordCodec } from './create-record-codec.js';
 export type { StoredSchema } from './in-memory-schema-registry.js';
 export { InMemorySchemaRegistry } from './in-memory-schema-registry.js';
 export { JsonCodec } from './json-codec.js';
-export type { Label, RecordCodec } from './record-codec.js';
+export type { FeatureScanner, Label, RecordCodec } from './record-codec.js';
 export { LabelField } from './record-codec.js';
 export type { SchemaRegistry } from './schema-registry.js';
 export { SchemaNotFoundError, valueSubject } from './schema-registry.js';

@@ -1,5 +1,6 @@
 import { PoisonRecordError, PoisonReason } from '../errors.js';
-import type { Label, RecordCodec } from './record-codec.js';
+import { JsonFeatureScanner } from './json-feature-scanner.js';
+import type { FeatureScanner, Label, RecordCodec } from './record-codec.js';
 import { LabelField } from './record-codec.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -64,6 +65,13 @@ export class JsonCodec implements RecordCodec {
     const text =
       body.length > 2 ? `${body.slice(0, -1)},${labelTail(label)}` : `{${labelTail(label)}`;
     return Buffer.from(text, 'utf8');
+  }
+
+  featureScanner(fields: readonly string[], widths: readonly number[]): FeatureScanner | undefined {
+    return JsonFeatureScanner.for(fields, widths, {
+      append: appendLabel,
+      encode: (source, label) => this.encodeLabelled(this.decode(source), label, source),
+    });
   }
 }
 

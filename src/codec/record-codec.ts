@@ -13,6 +13,23 @@ export const LabelField = {
 } as const;
 
 /**
+ * A codec's fast path for labelling, built for one feature layout: reads a value's features
+ * straight from its bytes and labels those bytes, without building the record in between.
+ */
+export interface FeatureScanner {
+  /**
+   * Writes the value's feature vector into out[offset .. offset + dims) and returns true, or
+   * returns false when it cannot vouch for the value (malformed, a poison record, or merely
+   * unusual); `out` may then hold a partly written row, and the caller decodes the value instead.
+   * True promises that decode(bytes) succeeds and that the feature extractor would write the same
+   * numbers from it.
+   */
+  read(bytes: Buffer, out: Float32Array, offset: number): boolean;
+  /** For a value `read` accepted: the same bytes as encodeLabelled(decode(bytes), label, bytes). */
+  label(bytes: Buffer, label: Label): Buffer;
+}
+
+/**
  * Bytes ⇄ records for one topic format. `decode` throws PoisonRecordError (Undecodable or
  * SchemaMismatch) for a value that can never be read; it never throws for a retriable cause.
  */
@@ -29,4 +46,9 @@ export interface RecordCodec {
    * Rejects only for retriable causes (registry unreachable).
    */
   prepare?(values: readonly (Buffer | null)[]): Promise<void>;
+  /**
+   * The fast path for these feature fields (dot paths) of these widths, where the format has one;
+   * undefined where it cannot read that layout.
+   */
+  featureScanner?(fields: readonly string[], widths: readonly number[]): FeatureScanner | undefined;
 }

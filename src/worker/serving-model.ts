@@ -5,6 +5,7 @@ import { standardiseRows } from '../model/standardise.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 import { Assigner } from '../online/assigner.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
+import type { FeatureScanner } from '../codec/record-codec.js';
 import type { LabelledChunk, OutboundMessage, RecordCodec, SourceRecord } from './ports.js';
 
 export type { LabelledChunk } from './ports.js';
@@ -45,6 +46,8 @@ export class ServingModel {
   readonly extractor: FeatureExtractor;
   private readonly assigner: Assigner;
   private disposed = false;
+  private scannerCodec: RecordCodec | undefined;
+  private scanner: FeatureScanner | undefined;
 
   constructor(snapshot: ModelSnapshot) {
     this.snapshot = snapshot;
@@ -77,14 +80,20 @@ export class ServingModel {
     const dims = this.extractor.dims;
     const data = new Float32Array(values.length * dims);
     const goodIndices: number[] = [];
-    const decoded: Record<string, unknown>[] = [];
+    /** The decoded record of each good value; undefined where the codec's scanner read it. */
+    const decoded: (Record<string, unknown> | undefined)[] = [];
     const failures: LabelFailure[] = [];
+    const scanner = this.scannerFor(codec);
 
     for (let index = 0; index < values.length; index++) {
       const row = goodIndices.length;
       try {
-        const value = codec.decode(values[index] as Buffer | null);
-        this.extractor.extract(value, data, row * dims);
+        const bytes = values[index] as Buffer | null;
+        let value: Record<string, unknown> | undefined;
+        if (scanner === undefined || bytes === null || !scanner.read(bytes, data, row * dims)) {
+          value = codec.decode(bytes);
+          this.extractor.extract(value, data, row * dims);
+        }
         standardiseRows(data, row, 1, this.snapshot.standardisation);
         for (let i = row * dims; i < (row + 1) * dims; i++) {
           if (!Number.isFinite(data[i])) {
@@ -117,17 +126,17 @@ export class ServingModel {
     for (let i = 0; i < goodIndices.length; i++) {
       const index = goodIndices[i] as number;
       try {
-        // `value` was only read since it was decoded: the codec may append to its source bytes.
+        const label = {
+          cluster: assignment.cluster[i] as number,
+          confidence: assignment.confidence[i] as number,
+          modelVersion: version,
+        };
+        const record = decoded[i];
+        // `record` was only read since it was decoded: the codec may append to its source bytes.
         out.push(
-          codec.encodeLabelled(
-            decoded[i] as Record<string, unknown>,
-            {
-              cluster: assignment.cluster[i] as number,
-              confidence: assignment.confidence[i] as number,
-              modelVersion: version,
-            },
-            values[index],
-          ),
+          record === undefined
+            ? (scanner as FeatureScanner).label(values[index] as Buffer, label)
+            : codec.encodeLabelled(record, label, values[index]),
         );
         indices.push(index);
       } catch (error) {
@@ -145,6 +154,16 @@ export class ServingModel {
       x,
       assignment: complete ? assignment : undefined,
     };
+  }
+
+  /** The codec's fast path for this version's feature layout, built once per codec. */
+  private scannerFor(codec: RecordCodec): FeatureScanner | undefined {
+    if (codec !== this.scannerCodec) {
+      this.scannerCodec = codec;
+      const { fields, widths } = this.extractor.spec;
+      this.scanner = codec.featureScanner?.(fields, widths);
+    }
+    return this.scanner;
   }
 
   dispose(): void {
