@@ -7,6 +7,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** JSON values that are objects; output is the input object plus cluster, confidence, model_version. */
 export class JsonCodec implements RecordCodec {
+  private readonly tail = new LabelTail();
+
   decode(bytes: Buffer | null): Record<string, unknown> {
     if (bytes === null) {
       throw new PoisonRecordError(PoisonReason.Undecodable, 'record has no value');
@@ -57,7 +59,7 @@ export class JsonCodec implements RecordCodec {
       );
     }
     if (source != null) {
-      const appended = appendLabel(source, label);
+      const appended = this.tail.append(source, label);
       if (appended !== undefined) return appended;
     }
     const body = JSON.stringify(record);
@@ -69,7 +71,7 @@ export class JsonCodec implements RecordCodec {
 
   featureScanner(fields: readonly string[], widths: readonly number[]): FeatureScanner | undefined {
     return JsonFeatureScanner.for(fields, widths, {
-      append: appendLabel,
+      append: (source, label) => this.tail.append(source, label),
       encode: (source, label) => this.encodeLabelled(this.decode(source), label, source),
     });
   }
@@ -90,25 +92,66 @@ function isJsonSpace(byte: number | undefined): boolean {
 }
 
 /**
- * `source`, a JSON object that decoded without error, up to its closing brace, then the label:
- * the input fields stay exactly as they were written. A UTF-8 byte order mark (which the decoder
- * skips) and whitespace around the object are dropped. Undefined when the bytes do not look like
- * `{ ... }`, so the caller serialises instead.
+ * Appends the label to a JSON object's bytes. The label's text repeats but for the confidence: the
+ * cluster part is kept as bytes per cluster, the model-version part per version, and only the
+ * confidence is formatted per record (half of what building the whole tail as a string cost).
  */
-function appendLabel(source: Buffer, label: Label): Buffer | undefined {
-  let start = 0;
-  if (source[0] === 0xef && source[1] === 0xbb && source[2] === 0xbf) start = 3;
-  while (start < source.length && isJsonSpace(source[start])) start++;
-  let end = source.length - 1;
-  while (end > start && isJsonSpace(source[end])) end--;
-  if (source[start] !== 0x7b || source[end] !== 0x7d || end === start) return undefined;
-  // A member value never ends in "{", so the last byte before the closing brace (past
-  // whitespace) is "{" exactly when the object is empty.
-  let before = end - 1;
-  while (before > start && isJsonSpace(source[before])) before--;
-  const tail = source[before] === 0x7b ? labelTail(label) : `,${labelTail(label)}`;
-  const out = Buffer.allocUnsafe(end - start + tail.length);
-  source.copy(out, 0, start, end);
-  out.write(tail, end - start, 'latin1');
-  return out;
+class LabelTail {
+  /** `"cluster":<c>,"confidence":` by cluster. */
+  private readonly clusterParts: Buffer[] = [];
+  private version = Number.NaN;
+  /** `,"model_version":<v>}` for `version`. */
+  private versionPart = Buffer.alloc(0);
+
+  /**
+   * `source`, a JSON object that decoded without error, up to its closing brace, then the label:
+   * the input fields stay exactly as they were written. A UTF-8 byte order mark (which the decoder
+   * skips) and whitespace around the object are dropped. Undefined when the bytes do not look like
+   * `{ ... }`, so the caller serialises instead.
+   */
+  append(source: Buffer, label: Label): Buffer | undefined {
+    let start = 0;
+    if (source[0] === 0xef && source[1] === 0xbb && source[2] === 0xbf) start = 3;
+    while (start < source.length && isJsonSpace(source[start])) start++;
+    let end = source.length - 1;
+    while (end > start && isJsonSpace(source[end])) end--;
+    if (source[start] !== 0x7b || source[end] !== 0x7d || end === start) return undefined;
+    // A member value never ends in "{", so the last byte before the closing brace (past
+    // whitespace) is "{" exactly when the object is empty.
+    let before = end - 1;
+    while (before > start && isJsonSpace(source[before])) before--;
+    const comma = source[before] === 0x7b ? 0 : 1;
+    const clusterPart = this.clusterPart(label.cluster);
+    const confidence = JSON.stringify(label.confidence);
+    const versionPart = this.versionPartFor(label.modelVersion);
+    const size = end - start + comma + clusterPart.length + confidence.length + versionPart.length;
+    const out = Buffer.allocUnsafe(size);
+    source.copy(out, 0, start, end);
+    let at = end - start;
+    if (comma === 1) out[at++] = 0x2c;
+    out.set(clusterPart, at);
+    at += clusterPart.length;
+    // A number's JSON text is ASCII.
+    for (let i = 0; i < confidence.length; i++) out[at++] = confidence.charCodeAt(i);
+    out.set(versionPart, at);
+    return out;
+  }
+
+  private clusterPart(cluster: number): Buffer {
+    const cached =
+      Number.isInteger(cluster) && cluster >= 0 ? this.clusterParts[cluster] : undefined;
+    if (cached !== undefined) return cached;
+    const part = Buffer.from(`"cluster":${JSON.stringify(cluster)},"confidence":`, 'latin1');
+    if (Number.isInteger(cluster) && cluster >= 0 && cluster < 4096)
+      this.clusterParts[cluster] = part;
+    return part;
+  }
+
+  private versionPartFor(version: number): Buffer {
+    if (!Object.is(version, this.version)) {
+      this.version = version;
+      this.versionPart = Buffer.from(`,"model_version":${JSON.stringify(version)}}`, 'latin1');
+    }
+    return this.versionPart;
+  }
 }

@@ -118,3 +118,27 @@ void test('encodeLabelled writes a confidence that is not finite as null either 
   assert.deepEqual(codec.encodeLabelled(record, nan, bytes), codec.encodeLabelled(record, nan));
   assert.equal(codec.decode(codec.encodeLabelled(record, nan, bytes)).confidence, null);
 });
+
+void test('encodeLabelled with the source bytes writes each label as serialising it would, across clusters and versions', () => {
+  const labelling = new JsonCodec();
+  const source = Buffer.from('{"a":1}');
+  const labels = [
+    { cluster: 0, confidence: 1, modelVersion: 1 },
+    { cluster: 7, confidence: 0.30000001192092896, modelVersion: 1 },
+    { cluster: 0, confidence: 5e-324, modelVersion: 2 },
+    { cluster: 7, confidence: Math.fround(0.1), modelVersion: 2 },
+    { cluster: 5000, confidence: 1e-7, modelVersion: 2 ** 40 },
+    { cluster: 5000, confidence: 0.5, modelVersion: 1 },
+  ];
+  for (const each of labels) {
+    const out = labelling.encodeLabelled({ a: 1 }, each, source).toString('latin1');
+    const serialised = labelling.encodeLabelled({ a: 1 }, each).toString('latin1');
+    assert.equal(out, serialised);
+    assert.deepEqual(JSON.parse(out), {
+      a: 1,
+      cluster: each.cluster,
+      confidence: each.confidence,
+      model_version: each.modelVersion,
+    });
+  }
+});
