@@ -34,6 +34,7 @@ const categories: readonly { name: string; test: (f: CallFrame) => boolean }[] =
     name: 'json decode',
     test: (f) => f.url.includes('json-codec') && /decode/.test(f.functionName),
   },
+  { name: 'json feature scan', test: (f) => f.url.includes('json-feature-scanner') },
   { name: 'json encode (labelled)', test: (f) => f.url.includes('json-codec') },
   { name: 'feature extraction', test: (f) => f.url.includes('model/features') },
   { name: 'standardise', test: (f) => f.url.includes('model/standardise') },

@@ -26,6 +26,9 @@ export function runChild(
   options: { cpuProfileDir?: string | undefined; profileName?: string; timeoutMs?: number } = {},
 ): ChildHandle {
   const execArgv = ['--import', 'tsx'];
+  // Extra V8 or Node flags for the measured processes, for diagnosis (e.g. "--trace-gc").
+  const extra = process.env.BENCH_NODE_FLAGS?.trim();
+  if (extra !== undefined && extra !== '') execArgv.push(...extra.split(/\s+/));
   if (options.cpuProfileDir !== undefined) {
     // One folder per phase, emptied first; Node names each thread's profile after its thread id
     // (CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile), so the worker threads' profiles survive.

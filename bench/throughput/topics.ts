@@ -100,6 +100,7 @@ export async function produceAtRate(
   ratePerSecond: number,
   seconds: number,
   tickMs = 5,
+  maxPerSend = 2000,
 ): Promise<number> {
   const producer = loaderProducer(kafka);
   await producer.connect();
@@ -110,7 +111,10 @@ export async function produceAtRate(
     for (;;) {
       const elapsed = performance.now() - started;
       if (elapsed >= endMs) break;
-      const due = Math.floor((elapsed / 1000) * ratePerSecond);
+      // A stall (a slow first send while a new topic's leaders settle, a busy machine) leaves
+      // many records due at once: they go out in sends of at most maxPerSend records, so no
+      // partition's batch outgrows the broker's message size limit.
+      const due = Math.min(Math.floor((elapsed / 1000) * ratePerSecond), sent + maxPerSend);
       if (due > sent) {
         const now = Date.now();
         const stamp = String(now);
@@ -126,6 +130,7 @@ export async function produceAtRate(
         }
         await producer.send({ topic, messages, acks: 1 });
       }
+      if (due < Math.floor((elapsed / 1000) * ratePerSecond)) continue;
       await new Promise((resolve) => setTimeout(resolve, tickMs));
     }
   } finally {
