@@ -73,6 +73,7 @@ class KeyNode {
   find(bytes: Buffer, start: number, end: number): Slot | undefined {
     const names = this.names;
     const count = names.length;
+    if (count === 0) return undefined;
     const hinted = this.hint < count ? this.hint : 0;
     if (sameBytes(names[hinted] as Buffer, bytes, start, end)) {
       this.hint = hinted + 1;

@@ -5,7 +5,7 @@
 import type { PoisonReason } from '../errors.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 
-export type { RecordCodec } from '../codec/record-codec.js';
+export type { FeatureScanner, RecordCodec } from '../codec/record-codec.js';
 
 /** Header values as Kafka clients carry them. */
 export type HeaderValue = Buffer | string | (Buffer | string)[] | undefined;

@@ -5,8 +5,13 @@ import { standardiseRows } from '../model/standardise.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 import { Assigner } from '../online/assigner.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
-import type { FeatureScanner } from '../codec/record-codec.js';
-import type { LabelledChunk, OutboundMessage, RecordCodec, SourceRecord } from './ports.js';
+import type {
+  FeatureScanner,
+  LabelledChunk,
+  OutboundMessage,
+  RecordCodec,
+  SourceRecord,
+} from './ports.js';
 
 export type { LabelledChunk } from './ports.js';
 
