@@ -8,8 +8,10 @@
  *   part of `npm run bench:profile`)
  */
 import { createRequire } from 'node:module';
+import type { Schema } from 'avsc';
+import { AvroCodec } from '../../src/codec/avro-codec.js';
 import { JsonCodec } from '../../src/codec/json-codec.js';
-import type { RecordCodec } from '../../src/codec/record-codec.js';
+import type { Label, RecordCodec } from '../../src/codec/record-codec.js';
 import { withEncodedHeaders } from '../../src/kafka/encoded-headers.js';
 import { initBackend } from '../../src/model/backend.js';
 import { standardiseRows } from '../../src/model/standardise.js';
@@ -173,6 +175,30 @@ function measure(data: EncodedRecords, snapshot: ModelSnapshot, rounds: number):
       sink += bytes.length;
     }
   });
+  // The same records as plain Avro (numbers as doubles, arrays of doubles): the labelled value
+  // written again from the record, and appended to the bytes it was decoded from.
+  const avroCodec = new AvroCodec(avroSchemaOf(decoded[0] as Record<string, unknown>));
+  const avroValues = decoded.map((d) => avroCodec.schemas.inputType.toBuffer(d));
+  const avroDecoded = avroValues.map((v) => avroCodec.decode(v));
+  const avroLabel = (i: number): Label => {
+    const a = assignments[Math.floor(i / CHUNK)];
+    const k = i % CHUNK;
+    return { cluster: a?.cluster[k] ?? 0, confidence: a?.confidence[k] ?? 0, modelVersion: 1 };
+  };
+  us['labelled Avro encode'] = time(rounds, n, () => {
+    for (let i = 0; i < n; i++) {
+      sink += avroCodec.encodeLabelled(
+        avroDecoded[i] as Record<string, unknown>,
+        avroLabel(i),
+      ).length;
+    }
+  });
+  us['labelled Avro encode, from source bytes'] = time(rounds, n, () => {
+    for (let i = 0; i < n; i++) {
+      const record = avroDecoded[i] as Record<string, unknown>;
+      sink += avroCodec.encodeLabelled(record, avroLabel(i), avroValues[i]).length;
+    }
+  });
   // kafkajs's record encoder, as the producer runs it per record, without and with the
   // dec-model-version header the worker adds.
   us['kafkajs record encode, no header'] = time(rounds, n, () => {
@@ -262,6 +288,18 @@ async function measureThread(
   } finally {
     await labeller.close();
   }
+}
+
+/** An Avro record schema for a decoded benchmark record: numbers as doubles, arrays of doubles. */
+function avroSchemaOf(sample: Record<string, unknown>): Schema {
+  return {
+    type: 'record',
+    name: 'BenchRecord',
+    fields: Object.keys(sample).map((name) => ({
+      name,
+      type: Array.isArray(sample[name]) ? { type: 'array', items: 'double' } : 'double',
+    })),
+  };
 }
 
 export async function hotPath(rounds: number): Promise<HotPathResult[]> {

@@ -26,7 +26,10 @@ export class AvroCodec implements RecordCodec {
     return decodeBody(this.schemas.inputType, bytes, 0, undefined);
   }
 
-  encodeLabelled(record: Record<string, unknown>, label: Label): Buffer {
+  /** With `source`, the label is appended to the bytes the record was decoded from. */
+  encodeLabelled(record: Record<string, unknown>, label: Label, source?: Buffer | null): Buffer {
+    // decode() read all of `source` as one body of the input schema.
+    if (source != null) return this.writer.append(undefined, source, 0, label);
     return this.writer.write(undefined, record, label);
   }
 }

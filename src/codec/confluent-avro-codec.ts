@@ -16,7 +16,13 @@ const magicByte = 0;
 type Resolver = Parameters<Type['decode']>[2];
 
 /** What decode needs for one writer schema id, or why values with that id can never decode. */
-type WriterEntry = { readonly resolver: Resolver } | { readonly mismatch: string };
+type WriterEntry =
+  | {
+      readonly resolver: Resolver;
+      /** The writer schema is the reader schema (same canonical form): bodies need no resolving. */
+      readonly sameAsReader: boolean;
+    }
+  | { readonly mismatch: string };
 
 export interface ConfluentAvroCodecOptions {
   readonly registry: SchemaRegistry;
@@ -97,7 +103,17 @@ export class ConfluentAvroCodec implements RecordCodec {
     return decodeBody(this.schemas.inputType, bytes, wireHeaderBytes, entry.resolver);
   }
 
-  encodeLabelled(record: Record<string, unknown>, label: Label): Buffer {
+  /**
+   * With `source` written with the reader schema itself, the label is appended to its body; a
+   * value written with another schema was resolved into the reader's, so the record is written
+   * again with the reader schema.
+   */
+  encodeLabelled(record: Record<string, unknown>, label: Label, source?: Buffer | null): Buffer {
+    const id = schemaIdOf(source ?? null);
+    const entry = id === undefined ? undefined : this.writers.get(id);
+    if (source != null && entry !== undefined && 'sameAsReader' in entry && entry.sameAsReader) {
+      return this.writer.append(this.header, source, wireHeaderBytes, label);
+    }
     return this.writer.write(this.header, record, label);
   }
 
@@ -113,7 +129,7 @@ export class ConfluentAvroCodec implements RecordCodec {
     try {
       const writerType = avro.Type.forSchema(JSON.parse(text) as Schema);
       const resolver = this.schemas.inputType.createResolver(writerType);
-      this.writers.set(id, { resolver });
+      this.writers.set(id, { resolver, sameAsReader: writerType.equals(this.schemas.inputType) });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.writers.set(id, {

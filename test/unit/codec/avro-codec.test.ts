@@ -126,3 +126,50 @@ void test('a schema that is not a record, invalid, or already labelled is a Conf
     /already has a field named cluster/,
   );
 });
+
+void test('encodeLabelled with the source bytes appends the label: the same bytes as writing the record again', () => {
+  const codec = new AvroCodec(schemaText);
+  const source = writerType.toBuffer(record);
+  const label = { cluster: 3, confidence: 0.8125, modelVersion: 9 };
+  const decoded = codec.decode(source);
+  const appended = codec.encodeLabelled(decoded, label, source);
+  assert.deepEqual(appended.subarray(0, source.length), source);
+  assert.deepEqual(appended, codec.encodeLabelled(decoded, label));
+  assert.throws(
+    () => codec.encodeLabelled(decoded, { ...label, cluster: 1.5 }, source),
+    RangeError,
+  );
+});
+
+void test('encodeLabelled with the source bytes keeps a body written in blocks as it was, which reads back the same', () => {
+  const schema = {
+    type: 'record',
+    name: 'Blocks',
+    fields: [
+      { name: 'x', type: 'double' },
+      { name: 'tags', type: { type: 'array', items: 'int' } },
+    ],
+  };
+  const codec = new AvroCodec(JSON.stringify(schema));
+  const x = Buffer.alloc(8);
+  x.writeDoubleLE(1.5);
+  // The array [5, 6] as two blocks of one item each (zig-zag 1 = 0x02, 5 = 0x0a, 6 = 0x0c): valid
+  // Avro, though a writer would usually write one block.
+  const source = Buffer.concat([x, Buffer.from([0x02, 0x0a, 0x02, 0x0c, 0x00])]);
+  const label = { cluster: 1, confidence: 0.5, modelVersion: 2 };
+  const decoded = codec.decode(source);
+  const appended = codec.encodeLabelled(decoded, label, source);
+  const serialised = codec.encodeLabelled(decoded, label);
+  assert.notDeepEqual(appended, serialised);
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(codec.schemas.outputType.fromBuffer(appended))),
+    JSON.parse(JSON.stringify(codec.schemas.outputType.fromBuffer(serialised))),
+  );
+  assert.deepEqual(JSON.parse(JSON.stringify(codec.schemas.outputType.fromBuffer(appended))), {
+    x: 1.5,
+    tags: [5, 6],
+    cluster: 1,
+    confidence: 0.5,
+    model_version: 2,
+  });
+});

@@ -112,6 +112,31 @@ void test('labelled output round-trips through the wire format with the register
   });
 });
 
+void test('encodeLabelled with the source bytes appends the label to a body written with the reader schema, and writes a resolved one again', async () => {
+  const { codec } = await setUp();
+  const label = { cluster: 2, confidence: 0.375, modelVersion: 6 };
+  // Written with the reader schema (id 11): its body is taken as it is.
+  const same = framed(11, avro.Type.forSchema(v1).toBuffer({ id: 5, pixels: [0.5] }));
+  // Written with v2 (id 12), resolved into v1 when decoded: its body is not the reader's.
+  const other = framed(12, avro.Type.forSchema(v2).toBuffer({ id: 6, camera: 'c', pixels: [1] }));
+  await codec.prepare([same, other]);
+  const appended = codec.encodeLabelled(codec.decode(same), label, same);
+  assert.deepEqual(appended.subarray(5, same.length), same.subarray(5), 'the body as written');
+  assert.deepEqual(appended, codec.encodeLabelled(codec.decode(same), label));
+  const rewritten = codec.encodeLabelled(codec.decode(other), label, other);
+  assert.deepEqual(rewritten, codec.encodeLabelled(codec.decode(other), label));
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(codec.schemas.outputType.fromBuffer(rewritten.subarray(5)))),
+    {
+      id: 6,
+      pixels: [1],
+      cluster: 2,
+      confidence: 0.375,
+      model_version: 6,
+    },
+  );
+});
+
 void test('a wrong magic byte or a value shorter than the header is undecodable', async () => {
   const { codec } = await setUp();
   const good = framed(11, avro.Type.forSchema(v1).toBuffer({ id: 1, pixels: [] }));
