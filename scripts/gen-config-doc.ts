@@ -63,6 +63,13 @@ const formats = `## Record formats
   resolves to the reader schema are accepted; the output schema is registered under
   \`<DEC_OUTPUT_TOPIC>-value\` and each output value carries its id.
 
+Output values keep the input's own bytes and append the label to them: a JSON object's fields
+stay as they were written (the label goes before its closing brace, and a byte order mark and
+whitespace around the object are dropped), and an Avro body is followed by the three label fields.
+Two cases are written out again instead: a JSON object that already has a field named like a label
+field (the label's values replace them), and a Confluent value written with another schema than the
+reader's, which is resolved into the reader schema first.
+
 Values that cannot be decoded go to the dead-letter topic with the reason \`undecodable\` (not
 JSON, not a JSON object, invalid UTF-8, truncated Avro, wrong magic byte) or \`schema-mismatch\`
 (bytes left after the record, a writer schema the registry does not know or that cannot be read
