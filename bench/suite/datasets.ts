@@ -277,7 +277,7 @@ export const SUITE: readonly SuiteDataset[] = Object.freeze([
   real(
     'weather-city',
     H,
-    'daily weather 2012-2015, Seattle vs New York; 2922 x 4, k=2 cities; vega-datasets',
+    'daily weather 2012-2015, Seattle vs New York (a weak label); 2922 x 4, k=2 cities; vega-datasets',
     2,
     weatherCity,
   ),
