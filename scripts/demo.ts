@@ -21,6 +21,8 @@ import { createLogger } from '../src/worker/logger.js';
 import type { BootstrapReport, WorkerObserver } from '../src/worker/observer.js';
 import { Phase, silentObserver } from '../src/worker/observer.js';
 import { SeededRandom } from '../src/model/rng.js';
+import { kmeansRestarts, nearestCentroids } from '../src/model/kmeans-init.js';
+import type { Matrix } from '../src/model/types.js';
 
 interface BrokerModule {
   startBroker(options: {
@@ -41,6 +43,7 @@ const tty = process.stdout.isTTY;
 class LiveState {
   phase: Phase = Phase.Starting;
   modelVersion: number | undefined;
+  modelKind: string | undefined;
   bootstrap: BootstrapReport = {};
   labelled = 0;
   deadLettered = 0;
@@ -71,6 +74,7 @@ class LiveState {
       },
       modelServing: (info) => {
         this.modelVersion = info.version;
+        this.modelKind = info.modelKind;
       },
       recordsProcessed: (outcome, count) => {
         if (outcome === 'labelled') this.labelled += count;
@@ -89,6 +93,47 @@ class LiveState {
     const seconds = (now - first.at) / 1000;
     return seconds > 0 ? (this.labelled - first.labelled) / seconds : 0;
   }
+}
+
+const KMEANS_RESTARTS = 10;
+
+/**
+ * k-means (the same ml-kmeans restarts as the trainer's) on the raw pixels of the records the
+ * bootstrap window holds (the stream's first `bootstrapRecords`), then every digit labelled by its
+ * nearest centre: what plain k-means would publish for the same stream. It waits until the worker
+ * is online and yields between restarts, so it neither slows the bootstrap nor stalls the worker.
+ */
+async function kmeansBaseline(
+  x: Matrix,
+  labels: Int32Array,
+  order: readonly number[],
+  state: LiveState,
+): Promise<number | undefined> {
+  while (state.phase !== Phase.Online && state.phase !== Phase.Failed) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  if (state.phase === Phase.Failed) return undefined;
+  const pick = (rows: readonly number[]): Matrix => {
+    const data = new Float32Array(rows.length * x.cols);
+    rows.forEach((row, i) =>
+      data.set(x.data.subarray(row * x.cols, (row + 1) * x.cols), i * x.cols),
+    );
+    return { data, rows: rows.length, cols: x.cols };
+  };
+  const window = pick(order.slice(0, bootstrapRecords));
+  const rng = new SeededRandom(1);
+  let best: { centroids: Float32Array; inertia: number } | undefined;
+  for (let r = 0; r < KMEANS_RESTARTS; r++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const fit = kmeansRestarts(window, 10, 1, rng);
+    if (best === undefined || fit.inertia < best.inertia) best = fit;
+  }
+  const all = pick(order);
+  const assigned = nearestCentroids(all, best!.centroids, 10).labels;
+  return evaluateClustering(
+    order.map((row) => labels[row]!),
+    assigned,
+  ).acc;
 }
 
 function bar(done: number, total: number, width = 24): string {
@@ -175,7 +220,7 @@ async function main(): Promise<number> {
       await admin.disconnect();
     });
 
-    // 3. The worker, configured for a 2-core machine: a small autoencoder, few epochs.
+    // 3. The worker, with the trainer's defaults (they size the model and schedule by the data).
     const modelDir = await mkdtemp(join(tmpdir(), 'dec-stream-demo-'));
     cleanups.push(() => rm(modelDir, { recursive: true, force: true }));
     const logPath = join(tmpdir(), `dec-stream-demo-${stamp}.log`);
@@ -197,11 +242,6 @@ async function main(): Promise<number> {
       DEC_BOOTSTRAP_MIN_RECORDS: '1000',
       DEC_BOOTSTRAP_MAX_WAIT_MS: '120000',
       DEC_MODEL_DIR: modelDir,
-      DEC_HIDDEN: '256,64',
-      DEC_EMBEDDING: '10',
-      DEC_PRETRAIN_EPOCHS: '15',
-      DEC_UPDATE_INTERVAL: '30',
-      DEC_MAX_ITERATIONS: '200',
       DEC_SEED: '1',
       DEC_BATCH_MAX_RECORDS: '500',
       DEC_METRICS_PORT: '0',
@@ -267,6 +307,9 @@ async function main(): Promise<number> {
       }
     })();
 
+    // The baseline: k-means on the same bootstrap window's raw pixels, labelling the same digits.
+    const baseline = kmeansBaseline(x, labels, order, state);
+
     // 6. The live view.
     let drawn = 0;
     const draw = (): void => {
@@ -305,6 +348,7 @@ async function main(): Promise<number> {
 
     // 7. Summary.
     const quality = evaluateClustering(state.truth, state.predicted);
+    const kmeansAcc = await baseline;
     const onlineSeconds = state.onlineAt === undefined ? 0 : (Date.now() - state.onlineAt) / 1000;
     say('');
     say('Summary');
@@ -312,7 +356,11 @@ async function main(): Promise<number> {
       `  labelled records      ${state.truth.length} of ${records} (dead-lettered ${state.deadLettered})`,
     );
     say(
-      `  ACC / NMI / ARI       ${quality.acc.toFixed(3)} / ${quality.nmi.toFixed(3)} / ${quality.ari.toFixed(3)}`,
+      `  ACC / NMI / ARI       ${quality.acc.toFixed(3)} / ${quality.nmi.toFixed(3)} / ${quality.ari.toFixed(3)}` +
+        ` (${state.modelKind ?? 'dec'} model)`,
+    );
+    say(
+      `  k-means ACC           ${kmeansAcc === undefined ? '-' : kmeansAcc.toFixed(3)} (${KMEANS_RESTARTS} restarts on the same ${bootstrapRecords} bootstrap records' raw pixels, labelling the same digits)`,
     );
     say(
       `  bootstrap             ${((state.bootstrapMs ?? 0) / 1000).toFixed(1)} s on ${bootstrapRecords} records`,

@@ -87,6 +87,8 @@ function trainOptions(config: Config): TrainSnapshotOptions {
     clusters: m.clusters,
     seed: m.seed,
     method: m.method,
+    initialisation: m.initialisation,
+    guard: m.guard,
     embeddingSize: m.embeddingSize,
     batchSize: m.batchSize,
     backend: m.backend,

@@ -62,6 +62,9 @@ export interface ModelConfig {
   readonly snapshotKeep: number;
   readonly seed: number;
   readonly method: 'dec' | 'idec';
+  readonly initialisation: 'manifold' | 'kmeans';
+  /** Serve k-means on the inputs when the deep model is not better (the guard). */
+  readonly guard: boolean;
   /** Undefined: sizes chosen by the trainer from the input size. */
   readonly hiddenSizes: readonly number[] | undefined;
   readonly embeddingSize: number;

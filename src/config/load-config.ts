@@ -188,6 +188,8 @@ function resolve(v: SettingValues, minRecords: number): Config {
       snapshotKeep: v.DEC_SNAPSHOT_KEEP,
       seed: v.DEC_SEED,
       method: v.DEC_METHOD,
+      initialisation: v.DEC_INIT,
+      guard: v.DEC_GUARD,
       hiddenSizes:
         v.DEC_HIDDEN === undefined || v.DEC_HIDDEN.length === 0 ? undefined : v.DEC_HIDDEN,
       embeddingSize: v.DEC_EMBEDDING,

@@ -88,6 +88,7 @@ export const recordFormats = ['json', 'avro'] as const;
 export const deliveryModes = ['at-least-once', 'exactly-once'] as const;
 export const logLevels = ['debug', 'info', 'warn', 'error'] as const;
 export const clusteringMethods = ['dec', 'idec'] as const;
+export const initialisationMethods = ['manifold', 'kmeans'] as const;
 export const backends = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const scalingModes = ['auto', 'per-feature', 'global', 'none'] as const;
 export const labelThreadModes = ['auto', 'on', 'off'] as const;
@@ -264,6 +265,16 @@ export const definitions = {
   DEC_METHOD: withDefault('idec', oneOf(clusteringMethods), {
     group: Model,
     description: 'dec (KL only) or idec (KL plus reconstruction loss).',
+  }),
+  DEC_INIT: withDefault('manifold', oneOf(initialisationMethods), {
+    group: Model,
+    description:
+      'How fine-tuning starts: `manifold` (UMAP of the pretrained embedding, then k-means there; the partition is distilled into the model first, as in N2D) or `kmeans` (k-means on the embedding, as in DEC).',
+  }),
+  DEC_GUARD: withDefault('true', boolean(), {
+    group: Model,
+    description:
+      'Also fit k-means on the standardised inputs and serve it instead of the deep model when the deep model does not cut the data better by the guard criterion (see docs/choosing-settings.md).',
   }),
   DEC_HIDDEN: optional(
     integerList('must be a comma list of positive integers such as 500,500,2000'),

@@ -66,7 +66,7 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly phaseGauge: Gauge<'phase'>;
   private readonly readyGauge: Gauge;
   private readonly modelVersion: Gauge;
-  private readonly modelInfo: Gauge<'backend' | 'input_dims' | 'clusters'>;
+  private readonly modelInfo: Gauge<'backend' | 'input_dims' | 'clusters' | 'model_kind'>;
   private readonly clusterRecordsTotal: Counter<'cluster'>;
   private readonly clusterShareRatio: Gauge<'cluster'>;
   private readonly assignmentConfidence: BulkHistogram;
@@ -192,8 +192,8 @@ export class PrometheusObserver implements WorkerObserver {
     });
     this.modelInfo = new Gauge({
       name: name('model_info'),
-      help: 'Always 1; its labels describe the model now serving: backend, input dims and clusters (k).',
-      labelNames: ['backend', 'input_dims', 'clusters'],
+      help: 'Always 1; its labels describe the model now serving: backend, input dims, clusters (k) and model_kind (dec, or kmeans when the guard chose k-means on the inputs).',
+      labelNames: ['backend', 'input_dims', 'clusters', 'model_kind'],
       registers,
     });
     this.clusterRecordsTotal = new Counter({
@@ -391,6 +391,7 @@ export class PrometheusObserver implements WorkerObserver {
         backend: info.backend,
         input_dims: String(info.inputDims),
         clusters: String(info.clusters),
+        model_kind: info.modelKind,
       },
       1,
     );

@@ -3,10 +3,11 @@ import { Assigner } from '../online/assigner.js';
 import type { BackendPreference } from './backend.js';
 import { initBackend } from './backend.js';
 import { resolveDecOptions } from './defaults.js';
+import { canonicalRowOrder, reorderRows } from './canonical-order.js';
 import { FeatureExtractor } from './features.js';
 import type { ScalingMode } from './standardise.js';
 import { fitStandardisation, standardiseInPlace, standardiseRows } from './standardise.js';
-import { trainDec } from './train-dec.js';
+import { trainDec, type TrainingHooks } from './train-dec.js';
 import type {
   AssignmentBatch,
   DecOptions,
@@ -32,6 +33,8 @@ export interface TrainSnapshotOptions extends Partial<DecOptions> {
 export interface TrainSnapshotHooks {
   readonly onProgress?: (progress: TrainingProgress) => void;
   readonly signal?: AbortSignal;
+  /** Each stage's partition, rows in training order (canonicalRowOrder of the extracted matrix). */
+  readonly onStage?: TrainingHooks['onStage'];
   readonly log?: (message: string) => void;
   /**
    * When given, records that cannot be turned into features are skipped and reported here
@@ -69,7 +72,7 @@ export async function trainSnapshot(
         'use fewer clusters or more data',
     );
   }
-  const resolved = resolveDecOptions(decOptions, x.matrix.cols);
+  const resolved = resolveDecOptions(decOptions, x.matrix.cols, x.matrix.rows);
   const mode = resolveScaling(scaling ?? 'auto', x.extractor.spec.widths);
   if (resolved.imageAugmentation !== undefined && mode === 'per-feature') {
     // Moving pixels between columns is only meaningful when every column shares one scale.
@@ -77,13 +80,16 @@ export async function trainSnapshot(
       "image augmentation needs scaling 'global' or 'none' (per-feature scaling gives every pixel its own scale)",
     );
   }
-  const standardisation = fitStandardisation(x.matrix, { mode });
-  standardiseInPlace(x.matrix, standardisation);
+  // The model depends on the set of records, not on the order the window filled in.
+  const matrix = reorderRows(x.matrix, canonicalRowOrder(x.matrix));
+  const standardisation = fitStandardisation(matrix, { mode });
+  standardiseInPlace(matrix, standardisation);
 
   await initBackend(backend ?? 'auto', hooks.log);
-  const trained = await trainDec(x.matrix, resolved, {
+  const trained = await trainDec(matrix, resolved, {
     ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
     ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
+    ...(hooks.onStage === undefined ? {} : { onStage: hooks.onStage }),
   });
   return {
     formatVersion: 1,

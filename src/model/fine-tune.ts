@@ -60,6 +60,27 @@ export function softAssignAll(
   return q;
 }
 
+/**
+ * A partition to distil before self-training: for the first `iterations` steps the target P is the
+ * partition itself, one-hot with `smoothing` spread over the other clusters, instead of Q sharpened.
+ * KL(P || Q) then fits encoder and centroids to a partition found by another method (the manifold
+ * step), so the Student-t head reproduces it on records it has not seen.
+ */
+export interface TargetAnchor {
+  readonly labels: Int32Array;
+  readonly iterations: number;
+  readonly smoothing: number;
+}
+
+/** One-hot rows of `labels` with `smoothing` of the mass spread evenly over the other clusters. */
+export function anchorTarget(anchor: TargetAnchor, clusters: number): tf.Tensor2D {
+  const rows = anchor.labels.length;
+  const off = anchor.smoothing / Math.max(1, clusters - 1);
+  const data = new Float32Array(rows * clusters).fill(off);
+  for (let i = 0; i < rows; i++) data[i * clusters + anchor.labels[i]!] = 1 - anchor.smoothing;
+  return tf.tensor2d(data, [rows, clusters]);
+}
+
 export interface FineTuneResult {
   readonly parameters: DecParameters;
   readonly iterations: number;
@@ -93,6 +114,7 @@ export async function fineTune(
   >,
   rng: SeededRandom,
   hooks: TrainingHooks = {},
+  anchor?: TargetAnchor,
 ): Promise<FineTuneResult> {
   const started = performance.now();
   const rows = xTensor.shape[0];
@@ -111,7 +133,9 @@ export async function fineTune(
   try {
     for (; iteration < options.maxIterations; iteration++) {
       hooks.signal?.throwIfAborted();
-      if (iteration % options.updateInterval === 0) {
+      const anchored = anchor !== undefined && iteration < anchor.iterations;
+      if (anchored && iteration === 0) p = anchorTarget(anchor, options.clusters);
+      if (!anchored && (iteration - (anchor?.iterations ?? 0)) % options.updateInterval === 0) {
         const q = softAssignAll(xTensor, encoder, mu, options.alpha);
         p?.dispose();
         p = tf.tidy(() => targetDistribution(q));
@@ -132,7 +156,7 @@ export async function fineTune(
           labelChangeFraction: changeFraction,
           elapsedMs: performance.now() - started,
         });
-        if (iteration > 0 && changeFraction < options.tol) break;
+        if (iteration > (anchor?.iterations ?? 0) && changeFraction < options.tol) break;
       }
       if (cursor >= rows) {
         order = rng.permutation(rows);

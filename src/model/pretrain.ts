@@ -17,11 +17,20 @@ import {
 import { augmentImages, type ImageAugmentation } from './augment.js';
 import { createOptimizer } from './optimizers.js';
 import type { SeededRandom } from './rng.js';
-import type { DecOptions, DenseLayer, TrainingProgress } from './types.js';
+import type { DecOptions, DenseLayer, Matrix, TrainingProgress } from './types.js';
 
 export interface TrainingHooks {
   readonly onProgress?: (p: TrainingProgress) => void;
   readonly signal?: AbortSignal;
+  /** The partitions and embeddings of each stage, for benchmarks (rows in training order). */
+  readonly onStage?: (stage: TrainingStage) => void;
+}
+
+/** What one bootstrap stage produced; `embedding` is the space its partition was found in. */
+export interface TrainingStage {
+  readonly name: 'baseline' | 'pretrained' | 'initial' | 'tuned';
+  readonly labels?: Int32Array;
+  readonly embedding?: Matrix;
 }
 
 export interface PretrainResult {

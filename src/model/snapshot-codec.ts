@@ -67,6 +67,20 @@ export interface SnapshotSummary {
   readonly embeddingSize: number;
 }
 
+/** Snapshots written before the guard and the manifold step were trained without them. */
+function withOptionDefaults(
+  options: Partial<DecOptions> &
+    Omit<DecOptions, 'initialisation' | 'distilEpochs' | 'guard' | 'guardMargin'>,
+): DecOptions {
+  return {
+    ...options,
+    initialisation: options.initialisation ?? 'kmeans',
+    distilEpochs: options.distilEpochs ?? 0,
+    guard: options.guard ?? false,
+    guardMargin: options.guardMargin ?? 0,
+  };
+}
+
 /** Serialises a snapshot into the binary container (with its sha256). Checks shapes first. */
 export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
   checkSnapshot(s);
@@ -158,7 +172,8 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
     createdAt: header.createdAt,
     featureSpec: header.featureSpec,
     standardisation: { mean: blob('standardisation.mean'), std: blob('standardisation.std') },
-    options: header.options,
+    // Snapshots written before the guard and the manifold step were trained without them.
+    options: withOptionDefaults(header.options),
     parameters: {
       encoder: layers('encoder'),
       decoder: layers('decoder'),

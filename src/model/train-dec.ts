@@ -1,6 +1,8 @@
 /**
- * The whole bootstrap: pretrain the autoencoder, k-means on the embeddings for the initial centroids,
- * then DEC or IDEC fine-tuning. Deterministic for the same x and options.seed: every random choice
+ * The whole bootstrap: k-means on the inputs (the baseline), pretrain the autoencoder, the initial
+ * partition of the embedding (N2D's manifold step, or k-means), DEC or IDEC fine-tuning that first
+ * distils that partition, and the guard that serves k-means instead when the deep model's clusters
+ * are not better by an unsupervised criterion (model-guard.ts). Deterministic for the same x and options.seed: every random choice
  * comes from streams forked off that one seed.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,12 +16,20 @@ import {
   layersToTensors,
 } from './dense-network.js';
 import { EVAL_CHUNK_ROWS, fineTune } from './fine-tune.js';
-import { kmeansRestarts } from './kmeans-init.js';
-import { pretrainAutoencoder, type TrainingHooks } from './pretrain.js';
+import { kmeansRestarts, nearestCentroids } from './kmeans-init.js';
+import { kmeansParameters } from './kmeans-model.js';
+import { tensorKmeans } from './tensor-kmeans.js';
+import { clusterMeans, manifoldPartition } from './manifold-partition.js';
+import { guardChoice, ModelKind } from './model-guard.js';
+import { pretrainAutoencoder, yieldToEventLoop, type TrainingHooks } from './pretrain.js';
 import { SeededRandom } from './rng.js';
+
+/** Neighbours per row in the guard's graphs, and the most rows they are built on. */
+const GUARD_NEIGHBOURS = 10;
+const GUARD_SAMPLE_ROWS = 3000;
 import type { DecOptions, DecParameters, DenseLayer, Matrix, TrainingMetrics } from './types.js';
 
-export type { TrainingHooks } from './pretrain.js';
+export type { TrainingHooks, TrainingStage } from './pretrain.js';
 
 /** Independent random streams for each stage, all derived from one seed. */
 export function seedStreams(seed: number): {
@@ -27,6 +37,7 @@ export function seedStreams(seed: number): {
   pretrain: SeededRandom;
   kmeans: SeededRandom;
   cluster: SeededRandom;
+  guard: SeededRandom;
 } {
   const master = new SeededRandom(seed);
   return {
@@ -34,6 +45,7 @@ export function seedStreams(seed: number): {
     pretrain: new SeededRandom(master.fork()),
     kmeans: new SeededRandom(master.fork()),
     cluster: new SeededRandom(master.fork()),
+    guard: new SeededRandom(master.fork()),
   };
 }
 
@@ -97,6 +109,52 @@ export function checkTrainingInput(x: Matrix, options: DecOptions): void {
   }
 }
 
+/** Fine-tuning start: centroids, and the partition to distil first when the manifold step ran. */
+async function initialPartition(
+  z: Matrix,
+  options: DecOptions,
+  rng: SeededRandom,
+  hooks: TrainingHooks,
+): Promise<{ centroids: Float32Array; labels: Int32Array; inertia: number; anchored: boolean }> {
+  await yieldToEventLoop();
+  if (options.initialisation === 'manifold') {
+    const manifold = manifoldPartition(
+      z,
+      { clusters: options.clusters, neighbours: 20, kmeansRestarts: options.kmeansRestarts },
+      rng,
+    );
+    const centroids = clusterMeans(z, manifold.labels, options.clusters);
+    const { inertia } = nearestCentroids(z, centroids, options.clusters);
+    return { centroids, labels: manifold.labels, inertia, anchored: true };
+  }
+  const started = performance.now();
+  const kmeans = kmeansRestarts(z, options.clusters, options.kmeansRestarts, rng, {
+    onRestart: (restart, inertia) =>
+      hooks.onProgress?.({
+        phase: 'kmeans',
+        step: restart,
+        totalSteps: options.kmeansRestarts,
+        loss: inertia,
+        elapsedMs: performance.now() - started,
+      }),
+  });
+  return { ...kmeans, anchored: false };
+}
+
+/** Steps spent distilling the manifold partition before self-training takes over. */
+export function anchorIterations(options: DecOptions, rows: number): number {
+  return Math.min(
+    Math.ceil((options.distilEpochs * rows) / options.batchSize),
+    options.maxIterations,
+  );
+}
+
+function clusterSizes(labels: Int32Array, clusters: number): number[] {
+  const sizes = new Array<number>(clusters).fill(0);
+  for (const label of labels) sizes[label] = (sizes[label] ?? 0) + 1;
+  return sizes;
+}
+
 export async function trainDec(
   x: Matrix,
   options: DecOptions,
@@ -110,6 +168,16 @@ export async function trainDec(
   const decoder0 = initDenseLayers(shape.decoder, streams.init);
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
   try {
+    // The baseline the deep model must beat, on the same standardised inputs.
+    const baselineStarted = performance.now();
+    const baseline = options.guard
+      ? tensorKmeans(x, options.clusters, options.kmeansRestarts, streams.guard)
+      : undefined;
+    const baselineMs = performance.now() - baselineStarted;
+    if (baseline !== undefined)
+      hooks.onStage?.({ name: 'baseline', labels: baseline.labels, embedding: x });
+    hooks.signal?.throwIfAborted();
+
     const pre = await pretrainAutoencoder(
       xTensor,
       encoder0,
@@ -119,19 +187,12 @@ export async function trainDec(
       hooks,
     );
 
-    const kmeansStarted = performance.now();
+    const initStarted = performance.now();
     const z = embedTensor(xTensor, pre.encoder);
-    const init = kmeansRestarts(z, options.clusters, options.kmeansRestarts, streams.kmeans, {
-      onRestart: (restart, inertia) =>
-        hooks.onProgress?.({
-          phase: 'kmeans',
-          step: restart,
-          totalSteps: options.kmeansRestarts,
-          loss: inertia,
-          elapsedMs: performance.now() - kmeansStarted,
-        }),
-    });
-    const kmeansMs = performance.now() - kmeansStarted;
+    hooks.onStage?.({ name: 'pretrained', embedding: z });
+    const init = await initialPartition(z, options, streams.kmeans, hooks);
+    const kmeansMs = performance.now() - initStarted;
+    hooks.onStage?.({ name: 'initial', labels: init.labels, embedding: z });
     hooks.signal?.throwIfAborted();
 
     const tuned = await fineTune(
@@ -140,29 +201,60 @@ export async function trainDec(
       options,
       streams.cluster,
       hooks,
+      init.anchored
+        ? { labels: init.labels, iterations: anchorIterations(options, x.rows), smoothing: 0.1 }
+        : undefined,
     );
-    const sizes = new Array<number>(options.clusters).fill(0);
-    for (const label of tuned.labels) sizes[label] = (sizes[label] ?? 0) + 1;
+
+    const guardStarted = performance.now();
+    const final = embedTensor(xTensor, tuned.parameters.encoder);
+    hooks.onStage?.({ name: 'tuned', labels: tuned.labels, embedding: final });
+    const selection =
+      baseline === undefined
+        ? undefined
+        : guardChoice(
+            { input: x, pretrained: z, final },
+            { kmeans: baseline.labels, dec: tuned.labels },
+            {
+              clusters: options.clusters,
+              neighbours: GUARD_NEIGHBOURS,
+              sampleRows: GUARD_SAMPLE_ROWS,
+              margin: options.guardMargin,
+            },
+            streams.guard,
+          );
+    const guardMs = performance.now() - guardStarted + baselineMs;
+    const kind = selection?.chosen ?? ModelKind.Dec;
+    const parameters =
+      kind === ModelKind.Kmeans
+        ? kmeansParameters(baseline!.centroids, options.clusters, x.cols, options.alpha)
+        : tuned.parameters;
     const metrics: TrainingMetrics = {
       backend,
       samples: x.rows,
       inputDims: x.cols,
+      modelKind: kind,
+      ...(selection === undefined ? {} : { selection }),
       pretrainEpochs: pre.epochs,
       pretrainLoss: pre.loss,
       kmeansInertia: init.inertia,
       clusterIterations: tuned.iterations,
       finalKl: tuned.finalKl,
       finalLabelChangeFraction: tuned.finalLabelChangeFraction,
-      clusterSizes: sizes,
-      reconstructionError: meanReconstructionError(
-        xTensor,
-        tuned.parameters.encoder,
-        tuned.parameters.decoder,
+      clusterSizes: clusterSizes(
+        kind === ModelKind.Kmeans ? baseline!.labels : tuned.labels,
+        options.clusters,
       ),
+      reconstructionError: meanReconstructionError(xTensor, parameters.encoder, parameters.decoder),
       pretrainSamplesPerSecond: pre.samplesPerSecond,
-      wallMs: { pretrain: pre.wallMs, kmeans: kmeansMs, cluster: tuned.wallMs },
+      wallMs: {
+        pretrain: pre.wallMs,
+        kmeans: kmeansMs,
+        cluster: tuned.wallMs,
+        guard: guardMs,
+      },
     };
-    return { parameters: tuned.parameters, metrics };
+    return { parameters, metrics };
   } finally {
     xTensor.dispose();
   }

@@ -3,6 +3,7 @@
  * refiner thread) exchanges models as these objects, so they must stay structured-cloneable.
  */
 import type { ImageAugmentation } from './augment.js';
+import type { GuardDecision, ModelKind } from './model-guard.js';
 
 /** A dense row-major matrix: row i is data[i*cols .. (i+1)*cols). */
 export interface Matrix {
@@ -49,6 +50,7 @@ export interface DecParameters {
 }
 
 export type ClusteringMethod = 'dec' | 'idec';
+export type InitialisationMethod = 'manifold' | 'kmeans';
 export type OptimizerName = 'adam' | 'sgd';
 
 /** Resolved training options (complete). Defaults live in src/model/defaults.ts. */
@@ -78,6 +80,20 @@ export interface DecOptions {
   readonly tol: number;
   readonly maxIterations: number;
   /**
+   * How the fine-tuning starts: 'manifold' (N2D's UMAP of the embedding, then k-means there; the
+   * partition is distilled before self-training) or 'kmeans' (k-means on the embedding, DEC's own).
+   */
+  readonly initialisation: InitialisationMethod;
+  /**
+   * With the manifold start: passes over the data that fit the model to the manifold partition
+   * before self-training (DEC's sharpened target) takes over for the remaining iterations.
+   */
+  readonly distilEpochs: number;
+  /** Also train k-means on the inputs and serve it when the deep model is not better (model-guard.ts). */
+  readonly guard: boolean;
+  /** How much lower the deep model's mean normalised cut must be for it to serve. */
+  readonly guardMargin: number;
+  /**
    * Records that are images: each training mini-batch is randomly rotated and shifted (DEC-DA).
    * Absent for anything else.
    */
@@ -101,6 +117,10 @@ export interface TrainingMetrics {
   readonly backend: string;
   readonly samples: number;
   readonly inputDims: number;
+  /** What serves: the deep model, or k-means on the inputs when the guard preferred it. */
+  readonly modelKind?: ModelKind;
+  /** The guard's scores and choice; absent when the guard was off. */
+  readonly selection?: GuardDecision;
   readonly pretrainEpochs: number;
   readonly pretrainLoss: number;
   readonly kmeansInertia: number;
@@ -111,7 +131,13 @@ export interface TrainingMetrics {
   /** Mean squared reconstruction error of the training set after training (drift baseline). */
   readonly reconstructionError: number;
   readonly pretrainSamplesPerSecond: number;
-  readonly wallMs: { readonly pretrain: number; readonly kmeans: number; readonly cluster: number };
+  readonly wallMs: {
+    readonly pretrain: number;
+    readonly kmeans: number;
+    readonly cluster: number;
+    /** k-means on the inputs plus the guard's scoring. */
+    readonly guard?: number;
+  };
 }
 
 /** One model version, as stored and as handed between threads. */

@@ -8,7 +8,8 @@ import type { CommandIo } from './command-io.js';
 export const INSPECT_HELP = `Usage: dec-stream inspect --model-dir DIR
 
 Describes the newest valid model in DIR as JSON: version, input dimensions, clusters and their
-sizes, architecture, training options and metrics, the backend it was trained on, and the
+sizes, what serves (modelKind: dec, or kmeans when the guard preferred k-means on the inputs, with
+the guard's scores), architecture, training options and metrics, the backend it was trained on, and the
 versions stored in DIR.
 
   --model-dir DIR   where dec-stream train (or the worker) stored the model
@@ -38,6 +39,9 @@ export function describeSnapshot(snapshot: ModelSnapshot): Record<string, unknow
     architecture: [inputDims, ...p.encoder.map((layer) => layer.outputSize)].join('-'),
     parameters: weights,
     method: snapshot.options.method,
+    // 'kmeans' when the guard found the deep model no better than k-means on the inputs.
+    modelKind: metrics.modelKind ?? 'dec',
+    ...(metrics.selection === undefined ? {} : { guard: metrics.selection }),
     backend: metrics.backend,
     clusterSizes: metrics.clusterSizes,
     metrics,

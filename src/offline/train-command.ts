@@ -43,7 +43,15 @@ Model and training:
   --optimizer adam|sgd      pretraining optimiser
   --input-dropout X         denoising: fraction of inputs zeroed while pretraining
   --patience N              early stop after N pretraining epochs without improvement
-  --kmeans-restarts N       k-means restarts on the embedding (lowest inertia wins)
+  --kmeans-restarts N       k-means restarts (lowest inertia wins)
+  --init manifold|kmeans    how fine-tuning starts: UMAP of the embedding, then k-means there
+                            (default), or k-means on the embedding
+  --distil-epochs N         with the manifold start: passes that fit the model to the manifold
+                            partition before DEC's self-training takes over (default: all of
+                            them; lower it to self-train)
+  --no-guard                serve the deep model even when k-means on the inputs cuts the data
+                            better (by default the better of the two serves)
+  --guard-margin X          how much lower the deep model's mean normalised cut must be
   --cluster-learning-rate X learning rate of the clustering phase
   --cluster-optimizer adam|sgd
   --update-interval N       recompute the target distribution every N steps
@@ -79,6 +87,10 @@ const OPTIONS: OptionSpec = {
   'input-dropout': { type: 'string' },
   patience: { type: 'string' },
   'kmeans-restarts': { type: 'string' },
+  init: { type: 'string' },
+  'distil-epochs': { type: 'string' },
+  'no-guard': { type: 'boolean' },
+  'guard-margin': { type: 'string' },
   'cluster-learning-rate': { type: 'string' },
   'cluster-optimizer': { type: 'string' },
   'update-interval': { type: 'string' },
@@ -115,6 +127,10 @@ function trainOptions(
   set('inputDropout', numberOption(values, 'input-dropout'));
   set('earlyStopPatience', integerOption(values, 'patience', 1));
   set('kmeansRestarts', integerOption(values, 'kmeans-restarts', 1));
+  set('initialisation', choiceOption(values, 'init', ['manifold', 'kmeans'] as const));
+  set('distilEpochs', integerOption(values, 'distil-epochs', 0));
+  if (values['no-guard'] === true) set('guard', false);
+  set('guardMargin', numberOption(values, 'guard-margin'));
   set('clusterLearningRate', numberOption(values, 'cluster-learning-rate'));
   set('clusterOptimizer', choiceOption(values, 'cluster-optimizer', ['adam', 'sgd'] as const));
   set('updateInterval', integerOption(values, 'update-interval', 1));

@@ -19,6 +19,8 @@ export interface ModelInfo {
   readonly backend: string;
   readonly inputDims: number;
   readonly clusters: number;
+  /** 'dec', or 'kmeans' when the bootstrap's guard chose k-means on the inputs. */
+  readonly modelKind: string;
 }
 
 export interface RefinementReport {

@@ -115,6 +115,13 @@ export interface StreamWorkerOptions {
  * Offsets move only after the records they cover were published (at-least-once) or inside the
  * same transaction (exactly-once), so no record is ever skipped, bootstrap records included.
  */
+/** The guard's scores for the serving log line, when the snapshot's training ran the guard. */
+function guardSummary(snapshot: ModelSnapshot): Record<string, number> {
+  const candidates = snapshot.metrics.selection?.candidates;
+  if (candidates === undefined) return {};
+  return Object.fromEntries(candidates.map((c) => [`${c.kind}Cut`, Number(c.score.toFixed(4))]));
+}
+
 export class StreamWorker implements HealthSource {
   /** Settles with the final phase (`stopped` or `failed`) once everything is closed. */
   readonly done: Promise<Phase>;
@@ -640,9 +647,12 @@ export class StreamWorker implements HealthSource {
       backend: snapshot.metrics.backend,
       inputDims,
       clusters: snapshot.parameters.clusters,
+      modelKind: snapshot.metrics.modelKind ?? 'dec',
     });
     this.log.info('model serving', {
       modelVersion: snapshot.version,
+      modelKind: snapshot.metrics.modelKind ?? 'dec',
+      ...guardSummary(snapshot),
       clusters: snapshot.parameters.clusters,
       inputDims,
       labeller: this.labeller.kind,
@@ -723,6 +733,13 @@ export class StreamWorker implements HealthSource {
       modelVersion: snapshot.version,
       wallMs: Date.now() - started,
     });
+    if (snapshot.metrics.modelKind === 'kmeans') {
+      // Say it plainly: the user asked for DEC and gets k-means, because it cut the data better.
+      this.log.warn('the guard serves k-means on the inputs: the deep model was not better', {
+        modelVersion: snapshot.version,
+        ...guardSummary(snapshot),
+      });
+    }
     await this.serve(snapshot);
     await this.saveServing();
 

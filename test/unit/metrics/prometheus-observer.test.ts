@@ -171,7 +171,13 @@ void describe('PrometheusObserver', () => {
     assert.equal(await value(registry, 'decstream_ready'), 0);
     assert.equal(observer.isReady(), false);
 
-    observer.modelServing({ version: 1, backend: 'wasm', inputDims: 4, clusters: 3 });
+    observer.modelServing({
+      version: 1,
+      backend: 'wasm',
+      inputDims: 4,
+      clusters: 3,
+      modelKind: 'dec',
+    });
     observer.phase(Phase.Online);
     assert.equal(await value(registry, 'decstream_ready'), 1);
     assert.equal(observer.isReady(), true);
@@ -183,14 +189,26 @@ void describe('PrometheusObserver', () => {
   void test('modelServing() sets the version and one info series describing the model', async () => {
     const { registry, observer } = fresh();
     assert.equal(await value(registry, 'decstream_model_version'), 0);
-    observer.modelServing({ version: 1, backend: 'wasm', inputDims: 784, clusters: 10 });
-    observer.modelServing({ version: 2, backend: 'cpu', inputDims: 784, clusters: 10 });
+    observer.modelServing({
+      version: 1,
+      backend: 'wasm',
+      inputDims: 784,
+      clusters: 10,
+      modelKind: 'dec',
+    });
+    observer.modelServing({
+      version: 2,
+      backend: 'cpu',
+      inputDims: 784,
+      clusters: 10,
+      modelKind: 'kmeans',
+    });
     assert.equal(await value(registry, 'decstream_model_version'), 2);
     const info = await samples(registry, 'decstream_model_info');
     assert.deepEqual(info, [
       {
         name: 'decstream_model_info',
-        labels: { backend: 'cpu', input_dims: '784', clusters: '10' },
+        labels: { backend: 'cpu', input_dims: '784', clusters: '10', model_kind: 'kmeans' },
         value: 1,
       },
     ]);
@@ -198,7 +216,13 @@ void describe('PrometheusObserver', () => {
 
   void test('labelledPerCluster() and clusterShares() label by cluster id, never beyond k', async () => {
     const { registry, observer } = fresh();
-    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 3 });
+    observer.modelServing({
+      version: 1,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 3,
+      modelKind: 'dec',
+    });
     observer.labelledPerCluster([4, 0, 6, 99]);
     observer.labelledPerCluster([1, 2, 0]);
     observer.clusterShares([0.5, 0.2, 0.3, 0.9]);
@@ -218,9 +242,21 @@ void describe('PrometheusObserver', () => {
 
   void test('a model with fewer clusters removes the shares of clusters that no longer exist', async () => {
     const { registry, observer } = fresh();
-    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 4 });
+    observer.modelServing({
+      version: 1,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 4,
+      modelKind: 'dec',
+    });
     observer.clusterShares([0.25, 0.25, 0.25, 0.25]);
-    observer.modelServing({ version: 2, backend: 'cpu', inputDims: 2, clusters: 2 });
+    observer.modelServing({
+      version: 2,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 2,
+      modelKind: 'dec',
+    });
     const shares = await samples(registry, 'decstream_cluster_share_ratio');
     assert.deepEqual(shares.map((s) => s.labels.cluster).sort(), ['0', '1']);
   });
@@ -287,7 +323,13 @@ void describe('PrometheusObserver', () => {
 
   void test('clusterReseeded() counts by cluster', async () => {
     const { registry, observer } = fresh();
-    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 3 });
+    observer.modelServing({
+      version: 1,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 3,
+      modelKind: 'dec',
+    });
     observer.clusterReseeded(2);
     observer.clusterReseeded(2);
     observer.clusterReseeded(7);

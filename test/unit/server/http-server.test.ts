@@ -42,7 +42,13 @@ void test('/readyz is 503 during the bootstrap and 200 once the worker is online
   assert.equal(during.status, 503);
   assert.deepEqual(await during.json(), { ready: false, phase: 'bootstrapping' });
 
-  observer.modelServing({ version: 1, backend: 'cpu', inputDims: 3, clusters: 2 });
+  observer.modelServing({
+    version: 1,
+    backend: 'cpu',
+    inputDims: 3,
+    clusters: 2,
+    modelKind: 'dec',
+  });
   observer.phase(Phase.Online);
   phase = Phase.Online;
   const online = await fetch(url('/readyz'));

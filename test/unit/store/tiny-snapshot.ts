@@ -50,6 +50,10 @@ export function tinySnapshot(version = 1): ModelSnapshot {
       updateInterval: 30,
       tol: 0.001,
       maxIterations: 100,
+      initialisation: 'kmeans',
+      distilEpochs: 0,
+      guard: false,
+      guardMargin: 0,
     },
     parameters: {
       encoder: [layer(4, 3, 'relu', 2), layer(3, 2, 'linear', 3)],

@@ -1,0 +1,402 @@
+/**
+ * The clustering quality suite: every data set of bench/suite/datasets.ts, k-means against the
+ * default pipeline, over seeds and record orders. Results go to bench/results/suite.json (or
+ * suite-small.json with --small) and a table is printed.
+ *
+ *   npm run bench:suite [-- --small] [--half tuning|held-out] [--sets a,b] [--seeds 3] [--orders 2]
+ *                       [--parallel 2] [--option name=value ...] [--out FILE]
+ *
+ * Per data set: k-means (20 restarts, seed 1) on raw and on standardised inputs. Per data set, seed
+ * and record order (order 0 as loaded, order 1 shuffled): the default pipeline through
+ * trainSnapshot, as the worker's bootstrap runs it, with the stages it passes through (the
+ * baseline k-means of the guard, autoencoder + k-means, the initial partition, the fine-tuned
+ * model) and what serves, labelled through the serving path (assignRecords). Every candidate
+ * partition is also scored by the guard's criterion in the three shared spaces, so the criterion's
+ * agreement with ACC can be measured. Jobs run as child processes, --parallel at a time.
+ * --option overrides a training option (numbers, true/false, or text), for experiments on the
+ * tuning half.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
+import type { TrainSnapshotOptions } from '../src/model/build-snapshot.js';
+import { canonicalRowOrder } from '../src/model/canonical-order.js';
+import { evaluateClustering } from '../src/model/evaluation.js';
+import { FeatureExtractor } from '../src/model/features.js';
+import { kmeansRestarts } from '../src/model/kmeans-init.js';
+import { criterionScore, SelectionSpaces, type SelectionSpace } from '../src/model/model-guard.js';
+import { nearestNeighbourGraph, normalisedCut } from '../src/model/partition-score.js';
+import { SeededRandom } from '../src/model/rng.js';
+import type { Matrix, ModelSnapshot } from '../src/model/types.js';
+import type { LabelledData } from './data/synthetic-mixture.js';
+import { suiteDatasets, type SuiteDataset } from './suite/datasets.js';
+import { standardise } from './suite/describe.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const value = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const values = (name: string): string[] =>
+  args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+
+/** Candidate partitions scored by the criterion. */
+const Candidates = ['baseline', 'aeKmeans', 'initial', 'tuned'] as const;
+type Candidate = (typeof Candidates)[number];
+
+interface RunResult {
+  readonly set: string;
+  readonly seed: number;
+  readonly order: number;
+  readonly servedAcc: number;
+  readonly servedNmi: number;
+  readonly modelKind: string;
+  readonly acc: Record<Candidate, number>;
+  /** Normalised cut of each candidate in each shared space. */
+  readonly cut: Record<Candidate, Record<SelectionSpace, number>>;
+  readonly guardScores: unknown;
+  readonly trainSeconds: number;
+  readonly wallMs: unknown;
+  readonly pretrainEpochs: number;
+  readonly clusterIterations: number;
+  /** sha256 of the served parameters: equal across orders when training is order-free. */
+  readonly modelHash: string;
+}
+
+interface KmeansResult {
+  readonly set: string;
+  readonly raw: number;
+  readonly standardised: number;
+  readonly seconds: number;
+}
+
+function parseOptions(): Partial<TrainSnapshotOptions> {
+  const out: Record<string, unknown> = {};
+  for (const pair of values('--option')) {
+    const [name, text] = pair.split('=', 2) as [string, string];
+    out[name] =
+      text === 'true'
+        ? true
+        : text === 'false'
+          ? false
+          : /^[-\d.e]+$/.test(text)
+            ? Number(text)
+            : text.includes(',')
+              ? text.split(',').map(Number)
+              : text;
+  }
+  return out;
+}
+
+/** Records as a user sends them: a vector field for images, one field per column for tables. */
+function toRecords(set: SuiteDataset, x: Matrix): { records: unknown[]; fields: string[] } {
+  if (set.family === 'image') {
+    const records = Array.from({ length: x.rows }, (_, i) => ({
+      pixels: Array.from(x.data.subarray(i * x.cols, (i + 1) * x.cols)),
+    }));
+    return { records, fields: ['pixels'] };
+  }
+  const fields = Array.from({ length: x.cols }, (_, c) => `f${c}`);
+  const records = Array.from({ length: x.rows }, (_, i) => {
+    const record: Record<string, number> = {};
+    fields.forEach((f, c) => (record[f] = x.data[i * x.cols + c]!));
+    return record;
+  });
+  return { records, fields };
+}
+
+function reorder(data: LabelledData, order: Int32Array): LabelledData {
+  const { x } = data;
+  const out = new Float32Array(x.data.length);
+  order.forEach((r, i) => out.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
+  return {
+    x: { data: out, rows: x.rows, cols: x.cols },
+    labels: Int32Array.from(order, (r) => data.labels[r]!),
+  };
+}
+
+function hashParameters(snapshot: ModelSnapshot): string {
+  const hash = createHash('sha256');
+  const p = snapshot.parameters;
+  for (const layer of [...p.encoder, ...p.decoder]) {
+    hash.update(
+      new Uint8Array(layer.weights.buffer, layer.weights.byteOffset, layer.weights.byteLength),
+    );
+  }
+  hash.update(new Uint8Array(p.centroids.buffer, p.centroids.byteOffset, p.centroids.byteLength));
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function runJob(set: SuiteDataset, seed: number, order: number): Promise<RunResult> {
+  const loaded = set.load();
+  const data =
+    order === 0
+      ? loaded
+      : reorder(loaded, new SeededRandom(9000 + order).permutation(loaded.x.rows));
+  const { records, fields } = toRecords(set, data.x);
+  // trainSnapshot trains on the rows in canonical order; the stages report rows in that order.
+  const extracted = FeatureExtractor.infer(fields, records[0]).extractMatrix(records);
+  const trainingOrder = canonicalRowOrder(extracted);
+  const truth = Int32Array.from(trainingOrder, (r) => data.labels[r]!);
+  const stages: Record<string, { labels?: Int32Array; embedding?: Matrix }> = {};
+  const started = performance.now();
+  const snapshot = await trainSnapshot(
+    records,
+    fields,
+    { clusters: set.clusters, seed, backend: 'wasm', ...parseOptions() },
+    { onStage: (stage) => (stages[stage.name] = stage) },
+  );
+  const trainSeconds = (performance.now() - started) / 1000;
+  const served = assignRecords(snapshot, records);
+  const servedScores = evaluateClustering(data.labels, served.batch.cluster);
+
+  const pretrained = stages.pretrained!.embedding!;
+  const partitions: Record<Candidate, Int32Array> = {
+    baseline: stages.baseline!.labels!,
+    aeKmeans: kmeansRestarts(pretrained, set.clusters, 20, new SeededRandom(seed)).labels,
+    initial: stages.initial!.labels!,
+    tuned: stages.tuned!.labels!,
+  };
+  const spaces: Record<SelectionSpace, Matrix> = {
+    input: stages.baseline!.embedding!,
+    pretrained,
+    final: stages.tuned!.embedding!,
+  };
+  const sample = new SeededRandom(seed).permutation(truth.length).subarray(0, 3000).sort();
+  const pick = (m: Matrix): Matrix => {
+    const out = new Float32Array(sample.length * m.cols);
+    sample.forEach((r, i) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
+    return { data: out, rows: sample.length, cols: m.cols };
+  };
+  const neighbours = 10;
+  const graphs = SelectionSpaces.map(
+    (s) => [s, nearestNeighbourGraph(pick(spaces[s]), neighbours)] as const,
+  );
+  const acc = {} as Record<Candidate, number>;
+  const cut = {} as Record<Candidate, Record<SelectionSpace, number>>;
+  for (const c of Candidates) {
+    acc[c] = evaluateClustering(truth, partitions[c]).acc;
+    const labels = Int32Array.from(sample, (r) => partitions[c][r]!);
+    cut[c] = Object.fromEntries(
+      graphs.map(([s, g]) => [
+        s,
+        normalisedCut(g, Math.min(neighbours, sample.length - 1), labels, set.clusters),
+      ]),
+    ) as Record<SelectionSpace, number>;
+  }
+  return {
+    set: set.name,
+    seed,
+    order,
+    servedAcc: servedScores.acc,
+    servedNmi: servedScores.nmi,
+    modelKind: snapshot.metrics.modelKind ?? 'dec',
+    acc,
+    cut,
+    guardScores: snapshot.metrics.selection?.candidates,
+    trainSeconds,
+    wallMs: snapshot.metrics.wallMs,
+    pretrainEpochs: snapshot.metrics.pretrainEpochs,
+    clusterIterations: snapshot.metrics.clusterIterations,
+    modelHash: hashParameters(snapshot),
+  };
+}
+
+function runKmeans(set: SuiteDataset): KmeansResult {
+  const { x, labels } = set.load();
+  const started = performance.now();
+  const fit = (m: Matrix): number =>
+    evaluateClustering(labels, kmeansRestarts(m, set.clusters, 20, new SeededRandom(1)).labels).acc;
+  const raw = fit(x);
+  const standardised = fit(standardise(x));
+  return { set: set.name, raw, standardised, seconds: (performance.now() - started) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent: jobs in child processes, then the summary.
+// ---------------------------------------------------------------------------------------------
+
+function runChild(job: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', job, ...args],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line));
+      else reject(new Error(`job ${job} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+async function pool<T>(
+  jobs: string[],
+  parallel: number,
+  onDone: (job: string, r: T) => void,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      onDone(job, (await runChild(job)) as T);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+const median = (v: number[]): number => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Spearman rank correlation (average ranks for ties). */
+export function spearman(a: number[], b: number[]): number {
+  const rank = (v: number[]): number[] => {
+    const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < idx.length;) {
+      let j = i;
+      while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++;
+      for (let t = i; t <= j; t++) r[idx[t]![1]] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(ra);
+  const mb = mean(rb);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i]! - ma) * (rb[i]! - mb);
+    da += (ra[i]! - ma) ** 2;
+    db += (rb[i]! - mb) ** 2;
+  }
+  return da === 0 || db === 0 ? 0 : num / Math.sqrt(da * db);
+}
+
+function summarise(sets: SuiteDataset[], kmeans: KmeansResult[], runs: RunResult[]) {
+  return sets.map((set) => {
+    const km = kmeans.find((k) => k.set === set.name)!;
+    const mine = runs.filter((r) => r.set === set.name);
+    const served = mine.map((r) => r.servedAcc);
+    const kmeansBest = Math.max(km.raw, km.standardised);
+    // Criterion agreement: over every candidate partition of every run of this set, the rank
+    // correlation of -score (lower cut is better) with ACC.
+    const scores = mine.flatMap((r) => Candidates.map((c) => -criterionScore(r.cut[c])));
+    const accs = mine.flatMap((r) => Candidates.map((c) => r.acc[c]));
+    return {
+      set: set.name,
+      half: set.half,
+      family: set.family,
+      clusters: set.clusters,
+      kmeansRaw: km.raw,
+      kmeansStandardised: km.standardised,
+      kmeansBest,
+      aeKmeansMedian: median(mine.map((r) => r.acc.aeKmeans)),
+      deepMedian: median(mine.map((r) => r.acc.tuned)),
+      defaultMedian: median(served),
+      defaultMin: Math.min(...served),
+      defaultMax: Math.max(...served),
+      spread: Math.max(...served) - Math.min(...served),
+      gainOverKmeans: median(served) - kmeansBest,
+      servedKinds: mine.map((r) => r.modelKind),
+      criterionSpearman: spearman(scores, accs),
+      trainSecondsMedian: median(mine.map((r) => r.trainSeconds)),
+      // Every record order of a seed trained the very same model.
+      orderInvariant: mine.every((r) =>
+        mine.filter((o) => o.seed === r.seed).every((o) => o.modelHash === r.modelHash),
+      ),
+    };
+  });
+}
+
+type Summary = ReturnType<typeof summarise>[number];
+
+function printTable(rows: Summary[]): void {
+  const f = (v: number): string => v.toFixed(3);
+  console.log(
+    'set                          half      k-means  AE+km   deep   default (min..max)       spread  gain    served  rho   s',
+  );
+  for (const r of rows) {
+    const kinds = `${r.servedKinds.filter((k) => k === 'dec').length}/${r.servedKinds.length} dec`;
+    console.log(
+      `${r.set.padEnd(28)} ${r.half.padEnd(9)} ${f(r.kmeansBest)}   ${f(r.aeKmeansMedian)}  ${f(r.deepMedian)}  ${f(r.defaultMedian)} (${f(r.defaultMin)}..${f(r.defaultMax)})  ${f(r.spread)}  ${(r.gainOverKmeans >= 0 ? '+' : '') + f(r.gainOverKmeans)}  ${kinds.padEnd(8)} ${r.criterionSpearman.toFixed(2)}  ${r.trainSecondsMedian.toFixed(0)}`,
+    );
+  }
+  for (const half of ['tuning', 'held-out'] as const) {
+    const h = rows.filter((r) => r.half === half);
+    if (h.length === 0) continue;
+    console.log(
+      `${half}: median gain over k-means ${median(h.map((r) => r.gainOverKmeans)).toFixed(3)}, ` +
+        `sets at or above k-means ${h.filter((r) => r.gainOverKmeans >= 0).length}/${h.length}, ` +
+        `largest spread ${Math.max(...h.map((r) => r.spread)).toFixed(3)}, ` +
+        `median criterion rho ${median(h.map((r) => r.criterionSpearman)).toFixed(2)}`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  const job = value('--job');
+  if (job !== undefined) {
+    const [kind, name, seed, order] = job.split(':') as [string, string, string?, string?];
+    const set = suiteDatasets({ small: flag('--small') }).find((s) => s.name === name)!;
+    const result =
+      kind === 'kmeans' ? runKmeans(set) : await runJob(set, Number(seed), Number(order));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  const half = value('--half') as 'tuning' | 'held-out' | undefined;
+  const only = value('--sets')?.split(',');
+  const sets = suiteDatasets({
+    small: flag('--small'),
+    ...(half === undefined ? {} : { half }),
+  }).filter((s) => only === undefined || only.includes(s.name));
+  const seeds = Number(value('--seeds') ?? 3);
+  const orders = Number(value('--orders') ?? 2);
+  const parallel = Number(value('--parallel') ?? 2);
+  const jobs = sets.flatMap((s) => [
+    `kmeans:${s.name}`,
+    ...Array.from({ length: seeds }, (_, i) =>
+      Array.from({ length: orders }, (_, o) => `run:${s.name}:${i + 1}:${o}`),
+    ).flat(),
+  ]);
+  const kmeans: KmeansResult[] = [];
+  const runs: RunResult[] = [];
+  const started = Date.now();
+  await pool<KmeansResult | RunResult>(jobs, parallel, (job, r) => {
+    if (job.startsWith('kmeans:')) kmeans.push(r as KmeansResult);
+    else runs.push(r as RunResult);
+    const line =
+      'servedAcc' in r
+        ? `ACC ${r.servedAcc.toFixed(3)} (${r.modelKind}) ${r.trainSeconds.toFixed(0)} s`
+        : `k-means ${r.raw.toFixed(3)} / ${r.standardised.toFixed(3)}`;
+    console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${job}: ${line}`);
+  });
+  const summary = summarise(sets, kmeans, runs);
+  printTable(summary);
+  const out =
+    value('--out') ??
+    path.join(here, 'results', flag('--small') ? 'suite-small.json' : 'suite.json');
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), seeds, orders, options: parseOptions(), summary, kmeans, runs }, null, 1)}\n`,
+  );
+  console.log(`wrote ${path.relative(process.cwd(), out)}`);
+}
+
+await main();
