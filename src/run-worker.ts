@@ -353,6 +353,7 @@ async function createSink(
     groupId: stream.groupId,
     outputTopic: stream.outputTopic,
     dlqTopic: stream.dlqTopic,
+    compression: stream.outputCompression,
     logger: log,
   };
   return stream.delivery === 'exactly-once'

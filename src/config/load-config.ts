@@ -176,6 +176,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       fetchMaxBytesPerPartition: v.DEC_FETCH_MAX_BYTES_PER_PARTITION,
       labelThread: v.DEC_LABEL_THREAD,
       publishThread: v.DEC_PUBLISH_THREAD,
+      outputCompression: v.DEC_OUTPUT_COMPRESSION,
     },
     bootstrap: {
       records: v.DEC_BOOTSTRAP_RECORDS,

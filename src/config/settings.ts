@@ -91,6 +91,7 @@ export const clusteringMethods = ['dec', 'idec'] as const;
 export const backends = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const scalingModes = ['auto', 'per-feature', 'global', 'none'] as const;
 export const labelThreadModes = ['auto', 'on', 'off'] as const;
+export const outputCompressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 /** A feature spec (`f0,f1`, `pixels`, `point.x,point.y`), read by the same parser as the CLI's. */
 function featureList(): FieldSchema<readonly string[]> {
@@ -224,6 +225,11 @@ export const definitions = {
     group: Stream,
     description:
       'Label records on a worker thread beside the Kafka I/O: on, off, or auto (on with 2 or more CPUs). A codec a thread cannot rebuild labels on the main thread.',
+  }),
+  DEC_OUTPUT_COMPRESSION: withDefault('lz4', oneOf(outputCompressions), {
+    group: Stream,
+    description:
+      'Compression of the record batches written to the output and dead-letter topics: none, gzip, snappy, lz4 or zstd. Input batches may use any of them, mixed.',
   }),
   DEC_PUBLISH_THREAD: withDefault('auto', oneOf(labelThreadModes), {
     group: Stream,

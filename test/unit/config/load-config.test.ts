@@ -32,6 +32,16 @@ function writeFile(name: string, content: string): string {
 }
 
 void describe('loadConfig', () => {
+  void test('DEC_OUTPUT_COMPRESSION takes each Kafka codec and nothing else', () => {
+    assert.equal(loadConfig(minimal).stream.outputCompression, 'lz4');
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+      const config = loadConfig({ ...minimal, DEC_OUTPUT_COMPRESSION: codec });
+      assert.equal(config.stream.outputCompression, codec);
+    }
+    const error = configError(() => loadConfig({ ...minimal, DEC_OUTPUT_COMPRESSION: 'brotli' }));
+    assert.match(error.message, /DEC_OUTPUT_COMPRESSION/);
+  });
+
   void test('fills every unset setting with its documented default', () => {
     const config = loadConfig(minimal);
     assert.deepEqual(config.kafka, {
