@@ -10,6 +10,7 @@ import { compress as zstdCompressFrame, init as initZstdWasm } from '@bokuweb/zs
 import { decompress as zstdDecompressFrames } from 'fzstd';
 import kafkajs, { CompressionTypes } from 'kafkajs';
 import * as lz4 from 'lz4js';
+import { hash as lz4Xxh32 } from 'lz4js/xxh32.js';
 import * as snappy from 'snappyjs';
 import type { OutputCompression } from '../config/config.js';
 
@@ -78,17 +79,53 @@ export function snappyCompress(input: Buffer): Buffer {
 }
 
 /**
- * LZ4 frame format (Kafka's since message format 1; the header checksum is not checked, so the
- * older brokers' miscomputed one is read too). lz4js writes 4 MiB blocks; produce requests stay
- * below 1 MiB (DefaultMaxRequestBytes), so a written batch is one block, which any reader takes.
+ * LZ4 frame format, Kafka's since message format 1. Reading takes any frame (the header checksum
+ * is not checked, so old brokers' miscomputed one is read too; the batch CRC covers the data).
  */
 export function lz4Decompress(buffer: Buffer): Buffer {
   return toBuffer(lz4.decompress(buffer));
 }
 
+/**
+ * Kafka's own writer's frame: 64 KiB blocks flagged independent, which Kafka's reader requires
+ * (it refuses a frame without the flag). lz4js's frame writer sets no such flag and may match
+ * across blocks, so the frame is built here around its block compressor, each block compressed
+ * on its own view with a cleared hash table, so it cannot reference an earlier one.
+ */
 export function lz4Compress(input: Buffer): Buffer {
-  return toBuffer(lz4.compress(input));
+  const parts: Uint8Array[] = [lz4FrameHeader];
+  const hashTable = new Uint32Array(lz4HashEntries);
+  const scratch = new Uint8Array(lz4.compressBound(lz4BlockBytes));
+  for (let at = 0; at < input.length; at += lz4BlockBytes) {
+    const block = input.subarray(at, at + lz4BlockBytes);
+    hashTable.fill(0);
+    const size = lz4.compressBlock(block, scratch, 0, block.length, hashTable);
+    const stored = size === 0 || size >= block.length;
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(stored ? (lz4Uncompressed | block.length) >>> 0 : size);
+    parts.push(length, stored ? block : scratch.slice(0, size));
+  }
+  parts.push(Buffer.alloc(4)); // end mark
+  return Buffer.concat(parts);
 }
+
+const lz4BlockBytes = 64 * 1024;
+const lz4HashEntries = 1 << 16;
+const lz4Uncompressed = 0x80000000;
+
+/**
+ * Magic 0x184D2204 (little-endian); FLG 0x60: version 1, blocks independent, no checksums or
+ * content size; BD 0x40: 64 KiB blocks; HC: second byte of the xxHash32 (seed 0) of FLG and BD.
+ */
+const lz4FrameHeader = ((): Buffer => {
+  const descriptor = Buffer.from([0x60, 0x40]);
+  const checksum = (lz4Xxh32(0, descriptor, 0, descriptor.length) >>> 8) & 0xff;
+  return Buffer.concat([
+    Buffer.from([0x04, 0x22, 0x4d, 0x18]),
+    descriptor,
+    Buffer.from([checksum]),
+  ]);
+})();
 
 /** Kafka's default zstd level (`compression.zstd.level`). */
 const zstdLevel = 3;

@@ -70,6 +70,10 @@ test('snappyCompress() writes snappy-java’s framing in 32 KiB blocks', () => {
   assert.ok(framed.length > 16 + 4 + firstBlock + 4, 'a second block follows the first');
 });
 
+test('lz4Compress() writes the frame header of Kafka’s own writer: independent 64 KiB blocks', () => {
+  assert.deepEqual(lz4Compress(payload).subarray(0, 7), fixture('payload.lz4').subarray(0, 7));
+});
+
 for (const [name, input] of samples) {
   test(`each codec gives back ${name} unchanged`, async () => {
     assert.deepEqual(snappyDecompress(snappyCompress(input)), input);
