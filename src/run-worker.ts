@@ -142,6 +142,9 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     topic: streamConfig.inputTopic,
     logger: log,
     maxBytesPerPartition: streamConfig.fetchMaxBytesPerPartition,
+    sessionTimeoutMs: streamConfig.sessionTimeoutMs,
+    heartbeatIntervalMs: streamConfig.heartbeatIntervalMs,
+    rebalanceTimeoutMs: streamConfig.rebalanceTimeoutMs,
   });
   const metrics = createPrometheusObserver();
   const observers: WorkerObserver[] = [metrics.observer];

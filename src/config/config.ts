@@ -33,6 +33,10 @@ export interface StreamConfig {
   readonly outputTopic: string;
   readonly dlqTopic: string;
   readonly groupId: string;
+  /** Consumer-group timing, passed to the consumer; checked against each other at load. */
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
   /** Field paths that feed the model, in order. */
   readonly features: readonly string[];
   readonly format: RecordFormat;

@@ -175,6 +175,21 @@ export const definitions = {
     group: Stream,
     description: 'Consumer group id.',
   }),
+  DEC_SESSION_TIMEOUT_MS: withDefault('15000', integer(1), {
+    group: Stream,
+    description:
+      "How long the group coordinator waits for a heartbeat before it drops this worker and hands its partitions to others. Must lie within the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 by default).",
+  }),
+  DEC_HEARTBEAT_INTERVAL_MS: withDefault('3000', integer(1), {
+    group: Stream,
+    description:
+      'Time between heartbeats to the group coordinator; below a third of DEC_SESSION_TIMEOUT_MS, so that two can be lost without losing the partitions.',
+  }),
+  DEC_REBALANCE_TIMEOUT_MS: withDefault('60000', integer(1), {
+    group: Stream,
+    description:
+      'How long a rebalance waits for the members to rejoin (a member first finishes the batch in hand); at least DEC_SESSION_TIMEOUT_MS.',
+  }),
   DEC_DLQ_TOPIC: optional(topic(), {
     group: Stream,
     defaultText: '`<DEC_INPUT_TOPIC>.dlq`',
