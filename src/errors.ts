@@ -37,6 +37,8 @@ export const PoisonReason = {
   WrongLength: 'wrong-length',
 } as const;
 export type PoisonReason = (typeof PoisonReason)[keyof typeof PoisonReason];
+/** Every poison reason: the known values of the dead-letter `reason` label. */
+export const PoisonReasons: readonly PoisonReason[] = Object.values(PoisonReason);
 
 /** A record that can never be labelled: dead-letter it, count it, commit, go on. */
 export class PoisonRecordError extends DecStreamError {

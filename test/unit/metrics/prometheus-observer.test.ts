@@ -285,7 +285,7 @@ void describe('PrometheusObserver', () => {
     assert.equal(await value(registry, 'decstream_refine_loss'), 0.05);
   });
 
-  void test('clusterReseeded() counts by cluster', async () => {
+  void test('clusterReseeded() counts by cluster, each of the k clusters starting at 0', async () => {
     const { registry, observer } = fresh();
     observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 3 });
     observer.clusterReseeded(2);
@@ -294,7 +294,11 @@ void describe('PrometheusObserver', () => {
     const series = await samples(registry, 'decstream_cluster_reseeds_total');
     assert.deepEqual(
       series.map((s) => [s.labels.cluster, s.value]),
-      [['2', 2]],
+      [
+        ['0', 0],
+        ['1', 0],
+        ['2', 2],
+      ],
     );
   });
 
