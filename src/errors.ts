@@ -35,6 +35,8 @@ export const PoisonReason = {
   NonNumeric: 'non-numeric',
   NonFinite: 'non-finite',
   WrongLength: 'wrong-length',
+  /** Its labelled record is larger than the output topic accepts. */
+  TooLarge: 'too-large',
 } as const;
 export type PoisonReason = (typeof PoisonReason)[keyof typeof PoisonReason];
 /** Every poison reason: the known values of the dead-letter `reason` label. */

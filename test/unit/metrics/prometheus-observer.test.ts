@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
+import { PoisonReasons } from '../../../src/errors.js';
 import {
   createPrometheusObserver,
   MaxClusterLabels,
@@ -100,7 +101,8 @@ void describe('PrometheusObserver', () => {
       (await samples(registry, 'decstream_dead_letters_total')).map((s) => s.labels.reason),
     );
     assert.ok(reasons.has('other'));
-    assert.ok(reasons.size <= 16 + 6 + 1, `reasons stay bounded, got ${reasons.size}`);
+    const limit = 16 + PoisonReasons.length + 1;
+    assert.ok(reasons.size <= limit, `reasons stay bounded, got ${reasons.size}`);
   });
 
   void test('batch() observes the batch size and the labelling time', async () => {
