@@ -18,6 +18,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { registerCompressionCodecs } from '../src/kafka/compression.js';
 import { mnist10k } from './data/synthetic-mixture.js';
 import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
@@ -87,6 +88,8 @@ async function main(): Promise<void> {
       brokers = started.bootstrap;
       if (!started.alreadyRunning) cleanups.push(() => broker.stopBroker({ port, log }));
     }
+    // Its reader takes what the worker writes (lz4 by default): it needs the worker's codecs.
+    registerCompressionCodecs();
     const kafka = new Kafka({
       clientId: 'bench-stream',
       brokers: brokers.split(','),

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { mnist10k } from '../bench/data/synthetic-mixture.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { registerCompressionCodecs } from '../src/kafka/compression.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import type { RunningWorker } from '../src/run-worker.js';
 import { startWorker } from '../src/run-worker.js';
@@ -198,6 +199,8 @@ async function main(): Promise<number> {
         cleanups.push(() => broker.stopBroker({ port, log: () => undefined }));
       }
     }
+    // The worker writes lz4 by default; the demo's own reader needs the same codecs.
+    registerCompressionCodecs();
     const kafka = new Kafka({
       clientId: 'dec-stream-demo',
       brokers: brokers.split(','),

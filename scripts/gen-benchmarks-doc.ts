@@ -21,7 +21,14 @@ export const NotMeasured = 'not measured';
 /** Parsed result files by benchmark name; a missing or unreadable file is undefined. */
 export type Results = Readonly<Record<string, unknown>>;
 
-export const benchmarkNames = ['train', 'quality', 'stream', 'drift', 'throughput'] as const;
+export const benchmarkNames = [
+  'train',
+  'quality',
+  'stream',
+  'drift',
+  'throughput',
+  'codecs',
+] as const;
 
 export function readResults(dir: URL = resultsDir): Results {
   const out: Record<string, unknown> = {};
@@ -947,6 +954,30 @@ function headline(results: Results): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Output compression (bench:codecs)
+
+function codecsSection(r: unknown): string {
+  if (r === undefined) return notMeasuredSection('codecs');
+  const rows = ['gzip', 'snappy', 'lz4', 'zstd'].map((name) => [
+    name,
+    whole(numberAt(r, `codecs.${name}.compressRecordsPerS`)),
+    whole(numberAt(r, `codecs.${name}.decompressRecordsPerS`)),
+    whole(numberAt(r, `codecs.${name}.roundTripRecordsPerS`)),
+    fixed(numberAt(r, `codecs.${name}.ratio`), 2),
+  ]);
+  const records = whole(numberAt(r, 'batch.records'));
+  const bytes = whole(numberAt(r, 'batch.bytes'));
+  return [
+    `One batch of ${records} labelled JSON records (${bytes} bytes as kafkajs encodes them); ${textAt(r, 'machine.cpuModel') ?? NotMeasured}, Node ${textAt(r, 'machine.node') ?? NotMeasured}, ${day(textAt(r, 'date'))}.`,
+    '',
+    table(
+      ['Codec', 'Compress (records/s)', 'Decompress (records/s)', 'Both (records/s)', 'Ratio'],
+      rows,
+    ),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Markers
 
 /** Every block this script writes, by marker name. */
@@ -960,6 +991,7 @@ export function renderBlocks(results: Results): Record<string, string> {
     clients: clientsSection(results.throughput),
     soak: soakSection(results.throughput),
     profile: profileSection(results.throughput),
+    codecs: codecsSection(results.codecs),
     headline: headline(results),
   };
 }

@@ -35,8 +35,12 @@ export const PoisonReason = {
   NonNumeric: 'non-numeric',
   NonFinite: 'non-finite',
   WrongLength: 'wrong-length',
+  /** Its labelled record is larger than the output topic accepts. */
+  TooLarge: 'too-large',
 } as const;
 export type PoisonReason = (typeof PoisonReason)[keyof typeof PoisonReason];
+/** Every poison reason: the known values of the dead-letter `reason` label. */
+export const PoisonReasons: readonly PoisonReason[] = Object.values(PoisonReason);
 
 /** A record that can never be labelled: dead-letter it, count it, commit, go on. */
 export class PoisonRecordError extends DecStreamError {

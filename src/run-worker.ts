@@ -14,9 +14,11 @@ import type { RecordCodec } from './codec/record-codec.js';
 import { ConfigError, DecStreamError } from './errors.js';
 import { createKafka } from './kafka/client.js';
 import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
-import { AtLeastOnceSink, ExactlyOnceSink } from './kafka/output-sink.js';
+import { AtLeastOnceSink, DefaultMaxRequestBytes, ExactlyOnceSink } from './kafka/output-sink.js';
 import { publisherSettings, ThreadSink } from './kafka/publish/thread-sink.js';
+import { fetchTopicMessageLimits, recordLimitsOf } from './kafka/topic-limits.js';
 import { ensureOutputTopics } from './kafka/topics.js';
+import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend } from './model/backend.js';
 import { trainSnapshot } from './model/build-snapshot.js';
@@ -115,6 +117,13 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     { input: streamConfig.inputTopic, outputs: [streamConfig.outputTopic, streamConfig.dlqTopic] },
     log,
   );
+  const recordLimits = recordLimitsOf(
+    await fetchTopicMessageLimits(
+      kafka,
+      { output: streamConfig.outputTopic, dlq: streamConfig.dlqTopic },
+      log,
+    ),
+  );
   const avroSchema =
     streamConfig.avroSchemaFile === undefined
       ? undefined
@@ -144,6 +153,9 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     topic: streamConfig.inputTopic,
     logger: log,
     maxBytesPerPartition: streamConfig.fetchMaxBytesPerPartition,
+    sessionTimeoutMs: streamConfig.sessionTimeoutMs,
+    heartbeatIntervalMs: streamConfig.heartbeatIntervalMs,
+    rebalanceTimeoutMs: streamConfig.rebalanceTimeoutMs,
   });
   const metrics = createPrometheusObserver();
   const observers: WorkerObserver[] = [metrics.observer];
@@ -178,7 +190,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   );
   let sink: OutputSink;
   try {
-    sink = await createSink(config, kafka, stream.consumer, log);
+    sink = await createSink(config, kafka, stream.consumer, log, maxRequestBytesOf(recordLimits));
   } catch (error) {
     await labeller.close();
     throw error;
@@ -201,6 +213,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       maxInFlightBatches: streamConfig.maxInFlightBatches,
       bootstrap: config.bootstrap,
       shareHalfLifeRecords: config.refine.halfLifeRecords,
+      recordLimits,
     },
   });
 
@@ -333,11 +346,13 @@ async function createSink(
   kafka: Kafka,
   consumer: Consumer,
   log: Logger,
+  maxRequestBytes: number,
 ): Promise<OutputSink> {
   const { stream } = config;
   const mode = stream.publishThread;
   if (mode === 'on' || (mode === 'auto' && threadWorthwhile())) {
-    const sink = new ThreadSink({ settings: publisherSettings(config), consumer, logger: log });
+    const settings = { ...publisherSettings(config), maxRequestBytes };
+    const sink = new ThreadSink({ settings, consumer, logger: log });
     try {
       await sink.start();
       log.info('producing on a worker thread', { publishThread: mode, delivery: stream.delivery });
@@ -355,11 +370,21 @@ async function createSink(
     groupId: stream.groupId,
     outputTopic: stream.outputTopic,
     dlqTopic: stream.dlqTopic,
+    compression: stream.outputCompression,
     logger: log,
+    maxRequestBytes,
   };
   return stream.delivery === 'exactly-once'
     ? new ExactlyOnceSink({ ...options, transactionalIdPrefix: stream.transactionalIdPrefix })
     : new AtLeastOnceSink({ ...options, consumer });
+}
+
+/**
+ * kafkajs writes a request's records for one partition as one batch, so a request must fit in
+ * the smaller of the two topics' limits (both topics can share a request).
+ */
+function maxRequestBytesOf(limits: RecordLimits): number {
+  return Math.min(DefaultMaxRequestBytes, limits.labelledBytes, limits.deadLetterBytes);
 }
 
 function configFileArgument(args: readonly string[]): string | undefined {

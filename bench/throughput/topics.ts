@@ -2,8 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Message, Producer } from 'kafkajs';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { registerCompressionCodecs } from '../../src/kafka/compression.js';
 
 export function benchKafka(brokers: readonly string[], clientId = 'dec-bench'): Kafka {
+  // Its consumers read what the worker writes (lz4 by default): they need the worker's codecs.
+  registerCompressionCodecs();
   return new Kafka({ clientId, brokers: [...brokers], logLevel: logLevel.NOTHING });
 }
 

@@ -9,6 +9,8 @@ export type DeliveryMode = 'at-least-once' | 'exactly-once';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type LabelThreadMode = 'auto' | 'on' | 'off';
+/** Kafka's record-batch compression codecs, as `compression.type` names them. */
+export type OutputCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -31,6 +33,10 @@ export interface StreamConfig {
   readonly outputTopic: string;
   readonly dlqTopic: string;
   readonly groupId: string;
+  /** Consumer-group timing, passed to the consumer; checked against each other at load. */
+  readonly sessionTimeoutMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly rebalanceTimeoutMs: number;
   /** Field paths that feed the model, in order. */
   readonly features: readonly string[];
   readonly format: RecordFormat;
@@ -47,6 +53,8 @@ export interface StreamConfig {
   readonly labelThread: LabelThreadMode;
   /** Produce on a worker thread: on, off, or auto (on with two or more CPUs). */
   readonly publishThread: LabelThreadMode;
+  /** Codec of the batches written to the output and dead-letter topics. */
+  readonly outputCompression: OutputCompression;
 }
 
 export interface BootstrapConfig {

@@ -119,6 +119,8 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
     }
   }
 
+  checkGroupTiming(v, ok, fail);
+
   let minRecords = 0;
   if (ok('DEC_CLUSTERS', 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
     const k = v.DEC_CLUSTERS;
@@ -136,6 +138,47 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
     fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${v.DEC_CLUSTERS})`);
   }
   return minRecords;
+}
+
+/** The broker defaults of group.min.session.timeout.ms and group.max.session.timeout.ms. */
+const brokerMinSessionMs = 6_000;
+const brokerMaxSessionMs = 1_800_000;
+
+/**
+ * Group timing: the broker refuses a join whose session timeout is outside its bounds; Kafka's
+ * advice is heartbeats below a third of the session, so two can be lost without losing the
+ * partitions; and a rebalance shorter than the session would drop members still finishing a batch.
+ */
+function checkGroupTiming(
+  v: SettingValues,
+  ok: (...names: SettingName[]) => boolean,
+  fail: (path: SettingName, message: string) => void,
+): void {
+  const session = v.DEC_SESSION_TIMEOUT_MS;
+  if (
+    ok('DEC_SESSION_TIMEOUT_MS') &&
+    (session < brokerMinSessionMs || session > brokerMaxSessionMs)
+  ) {
+    fail(
+      'DEC_SESSION_TIMEOUT_MS',
+      `must be within the broker's default group session bounds ${brokerMinSessionMs}..${brokerMaxSessionMs}`,
+    );
+  }
+  if (
+    ok('DEC_SESSION_TIMEOUT_MS', 'DEC_HEARTBEAT_INTERVAL_MS') &&
+    v.DEC_HEARTBEAT_INTERVAL_MS * 3 >= session
+  ) {
+    fail(
+      'DEC_HEARTBEAT_INTERVAL_MS',
+      `must be below a third of DEC_SESSION_TIMEOUT_MS (${session})`,
+    );
+  }
+  if (
+    ok('DEC_SESSION_TIMEOUT_MS', 'DEC_REBALANCE_TIMEOUT_MS') &&
+    v.DEC_REBALANCE_TIMEOUT_MS < session
+  ) {
+    fail('DEC_REBALANCE_TIMEOUT_MS', `must be >= DEC_SESSION_TIMEOUT_MS (${session})`);
+  }
 }
 
 function resolve(v: SettingValues, minRecords: number): Config {
@@ -165,6 +208,9 @@ function resolve(v: SettingValues, minRecords: number): Config {
       outputTopic: v.DEC_OUTPUT_TOPIC,
       dlqTopic: v.DEC_DLQ_TOPIC ?? `${v.DEC_INPUT_TOPIC}.dlq`,
       groupId: v.DEC_GROUP_ID,
+      sessionTimeoutMs: v.DEC_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: v.DEC_HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeoutMs: v.DEC_REBALANCE_TIMEOUT_MS,
       features: v.DEC_FEATURES,
       format: v.DEC_FORMAT,
       avroSchemaFile: v.DEC_AVRO_SCHEMA,
@@ -176,6 +222,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       fetchMaxBytesPerPartition: v.DEC_FETCH_MAX_BYTES_PER_PARTITION,
       labelThread: v.DEC_LABEL_THREAD,
       publishThread: v.DEC_PUBLISH_THREAD,
+      outputCompression: v.DEC_OUTPUT_COMPRESSION,
     },
     bootstrap: {
       records: v.DEC_BOOTSTRAP_RECORDS,

@@ -92,6 +92,7 @@ export const initialisationMethods = ['manifold', 'kmeans'] as const;
 export const backends = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const scalingModes = ['auto', 'per-feature', 'global', 'none'] as const;
 export const labelThreadModes = ['auto', 'on', 'off'] as const;
+export const outputCompressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 
 /** A feature spec (`f0,f1`, `pixels`, `point.x,point.y`), read by the same parser as the CLI's. */
 function featureList(): FieldSchema<readonly string[]> {
@@ -175,6 +176,21 @@ export const definitions = {
     group: Stream,
     description: 'Consumer group id.',
   }),
+  DEC_SESSION_TIMEOUT_MS: withDefault('15000', integer(1), {
+    group: Stream,
+    description:
+      "How long the group coordinator waits for a heartbeat before it drops this worker and hands its partitions to others. Must lie within the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 by default).",
+  }),
+  DEC_HEARTBEAT_INTERVAL_MS: withDefault('3000', integer(1), {
+    group: Stream,
+    description:
+      'Time between heartbeats to the group coordinator; below a third of DEC_SESSION_TIMEOUT_MS, so that two can be lost without losing the partitions.',
+  }),
+  DEC_REBALANCE_TIMEOUT_MS: withDefault('60000', integer(1), {
+    group: Stream,
+    description:
+      'How long a rebalance waits for the members to rejoin (a member first finishes the batch in hand); at least DEC_SESSION_TIMEOUT_MS.',
+  }),
   DEC_DLQ_TOPIC: optional(topic(), {
     group: Stream,
     defaultText: '`<DEC_INPUT_TOPIC>.dlq`',
@@ -225,6 +241,11 @@ export const definitions = {
     group: Stream,
     description:
       'Label records on a worker thread beside the Kafka I/O: on, off, or auto (on with 2 or more CPUs). A codec a thread cannot rebuild labels on the main thread.',
+  }),
+  DEC_OUTPUT_COMPRESSION: withDefault('lz4', oneOf(outputCompressions), {
+    group: Stream,
+    description:
+      "Compression of the record batches written to the output and dead-letter topics: none, gzip, snappy, lz4 or zstd. Input batches may use any of them, mixed. lz4 is the default because it measured fastest both to compress and to decompress (`npm run bench:codecs`, docs/benchmarks.md), at snappy's ratio; zstd makes batches about 40 % smaller at half the speed.",
   }),
   DEC_PUBLISH_THREAD: withDefault('auto', oneOf(labelThreadModes), {
     group: Stream,

@@ -4,6 +4,7 @@ import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkaj
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
 import type { Logger } from '../worker/logger.js';
+import { registerCompressionCodecs } from './compression.js';
 
 /**
  * kafkajs log levels → ours. kafkajs logs every failed request at ERROR even when it retries it
@@ -41,8 +42,13 @@ function tls(config: KafkaConfig): boolean | ConnectionOptions {
   return options;
 }
 
-/** A kafkajs client from the resolved configuration: brokers, client id, SASL and TLS. */
+/**
+ * A kafkajs client from the resolved configuration: brokers, client id, SASL and TLS. Every
+ * thread that talks to Kafka gets its client here, so this is where this thread's kafkajs learns
+ * the snappy, lz4 and zstd codecs.
+ */
 export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
+  registerCompressionCodecs();
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: [...config.brokers],

@@ -17,7 +17,10 @@ export interface KafkaRecordStreamOptions {
    * default DefaultFetchBytesPerPartition. A fetch holds at most the client's 10 MiB in all.
    */
   readonly maxBytesPerPartition?: number;
+  /** Group timing; defaults 15 s, 3 s and 60 s (DEC_SESSION_TIMEOUT_MS and its siblings). */
   readonly sessionTimeoutMs?: number;
+  readonly heartbeatIntervalMs?: number;
+  readonly rebalanceTimeoutMs?: number;
 }
 
 /**
@@ -61,7 +64,8 @@ export class KafkaRecordStream implements RecordStream {
       groupId: options.groupId,
       readUncommitted: false,
       sessionTimeout: options.sessionTimeoutMs ?? 15_000,
-      heartbeatInterval: 3_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3_000,
+      rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
       maxBytesPerPartition: options.maxBytesPerPartition ?? DefaultFetchBytesPerPartition,
       maxWaitTimeInMs: 500,
       retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },

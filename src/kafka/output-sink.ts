@@ -1,6 +1,8 @@
 import type { Admin, Consumer, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
+import type { OutputCompression } from '../config/config.js';
 import type { Logger } from '../worker/logger.js';
+import { compressionType } from './compression.js';
 import { encodedHeadersOf } from './encoded-headers.js';
 import type { OutboundMessage, OutputSink, PublishUnit } from '../worker/ports.js';
 
@@ -13,6 +15,8 @@ export interface SinkTopicsOptions {
   readonly logger: Logger;
   /** Largest produce request; default DefaultMaxRequestBytes. */
   readonly maxRequestBytes?: number;
+  /** Codec of the batches written; default none. */
+  readonly compression?: OutputCompression;
 }
 
 export interface OutputSinkOptions extends SinkTopicsOptions {
@@ -107,8 +111,9 @@ export class UnitProducer {
 
   async produce(unit: PublishUnit): Promise<void> {
     const { outputTopic, dlqTopic, maxRequestBytes } = this.options;
+    const compression = compressionType(this.options.compression ?? 'none');
     for (const request of produceRequests(unit, outputTopic, dlqTopic, maxRequestBytes)) {
-      await this.producer.sendBatch({ topicMessages: request, acks: -1 });
+      await this.producer.sendBatch({ topicMessages: request, acks: -1, compression });
     }
   }
 
@@ -247,8 +252,9 @@ export class ExactlyOnceSink implements OutputSink {
     const transaction = await producer.transaction();
     try {
       const { outputTopic, dlqTopic, maxRequestBytes } = this.options;
+      const compression = compressionType(this.options.compression ?? 'none');
       for (const request of produceRequests(unit, outputTopic, dlqTopic, maxRequestBytes)) {
-        await transaction.sendBatch({ topicMessages: request, acks: -1 });
+        await transaction.sendBatch({ topicMessages: request, acks: -1, compression });
       }
       await transaction.sendOffsets({
         consumerGroupId: this.options.groupId,

@@ -1,10 +1,18 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { PoisonReason } from '../errors.js';
-import { Phase } from '../worker/observer.js';
+import { PoisonReasons } from '../errors.js';
+import { TrainingPhases } from '../model/types.js';
+import { RejectReasons } from '../online/refinement-policy.js';
+import {
+  Phase,
+  RecordOutcomes,
+  RefinementResults,
+  SnapshotWriteResults,
+} from '../worker/observer.js';
 import type {
   BootstrapReport,
   DriftReport,
   ModelInfo,
+  RecordOutcome,
   RefinementReport,
   WorkerObserver,
 } from '../worker/observer.js';
@@ -21,8 +29,6 @@ export const MaxClusterLabels = 256;
 export const DefaultLagStaleAfterMs = 5 * 60_000;
 
 const phases: readonly Phase[] = Object.values(Phase);
-const trainingStages = ['pretrain', 'kmeans', 'cluster'] as const;
-const refineRejectReasons = ['nan', 'loss-bound', 'shift-bound'] as const;
 
 const latencyBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const labelDurationBuckets = [
@@ -90,9 +96,9 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly snapshotWritesTotal: Counter<'result'>;
   private readonly snapshotLastSuccessTimestamp: Gauge;
 
-  private readonly deadLetterReasons = new BoundedLabel(16, Object.values(PoisonReason));
-  private readonly rejectReasons = new BoundedLabel(8, [...refineRejectReasons]);
-  private readonly stages = new BoundedLabel(4, [...trainingStages]);
+  private readonly deadLetterReasons = new BoundedLabel(16, PoisonReasons);
+  private readonly rejectReasons = new BoundedLabel(8, RejectReasons);
+  private readonly stages = new BoundedLabel(4, TrainingPhases);
   private readonly topics = new BoundedLabel(8);
   private readonly lagUpdatedAt = new Map<
     string,
@@ -316,18 +322,29 @@ export class PrometheusObserver implements WorkerObserver {
       registers,
     });
 
-    // Series that exist from the start, so rates and alerts see zeros rather than nothing.
+    this.initialiseSeries();
+  }
+
+  /**
+   * Every series the dashboard and the alert rules read, at its starting value for each known label
+   * value. A counter that appears only at its first event reads "No data" in Grafana until then,
+   * and `rate()`/`increase()` miss that first event altogether (there is no earlier sample).
+   * Cluster-labelled series follow in modelServing(), once k is known.
+   */
+  private initialiseSeries(): void {
     this.recordsConsumedTotal.inc(0);
-    for (const outcome of ['labelled', 'dead-lettered']) this.recordsTotal.inc({ outcome }, 0);
-    for (const result of ['accepted', 'rejected']) this.refinementsTotal.inc({ result }, 0);
-    for (const result of ['ok', 'failed']) this.snapshotWritesTotal.inc({ result }, 0);
+    for (const outcome of RecordOutcomes) this.recordsTotal.inc({ outcome }, 0);
+    for (const reason of PoisonReasons) this.deadLettersTotal.inc({ reason }, 0);
+    for (const result of RefinementResults) this.refinementsTotal.inc({ result }, 0);
+    for (const reason of RejectReasons) this.refinementRejectionsTotal.inc({ reason }, 0);
+    for (const result of SnapshotWriteResults) this.snapshotWritesTotal.inc({ result }, 0);
     this.consumerConnectedGauge.set(0);
     this.readyGauge.set(0);
     this.modelVersion.set(0);
     this.refineConsecutiveFailures.set(0);
     this.refineLastAcceptedTimestamp.set(0);
     this.snapshotLastSuccessTimestamp.set(0);
-    for (const stage of trainingStages) this.bootstrapStage.set({ stage }, 0);
+    for (const stage of TrainingPhases) this.bootstrapStage.set({ stage }, 0);
     this.setPhaseGauge(Phase.Starting);
   }
 
@@ -353,8 +370,8 @@ export class PrometheusObserver implements WorkerObserver {
     this.recordsConsumedTotal.inc(positive(count));
   }
 
-  recordsProcessed(outcome: 'labelled' | 'dead-lettered', count: number): void {
-    if (outcome !== 'labelled' && outcome !== 'dead-lettered') return;
+  recordsProcessed(outcome: RecordOutcome, count: number): void {
+    if (!RecordOutcomes.includes(outcome)) return;
     this.recordsTotal.inc({ outcome }, positive(count));
   }
 
@@ -403,6 +420,7 @@ export class PrometheusObserver implements WorkerObserver {
       }
       this.sharedClusters = Math.min(this.sharedClusters, k);
       this.clusterLimit = k;
+      this.initialiseClusterCounters(k);
     }
     this.serving = true;
     this.updateReady();
@@ -483,6 +501,18 @@ export class PrometheusObserver implements WorkerObserver {
   snapshotWritten(ok: boolean): void {
     this.snapshotWritesTotal.inc({ result: ok ? 'ok' : 'failed' });
     if (ok) this.snapshotLastSuccessTimestamp.set(this.now() / 1000);
+  }
+
+  /**
+   * Clusters 0..k-1 at 0 (a counter that already counted keeps its value), so the per-cluster
+   * panels and their sums read 0 rather than "No data" until a record or a re-seed is counted.
+   */
+  private initialiseClusterCounters(k: number): void {
+    for (let c = 0; c < k; c++) {
+      const cluster = String(c);
+      this.clusterRecordsTotal.inc({ cluster }, 0);
+      this.clusterReseedsTotal.inc({ cluster }, 0);
+    }
   }
 
   /** What /readyz answers, as this observer has seen it. */

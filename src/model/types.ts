@@ -100,7 +100,9 @@ export interface DecOptions {
   readonly imageAugmentation?: ImageAugmentation | undefined;
 }
 
-export type TrainingPhase = 'pretrain' | 'kmeans' | 'cluster';
+/** The stages of a bootstrap, in the order they run. */
+export const TrainingPhases = ['pretrain', 'kmeans', 'cluster'] as const;
+export type TrainingPhase = (typeof TrainingPhases)[number];
 
 /** Progress reported by long loops; the CLI draws it, the worker turns it into metrics. */
 export interface TrainingProgress {

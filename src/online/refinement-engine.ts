@@ -66,7 +66,7 @@ export type RefinementKind = 'refine' | 'rebootstrap';
 export interface RefinementOutcome {
   readonly kind: RefinementKind;
   readonly accepted: boolean;
-  /** 'nan' | 'loss-bound' | 'shift-bound' | 'mismatch' when rejected. */
+  /** One of RejectReasons when rejected. */
   readonly reason?: string;
   readonly detail?: string;
   /** The new version when accepted. */
@@ -269,10 +269,10 @@ export class RefinementEngine {
       reseeded: [],
     });
     if (!parametersAreFinite(parameters) || !Number.isFinite(metrics.finalKl)) {
-      return reject('nan', 'the retrain produced non-finite parameters');
+      return reject(RejectReason.NaN, 'the retrain produced non-finite parameters');
     }
     if (k !== this.snapshot.parameters.clusters)
-      return reject('mismatch', `retrain gave ${k} clusters`);
+      return reject(RejectReason.Mismatch, `retrain gave ${k} clusters`);
     const fresh = new Assigner(parameters);
     let permutation: Int32Array;
     try {

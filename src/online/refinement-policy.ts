@@ -12,8 +12,12 @@ export const RejectReason = {
   LossBound: 'loss-bound',
   ShiftBound: 'shift-bound',
   LabelChangeBound: 'label-change-bound',
+  /** A re-bootstrap produced a different number of clusters than the serving model has. */
+  Mismatch: 'mismatch',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
+/** Every reject reason: the known values of the refinement-rejection `reason` label. */
+export const RejectReasons: readonly RejectReason[] = Object.values(RejectReason);
 
 export interface RefinementBounds {
   /** Reject when the KL loss after the step exceeds this (absolute). */

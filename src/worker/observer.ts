@@ -14,6 +14,18 @@ export const Phase = {
 } as const;
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
+/** What became of a processed record: written to the output topic, or to the dead-letter topic. */
+export const RecordOutcomes = ['labelled', 'dead-lettered'] as const;
+export type RecordOutcome = (typeof RecordOutcomes)[number];
+
+/** What became of a refinement: a new model version, or the serving one kept. */
+export const RefinementResults = ['accepted', 'rejected'] as const;
+export type RefinementResult = (typeof RefinementResults)[number];
+
+/** What became of a snapshot write. */
+export const SnapshotWriteResults = ['ok', 'failed'] as const;
+export type SnapshotWriteResult = (typeof SnapshotWriteResults)[number];
+
 export interface ModelInfo {
   readonly version: number;
   readonly backend: string;
@@ -25,7 +37,7 @@ export interface ModelInfo {
 
 export interface RefinementReport {
   readonly accepted: boolean;
-  /** Why it was rejected (e.g. 'nan', 'loss-bound', 'shift-bound'); absent when accepted. */
+  /** Why it was rejected (one of the refinement policy's RejectReasons); absent when accepted. */
   readonly rejectReason?: string;
   readonly durationSeconds: number;
   readonly loss: number;
@@ -55,8 +67,7 @@ export interface WorkerObserver {
   consumerConnected(connected: boolean): void;
   /** Records read from the input topic. */
   recordsConsumed(count: number): void;
-  /** outcome: 'labelled' | 'dead-lettered'. */
-  recordsProcessed(outcome: 'labelled' | 'dead-lettered', count: number): void;
+  recordsProcessed(outcome: RecordOutcome, count: number): void;
   deadLettered(reason: string, count: number): void;
   batch(size: number, labelSeconds: number): void;
   /** Record timestamp to labelled record acknowledged downstream, one value per record. */

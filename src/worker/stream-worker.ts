@@ -2,6 +2,8 @@ import { FeatureExtractor } from '../model/features.js';
 import type { ModelSnapshot, TrainingProgress } from '../model/types.js';
 import type { ModelStore } from '../store/model-store.js';
 import { BootstrapWindow } from './bootstrap-window.js';
+import type { RecordLimits } from './record-limits.js';
+import { applyRecordLimits } from './record-limits.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
 import type { HealthSource, WorkerObserver } from './observer.js';
@@ -73,6 +75,11 @@ export interface StreamWorkerSettings {
   };
   /** Half-life, in records, of the cluster shares reported to the observer. */
   readonly shareHalfLifeRecords?: number;
+  /**
+   * The largest record the output and dead-letter topics take: a larger labelled record is
+   * dead-lettered (too-large), a larger dead letter truncated. Unchecked when absent.
+   */
+  readonly recordLimits?: RecordLimits;
   /**
    * Batches of different partitions handled at once where that is safe: with two or more batches
    * in flight and a sink that queues units in order (whose units then interleave across
@@ -549,7 +556,9 @@ export class StreamWorker implements HealthSource {
     const last = records[records.length - 1];
     if (this.serving === undefined || last === undefined) return undefined;
     const started = performance.now();
-    const chunk = await labeller.label(records);
+    const labelled = await labeller.label(records);
+    const limits = this.options.settings.recordLimits;
+    const chunk = limits === undefined ? labelled : applyRecordLimits(labelled, records, limits);
     return {
       chunk,
       records: records.length,

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
+import { registerCompressionCodecs } from '../../src/kafka/compression.js';
 import type { Admin, Consumer, ConsumerConfig, Producer, ProducerConfig } from 'kafkajs';
 
 /** The bootstrap servers from KAFKA_BROKERS (comma-separated); throws when it is unset. */
@@ -43,8 +44,12 @@ function clientLogLevel(): logLevel {
   }
 }
 
-/** A kafkajs client for tests. */
+/**
+ * A kafkajs client for tests. It reads what the worker writes, so it needs the worker's codecs
+ * (lz4 by default) in this thread's kafkajs.
+ */
 export function testKafka(brokers: string[] = kafkaBrokers(), clientId = 'dec-stream-test'): Kafka {
+  registerCompressionCodecs();
   return new Kafka({ clientId, brokers, logLevel: clientLogLevel() });
 }
 

@@ -3,7 +3,7 @@
  * buffers, transferred rather than copied; header objects travel once each, however many records
  * share them (every record without headers of its own shares the model-version header object).
  */
-import type { DeliveryMode, KafkaConfig } from '../../config/config.js';
+import type { DeliveryMode, KafkaConfig, OutputCompression } from '../../config/config.js';
 import type { ErrorData, PackedValues } from '../../worker/labeller/protocol.js';
 import { packedTransfer, packValues, unpackValues } from '../../worker/labeller/protocol.js';
 import type { LogLevel } from '../../worker/logger.js';
@@ -38,6 +38,8 @@ export interface PublisherSettings {
   readonly dlqTopic: string;
   readonly transactionalIdPrefix: string;
   readonly maxRequestBytes: number | undefined;
+  /** Codec of the batches written; none when absent. */
+  readonly compression?: OutputCompression;
 }
 
 export type ToPublisher =

@@ -63,6 +63,7 @@ async function open(settings: PublisherSettings): Promise<Output> {
     outputTopic: settings.outputTopic,
     dlqTopic: settings.dlqTopic,
     logger,
+    ...(settings.compression === undefined ? {} : { compression: settings.compression }),
     ...(settings.maxRequestBytes === undefined
       ? {}
       : { maxRequestBytes: settings.maxRequestBytes }),

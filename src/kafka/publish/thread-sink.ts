@@ -34,6 +34,7 @@ export function publisherSettings(config: Config): PublisherSettings {
     dlqTopic: stream.dlqTopic,
     transactionalIdPrefix: stream.transactionalIdPrefix,
     maxRequestBytes: undefined,
+    compression: stream.outputCompression,
   };
 }
 

@@ -32,6 +32,60 @@ function writeFile(name: string, content: string): string {
 }
 
 void describe('loadConfig', () => {
+  void test('group timing defaults to 15 s session, 3 s heartbeat, 60 s rebalance', () => {
+    const { stream } = loadConfig(minimal);
+    assert.deepEqual(
+      [stream.sessionTimeoutMs, stream.heartbeatIntervalMs, stream.rebalanceTimeoutMs],
+      [15000, 3000, 60000],
+    );
+  });
+
+  void test('group timing accepts a heartbeat just below a third of the session', () => {
+    const env = { DEC_SESSION_TIMEOUT_MS: '6000', DEC_HEARTBEAT_INTERVAL_MS: '1999' };
+    const config = loadConfig({ ...minimal, ...env, DEC_REBALANCE_TIMEOUT_MS: '6000' });
+    assert.equal(config.stream.heartbeatIntervalMs, 1999);
+  });
+
+  void test('bad group timing is reported field by field in one error', () => {
+    const error = configError(() =>
+      loadConfig({
+        ...minimal,
+        DEC_SESSION_TIMEOUT_MS: '9000',
+        DEC_HEARTBEAT_INTERVAL_MS: '3000',
+        DEC_REBALANCE_TIMEOUT_MS: '8999',
+        DEC_CLUSTERS: 'x',
+      }),
+    );
+    assert.match(
+      error.message,
+      /DEC_HEARTBEAT_INTERVAL_MS.*below a third of DEC_SESSION_TIMEOUT_MS/,
+    );
+    assert.match(error.message, /DEC_REBALANCE_TIMEOUT_MS.*>= DEC_SESSION_TIMEOUT_MS/);
+    assert.match(error.message, /DEC_CLUSTERS/);
+  });
+
+  void test('a session timeout outside the broker bounds 6000..1800000 is refused', () => {
+    for (const session of ['5999', '1800001']) {
+      const env = {
+        ...minimal,
+        DEC_SESSION_TIMEOUT_MS: session,
+        DEC_REBALANCE_TIMEOUT_MS: '1800001',
+      };
+      const error = configError(() => loadConfig(env));
+      assert.match(error.message, /DEC_SESSION_TIMEOUT_MS.*6000\.\.1800000/);
+    }
+  });
+
+  void test('DEC_OUTPUT_COMPRESSION takes each Kafka codec and nothing else', () => {
+    assert.equal(loadConfig(minimal).stream.outputCompression, 'lz4');
+    for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const) {
+      const config = loadConfig({ ...minimal, DEC_OUTPUT_COMPRESSION: codec });
+      assert.equal(config.stream.outputCompression, codec);
+    }
+    const error = configError(() => loadConfig({ ...minimal, DEC_OUTPUT_COMPRESSION: 'brotli' }));
+    assert.match(error.message, /DEC_OUTPUT_COMPRESSION/);
+  });
+
   void test('fills every unset setting with its documented default', () => {
     const config = loadConfig(minimal);
     assert.deepEqual(config.kafka, {

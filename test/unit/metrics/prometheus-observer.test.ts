@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Registry } from 'prom-client';
+import { PoisonReasons } from '../../../src/errors.js';
 import {
   createPrometheusObserver,
   MaxClusterLabels,
@@ -100,7 +101,8 @@ void describe('PrometheusObserver', () => {
       (await samples(registry, 'decstream_dead_letters_total')).map((s) => s.labels.reason),
     );
     assert.ok(reasons.has('other'));
-    assert.ok(reasons.size <= 16 + 6 + 1, `reasons stay bounded, got ${reasons.size}`);
+    const limit = 16 + PoisonReasons.length + 1;
+    assert.ok(reasons.size <= limit, `reasons stay bounded, got ${reasons.size}`);
   });
 
   void test('batch() observes the batch size and the labelling time', async () => {
@@ -321,7 +323,7 @@ void describe('PrometheusObserver', () => {
     assert.equal(await value(registry, 'decstream_refine_loss'), 0.05);
   });
 
-  void test('clusterReseeded() counts by cluster', async () => {
+  void test('clusterReseeded() counts by cluster, each of the k clusters starting at 0', async () => {
     const { registry, observer } = fresh();
     observer.modelServing({
       version: 1,
@@ -336,7 +338,11 @@ void describe('PrometheusObserver', () => {
     const series = await samples(registry, 'decstream_cluster_reseeds_total');
     assert.deepEqual(
       series.map((s) => [s.labels.cluster, s.value]),
-      [['2', 2]],
+      [
+        ['0', 0],
+        ['1', 0],
+        ['2', 2],
+      ],
     );
   });
 

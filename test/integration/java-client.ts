@@ -1,0 +1,106 @@
+/**
+ * The Java Kafka client (test/java/JavaClient.java, run on the broker's own jars) as a second,
+ * independent client for the integration tests, and a reader of the codec each stored record
+ * batch carries.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveKafka, runDir } from '../../scripts/kafka/broker.mjs';
+
+const source = join(import.meta.dirname, '..', 'java', 'JavaClient.java');
+const quiet = (): void => undefined;
+
+/** Runs JavaClient.java with `args`, `stdin` as its input; resolves with its standard output. */
+function runJava(args: readonly string[], stdin = ''): Promise<string> {
+  const classpath = `${resolveKafka(undefined, quiet)}/*`;
+  const child = spawn('java', ['-cp', classpath, source, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+  child.stdin.end(stdin);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
+      else
+        reject(new Error(`JavaClient ${args[0]} exited ${code}: ${Buffer.concat(err).toString()}`));
+    });
+  });
+}
+
+/**
+ * Produces `values` to partition 0 of `topic` as one batch compressed with `codec`: keys
+ * `<keyPrefix>-<i>`, each with the header source=java-<codec>.
+ */
+export async function javaProduce(
+  brokers: readonly string[],
+  topic: string,
+  codec: string,
+  values: readonly string[],
+  keyPrefix: string,
+): Promise<void> {
+  const args = ['produce', brokers.join(','), topic, codec, String(values.length), keyPrefix];
+  await runJava(args, `${values.join('\n')}\n`);
+}
+
+export interface JavaRecord {
+  readonly key: string;
+  readonly value: string;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** Reads `count` records of `topic` from the start with the Java consumer (read_committed). */
+export async function javaConsume(
+  brokers: readonly string[],
+  topic: string,
+  count: number,
+): Promise<JavaRecord[]> {
+  const text = await runJava(['consume', brokers.join(','), topic, String(count)]);
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => {
+      const [key = '', value = '', headerText = ''] = line.split('\t');
+      const headers: Record<string, string> = {};
+      for (const pair of headerText.split(',').filter((p) => p.length > 0)) {
+        const at = pair.indexOf('=');
+        headers[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      return { key, value, headers };
+    });
+}
+
+const codecNames = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/**
+ * The codec of each record batch stored for `topic` partition `partition`, in offset order, read
+ * from the local broker's first log segment: Kafka keeps a batch as its producer wrote it, so this
+ * is the codec the producer chose. Undefined when the broker is not the local one started by the
+ * project's scripts (its data directory is not here).
+ *
+ * Record batch layout (magic 2): base offset int64, batch length int32 (bytes after this field),
+ * partition leader epoch int32, magic int8, CRC int32, attributes int16 (codec in bits 0-2).
+ */
+export function storedBatchCodecs(
+  brokers: readonly string[],
+  topic: string,
+  partition = 0,
+): string[] | undefined {
+  const port = Number(brokers[0]?.split(':')[1]);
+  const segment = join(runDir(port), 'data', `${topic}-${partition}`, '00000000000000000000.log');
+  if (!existsSync(segment)) return undefined;
+  const bytes = readFileSync(segment);
+  const codecs: string[] = [];
+  for (let at = 0; at + 23 <= bytes.length;) {
+    const length = bytes.readInt32BE(at + 8);
+    if (length <= 0) break;
+    const isControl = (bytes.readInt16BE(at + 21) & 0x20) !== 0;
+    if (!isControl) codecs.push(codecNames[bytes.readInt16BE(at + 21) & 0x07] ?? 'unknown');
+    at += 12 + length;
+  }
+  return codecs;
+}
