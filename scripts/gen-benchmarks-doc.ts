@@ -28,6 +28,7 @@ export const benchmarkNames = [
   'drift',
   'throughput',
   'codecs',
+  'suite',
 ] as const;
 
 export function readResults(dir: URL = resultsDir): Results {
@@ -978,6 +979,94 @@ function codecsSection(r: unknown): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The quality suite (bench:suite)
+
+interface SuiteRow {
+  readonly set: string;
+  readonly half: string;
+  readonly kmeansBest: number;
+  readonly aeKmeansMedian: number;
+  readonly deepMedian: number;
+  readonly defaultMedian: number;
+  readonly spread: number;
+  readonly gainOverKmeans: number;
+  readonly servedKinds: readonly string[];
+  readonly criterionSpearman: number;
+  readonly trainSecondsMedian: number;
+  readonly orderInvariant: boolean;
+}
+
+function median(values: readonly number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function signed(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return NotMeasured;
+  return `${value >= 0 ? '+' : ''}${value.toFixed(3)}`;
+}
+
+function suiteHalf(rows: readonly SuiteRow[], half: string): string {
+  const mine = rows.filter((r) => r.half === half);
+  const body = mine.map((r) => [
+    r.set,
+    fixed(r.kmeansBest, 3),
+    fixed(r.aeKmeansMedian, 3),
+    fixed(r.deepMedian, 3),
+    fixed(r.defaultMedian, 3),
+    signed(r.gainOverKmeans),
+    fixed(r.spread, 3),
+    `${r.servedKinds.filter((k) => k === 'dec').length} of ${r.servedKinds.length}`,
+    fixed(r.criterionSpearman, 2),
+    whole(r.trainSecondsMedian),
+  ]);
+  const gains = mine.map((r) => r.gainOverKmeans);
+  return [
+    table(
+      [
+        'data set',
+        'k-means (best of raw, standardised)',
+        'AE + k-means',
+        'deep model',
+        'default (served)',
+        'gain',
+        'spread',
+        'deep served',
+        'criterion ρ',
+        'train s',
+      ],
+      body,
+    ),
+    '',
+    `${half}: median gain over k-means ${signed(median(gains))}; at or above k-means on ` +
+      `${gains.filter((g) => g >= -0.0005).length} of ${mine.length} sets; largest spread ` +
+      `${fixed(Math.max(...mine.map((r) => r.spread)), 3)}; median criterion ρ ` +
+      `${fixed(median(mine.map((r) => r.criterionSpearman)), 2)}; every record order of a seed gave the same model: ` +
+      `${mine.every((r) => r.orderInvariant) ? 'yes' : 'no'}.`,
+  ].join('\n');
+}
+
+function suiteSection(r: unknown): string {
+  if (r === undefined) return notMeasuredSection('suite');
+  const rows = arrayAt(r, 'summary') as SuiteRow[];
+  const seeds = whole(numberAt(r, 'seeds'));
+  const orders = whole(numberAt(r, 'orders'));
+  return [
+    `${seeds} seeds × ${orders} record orders per set; ACC medians; spread = max − min of the served ACC over them; ${day(textAt(r, 'date'))}.`,
+    '',
+    '**Tuning half** (defaults were chosen on these):',
+    '',
+    suiteHalf(rows, 'tuning'),
+    '',
+    '**Held-out half** (never used to choose):',
+    '',
+    suiteHalf(rows, 'held-out'),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
 // Markers
 
 /** Every block this script writes, by marker name. */
@@ -992,6 +1081,7 @@ export function renderBlocks(results: Results): Record<string, string> {
     soak: soakSection(results.throughput),
     profile: profileSection(results.throughput),
     codecs: codecsSection(results.codecs),
+    suite: suiteSection(results.suite),
     headline: headline(results),
   };
 }

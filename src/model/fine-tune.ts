@@ -131,23 +131,35 @@ export async function fineTune(
   let order = rng.permutation(rows);
   let cursor = 0;
   try {
+    // Distilling: the target is the anchor partition, until its steps are spent or the labels
+    // stop changing; then (when steps remain) self-training on DEC's sharpened target.
+    let distilling = anchor !== undefined && anchor.iterations > 0;
     for (; iteration < options.maxIterations; iteration++) {
       hooks.signal?.throwIfAborted();
-      const anchored = anchor !== undefined && iteration < anchor.iterations;
-      if (anchored && iteration === 0) p = anchorTarget(anchor, options.clusters);
-      if (!anchored && (iteration - (anchor?.iterations ?? 0)) % options.updateInterval === 0) {
+      if (distilling && iteration >= anchor!.iterations) distilling = false;
+      if (iteration % options.updateInterval === 0) {
         const q = softAssignAll(xTensor, encoder, mu, options.alpha);
-        p?.dispose();
-        p = tf.tidy(() => targetDistribution(q));
         const next = Int32Array.from(tf.tidy(() => tf.argMax(q, 1).dataSync()));
-        const kl = tf.tidy(() => klDivergence(p!, q).dataSync()[0]!);
-        q.dispose();
         if (labels !== undefined) {
           let changed = 0;
           for (let i = 0; i < rows; i++) if (next[i] !== labels[i]) changed++;
           changeFraction = changed / rows;
         }
         labels = next;
+        const converged = iteration > 0 && changeFraction < options.tol;
+        const selfTrainingLeft = anchor !== undefined && anchor.iterations < options.maxIterations;
+        if (distilling && converged && selfTrainingLeft) distilling = false;
+        else if (converged) {
+          q.dispose();
+          break;
+        }
+        if (distilling) p ??= anchorTarget(anchor!, options.clusters);
+        else {
+          p?.dispose();
+          p = tf.tidy(() => targetDistribution(q));
+        }
+        const kl = tf.tidy(() => klDivergence(p!, q).dataSync()[0]!);
+        q.dispose();
         hooks.onProgress?.({
           phase: 'cluster',
           step: iteration + 1,
@@ -156,7 +168,6 @@ export async function fineTune(
           labelChangeFraction: changeFraction,
           elapsedMs: performance.now() - started,
         });
-        if (iteration > (anchor?.iterations ?? 0) && changeFraction < options.tol) break;
       }
       if (cursor >= rows) {
         order = rng.permutation(rows);

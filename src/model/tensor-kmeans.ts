@@ -67,7 +67,7 @@ function lloyd(
         tf.sub(norms, tf.mul(tf.matMul(xTensor, tf.transpose(mu)), 2)),
         tf.reshape(tf.sum(tf.square(mu), 1), [1, -1]),
       );
-      const assigned = tf.argMin(d2, 1) as tf.Tensor1D;
+      const assigned = tf.argMin<tf.Tensor1D>(d2, 1);
       const best = tf.sum(tf.relu(tf.min(d2, 1)));
       // Per-cluster sums and counts as products with the one-hot assignment (the wasm backend
       // has no segment sum).

@@ -118,6 +118,7 @@ async function initialPartition(
 ): Promise<{ centroids: Float32Array; labels: Int32Array; inertia: number; anchored: boolean }> {
   await yieldToEventLoop();
   if (options.initialisation === 'manifold') {
+    const started = performance.now();
     const manifold = manifoldPartition(
       z,
       { clusters: options.clusters, neighbours: 20, kmeansRestarts: options.kmeansRestarts },
@@ -125,6 +126,14 @@ async function initialPartition(
     );
     const centroids = clusterMeans(z, manifold.labels, options.clusters);
     const { inertia } = nearestCentroids(z, centroids, options.clusters);
+    // The initial partition's stage, reported as DEC's k-means step is.
+    hooks.onProgress?.({
+      phase: 'kmeans',
+      step: 1,
+      totalSteps: 1,
+      loss: inertia,
+      elapsedMs: performance.now() - started,
+    });
     return { centroids, labels: manifold.labels, inertia, anchored: true };
   }
   const started = performance.now();

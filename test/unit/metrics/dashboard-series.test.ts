@@ -105,7 +105,13 @@ void describe('series the dashboard and the alert rules read', () => {
 
   void test('the ones labelled by what the worker learns exist once a model serves and a partition is assigned', async () => {
     const { registry, observer } = fresh();
-    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 3, modelKind: 'dec' });
+    observer.modelServing({
+      version: 1,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 3,
+      modelKind: 'dec',
+    });
     observer.consumerLag('input', 0, 5);
     observer.clusterShares([0.5, 0.3, 0.2]);
     for (const family of learnedLater) {
@@ -141,10 +147,22 @@ void describe('series the dashboard and the alert rules read', () => {
 
   void test('a serving model starts each cluster counter at 0 and keeps what was already counted', async () => {
     const { registry, observer } = fresh();
-    observer.modelServing({ version: 1, backend: 'cpu', inputDims: 2, clusters: 2, modelKind: 'dec' });
+    observer.modelServing({
+      version: 1,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 2,
+      modelKind: 'dec',
+    });
     observer.clusterReseeded(1);
     observer.labelledPerCluster([4, 0]);
-    observer.modelServing({ version: 2, backend: 'cpu', inputDims: 2, clusters: 3, modelKind: 'dec' });
+    observer.modelServing({
+      version: 2,
+      backend: 'cpu',
+      inputDims: 2,
+      clusters: 3,
+      modelKind: 'dec',
+    });
     const reseeds = 'decstream_cluster_reseeds_total';
     const records = 'decstream_cluster_records_total';
     assert.equal(await valueOf(registry, reseeds, { cluster: '0' }), 0);

@@ -101,6 +101,8 @@ const images = Array.from({ length: 32 }, (_, i) => {
 });
 const imageOptions = {
   ...options,
+  // About the deep model's training: with the guard on, k-means serves these trivial bars.
+  guard: false,
   imageAugmentation: { width: 4, height: 4, maxShift: 0.5, maxRotationDegrees: 10 },
 };
 
@@ -109,7 +111,7 @@ void test('image augmentation trains deterministically, keeps its spec in the sn
   const b = await trainSnapshot(images, ['pixels'], imageOptions);
   assert.deepEqual(a.parameters.centroids, b.parameters.centroids);
   assert.deepEqual(a.parameters.encoder[0]?.weights, b.parameters.encoder[0]?.weights);
-  const plain = await trainSnapshot(images, ['pixels'], options);
+  const plain = await trainSnapshot(images, ['pixels'], { ...options, guard: false });
   assert.notDeepEqual(a.parameters.encoder[0]?.weights, plain.parameters.encoder[0]?.weights);
   // 'auto' gave one shared scale; the spec survives the snapshot codec.
   assert.equal(new Set(a.standardisation.std).size, 1);

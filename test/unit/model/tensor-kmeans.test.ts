@@ -1,0 +1,68 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/model/backend.js';
+import { evaluateClustering } from '../../../src/model/evaluation.js';
+import { kmeansRestarts } from '../../../src/model/kmeans-init.js';
+import { kmeansParameters } from '../../../src/model/kmeans-model.js';
+import { SeededRandom } from '../../../src/model/rng.js';
+import { tensorKmeans } from '../../../src/model/tensor-kmeans.js';
+import { Assigner } from '../../../src/online/assigner.js';
+import type { Matrix } from '../../../src/model/types.js';
+
+/** Four blobs in 6 dimensions, one per corner of a square in the first two. */
+function blobs(rows: number, seed: number): { x: Matrix; labels: Int32Array } {
+  const rng = new SeededRandom(seed);
+  const data = new Float32Array(rows * 6);
+  const labels = new Int32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const c = i % 4;
+    labels[i] = c;
+    for (let d = 0; d < 6; d++) data[i * 6 + d] = 0.5 * rng.normal();
+    data[i * 6] = data[i * 6]! + (c % 2 === 0 ? -4 : 4);
+    data[i * 6 + 1] = data[i * 6 + 1]! + (c < 2 ? -4 : 4);
+  }
+  return { x: { data, rows, cols: 6 }, labels };
+}
+
+void describe('tensorKmeans', () => {
+  before(async () => {
+    await initBackend();
+  });
+
+  void test('finds well separated blobs, deterministically for one seed, with no tensor left behind', () => {
+    const { x, labels } = blobs(400, 1);
+    const before = tf.memory().numTensors;
+    const a = tensorKmeans(x, 4, 5, new SeededRandom(3));
+    const b = tensorKmeans(x, 4, 5, new SeededRandom(3));
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(evaluateClustering(labels, a.labels).acc, 1);
+    assert.deepEqual(a.centroids, b.centroids);
+  });
+
+  void test('reaches the inertia of ml-kmeans on the same data', () => {
+    const { x } = blobs(400, 2);
+    const tensor = tensorKmeans(x, 4, 5, new SeededRandom(1));
+    const reference = kmeansRestarts(x, 4, 5, new SeededRandom(1));
+    assert.ok(
+      // Float32 distances through |x|^2 - 2 x.mu + |mu|^2 lose a little to cancellation.
+      Math.abs(tensor.inertia - reference.inertia) / reference.inertia < 1e-2,
+      `${tensor.inertia} vs ${reference.inertia}`,
+    );
+  });
+});
+
+void describe('kmeansParameters', () => {
+  void test('a k-means model labels every row with its nearest centre through the usual assigner', () => {
+    const { x } = blobs(200, 3);
+    const fit = tensorKmeans(x, 4, 3, new SeededRandom(1));
+    const assigner = new Assigner(kmeansParameters(fit.centroids, 4, 6, 1));
+    try {
+      const assigned = assigner.assign(x);
+      assert.deepEqual([...assigned.cluster], [...fit.labels]);
+      assert.ok(assigned.confidence.every((c) => c > 0.25 && c <= 1));
+    } finally {
+      assigner.dispose();
+    }
+  });
+});
