@@ -14,7 +14,9 @@
  * partition is also scored by the guard's criterion in the three shared spaces, so the criterion's
  * agreement with ACC can be measured. Jobs run as child processes, --parallel at a time.
  * --option overrides a training option (numbers, true/false, or text), for experiments on the
- * tuning half.
+ * tuning half. --check exits 1 when a set's served median falls more than CHECK_TOLERANCE below
+ * k-means, or when two record orders of one seed trained different models (CI runs the small form
+ * with it).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,6 +46,9 @@ const value = (name: string): string | undefined => {
 };
 const values = (name: string): string[] =>
   args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+
+/** How far below k-means (in ACC) --check lets a set's served median fall. */
+const CHECK_TOLERANCE = 0.03;
 
 /** Candidate partitions scored by the criterion. */
 const Candidates = ['baseline', 'aeKmeans', 'initial', 'tuned'] as const;
@@ -397,6 +402,18 @@ async function main(): Promise<void> {
     `${JSON.stringify({ date: new Date().toISOString(), seeds, orders, options: parseOptions(), summary, kmeans, runs }, null, 1)}\n`,
   );
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
+  if (flag('--check')) {
+    const failures = summary.flatMap((r) => [
+      ...(r.gainOverKmeans < -CHECK_TOLERANCE
+        ? [
+            `${r.set}: served ${r.defaultMedian.toFixed(3)} against k-means ${r.kmeansBest.toFixed(3)}`,
+          ]
+        : []),
+      ...(r.orderInvariant ? [] : [`${r.set}: record order changed the model`]),
+    ]);
+    for (const failure of failures) console.error(`check failed: ${failure}`);
+    if (failures.length > 0) process.exitCode = 1;
+  }
 }
 
 await main();

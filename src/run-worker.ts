@@ -88,7 +88,7 @@ function trainOptions(config: Config): TrainSnapshotOptions {
   return {
     clusters: m.clusters,
     seed: m.seed,
-    method: m.method,
+    ...(m.method === undefined ? {} : { method: m.method }),
     initialisation: m.initialisation,
     guard: m.guard,
     embeddingSize: m.embeddingSize,

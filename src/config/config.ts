@@ -69,7 +69,8 @@ export interface ModelConfig {
   readonly dir: string;
   readonly snapshotKeep: number;
   readonly seed: number;
-  readonly method: 'dec' | 'idec';
+  /** Undefined: the trainer's default for the initialisation. */
+  readonly method: 'dec' | 'idec' | undefined;
   readonly initialisation: 'manifold' | 'kmeans';
   /** Serve k-means on the inputs when the deep model is not better (the guard). */
   readonly guard: boolean;

@@ -283,8 +283,9 @@ export const definitions = {
     group: Model,
     description: 'Seed of every random choice in training.',
   }),
-  DEC_METHOD: withDefault('idec', oneOf(clusteringMethods), {
+  DEC_METHOD: optional(oneOf(clusteringMethods), {
     group: Model,
+    defaultText: 'dec with DEC_INIT=manifold, idec with kmeans',
     description: 'dec (KL only) or idec (KL plus reconstruction loss).',
   }),
   DEC_INIT: withDefault('manifold', oneOf(initialisationMethods), {

@@ -21,9 +21,24 @@ void describe('resolveDecOptions', () => {
     assert.equal(o.gamma, 0.1);
     assert.equal(o.kmeansRestarts, 20);
     assert.equal(o.tol, 0.001);
-    assert.equal(o.method, 'idec');
-    assert.equal(o.clusterOptimizer, 'adam');
     assert.equal(o.inputDropout, 0);
+    // The manifold start distils with DEC (its SGD); DEC's own k-means start self-trains with IDEC.
+    assert.equal(o.initialisation, 'manifold');
+    assert.equal(o.method, 'dec');
+    assert.equal(o.clusterOptimizer, 'sgd');
+    const kmeansStart = resolveDecOptions({ clusters: 10, initialisation: 'kmeans' }, 784);
+    assert.equal(kmeansStart.method, 'idec');
+    assert.equal(kmeansStart.clusterOptimizer, 'adam');
+    assert.equal(o.guard, true);
+  });
+
+  void test('the schedule follows the data: many epochs for a small table, few for a large image set', () => {
+    const table = resolveDecOptions({ clusters: 5 }, 12, 2000);
+    const images = resolveDecOptions({ clusters: 10 }, 784, 10000);
+    assert.ok(table.pretrainEpochs > 4 * images.pretrainEpochs);
+    assert.deepEqual(images.hiddenSizes, [500, 500, 2000]);
+    assert.deepEqual(resolveDecOptions({ clusters: 10 }, 64, 2000).hiddenSizes, [256, 256, 1024]);
+    assert.ok(table.maxIterations >= 100 && table.maxIterations <= 8000);
   });
 
   void test('the KL-phase optimiser follows the method unless given', () => {

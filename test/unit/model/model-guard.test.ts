@@ -49,8 +49,8 @@ function twoMoons(rows: number, seed: number): { x: Matrix; labels: Int32Array }
     const t = Math.PI * rng.next();
     const u = moon === 0 ? Math.cos(t) : 1 - Math.cos(t);
     const v = moon === 0 ? Math.sin(t) : 0.5 - Math.sin(t);
-    const a = u + 0.06 * rng.normal();
-    const b = v + 0.06 * rng.normal();
+    const a = u + 0.1 * rng.normal();
+    const b = v + 0.1 * rng.normal();
     labels[i] = moon;
     data.set([a + b, a - b, 0.5 * a, -0.5 * b], i * 4);
   }
