@@ -37,7 +37,7 @@ void describe('resolveDecOptions', () => {
     const images = resolveDecOptions({ clusters: 10 }, 784, 10000);
     assert.ok(table.pretrainEpochs > 4 * images.pretrainEpochs);
     assert.deepEqual(images.hiddenSizes, [500, 500, 2000]);
-    assert.deepEqual(resolveDecOptions({ clusters: 10 }, 64, 2000).hiddenSizes, [256, 256, 1024]);
+    assert.deepEqual(resolveDecOptions({ clusters: 10 }, 64, 2000).hiddenSizes, [128, 128, 512]);
     assert.ok(table.maxIterations >= 100 && table.maxIterations <= 8000);
   });
 
