@@ -5,6 +5,7 @@
  */
 import { DecStreamError, UsageError } from './errors.js';
 import type { CommandIo } from './offline/command-io.js';
+import { ShutdownSignals } from './shutdown-signals.js';
 
 const HELP = `Usage: dec-stream <command> [options]
 
@@ -36,9 +37,12 @@ const runCommand: Command = async (args, io) => {
     io.stdout.write(RUN_HELP);
     return 0;
   }
+  // Listening before the worker's modules load (Kafka, tfjs: a while), so that a SIGTERM or SIGINT
+  // at any moment of start-up stops the worker cleanly instead of killing the process.
+  const signals = ShutdownSignals.listen();
   // Loaded on demand so that offline commands never pull in Kafka and the HTTP server.
   const { runWorkerCommand } = await import('./run-worker.js');
-  return runWorkerCommand(process.env, args);
+  return runWorkerCommand(process.env, args, signals);
 };
 
 /** Each command's module is loaded only when it runs, so help and usage errors answer at once. */

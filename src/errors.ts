@@ -27,6 +27,16 @@ export class ConfigError extends DecStreamError {
   }
 }
 
+/**
+ * Start-up stopped on request (SIGTERM or SIGINT before the worker was running): what it had opened
+ * is closed again. Not a failure: `dec-stream run` exits 0.
+ */
+export class StartAbortedError extends DecStreamError {
+  constructor() {
+    super('START_ABORTED', 'start-up stopped on request');
+  }
+}
+
 /** Reasons a record cannot be labelled; each becomes the dead-letter `dec-dlq-reason` header. */
 export const PoisonReason = {
   Undecodable: 'undecodable',

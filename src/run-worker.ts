@@ -11,7 +11,8 @@ import { ConfluentAvroCodec } from './codec/confluent-avro-codec.js';
 import { digitAugmentation } from './model/augment.js';
 import { createRecordCodec } from './codec/create-record-codec.js';
 import type { RecordCodec } from './codec/record-codec.js';
-import { ConfigError, DecStreamError } from './errors.js';
+import { ConfigError, DecStreamError, StartAbortedError } from './errors.js';
+import { ShutdownSignals } from './shutdown-signals.js';
 import { createKafka } from './kafka/client.js';
 import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
 import { AtLeastOnceSink, DefaultMaxRequestBytes, ExactlyOnceSink } from './kafka/output-sink.js';
@@ -53,6 +54,11 @@ export interface WorkerParts {
   readonly refiner?: ModelRefiner | null;
   /** Serve /metrics, /healthz and /readyz on config.metricsPort (default true). */
   readonly http?: boolean;
+  /**
+   * Stops start-up: checked between its steps; once aborted, startWorker closes what it opened
+   * and rejects with StartAbortedError. It has no effect once startWorker has returned.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunningWorker {
@@ -105,11 +111,23 @@ function trainOptions(config: Config): TrainSnapshotOptions {
   };
 }
 
-/** Builds the real adapters from `config` and starts the worker (joins the group, begins work). */
+/**
+ * Builds the real adapters from `config` and starts the worker (joins the group, begins work).
+ * With `parts.signal` aborted, start-up stops between two steps, closes what it opened and
+ * rejects with StartAbortedError.
+ */
 export async function startWorker(config: Config, parts: WorkerParts = {}): Promise<RunningWorker> {
   const log = parts.logger ?? createLogger({ level: config.logLevel });
   const { stream: streamConfig } = config;
+  const aborted = (): boolean => parts.signal?.aborted === true;
+  /** Between steps that have opened nothing yet. */
+  const checkpoint = (step: string): void => {
+    if (!aborted()) return;
+    log.info('start-up stopped', { before: step });
+    throw new StartAbortedError();
+  };
   log.info('starting', { config: redactConfig(config) });
+  checkpoint('creating the output topics');
 
   const kafka = createKafka(config.kafka, log.child({ component: 'kafka' }));
   await ensureOutputTopics(
@@ -117,6 +135,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     { input: streamConfig.inputTopic, outputs: [streamConfig.outputTopic, streamConfig.dlqTopic] },
     log,
   );
+  checkpoint('reading the topic limits');
   const recordLimits = recordLimitsOf(
     await fetchTopicMessageLimits(
       kafka,
@@ -124,6 +143,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       log,
     ),
   );
+  checkpoint('building the codec');
   const avroSchema =
     streamConfig.avroSchemaFile === undefined
       ? undefined
@@ -138,6 +158,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     inputTopic: streamConfig.inputTopic,
     outputTopic: streamConfig.outputTopic,
   });
+  checkpoint('loading the tensor backend');
   const store = new FsModelStore(config.model.dir, {
     keep: config.model.snapshotKeep,
     log: (message) => log.warn('model store', { detail: message }),
@@ -146,6 +167,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     log.debug('tensor backend', { detail: message }),
   );
   log.info('tensor backend ready', { backend });
+  checkpoint('starting the labeller');
 
   const stream = new KafkaRecordStream({
     kafka,
@@ -190,6 +212,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   );
   let sink: OutputSink;
   try {
+    checkpoint('starting the output');
     sink = await createSink(config, kafka, stream.consumer, log, maxRequestBytesOf(recordLimits));
   } catch (error) {
     await labeller.close();
@@ -219,6 +242,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
 
   let server: HttpServerHandle | undefined;
   try {
+    checkpoint('starting the http server');
     server =
       (parts.http ?? true)
         ? await startHttpServer({
@@ -253,10 +277,19 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   // A failure (consumer crash) also ends with everything closed.
   void worker.done.then(() => close());
   try {
-    await worker.start();
+    await worker.start(parts.signal);
   } catch (error) {
     await close();
     throw error;
+  }
+  if (aborted()) {
+    // The worker skipped the rest of its start, or has just begun consuming: close() drains it.
+    log.info('start-up stopped', { before: 'consuming' });
+    await close();
+    if ((await worker.done) !== Phase.Stopped) {
+      throw new DecStreamError('START_ABORT_FAILED', 'closing after start-up was stopped failed');
+    }
+    throw new StartAbortedError();
   }
   return { worker, httpPort: server?.port, close };
 }
@@ -397,12 +430,16 @@ function configFileArgument(args: readonly string[]): string | undefined {
 }
 
 /**
- * `dec-stream run`: exit code 0 after a clean drain (SIGTERM/SIGINT), 2 for a bad configuration
- * (one line on stderr naming every bad field), 1 when the worker fails or cannot drain in time.
+ * `dec-stream run`: exit code 0 after a clean stop on SIGTERM/SIGINT, whether it came during
+ * start-up (start-up stops and closes what it opened) or later (the worker drains); 2 for a bad
+ * configuration (one line on stderr naming every bad field); 1 when the worker fails or cannot
+ * stop within DEC_SHUTDOWN_GRACE_MS of the first signal. `signals` should be listening before
+ * anything slow runs (the CLI starts it before it loads this module); by default it starts here.
  */
 export async function runWorkerCommand(
   env: Record<string, string | undefined>,
   args: readonly string[] = [],
+  signals: ShutdownSignals = ShutdownSignals.listen(),
 ): Promise<number> {
   let config: Config;
   try {
@@ -417,10 +454,47 @@ export async function runWorkerCommand(
   }
 
   const log = createLogger({ level: config.logLevel });
-  let running: RunningWorker;
+  let running: RunningWorker | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    signals.onSignal((signal, count) => {
+      if (count > 1) {
+        // The handler stays installed: a repeated signal neither kills the process nor cuts the
+        // drain short, so what was published is still committed.
+        log.info('shutdown already in progress', { signal, signals: count });
+        return;
+      }
+      log.info('shutdown requested', {
+        signal,
+        graceMs: config.shutdownGraceMs,
+        phase: running === undefined ? Phase.Starting : running.worker.phase(),
+      });
+      graceTimer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
+      // During start-up startWorker sees signals.signal and stops on its own.
+      void running?.close();
+    });
+  });
+  const exit = (code: number): number => {
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+    log.info('exit', { code });
+    // Nothing should hold the process open now; if a client library still does, leave anyway.
+    setTimeout(() => process.exit(code), 2_000).unref();
+    return code;
+  };
+
   try {
-    running = await startWorker(config, { logger: log });
+    const started = await Promise.race([
+      startWorker(config, { logger: log, signal: signals.signal }),
+      timedOut,
+    ]);
+    if (started === 'timeout') {
+      log.error('start-up did not stop in time', { graceMs: config.shutdownGraceMs });
+      return exit(1);
+    }
+    running = started;
   } catch (error) {
+    if (error instanceof StartAbortedError) return exit(0);
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
     if (error instanceof ConfigError) {
       process.stderr.write(`dec-stream: ${error.message}\n`);
       return 2;
@@ -429,20 +503,7 @@ export async function runWorkerCommand(
     return 1;
   }
 
-  let graceTimer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (graceTimer !== undefined) return;
-      log.info('shutdown requested', { signal, graceMs: config.shutdownGraceMs });
-      graceTimer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
-      void running.close();
-    };
-    process.once('SIGTERM', onSignal);
-    process.once('SIGINT', onSignal);
-  });
-
   const outcome = await Promise.race([running.worker.done, timedOut]);
-  if (graceTimer !== undefined) clearTimeout(graceTimer);
   let code: number;
   if (outcome === 'timeout') {
     log.error('shutdown did not finish in time', { graceMs: config.shutdownGraceMs });
@@ -455,8 +516,5 @@ export async function runWorkerCommand(
       log.error('worker stopped after a failure', { code: error.code });
     }
   }
-  log.info('exit', { code });
-  // Nothing should hold the process open now; if a client library still does, leave anyway.
-  setTimeout(() => process.exit(code), 2_000).unref();
-  return code;
+  return exit(code);
 }

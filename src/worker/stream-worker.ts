@@ -188,13 +188,18 @@ export class StreamWorker implements HealthSource {
   /**
    * Loads the newest snapshot (or prepares the bootstrap), joins the consumer group and returns
    * once consuming has started. Failures after that point end in `done` settling with `failed`.
+   * Once `signal` is aborted, the steps not yet begun are skipped (consuming is not started) and
+   * start() returns; the caller then closes the worker.
    */
-  async start(): Promise<void> {
+  async start(signal?: AbortSignal): Promise<void> {
     this.setPhase(Phase.Starting);
     const { stream, sink, store, settings } = this.options;
+    const stopped = (): boolean => signal?.aborted === true;
     try {
       const snapshot = await store.loadLatest();
+      if (stopped()) return;
       await sink.start();
+      if (stopped()) return;
       stream.onFailure((error) => this.fail(error));
       stream.onAssignment((partitions) => this.assigned(partitions));
       if (snapshot !== undefined) {
@@ -209,6 +214,7 @@ export class StreamWorker implements HealthSource {
         this.window = new BootstrapWindow(settings.bootstrap);
         this.setPhase(Phase.Bootstrapping);
       }
+      if (stopped()) return;
       await stream.start((batch) => this.handle(batch), {
         concurrentBatches: this.queuesUnits()
           ? (settings.concurrentBatches ?? DefaultConcurrentBatches)

@@ -234,6 +234,8 @@ export interface WorkerProcess {
   readonly stderr: string[];
   /** Exit code (or signal name) once the process ended. */
   readonly exited: Promise<number | string>;
+  /** Exit code and the signal that ended the process (null when it exited on its own). */
+  readonly ended: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   hasLogged(predicate: (line: Record<string, unknown>) => boolean): boolean;
 }
 
@@ -259,9 +261,10 @@ export function spawnWorker(t: TestContext, env: Record<string, string>): Worker
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  const exited = ended.then(({ code, signal }) => code ?? signal ?? -1);
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -270,6 +273,7 @@ export function spawnWorker(t: TestContext, env: Record<string, string>): Worker
     logs,
     stderr,
     exited,
+    ended,
     hasLogged: (predicate) => logs.some(predicate),
   };
 }

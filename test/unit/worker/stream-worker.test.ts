@@ -343,3 +343,14 @@ void test('unitPerBatch: false keeps one unit per chunk with an exactly-once sin
   );
   await w.close();
 });
+
+void test('start() with an aborted signal does not start consuming, and close() then stops cleanly', async () => {
+  const { worker: w, stream, sink } = worker();
+  const controller = new AbortController();
+  controller.abort();
+  await w.start(controller.signal);
+  assert.equal(stream.startOptions, undefined, 'the stream was never started');
+  await w.close();
+  assert.equal(await w.done, Phase.Stopped);
+  assert.ok(stream.closed && sink.closed);
+});
