@@ -30,8 +30,9 @@ RUN apt-get update \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Run after the install (postinstall): fixes a quadratic step of the pinned kafkajs producer.
-COPY scripts/patch-dependencies.mjs ./scripts/
+# Reviewed fixes of the pinned kafkajs, applied by the install's postinstall with patch-package
+# (a production dependency for that reason); a patch that no longer applies fails the install.
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund \
   && npm install --no-save --omit=dev --no-audit --no-fund \
     "@tensorflow/tfjs-node@${TFJS_NODE_VERSION}" \

@@ -5,7 +5,7 @@
  * own) on every record of a unit, and kafkajs encodes a record's headers anew for each record:
  * about as much work as the rest of the record. `withEncodedHeaders` returns a frozen headers
  * object that also carries its encoding under `EncodedHeaders`, a symbol key that Object.keys (and
- * so any kafkajs) ignores; kafkajs as fixed by scripts/patch-dependencies.mjs writes those bytes
+ * so any kafkajs) ignores; kafkajs as patched by patches/kafkajs+2.2.4.patch writes those bytes
  * instead of encoding the headers again.
  */
 import type { OutboundMessage } from '../worker/ports.js';
