@@ -4,7 +4,7 @@
  * suite-small.json with --small) and a table is printed.
  *
  *   npm run bench:suite [-- --small] [--half tuning|held-out] [--sets a,b] [--seeds 3] [--orders 2]
- *                       [--parallel 2] [--option name=value ...] [--out FILE]
+ *                       [--parallel 2] [--option name=value ...] [--out FILE] [--resume]
  *
  * Per data set: k-means (20 restarts, seed 1) on raw and on standardised inputs. Per data set, seed
  * and record order (order 0 as loaded, order 1 shuffled): the default pipeline through
@@ -20,7 +20,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
@@ -379,24 +379,46 @@ async function main(): Promise<void> {
       Array.from({ length: orders }, (_, o) => `run:${s.name}:${i + 1}:${o}`),
     ).flat(),
   ]);
-  const kmeans: KmeansResult[] = [];
-  const runs: RunResult[] = [];
-  const started = Date.now();
-  await pool<KmeansResult | RunResult>(jobs, parallel, (job, r) => {
-    if (job.startsWith('kmeans:')) kmeans.push(r as KmeansResult);
-    else runs.push(r as RunResult);
-    const line =
-      'servedAcc' in r
-        ? `ACC ${r.servedAcc.toFixed(3)} (${r.modelKind}) ${r.trainSeconds.toFixed(0)} s`
-        : `k-means ${r.raw.toFixed(3)} / ${r.standardised.toFixed(3)}`;
-    console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${job}: ${line}`);
-  });
-  const summary = summarise(sets, kmeans, runs);
-  printTable(summary);
   const out =
     value('--out') ??
     path.join(here, 'results', flag('--small') ? 'suite-small.json' : 'suite.json');
-  mkdirSync(path.dirname(out), { recursive: true });
+  // Every finished job is appended here, so --resume picks up a run that was stopped.
+  const journal = `${out}.jobs.jsonl`;
+  const done = new Map<string, KmeansResult | RunResult>();
+  if (flag('--resume') && existsSync(journal)) {
+    for (const line of readFileSync(journal, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')) {
+      const { job, result } = JSON.parse(line) as { job: string; result: KmeansResult | RunResult };
+      done.set(job, result);
+    }
+  } else {
+    mkdirSync(path.dirname(journal), { recursive: true });
+    writeFileSync(journal, '');
+  }
+  const kmeans: KmeansResult[] = [];
+  const runs: RunResult[] = [];
+  const keep = (job: string, r: KmeansResult | RunResult): void => {
+    if (job.startsWith('kmeans:')) kmeans.push(r as KmeansResult);
+    else runs.push(r as RunResult);
+  };
+  for (const [job, r] of done) if (jobs.includes(job)) keep(job, r);
+  const started = Date.now();
+  await pool<KmeansResult | RunResult>(
+    jobs.filter((j) => !done.has(j)),
+    parallel,
+    (job, r) => {
+      keep(job, r);
+      appendFileSync(journal, `${JSON.stringify({ job, result: r })}\n`);
+      const line =
+        'servedAcc' in r
+          ? `ACC ${r.servedAcc.toFixed(3)} (${r.modelKind}) ${r.trainSeconds.toFixed(0)} s`
+          : `k-means ${r.raw.toFixed(3)} / ${r.standardised.toFixed(3)}`;
+      console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${job}: ${line}`);
+    },
+  );
+  const summary = summarise(sets, kmeans, runs);
+  printTable(summary);
   writeFileSync(
     out,
     `${JSON.stringify({ date: new Date().toISOString(), seeds, orders, options: parseOptions(), summary, kmeans, runs }, null, 1)}\n`,
