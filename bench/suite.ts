@@ -179,9 +179,10 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
     return { data: out, rows: sample.length, cols: m.cols };
   };
   const neighbours = 10;
-  const graphs = SelectionSpaces.map(
-    (s) => [s, nearestNeighbourGraph(pick(spaces[s]), neighbours)] as const,
-  );
+  const graphs: (readonly [SelectionSpace, Int32Array])[] = [];
+  for (const s of SelectionSpaces) {
+    graphs.push([s, await nearestNeighbourGraph(pick(spaces[s]), neighbours)] as const);
+  }
   const acc = {} as Record<Candidate, number>;
   const cut = {} as Record<Candidate, Record<SelectionSpace, number>>;
   for (const c of Candidates) {

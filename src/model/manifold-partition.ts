@@ -7,6 +7,7 @@
  */
 import { UMAP } from 'umap-js';
 import { kmeansRestarts } from './kmeans-init.js';
+import { yieldToEventLoop } from './pretrain.js';
 import type { SeededRandom } from './rng.js';
 import type { Matrix } from './types.js';
 
@@ -29,12 +30,19 @@ function toRows(x: Matrix): number[][] {
   );
 }
 
-/** UMAP (min_dist 0, N2D's setting: tight clumps) into k dimensions, then k-means with restarts. */
-export function manifoldPartition(
+/** UMAP epochs between yields to the event loop. */
+const EPOCHS_PER_YIELD = 10;
+
+/**
+ * UMAP (min_dist 0, N2D's setting: tight clumps) into k dimensions, then k-means with restarts.
+ * The layout is optimised epoch by epoch with yields in between, so a worker's consumer keeps its
+ * heartbeat during a bootstrap.
+ */
+export async function manifoldPartition(
   z: Matrix,
   options: ManifoldPartitionOptions,
   rng: SeededRandom,
-): ManifoldPartition {
+): Promise<ManifoldPartition> {
   const dims = options.clusters;
   const umap = new UMAP({
     nComponents: dims,
@@ -42,7 +50,12 @@ export function manifoldPartition(
     minDist: 0,
     random: () => rng.next(),
   });
-  const fitted = umap.fit(toRows(z));
+  const epochs = umap.initializeFit(toRows(z));
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    if (epoch % EPOCHS_PER_YIELD === 0) await yieldToEventLoop();
+    umap.step();
+  }
+  const fitted = umap.getEmbedding();
   const data = new Float32Array(z.rows * dims);
   fitted.forEach((row, i) => data.set(row, i * dims));
   const layout: Matrix = { data, rows: z.rows, cols: dims };

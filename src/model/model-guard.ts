@@ -75,17 +75,18 @@ function pickLabels(labels: Int32Array, rows: Int32Array): Int32Array {
  * Scores k-means' and the deep model's partitions in every space and chooses: the deep model when
  * its score is lower than k-means' by more than the relative margin, k-means otherwise.
  */
-export function guardChoice(
+export async function guardChoice(
   spaces: Readonly<Record<SelectionSpace, Matrix>>,
   partitions: Readonly<Record<ModelKind, Int32Array>>,
   options: GuardOptions,
   rng: SeededRandom,
-): GuardDecision {
+): Promise<GuardDecision> {
   const rows = sampleRowIndices(spaces.input.rows, options.sampleRows, rng);
-  const graphs = SelectionSpaces.map((space) => ({
-    space,
-    graph: nearestNeighbourGraph(pickRows(spaces[space], rows), options.neighbours),
-  }));
+  const graphs: { space: SelectionSpace; graph: Int32Array }[] = [];
+  for (const space of SelectionSpaces) {
+    const graph = await nearestNeighbourGraph(pickRows(spaces[space], rows), options.neighbours);
+    graphs.push({ space, graph });
+  }
   const neighbours = Math.min(options.neighbours, rows.length - 1);
   const candidates = ([ModelKind.Kmeans, ModelKind.Dec] as const).map((kind): CandidateScore => {
     const labels = pickLabels(partitions[kind], rows);

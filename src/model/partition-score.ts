@@ -11,6 +11,7 @@
  * punishes splitting off tiny clusters.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { yieldToEventLoop } from './pretrain.js';
 import type { Matrix } from './types.js';
 
 /** Rows per distance block when finding neighbours. */
@@ -18,9 +19,10 @@ const NEIGHBOUR_CHUNK_ROWS = 512;
 
 /**
  * The `neighbours` nearest rows of each row (Euclidean, itself excluded): row-major
- * [rows, neighbours] indices. Exact, by blocks of squared distances on the tensor backend.
+ * [rows, neighbours] indices. Exact, by blocks of squared distances on the tensor backend; it
+ * yields between blocks, so a worker's consumer keeps its heartbeat during a bootstrap.
  */
-export function nearestNeighbourGraph(x: Matrix, neighbours: number): Int32Array {
+export async function nearestNeighbourGraph(x: Matrix, neighbours: number): Promise<Int32Array> {
   const m = Math.min(neighbours, x.rows - 1);
   const graph = new Int32Array(x.rows * m);
   const all = tf.tensor2d(x.data, [x.rows, x.cols]);
@@ -29,6 +31,7 @@ export function nearestNeighbourGraph(x: Matrix, neighbours: number): Int32Array
   try {
     const norms = tf.tidy(() => tf.reshape(tf.sum(tf.square(all), 1), [1, -1]));
     for (let start = 0; start < x.rows; start += NEIGHBOUR_CHUNK_ROWS) {
+      await yieldToEventLoop();
       const size = Math.min(NEIGHBOUR_CHUNK_ROWS, x.rows - start);
       const idx = tf.tidy(() => {
         const block = tf.slice(all, [start, 0], [size, -1]);

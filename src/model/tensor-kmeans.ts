@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KmeansInitResult } from './kmeans-init.js';
+import { yieldToEventLoop } from './pretrain.js';
 import type { SeededRandom } from './rng.js';
 import type { Matrix } from './types.js';
 
@@ -97,19 +98,23 @@ function lloyd(
   return { centroids, labels, inertia };
 }
 
-/** The best (lowest inertia) of `restarts` k-means runs on x. */
-export function tensorKmeans(
+/**
+ * The best (lowest inertia) of `restarts` k-means runs on x. It yields between runs, so a worker's
+ * consumer keeps its heartbeat during a bootstrap.
+ */
+export async function tensorKmeans(
   x: Matrix,
   clusters: number,
   restarts: number,
   rng: SeededRandom,
   maxIterations = 300,
-): KmeansInitResult {
+): Promise<KmeansInitResult> {
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
   const norms = tf.tidy(() => tf.sum<tf.Tensor2D>(tf.square(xTensor), 1, true));
   try {
     let best: KmeansInitResult | undefined;
     for (let r = 0; r < Math.max(1, restarts); r++) {
+      await yieldToEventLoop();
       const run = lloyd(xTensor, norms, kmeansPlusPlus(x, clusters, rng), clusters, maxIterations);
       if (best === undefined || run.inertia < best.inertia) best = run;
     }

@@ -119,7 +119,7 @@ async function initialPartition(
   await yieldToEventLoop();
   if (options.initialisation === 'manifold') {
     const started = performance.now();
-    const manifold = manifoldPartition(
+    const manifold = await manifoldPartition(
       z,
       { clusters: options.clusters, neighbours: 20, kmeansRestarts: options.kmeansRestarts },
       rng,
@@ -180,7 +180,7 @@ export async function trainDec(
     // The baseline the deep model must beat, on the same standardised inputs.
     const baselineStarted = performance.now();
     const baseline = options.guard
-      ? tensorKmeans(x, options.clusters, options.kmeansRestarts, streams.guard)
+      ? await tensorKmeans(x, options.clusters, options.kmeansRestarts, streams.guard)
       : undefined;
     const baselineMs = performance.now() - baselineStarted;
     if (baseline !== undefined)
@@ -221,7 +221,7 @@ export async function trainDec(
     const selection =
       baseline === undefined
         ? undefined
-        : guardChoice(
+        : await guardChoice(
             { input: x, pretrained: z, final },
             { kmeans: baseline.labels, dec: tuned.labels },
             {

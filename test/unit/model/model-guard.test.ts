@@ -77,9 +77,9 @@ void describe('the guard', () => {
     await initBackend();
   });
 
-  void test('guardChoice() keeps k-means when both partitions are the same (a tie goes to the simpler model)', () => {
+  void test('guardChoice() keeps k-means when both partitions are the same (a tie goes to the simpler model)', async () => {
     const { x, labels } = gaussianMixture(300, 1);
-    const decision = guardChoice(
+    const decision = await guardChoice(
       { input: x, pretrained: x, final: x },
       { kmeans: labels, dec: labels },
       { clusters: 3, neighbours: 10, sampleRows: 3000, margin: 0.1 },
@@ -90,11 +90,11 @@ void describe('the guard', () => {
     assert.equal(kmeans!.score, dec!.score);
   });
 
-  void test('guardChoice() prefers the partition that cuts fewer neighbour edges, by more than the margin', () => {
+  void test('guardChoice() prefers the partition that cuts fewer neighbour edges, by more than the margin', async () => {
     const { x, labels } = twoMoons(400, 2);
     // A partition that cuts across both moons: by the sign of the first coordinate.
     const across = Int32Array.from({ length: x.rows }, (_, i) => (x.data[i * 4]! > 0 ? 1 : 0));
-    const decision = guardChoice(
+    const decision = await guardChoice(
       { input: x, pretrained: x, final: x },
       { kmeans: across, dec: labels },
       { clusters: 2, neighbours: 10, sampleRows: 3000, margin: 0.1 },

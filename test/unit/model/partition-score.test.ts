@@ -12,15 +12,15 @@ void describe('partition scores', () => {
     await initBackend();
   });
 
-  void test('nearestNeighbourGraph() lists each row’s nearest other rows, nearest first', () => {
-    const graph = nearestNeighbourGraph(line, 2);
+  void test('nearestNeighbourGraph() lists each row’s nearest other rows, nearest first', async () => {
+    const graph = await nearestNeighbourGraph(line, 2);
     assert.deepEqual([...graph.subarray(0, 2)], [1, 2]);
     assert.deepEqual([...graph.subarray(2, 4)].sort(), [0, 2]);
     assert.deepEqual([...graph.subarray(6, 8)], [4, 5]);
   });
 
-  void test('normalisedCut() is 0 for clusters no edge leaves and grows with the edges cut', () => {
-    const graph = nearestNeighbourGraph(line, 2);
+  void test('normalisedCut() is 0 for clusters no edge leaves and grows with the edges cut', async () => {
+    const graph = await nearestNeighbourGraph(line, 2);
     assert.equal(normalisedCut(graph, 2, Int32Array.from([0, 0, 0, 1, 1, 1]), 2), 0);
     const across = normalisedCut(graph, 2, Int32Array.from([0, 0, 1, 1, 1, 1]), 2);
     assert.ok(across > 0.2, String(across));

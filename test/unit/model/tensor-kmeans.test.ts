@@ -30,19 +30,19 @@ void describe('tensorKmeans', () => {
     await initBackend();
   });
 
-  void test('finds well separated blobs, deterministically for one seed, with no tensor left behind', () => {
+  void test('finds well separated blobs, deterministically for one seed, with no tensor left behind', async () => {
     const { x, labels } = blobs(400, 1);
     const before = tf.memory().numTensors;
-    const a = tensorKmeans(x, 4, 5, new SeededRandom(3));
-    const b = tensorKmeans(x, 4, 5, new SeededRandom(3));
+    const a = await tensorKmeans(x, 4, 5, new SeededRandom(3));
+    const b = await tensorKmeans(x, 4, 5, new SeededRandom(3));
     assert.equal(tf.memory().numTensors, before);
     assert.equal(evaluateClustering(labels, a.labels).acc, 1);
     assert.deepEqual(a.centroids, b.centroids);
   });
 
-  void test('reaches the inertia of ml-kmeans on the same data', () => {
+  void test('reaches the inertia of ml-kmeans on the same data', async () => {
     const { x } = blobs(400, 2);
-    const tensor = tensorKmeans(x, 4, 5, new SeededRandom(1));
+    const tensor = await tensorKmeans(x, 4, 5, new SeededRandom(1));
     const reference = kmeansRestarts(x, 4, 5, new SeededRandom(1));
     assert.ok(
       // Float32 distances through |x|^2 - 2 x.mu + |mu|^2 lose a little to cancellation.
@@ -53,9 +53,9 @@ void describe('tensorKmeans', () => {
 });
 
 void describe('kmeansParameters', () => {
-  void test('a k-means model labels every row with its nearest centre through the usual assigner', () => {
+  void test('a k-means model labels every row with its nearest centre through the usual assigner', async () => {
     const { x } = blobs(200, 3);
-    const fit = tensorKmeans(x, 4, 3, new SeededRandom(1));
+    const fit = await tensorKmeans(x, 4, 3, new SeededRandom(1));
     const assigner = new Assigner(kmeansParameters(fit.centroids, 4, 6, 1));
     try {
       const assigned = assigner.assign(x);
