@@ -100,13 +100,50 @@ export function lz4Compress(input: Buffer): Buffer {
     const block = input.subarray(at, at + lz4BlockBytes);
     hashTable.fill(0);
     const size = lz4.compressBlock(block, scratch, 0, block.length, hashTable);
-    const stored = size === 0 || size >= block.length;
+    const stored =
+      size === 0 || size >= block.length || lastMatchTooLate(scratch, size, block.length);
     const length = Buffer.alloc(4);
     length.writeUInt32LE(stored ? (lz4Uncompressed | block.length) >>> 0 : size);
     parts.push(length, stored ? block : scratch.slice(0, size));
   }
   parts.push(Buffer.alloc(4)); // end mark
   return Buffer.concat(parts);
+}
+
+/**
+ * LZ4's end-of-block rule: the last match must start at least 12 bytes before the block's end
+ * (MFLIMIT). lz4js lets a match start up to 10 bytes before it, which its own decoder accepts and
+ * the reference decoder (Kafka's, librdkafka's) refuses: about one 64 KiB block in ten of JSON
+ * records did. Such a block is stored uncompressed instead. Walks the block's sequences: a token
+ * (literal count, match length), the literals, then a 2-byte offset and the match.
+ */
+export function lastMatchTooLate(block: Uint8Array, size: number, decodedLength: number): boolean {
+  let at = 0;
+  let decoded = 0;
+  let lastMatchStart = -1;
+  const extended = (base: number): number => {
+    let length = base;
+    if (base === 15) {
+      let byte: number;
+      do {
+        byte = block[at++]!;
+        length += byte;
+      } while (byte === 255 && at < size);
+    }
+    return length;
+  };
+  while (at < size) {
+    const token = block[at++]!;
+    const literals = extended(token >> 4);
+    at += literals;
+    decoded += literals;
+    if (at >= size) break; // the last sequence: literals only
+    at += 2; // offset
+    const matchLength = extended(token & 15) + 4;
+    lastMatchStart = decoded;
+    decoded += matchLength;
+  }
+  return lastMatchStart > decodedLength - 12;
 }
 
 const lz4BlockBytes = 64 * 1024;
