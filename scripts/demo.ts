@@ -249,7 +249,7 @@ async function main(): Promise<number> {
       DEC_MODEL_DIR: modelDir,
       DEC_HIDDEN: '256,256,1024',
       DEC_BATCH_SIZE: '64',
-      DEC_PRETRAIN_EPOCHS: '30',
+      DEC_PRETRAIN_EPOCHS: '50',
       DEC_SEED: '1',
       DEC_BATCH_MAX_RECORDS: '500',
       DEC_METRICS_PORT: '0',
