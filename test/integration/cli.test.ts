@@ -150,7 +150,16 @@ void test('train, assign and evaluate recover three separated blobs (ACC >= 0.95
   const info = JSON.parse(inspect.stdout) as Record<string, unknown>;
   assert.equal(info.inputDims, 4);
   assert.equal(info.clusters, 3);
-  assert.equal(info.architecture, '4-16-16-3');
+  // Three separated blobs are k-means' home ground: the guard serves it, an identity map plus
+  // k-means' centres, and says so with both candidates' scores.
+  assert.equal(info.modelKind, 'kmeans');
+  assert.equal(info.architecture, '4-4');
+  const guard = info.guard as { chosen: string; candidates: { kind: string; score: number }[] };
+  assert.equal(guard.chosen, 'kmeans');
+  assert.deepEqual(
+    guard.candidates.map((c) => c.kind),
+    ['kmeans', 'dec'],
+  );
   assert.equal(
     (info.clusterSizes as number[]).reduce((a, b) => a + b, 0),
     150,

@@ -107,7 +107,10 @@ void describe('loadConfig', () => {
     assert.equal(config.stream.delivery, 'at-least-once');
     assert.equal(config.stream.batchMaxRecords, 1000);
     assert.deepEqual(config.bootstrap, { records: 5000, minRecords: 500, maxWaitMs: 600000 });
-    assert.equal(config.model.method, 'idec');
+    // Left to the trainer, which picks it by the initialisation.
+    assert.equal(config.model.method, undefined);
+    assert.equal(config.model.initialisation, 'manifold');
+    assert.equal(config.model.guard, true);
     assert.equal(config.model.hiddenSizes, undefined);
     assert.equal(config.model.embeddingSize, 10);
     assert.equal(config.model.batchSize, 256);
