@@ -69,6 +69,7 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly endToEndLatencySeconds: BulkHistogram;
   private readonly consumerLagRecords: Gauge<'topic' | 'partition'>;
   private readonly consumerConnectedGauge: Gauge;
+  private readonly assignedPartitionsGauge: Gauge;
   private readonly phaseGauge: Gauge<'phase'>;
   private readonly readyGauge: Gauge;
   private readonly modelVersion: Gauge;
@@ -109,6 +110,7 @@ export class PrometheusObserver implements WorkerObserver {
 
   private currentPhase: Phase = Phase.Starting;
   private connected = false;
+  private assignedPartitions = 0;
   private serving = false;
   private clusterLimit = MaxClusterLabels;
   private sharedClusters = 0;
@@ -180,6 +182,11 @@ export class PrometheusObserver implements WorkerObserver {
       help: '1 while the Kafka consumer is connected and in its group, else 0.',
       registers,
     });
+    this.assignedPartitionsGauge = new Gauge({
+      name: name('assigned_partitions'),
+      help: 'Input partitions this worker holds after the consumer group’s latest assignment.',
+      registers,
+    });
     this.phaseGauge = new Gauge({
       name: name('phase'),
       help: 'Lifecycle phase: 1 on the current phase, 0 on the others.',
@@ -188,7 +195,7 @@ export class PrometheusObserver implements WorkerObserver {
     });
     this.readyGauge = new Gauge({
       name: name('ready'),
-      help: '1 while a model serves, the consumer is connected and the worker is online (what /readyz answers), else 0.',
+      help: '1 while a model serves, the consumer holds input partitions and the worker is online (what /readyz answers), else 0.',
       registers,
     });
     this.modelVersion = new Gauge({
@@ -339,6 +346,7 @@ export class PrometheusObserver implements WorkerObserver {
     for (const reason of RejectReasons) this.refinementRejectionsTotal.inc({ reason }, 0);
     for (const result of SnapshotWriteResults) this.snapshotWritesTotal.inc({ result }, 0);
     this.consumerConnectedGauge.set(0);
+    this.assignedPartitionsGauge.set(0);
     this.readyGauge.set(0);
     this.modelVersion.set(0);
     this.refineConsecutiveFailures.set(0);
@@ -363,6 +371,13 @@ export class PrometheusObserver implements WorkerObserver {
   consumerConnected(connected: boolean): void {
     this.connected = connected;
     this.consumerConnectedGauge.set(connected ? 1 : 0);
+    if (!connected) this.partitionsAssigned(0);
+    this.updateReady();
+  }
+
+  partitionsAssigned(count: number): void {
+    this.assignedPartitions = Number.isInteger(count) && count > 0 ? count : 0;
+    this.assignedPartitionsGauge.set(this.assignedPartitions);
     this.updateReady();
   }
 
@@ -517,7 +532,14 @@ export class PrometheusObserver implements WorkerObserver {
 
   /** What /readyz answers, as this observer has seen it. */
   isReady(): boolean {
-    return this.serving && this.connected && this.currentPhase === Phase.Online;
+    // Connected is not enough: kafkajs reports the consumer running before it has joined the
+    // group, and a replica beyond the partition count holds nothing to label.
+    return (
+      this.serving &&
+      this.connected &&
+      this.assignedPartitions > 0 &&
+      this.currentPhase === Phase.Online
+    );
   }
 
   private updateReady(): void {

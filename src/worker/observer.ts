@@ -65,6 +65,8 @@ export interface BootstrapReport {
 export interface WorkerObserver {
   phase(phase: Phase): void;
   consumerConnected(connected: boolean): void;
+  /** Input partitions this worker holds after the group's latest assignment (0 when it holds none). */
+  partitionsAssigned(count: number): void;
   /** Records read from the input topic. */
   recordsConsumed(count: number): void;
   recordsProcessed(outcome: RecordOutcome, count: number): void;
@@ -92,6 +94,7 @@ const ignore = (): void => undefined;
 export const silentObserver: WorkerObserver = {
   phase: ignore,
   consumerConnected: ignore,
+  partitionsAssigned: ignore,
   recordsConsumed: ignore,
   recordsProcessed: ignore,
   deadLettered: ignore,
@@ -111,7 +114,7 @@ export const silentObserver: WorkerObserver = {
 
 /** What /readyz and /healthz ask of the worker. */
 export interface HealthSource {
-  /** A model serves and the consumer is connected. */
+  /** A model serves, the consumer holds input partitions and the worker is online. */
   isReady(): boolean;
   phase(): Phase;
 }

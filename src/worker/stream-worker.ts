@@ -301,6 +301,7 @@ export class StreamWorker implements HealthSource {
     this.claimed.clear();
     for (const p of revoked) this.positions.delete(p);
     this.log.info('partitions assigned', { topic: this.options.settings.inputTopic, partitions });
+    this.observer.partitionsAssigned(partitions.length);
     if (revoked.length > 0) {
       this.options.sink
         .release(this.options.settings.inputTopic, revoked)

@@ -181,8 +181,16 @@ void describe('PrometheusObserver', () => {
       modelKind: 'dec',
     });
     observer.phase(Phase.Online);
+    // Connected and online, but no partitions yet: kafkajs reports running before the join.
+    assert.equal(await value(registry, 'decstream_ready'), 0);
+    observer.partitionsAssigned(2);
+    assert.equal(await value(registry, 'decstream_assigned_partitions'), 2);
     assert.equal(await value(registry, 'decstream_ready'), 1);
     assert.equal(observer.isReady(), true);
+    // A rebalance that leaves this replica without partitions makes it unready.
+    observer.partitionsAssigned(0);
+    assert.equal(observer.isReady(), false);
+    observer.partitionsAssigned(1);
 
     observer.consumerConnected(false);
     assert.equal(await value(registry, 'decstream_ready'), 0);

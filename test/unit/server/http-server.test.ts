@@ -38,6 +38,7 @@ void test('/readyz is 503 during the bootstrap and 200 once the worker is online
 
   observer.phase(Phase.Bootstrapping);
   observer.consumerConnected(true);
+  observer.partitionsAssigned(1);
   const during = await fetch(url('/readyz'));
   assert.equal(during.status, 503);
   assert.deepEqual(await during.json(), { ready: false, phase: 'bootstrapping' });
