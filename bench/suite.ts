@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
 import type { TrainSnapshotOptions } from '../src/model/build-snapshot.js';
-import { canonicalRowOrder } from '../src/model/canonical-order.js';
+import { canonicalRowOrder, reorderRows } from '../src/model/canonical-order.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import { FeatureExtractor } from '../src/model/features.js';
 import { kmeansRestarts } from '../src/model/kmeans-init.js';
@@ -116,13 +116,7 @@ function toRecords(set: SuiteDataset, x: Matrix): { records: unknown[]; fields: 
 }
 
 function reorder(data: LabelledData, order: Int32Array): LabelledData {
-  const { x } = data;
-  const out = new Float32Array(x.data.length);
-  order.forEach((r, i) => out.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
-  return {
-    x: { data: out, rows: x.rows, cols: x.cols },
-    labels: Int32Array.from(order, (r) => data.labels[r]!),
-  };
+  return { x: reorderRows(data.x, order), labels: Int32Array.from(order, (r) => data.labels[r]!) };
 }
 
 function hashParameters(snapshot: ModelSnapshot): string {
@@ -173,11 +167,7 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
     final: stages.tuned!.embedding!,
   };
   const sample = new SeededRandom(seed).permutation(truth.length).subarray(0, 3000).sort();
-  const pick = (m: Matrix): Matrix => {
-    const out = new Float32Array(sample.length * m.cols);
-    sample.forEach((r, i) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
-    return { data: out, rows: sample.length, cols: m.cols };
-  };
+  const pick = (m: Matrix): Matrix => reorderRows(m, sample);
   const neighbours = 10;
   const graphs: (readonly [SelectionSpace, Int32Array])[] = [];
   for (const s of SelectionSpaces) {

@@ -11,6 +11,7 @@
  * always looks best (on the quality suite's tuning half it chose the deep model on every set,
  * including the two where it lost to k-means; bench/suite.ts).
  */
+import { reorderRows } from './canonical-order.js';
 import { nearestNeighbourGraph, normalisedCut } from './partition-score.js';
 import type { SeededRandom } from './rng.js';
 import type { Matrix } from './types.js';
@@ -61,10 +62,7 @@ export function sampleRowIndices(rows: number, wanted: number, rng: SeededRandom
 }
 
 function pickRows(x: Matrix, rows: Int32Array): Matrix {
-  if (rows.length === x.rows) return x;
-  const data = new Float32Array(rows.length * x.cols);
-  rows.forEach((r, i) => data.set(x.data.subarray(r * x.cols, (r + 1) * x.cols), i * x.cols));
-  return { data, rows: rows.length, cols: x.cols };
+  return rows.length === x.rows ? x : reorderRows(x, rows);
 }
 
 function pickLabels(labels: Int32Array, rows: Int32Array): Int32Array {
