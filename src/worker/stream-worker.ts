@@ -96,6 +96,9 @@ export interface StreamWorkerSettings {
  */
 const DefaultConcurrentBatches = 4;
 
+/** How long a failed snapshot write waits before the next try: the error repeats no faster. */
+const SnapshotRetryMs = 30_000;
+
 export interface StreamWorkerOptions {
   readonly stream: RecordStream;
   readonly sink: OutputSink;
@@ -147,6 +150,7 @@ export class StreamWorker implements HealthSource {
   /** The snapshot of the version now serving. */
   private serving: ModelSnapshot | undefined;
   private savedVersion: number | undefined;
+  private nextSaveAttemptMs = 0;
   private window: BootstrapWindow | undefined;
   private bootstrapTask: Promise<void> | undefined;
   private connected = false;
@@ -260,7 +264,7 @@ export class StreamWorker implements HealthSource {
     await step('finish bootstrap', () => this.bootstrapTask);
     await step('stop consuming', () => this.options.stream.stop());
     await step('close refiner', () => this.options.refiner?.close());
-    await step('save model', () => this.saveServing());
+    await step('save model', () => this.saveServing(true));
     await step('close output', () => this.options.sink.close());
     await step('leave group', () => this.options.stream.close());
     await step('release model', () => this.labeller.close());
@@ -695,17 +699,32 @@ export class StreamWorker implements HealthSource {
     await this.saveServing();
   }
 
-  private async saveServing(): Promise<void> {
+  /**
+   * Saves the serving version unless it is saved already. A failed write (a read-only or full
+   * model directory) must not stop labelling: it is counted and logged as an error, the worker
+   * goes on with the serving version, and the write is tried again at the next chance after
+   * SnapshotRetryMs (or at once when `force`, as at shutdown). A restart meanwhile resumes from the
+   * newest version that did reach the directory.
+   */
+  private async saveServing(force = false): Promise<void> {
     const snapshot = this.serving;
     if (snapshot === undefined || snapshot.version === this.savedVersion) return;
+    if (!force && Date.now() < this.nextSaveAttemptMs) return;
     try {
       await this.options.store.save(snapshot);
       this.savedVersion = snapshot.version;
+      this.nextSaveAttemptMs = 0;
       this.observer.snapshotWritten(true);
       this.log.info('model snapshot saved', { modelVersion: snapshot.version });
     } catch (error) {
+      this.nextSaveAttemptMs = Date.now() + SnapshotRetryMs;
       this.observer.snapshotWritten(false);
-      throw error;
+      this.log.error('model snapshot write failed; labelling goes on with the serving version', {
+        modelVersion: snapshot.version,
+        savedVersion: this.savedVersion ?? null,
+        retryInMs: SnapshotRetryMs,
+        error,
+      });
     }
   }
 
