@@ -21,7 +21,7 @@ import { fetchTopicMessageLimits, recordLimitsOf } from './kafka/topic-limits.js
 import { ensureOutputTopics } from './kafka/topics.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
-import { initBackend } from './model/backend.js';
+import { initBackend, liveTensorCount } from './model/backend.js';
 import { trainSnapshot } from './model/build-snapshot.js';
 import type { TrainSnapshotOptions } from './model/build-snapshot.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
@@ -179,7 +179,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     heartbeatIntervalMs: streamConfig.heartbeatIntervalMs,
     rebalanceTimeoutMs: streamConfig.rebalanceTimeoutMs,
   });
-  const metrics = createPrometheusObserver();
+  const metrics = createPrometheusObserver({ tensorCount: liveTensorCount });
   const observers: WorkerObserver[] = [metrics.observer];
   if (parts.observer !== undefined) observers.push(parts.observer);
 

@@ -43,6 +43,11 @@ export interface PrometheusObserverOptions {
   readonly lagStaleAfterMs?: number;
   /** Clock for the staleness of lag series and the last-success timestamps (tests). */
   readonly now?: () => number;
+  /**
+   * Live tensors of the main thread's tensor engine, read at each scrape: flat in a healthy
+   * worker, rising with a tensor leak. Without it the gauge is not registered.
+   */
+  readonly tensorCount?: () => number;
 }
 
 /** A count the worker reported, or 0 when it is not a positive finite number. */
@@ -328,6 +333,17 @@ export class PrometheusObserver implements WorkerObserver {
       help: 'Unix time of the last snapshot written; 0 before the first.',
       registers,
     });
+    const tensorCount = options.tensorCount;
+    if (tensorCount !== undefined) {
+      new Gauge({
+        name: name('tensors'),
+        help: "Live tensors in the main thread's tensor engine, read at each scrape.",
+        registers,
+        collect() {
+          this.set(tensorCount());
+        },
+      });
+    }
 
     this.initialiseSeries();
   }
