@@ -236,10 +236,12 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       maxInFlightBatches: streamConfig.maxInFlightBatches,
       bootstrap: config.bootstrap,
       shareHalfLifeRecords: config.refine.halfLifeRecords,
+      contactTimeoutMs: streamConfig.sessionTimeoutMs,
       recordLimits,
     },
   });
 
+  metrics.observer.readFrom(() => worker.isReady());
   let server: HttpServerHandle | undefined;
   try {
     checkpoint('starting the http server');

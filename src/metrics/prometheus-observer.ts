@@ -77,6 +77,7 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly assignedPartitionsGauge: Gauge;
   private readonly phaseGauge: Gauge<'phase'>;
   private readonly readyGauge: Gauge;
+  private readiness: (() => boolean) | undefined;
   private readonly modelVersion: Gauge;
   private readonly modelInfo: Gauge<'backend' | 'input_dims' | 'clusters' | 'model_kind'>;
   private readonly clusterRecordsTotal: Counter<'cluster'>;
@@ -198,10 +199,14 @@ export class PrometheusObserver implements WorkerObserver {
       labelNames: ['phase'],
       registers,
     });
+    const readiness = (): boolean => this.readiness?.() ?? this.isReady();
     this.readyGauge = new Gauge({
       name: name('ready'),
-      help: '1 while a model serves, the consumer holds input partitions and the worker is online (what /readyz answers), else 0.',
+      help: '1 while a model serves, the consumer holds input partitions, the brokers answer and the worker is online (what /readyz answers), else 0.',
       registers,
+      collect() {
+        this.set(readiness() ? 1 : 0);
+      },
     });
     this.modelVersion = new Gauge({
       name: name('model_version'),
@@ -546,7 +551,15 @@ export class PrometheusObserver implements WorkerObserver {
     }
   }
 
-  /** What /readyz answers, as this observer has seen it. */
+  /**
+   * Reads readiness from the worker itself at each scrape, so the gauge and /readyz cannot
+   * disagree (the worker also knows when the brokers last answered).
+   */
+  readFrom(source: () => boolean): void {
+    this.readiness = source;
+  }
+
+  /** What /readyz answers, as this observer has seen it (until readFrom() names the worker). */
   isReady(): boolean {
     // Connected is not enough: kafkajs reports the consumer running before it has joined the
     // group, and a replica beyond the partition count holds nothing to label.

@@ -76,6 +76,12 @@ export interface StreamWorkerSettings {
   /** Half-life, in records, of the cluster shares reported to the observer. */
   readonly shareHalfLifeRecords?: number;
   /**
+   * Not ready once the brokers have not answered (heartbeat or fetch) for this long: the group's
+   * session timeout, after which the coordinator hands this member's partitions to others.
+   * Unchecked when absent or when the stream reports no contact.
+   */
+  readonly contactTimeoutMs?: number;
+  /**
    * The largest record the output and dead-letter topics take: a larger labelled record is
    * dead-lettered (too-large), a larger dead letter truncated. Unchecked when absent.
    */
@@ -151,6 +157,7 @@ export class StreamWorker implements HealthSource {
   private serving: ModelSnapshot | undefined;
   private savedVersion: number | undefined;
   private nextSaveAttemptMs = 0;
+  private lastContactMs: number | undefined;
   private window: BootstrapWindow | undefined;
   private bootstrapTask: Promise<void> | undefined;
   private connected = false;
@@ -180,8 +187,25 @@ export class StreamWorker implements HealthSource {
     return this.state;
   }
 
+  /**
+   * /readyz: online with a model, holding input partitions (kafkajs reports the consumer running
+   * before it has joined the group, and a replica beyond the partition count holds none), and
+   * heard from the brokers within the session timeout (a frozen or unreachable broker).
+   */
   isReady(): boolean {
-    return this.state === Phase.Online && this.connected && this.serving !== undefined;
+    return (
+      this.state === Phase.Online &&
+      this.connected &&
+      this.serving !== undefined &&
+      this.owned.size > 0 &&
+      this.inContact()
+    );
+  }
+
+  private inContact(): boolean {
+    const timeoutMs = this.options.settings.contactTimeoutMs;
+    if (timeoutMs === undefined || this.lastContactMs === undefined) return true;
+    return Date.now() - this.lastContactMs <= timeoutMs;
   }
 
   /** The model version now serving, if any. */
@@ -206,6 +230,9 @@ export class StreamWorker implements HealthSource {
       if (stopped()) return;
       stream.onFailure((error) => this.fail(error));
       stream.onAssignment((partitions) => this.assigned(partitions));
+      stream.onContact?.(() => {
+        this.lastContactMs = Date.now();
+      });
       if (snapshot !== undefined) {
         this.log.info('model snapshot found, skipping the bootstrap', {
           modelVersion: snapshot.version,

@@ -110,6 +110,25 @@ void test('the bootstrap trains once on exactly the window, saves, labels the wi
   await w.close();
 });
 
+void test('ready only while holding partitions and heard from the brokers within the contact timeout', async () => {
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot(3)),
+    settings: { ...settings, contactTimeoutMs: 40 },
+  });
+  await w.start();
+  stream.contact();
+  assert.ok(w.isReady(), 'online, partition 0 held, just heard from the brokers');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(!w.isReady(), 'silent brokers for longer than the contact timeout');
+  stream.contact();
+  assert.ok(w.isReady(), 'contact again');
+  stream.assign([]);
+  assert.ok(!w.isReady(), 'a member that holds no partition labels nothing');
+  stream.assign([0]);
+  assert.ok(w.isReady());
+  await w.close();
+});
+
 void test('a snapshot write that fails (read-only or full model directory) is counted and logged, and labelling goes on with the serving version', async () => {
   class FailingStore extends MemoryStore {
     override save(): Promise<void> {
