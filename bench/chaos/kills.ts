@@ -70,6 +70,70 @@ async function reach(
   }
 }
 
+/**
+ * SIGTERM (or SIGINT) at each moment, once followed by a second signal 100 ms later: the worker
+ * must drain and exit 0 every time, and exactly-once output must stay exact across the restarts.
+ */
+export async function signalScenario(
+  kafka: Kafka,
+  bootstrap: string,
+  moments: readonly KillMoment[],
+  seed: number,
+): Promise<ScenarioResult> {
+  const stream = await chaosStream(kafka, bootstrap, 'signals');
+  const env = stream.env({ DEC_DELIVERY: 'exactly-once', DEC_REFINE_EVERY_RECORDS: '300' });
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const feeder = new Feeder(producer, stream.input, 10, 25);
+  const random = drawer(seed);
+  const exits: string[] = [];
+  let clean = 0;
+  const started = Date.now();
+  try {
+    for (const [n, moment] of moments.filter((m) => m !== 'shutdown').entries()) {
+      if (moment === 'bootstrap' || moment === 'training') await clearModelDir(stream.modelDir);
+      const worker = await WorkerProcess.start(env);
+      const signal: NodeJS.Signals = n % 2 === 0 ? 'SIGTERM' : 'SIGINT';
+      await reach(worker, moment, random);
+      worker.kill(signal);
+      const twice = n % 3 === 2;
+      if (twice) {
+        await sleep(100);
+        worker.kill(signal === 'SIGTERM' ? 'SIGINT' : 'SIGTERM');
+      }
+      const ended = await worker.ended;
+      if (ended.code === 0) clean += 1;
+      exits.push(
+        `${moment} ${signal}${twice ? ' twice' : ''}: ${ended.code ?? ended.signal ?? '?'}`,
+      );
+    }
+    const last = await WorkerProcess.start(env);
+    await waitUntil(() => last.inPhase('online'), minutes(3), 'the last worker online');
+    await sleep(2_000);
+    const produced = await feeder.stop();
+    const result = await audit(kafka, stream, produced);
+    const ended = await last.stop();
+    return {
+      name: 'signals',
+      passed:
+        clean === exits.length && result.lost === 0 && result.duplicated === 0 && ended.code === 0,
+      figures: {
+        signals: exits.length,
+        exitedZero: clean,
+        records: result.input,
+        lost: result.lost,
+        duplicated: result.duplicated,
+        seconds: Math.round((Date.now() - started) / 1000),
+      },
+      notes: [`exactly-once; exit codes: ${exits.join('; ')}`],
+    };
+  } finally {
+    await feeder.stop();
+    await producer.disconnect();
+    await stream.remove();
+  }
+}
+
 export interface KillOptions {
   readonly delivery: 'exactly-once' | 'at-least-once';
   readonly moments: readonly KillMoment[];

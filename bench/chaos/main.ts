@@ -5,19 +5,20 @@
  * bench/results/chaos.json and docs/reliability.md; `--short` (CI) runs a small form of each
  * and writes only `--out`. Exits 1 when a scenario that ran did not hold.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
 import { foreignClientScenario } from './foreign-client.js';
-import { killScenario, restartScenario } from './kills.js';
+import { killScenario, restartScenario, signalScenario } from './kills.js';
 import type { KillMoment } from './kills.js';
 import { modelDirScenario } from './model-dir.js';
 import { outageScenario } from './outage.js';
 import { ChaosBroker, LogDir, chaosKafka } from './rig.js';
 import type { ScenarioResult } from './scenario.js';
 import { reliabilityDoc } from './reliability-doc.js';
+import type { ChaosReport } from './reliability-doc.js';
 import { soakScenario } from './soak.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -25,6 +26,7 @@ const root = join(import.meta.dirname, '..', '..');
 interface Plan {
   readonly eosKills: readonly KillMoment[];
   readonly aloKills: readonly KillMoment[];
+  readonly signalMoments: readonly KillMoment[];
   readonly sessionTimeoutsMs: readonly number[];
   readonly outputCodecs: readonly string[];
   readonly perCodec: number;
@@ -38,6 +40,7 @@ const Plans: Record<'full' | 'short', Plan> = {
   full: {
     eosKills: [...every, ...every],
     aloKills: every,
+    signalMoments: [...every, ...every],
     sessionTimeoutsMs: [15_000, 6_000],
     outputCodecs: ['none', 'gzip', 'snappy', 'lz4', 'zstd'],
     perCodec: 200,
@@ -47,6 +50,7 @@ const Plans: Record<'full' | 'short', Plan> = {
   short: {
     eosKills: ['training', 'online', 'shutdown'],
     aloKills: ['online'],
+    signalMoments: ['training', 'online', 'refinement'],
     sessionTimeoutsMs: [6_000],
     outputCodecs: ['lz4'],
     perCodec: 60,
@@ -73,6 +77,7 @@ const Scenarios: Record<string, Scenario> = {
       moments: plan.aloKills,
       seed: 2,
     }),
+  signals: (kafka, broker, plan) => signalScenario(kafka, broker.bootstrap, plan.signalMoments, 3),
   'restart-to-first-label': (kafka, broker, plan) =>
     restartScenario(kafka, broker.bootstrap, plan.sessionTimeoutsMs),
   'model-dir-unwritable': (kafka, broker) => modelDirScenario(kafka, broker.bootstrap),
@@ -127,6 +132,28 @@ async function runOne(name: string, run: () => Promise<ScenarioResult>): Promise
   return result;
 }
 
+/**
+ * A full run of some scenarios (`--only`) replaces just those in the committed report, in the
+ * suite's order, so one scenario can be re-measured without re-running the rest.
+ */
+async function mergedWithCommitted(path: string, report: ChaosReport): Promise<ChaosReport> {
+  let previous: ChaosReport | undefined;
+  try {
+    previous = JSON.parse(await readFile(path, 'utf8')) as ChaosReport;
+  } catch {
+    return report;
+  }
+  const byName = new Map(previous.scenarios.map((r) => [r.name, r]));
+  for (const r of report.scenarios) byName.set(r.name, r);
+  const order = Object.keys(Scenarios);
+  const rank = (name: string): number => {
+    const at = order.findIndex((key) => name === key || name.startsWith(key));
+    return at === -1 ? order.length : at;
+  };
+  const scenarios = [...byName.values()].sort((a, b) => rank(a.name) - rank(b.name));
+  return { ...report, scenarios };
+}
+
 async function main(): Promise<void> {
   const args = options();
   const plan = args.short ? Plans.short : Plans.full;
@@ -154,10 +181,9 @@ async function main(): Promise<void> {
     },
     scenarios: results,
   };
-  await writeFile(args.out, `${JSON.stringify(report, null, 2)}\n`);
-  if (!args.short && args.only.length === Object.keys(Scenarios).length) {
-    await writeFile(join(root, 'docs', 'reliability.md'), reliabilityDoc(report));
-  }
+  const written = args.short ? report : await mergedWithCommitted(args.out, report);
+  await writeFile(args.out, `${JSON.stringify(written, null, 2)}\n`);
+  if (!args.short) await writeFile(join(root, 'docs', 'reliability.md'), reliabilityDoc(written));
   const failed = results.filter((r) => !r.passed && r.skipped !== true).map((r) => r.name);
   process.stdout.write(
     failed.length === 0 ? 'chaos: every scenario held\n' : `chaos: FAILED ${failed.join(', ')}\n`,
