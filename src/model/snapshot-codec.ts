@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 
 import { SnapshotError } from '../errors.js';
+import type { StatisticsHeader } from './statistics-header.js';
+import { statisticsFromHeader, statisticsToHeader } from './statistics-header.js';
 import type {
   DecOptions,
   DenseLayer,
@@ -55,6 +57,8 @@ interface SnapshotHeader {
   };
   /** [name, float count] for each blob, in file order. */
   readonly blobs: readonly (readonly [string, number])[];
+  /** Absent in snapshots written before versions kept them. */
+  readonly clusterStatistics?: StatisticsHeader;
 }
 
 /** What can be read from a snapshot's header without decoding (or verifying) the weights. */
@@ -99,6 +103,9 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
       decoder: s.parameters.decoder.map(layerShape),
     },
     blobs: blobs.map(([name, data]) => [name, data.length] as const),
+    ...(s.clusterStatistics === undefined
+      ? {}
+      : { clusterStatistics: statisticsToHeader(s.clusterStatistics) }),
   };
   const headerBytes = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
   const blobStart = align4(SNAPSHOT_PREFIX_BYTES + headerBytes.length);
@@ -183,6 +190,15 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
       alpha: header.model.alpha,
     },
     metrics: header.metrics,
+    ...(header.clusterStatistics === undefined
+      ? {}
+      : {
+          clusterStatistics: statisticsFromHeader(
+            header.clusterStatistics,
+            header.model.clusters,
+            header.featureSpec.widths.reduce((n, w) => n + w, 0),
+          ),
+        }),
   };
   checkSnapshot(snapshot);
   if (blobs.size !== blobList(snapshot).length) {
