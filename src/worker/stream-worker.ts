@@ -169,6 +169,8 @@ export class StreamWorker implements HealthSource {
   private readonly claimed = new Set<number>();
   private owned = new Set<number>();
   private shares: Float64Array = new Float64Array(0);
+  /** The cluster profiles being written, version after version; never rejects. */
+  private profilesPublished: Promise<void> = Promise.resolve();
 
   constructor(options: StreamWorkerOptions) {
     this.options = options;
@@ -271,7 +273,10 @@ export class StreamWorker implements HealthSource {
     await step('close refiner', () => this.options.refiner?.close());
     await step('save model', () => this.saveServing());
     await step('close output', () => this.options.sink.close());
-    await step('close cluster profiles', () => this.options.profiles?.close());
+    await step('close cluster profiles', async () => {
+      await this.profilesPublished;
+      await this.options.profiles?.close();
+    });
     await step('leave group', () => this.options.stream.close());
     await step('release model', () => this.labeller.close());
     await step('release helper model', () => this.helper?.close());
@@ -683,25 +688,27 @@ export class StreamWorker implements HealthSource {
       inputDims,
       labeller: this.labeller.kind,
     });
-    await this.publishProfiles(snapshot);
+    this.publishProfiles(snapshot);
     if (previous === undefined) await this.options.refiner?.start(snapshot);
   }
 
   /**
-   * Publishes what each cluster of the new version means. A failure is logged, not fatal: the
-   * records are still labelled, and the next version publishes its profiles again.
+   * Publishes what each cluster of the new version means, in the background and in version order,
+   * so that a slow broker never holds up labelling. A failure is logged, not fatal: the records
+   * are still labelled, and the next version publishes its profiles again.
    */
-  private async publishProfiles(snapshot: ModelSnapshot): Promise<void> {
+  private publishProfiles(snapshot: ModelSnapshot): void {
     const sink = this.options.profiles;
     if (sink === undefined) return;
-    try {
-      await sink.publish(clusterProfiles(snapshot));
-    } catch (error) {
-      this.log.warn('publishing the cluster profiles failed', {
-        modelVersion: snapshot.version,
-        error,
+    const profiles = clusterProfiles(snapshot);
+    this.profilesPublished = this.profilesPublished
+      .then(() => sink.publish(profiles))
+      .catch((error: unknown) => {
+        this.log.warn('publishing the cluster profiles failed', {
+          modelVersion: snapshot.version,
+          error,
+        });
       });
-    }
   }
 
   /**
