@@ -58,7 +58,8 @@ export function imageFieldOf(snapshot: ModelSnapshot): ImageField | undefined {
 
 /**
  * The grid for `snapshot`'s image field, or undefined when it has none (or no prototypes). Every
- * tile shares one grey scale, from the lowest to the highest value shown, so tiles compare.
+ * tile shares one grey scale, from the lowest to the highest value of the members shown, so tiles
+ * compare.
  */
 export function prototypeGrid(
   snapshot: ModelSnapshot,
@@ -96,10 +97,13 @@ export function prototypeGrid(
     rows.push(tiles);
   }
 
+  // The real members' range sets the scale (a decoded prototype overshoots a little, which would
+  // grey the background of every tile); prototypes alone when no member was kept.
+  const scaleTiles = rows.flatMap((tiles) => tiles.slice(1)).filter((tile) => tile !== null);
   let low = Infinity;
   let high = -Infinity;
-  for (const tile of rows.flat()) {
-    if (tile === null) continue;
+  for (const tile of scaleTiles.length > 0 ? scaleTiles : rows.map((tiles) => tiles[0])) {
+    if (tile === null || tile === undefined) continue;
     for (let p = 0; p < pixels; p++) {
       const v = tile.source[tile.at + p] as number;
       if (v < low) low = v;
@@ -107,6 +111,7 @@ export function prototypeGrid(
     }
   }
   const range = high > low ? high - low : 1;
+  const grey = (v: number): number => Math.round(255 * Math.min(1, Math.max(0, (v - low) / range)));
 
   const tileW = image.width * scale;
   const tileH = image.height * scale;
@@ -122,7 +127,7 @@ export function prototypeGrid(
         const sourceRow = Math.floor(y / scale) * image.width;
         for (let x = 0; x < tileW; x++) {
           const v = tile.source[tile.at + sourceRow + Math.floor(x / scale)] as number;
-          data[(top + y) * width + left + x] = Math.round((255 * (v - low)) / range);
+          data[(top + y) * width + left + x] = grey(v);
         }
       }
     });
