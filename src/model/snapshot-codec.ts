@@ -107,7 +107,14 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
       ? {}
       : { clusterStatistics: statisticsToHeader(s.clusterStatistics) }),
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
+  let headerBytes = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
+  if (headerBytes.length > MAX_HEADER_BYTES && header.clusterStatistics !== undefined) {
+    // Statistics of a very wide input with many clusters would make a file no reader accepts:
+    // the version is kept without them (its profiles then lack members and features).
+    headerBytes = new TextEncoder().encode(
+      JSON.stringify({ ...header, clusterStatistics: undefined }, encodeNonFinite),
+    );
+  }
   const blobStart = align4(SNAPSHOT_PREFIX_BYTES + headerBytes.length);
   const floatCount = blobs.reduce((n, [, data]) => n + data.length, 0);
   const total = blobStart + floatCount * 4 + CHECKSUM_BYTES;

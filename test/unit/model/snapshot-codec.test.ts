@@ -123,4 +123,14 @@ void test('cluster statistics round-trip through the header; files without them 
     clusterStatistics: { ...statistics, clusterMeans: new Float32Array(3) },
   });
   assert.throws(() => decodeSnapshot(misfit), SnapshotError);
+
+  // Statistics too large for a header any reader accepts (16 MiB) are left out, not the version.
+  const huge = {
+    ...statistics,
+    members: [{ cluster: 0, id: 'x'.repeat(17 * 2 ** 20), confidence: 1, distance: 0 }],
+    memberFeatures: new Float32Array(4),
+  };
+  const kept = decodeSnapshot(encodeSnapshot({ ...base, clusterStatistics: huge }));
+  assert.equal(kept.clusterStatistics, undefined);
+  assert.deepEqual(kept.parameters.centroids, base.parameters.centroids);
 });
