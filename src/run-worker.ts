@@ -19,6 +19,8 @@ import { AtLeastOnceSink, DefaultMaxRequestBytes, ExactlyOnceSink } from './kafk
 import { publisherSettings, ThreadSink } from './kafka/publish/thread-sink.js';
 import { fetchTopicMessageLimits, recordLimitsOf } from './kafka/topic-limits.js';
 import { ensureOutputTopics } from './kafka/topics.js';
+import { KafkaClusterProfileSink } from './kafka/cluster-profile-publisher.js';
+import { clusterProfileEncoder } from './codec/cluster-profile-codec.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend, liveTensorCount } from './model/backend.js';
@@ -36,7 +38,7 @@ import { InProcessLabeller } from './worker/labeller/in-process-labeller.js';
 import { ThreadLabeller, threadWorthwhile } from './worker/labeller/thread-labeller.js';
 import type { WorkerObserver } from './worker/observer.js';
 import { Phase, silentObserver } from './worker/observer.js';
-import type { Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
+import type { ClusterProfileSink, Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
 import { Refiner } from './worker/refiner/refiner.js';
 import { refinerOptionsFromConfig } from './worker/refiner/refiner-options.js';
 import type { BootstrapTrainer } from './worker/stream-worker.js';
@@ -132,7 +134,11 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   const kafka = createKafka(config.kafka, log.child({ component: 'kafka' }));
   await ensureOutputTopics(
     kafka,
-    { input: streamConfig.inputTopic, outputs: [streamConfig.outputTopic, streamConfig.dlqTopic] },
+    {
+      input: streamConfig.inputTopic,
+      outputs: [streamConfig.outputTopic, streamConfig.dlqTopic],
+      compacted: [streamConfig.clustersTopic],
+    },
     log,
   );
   checkpoint('reading the topic limits');
@@ -157,7 +163,9 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
         : new HttpSchemaRegistry(streamConfig.schemaRegistryUrl),
     inputTopic: streamConfig.inputTopic,
     outputTopic: streamConfig.outputTopic,
+    outputDetail: streamConfig.outputDetail,
   });
+  const profiles = await clusterProfileSink(config, kafka);
   checkpoint('loading the tensor backend');
   const store = new FsModelStore(config.model.dir, {
     keep: config.model.snapshotKeep,
@@ -229,6 +237,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     observer,
     logger: log,
     ...(refiner === undefined ? {} : { refiner }),
+    profiles,
     settings: {
       inputTopic: streamConfig.inputTopic,
       features,
@@ -325,18 +334,39 @@ function describeCodec(
   codec: RecordCodec,
 ): CodecDescription | undefined {
   const stream = config.stream;
-  if (stream.format === 'json') return { format: 'json' };
+  const { outputDetail } = stream;
+  if (stream.format === 'json') return { format: 'json', outputDetail };
   if (stream.schemaRegistryUrl === undefined) {
-    return avroSchema === undefined ? undefined : { format: 'avro', schema: avroSchema };
+    return avroSchema === undefined
+      ? undefined
+      : { format: 'avro', schema: avroSchema, outputDetail };
   }
   if (!(codec instanceof ConfluentAvroCodec)) return undefined;
   return {
     format: 'confluent-avro',
+    outputDetail,
     registryUrl: stream.schemaRegistryUrl,
     readerSchema: avroSchema ?? JSON.stringify(codec.schemas.inputType.schema()),
     inputTopic: stream.inputTopic,
     outputTopic: stream.outputTopic,
   };
+}
+
+/**
+ * The clusters topic's writer: profiles in the output's format (Avro with a registry: the fixed
+ * profile schema registered as `<DEC_CLUSTERS_TOPIC>-value`).
+ */
+async function clusterProfileSink(config: Config, kafka: Kafka): Promise<ClusterProfileSink> {
+  const { stream } = config;
+  const encode = await clusterProfileEncoder({
+    format: stream.format,
+    registry:
+      stream.schemaRegistryUrl === undefined
+        ? undefined
+        : new HttpSchemaRegistry(stream.schemaRegistryUrl),
+    topic: stream.clustersTopic,
+  });
+  return new KafkaClusterProfileSink(kafka, stream.clustersTopic, encode);
 }
 
 /**

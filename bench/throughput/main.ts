@@ -238,6 +238,7 @@ async function runDataset(
     t: { inputTopic: string; outputTopic: string; groupId: string },
     delivery: 'at-least-once' | 'exactly-once',
     expected: number,
+    outputDetail: 'basic' | 'full' = 'basic',
   ): Promise<ChildJob> => {
     const modelDir = await modelDirWith(model.snapshot);
     modelDirs.push(modelDir);
@@ -251,6 +252,7 @@ async function runDataset(
       modelDir,
       chunk: CHUNK,
       expected,
+      outputDetail,
     };
   };
 
@@ -280,7 +282,7 @@ async function runDataset(
                 chunk: CHUNK,
                 expected: n,
               })
-            : workerJob(t, meta.delivery, n);
+            : workerJob(t, meta.delivery, n, kind.endsWith('-full') ? 'full' : 'basic');
         const result = await throughputPhase(settings, kafka, phase, n, makeJob, inputTopic);
         const list = rounds.get(phase) ?? [];
         list.push({ phase, ...meta, ...result });

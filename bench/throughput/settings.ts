@@ -34,6 +34,8 @@ export const allPhases = [
   'tabular-pass-kafkajs',
   'tabular-pass-platformatic',
   'tabular-worker-alo',
+  // The same worker with DEC_OUTPUT_DETAIL=full: what the runner-up and margin cost.
+  'tabular-worker-alo-full',
   'tabular-worker-eos',
   'tabular-latency-alo',
   'tabular-latency-eos',

@@ -22,6 +22,8 @@ export interface WorkerJob {
   readonly clusters: number;
   readonly modelDir: string;
   readonly chunk: number;
+  /** DEC_OUTPUT_DETAIL; default basic. */
+  readonly outputDetail?: 'basic' | 'full';
 }
 
 export function workerEnv(job: WorkerJob): Record<string, string> {
@@ -43,6 +45,7 @@ export function workerEnv(job: WorkerJob): Record<string, string> {
     DEC_REFINE_EVERY_RECORDS: '0',
     DEC_METRICS_PORT: '0',
     DEC_LOG_LEVEL: 'warn',
+    DEC_OUTPUT_DETAIL: job.outputDetail ?? 'basic',
     // auto (the default) labels on a worker thread with two or more CPUs; BENCH_LABEL_THREAD=off
     // measures labelling on the main thread.
     DEC_LABEL_THREAD: process.env.BENCH_LABEL_THREAD ?? 'auto',

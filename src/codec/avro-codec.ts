@@ -3,7 +3,7 @@ import { PoisonRecordError, PoisonReason } from '../errors.js';
 import type { LabelledSchemas } from './avro-schema.js';
 import { labelledSchemas } from './avro-schema.js';
 import { LabelledWriter } from './labelled-writer.js';
-import type { Label, RecordCodec } from './record-codec.js';
+import type { Label, OutputDetail, RecordCodec } from './record-codec.js';
 
 /**
  * Plain Avro binary values (no framing), all written with the reader schema. The output is the
@@ -11,12 +11,14 @@ import type { Label, RecordCodec } from './record-codec.js';
  */
 export class AvroCodec implements RecordCodec {
   readonly schemas: LabelledSchemas;
+  readonly outputDetail: OutputDetail;
   private readonly writer: LabelledWriter;
 
   /** `schema`: the text of an .avsc (read by the caller) or the parsed schema. */
-  constructor(schema: string | Schema) {
-    this.schemas = labelledSchemas(schema);
-    this.writer = new LabelledWriter(this.schemas.inputType);
+  constructor(schema: string | Schema, outputDetail: OutputDetail = 'basic') {
+    this.outputDetail = outputDetail;
+    this.schemas = labelledSchemas(schema, undefined, outputDetail);
+    this.writer = new LabelledWriter(this.schemas.inputType, outputDetail);
   }
 
   decode(bytes: Buffer | null): Record<string, unknown> {

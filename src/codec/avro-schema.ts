@@ -1,12 +1,16 @@
 import avro from 'avsc';
 import type { Schema, Type } from 'avsc';
 import { ConfigError } from '../errors.js';
-import { LabelField } from './record-codec.js';
+import type { OutputDetail } from './record-codec.js';
+import { DetailField, LabelField } from './record-codec.js';
 
 /** The reader schema's type and the labelled output schema derived from it. */
 export interface LabelledSchemas {
   readonly inputType: Type;
-  /** Input schema + cluster:int, confidence:double, model_version:long, named `<Name>Labelled`. */
+  /**
+   * Input schema + cluster:int, confidence:double, model_version:long, named `<Name>Labelled`;
+   * with output detail 'full', runner_up:int and margin:double before model_version.
+   */
   readonly outputSchema: Readonly<Record<string, unknown>>;
   readonly outputType: Type;
 }
@@ -19,6 +23,7 @@ export interface LabelledSchemas {
 export function labelledSchemas(
   schema: string | Schema,
   setting = 'DEC_AVRO_SCHEMA',
+  outputDetail: OutputDetail = 'basic',
 ): LabelledSchemas {
   let inputType: Type;
   try {
@@ -34,7 +39,10 @@ export function labelledSchemas(
     throw new ConfigError([{ path: setting, message: 'must be an Avro record schema' }]);
   }
   const fields = input.fields as { name: string }[];
-  const labelNames: string[] = Object.values(LabelField);
+  const labelNames: string[] = [
+    ...Object.values(LabelField),
+    ...(outputDetail === 'full' ? Object.values(DetailField) : []),
+  ];
   const clash = fields.find((f) => labelNames.includes(f.name));
   if (clash !== undefined) {
     throw new ConfigError([
@@ -48,6 +56,16 @@ export function labelledSchemas(
       ...fields,
       { name: LabelField.Cluster, type: 'int', doc: 'DEC cluster index' },
       { name: LabelField.Confidence, type: 'double', doc: 'Soft assignment q of that cluster' },
+      ...(outputDetail === 'full'
+        ? [
+            { name: DetailField.RunnerUp, type: 'int', doc: 'The second most likely cluster' },
+            {
+              name: DetailField.Margin,
+              type: 'double',
+              doc: 'q of the cluster minus q of the runner-up',
+            },
+          ]
+        : []),
       { name: LabelField.ModelVersion, type: 'long', doc: 'Model version that assigned it' },
     ],
   };

@@ -5,7 +5,7 @@ import { decodeBody } from './avro-codec.js';
 import type { LabelledSchemas } from './avro-schema.js';
 import { labelledSchemas } from './avro-schema.js';
 import { LabelledWriter } from './labelled-writer.js';
-import type { Label, RecordCodec } from './record-codec.js';
+import type { Label, OutputDetail, RecordCodec } from './record-codec.js';
 import type { SchemaRegistry } from './schema-registry.js';
 import { SchemaNotFoundError, valueSubject } from './schema-registry.js';
 
@@ -31,6 +31,8 @@ export interface ConfluentAvroCodecOptions {
   readonly inputTopic: string;
   /** The output schema is registered as `<outputTopic>-value`. */
   readonly outputTopic: string;
+  /** 'full' adds runner_up and margin to the output schema. Default 'basic'. */
+  readonly outputDetail?: OutputDetail;
 }
 
 /**
@@ -40,17 +42,24 @@ export interface ConfluentAvroCodecOptions {
  */
 export class ConfluentAvroCodec implements RecordCodec {
   readonly schemas: LabelledSchemas;
+  readonly outputDetail: OutputDetail;
   readonly outputSchemaId: number;
   private readonly registry: SchemaRegistry;
   private readonly writers = new Map<number, WriterEntry>();
   private readonly writer: LabelledWriter;
   private readonly header: Buffer;
 
-  private constructor(registry: SchemaRegistry, schemas: LabelledSchemas, outputSchemaId: number) {
+  private constructor(
+    registry: SchemaRegistry,
+    schemas: LabelledSchemas,
+    outputSchemaId: number,
+    outputDetail: OutputDetail,
+  ) {
     this.registry = registry;
     this.schemas = schemas;
     this.outputSchemaId = outputSchemaId;
-    this.writer = new LabelledWriter(schemas.inputType);
+    this.outputDetail = outputDetail;
+    this.writer = new LabelledWriter(schemas.inputType, outputDetail);
     this.header = Buffer.alloc(wireHeaderBytes);
     this.header[0] = magicByte;
     this.header.writeUInt32BE(outputSchemaId, 1);
@@ -62,12 +71,13 @@ export class ConfluentAvroCodec implements RecordCodec {
     const reader =
       options.readerSchema ??
       (await registry.getLatestSchema(valueSubject(options.inputTopic))).schema;
-    const schemas = labelledSchemas(reader);
+    const outputDetail = options.outputDetail ?? 'basic';
+    const schemas = labelledSchemas(reader, undefined, outputDetail);
     const outputSchemaId = await registry.register(
       valueSubject(options.outputTopic),
       JSON.stringify(schemas.outputSchema),
     );
-    return new ConfluentAvroCodec(registry, schemas, outputSchemaId);
+    return new ConfluentAvroCodec(registry, schemas, outputSchemaId, outputDetail);
   }
 
   async prepare(values: readonly (Buffer | null)[]): Promise<void> {

@@ -3,7 +3,7 @@ import { ConfigError } from '../errors.js';
 import { AvroCodec } from './avro-codec.js';
 import { ConfluentAvroCodec } from './confluent-avro-codec.js';
 import { JsonCodec } from './json-codec.js';
-import type { RecordCodec } from './record-codec.js';
+import type { OutputDetail, RecordCodec } from './record-codec.js';
 import type { SchemaRegistry } from './schema-registry.js';
 
 export interface RecordCodecOptions {
@@ -14,17 +14,21 @@ export interface RecordCodecOptions {
   readonly registry?: SchemaRegistry | undefined;
   readonly inputTopic: string;
   readonly outputTopic: string;
+  /** 'full': labelled records also carry runner_up and margin. Default 'basic'. */
+  readonly outputDetail?: OutputDetail;
 }
 
 /** The codec for a topic's format: JSON, plain Avro, or Avro framed for a schema registry. */
 export async function createRecordCodec(options: RecordCodecOptions): Promise<RecordCodec> {
-  if (options.format === 'json') return new JsonCodec();
+  const outputDetail = options.outputDetail ?? 'basic';
+  if (options.format === 'json') return new JsonCodec({ outputDetail });
   if (options.registry !== undefined) {
     return ConfluentAvroCodec.create({
       registry: options.registry,
       readerSchema: options.avroSchema,
       inputTopic: options.inputTopic,
       outputTopic: options.outputTopic,
+      outputDetail,
     });
   }
   if (options.avroSchema === undefined) {
@@ -32,5 +36,5 @@ export async function createRecordCodec(options: RecordCodecOptions): Promise<Re
       { path: 'DEC_AVRO_SCHEMA', message: 'is required for avro without a schema registry' },
     ]);
   }
-  return new AvroCodec(options.avroSchema);
+  return new AvroCodec(options.avroSchema, outputDetail);
 }

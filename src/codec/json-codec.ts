@@ -1,13 +1,27 @@
 import { PoisonRecordError, PoisonReason } from '../errors.js';
 import { JsonFeatureScanner } from './json-feature-scanner.js';
-import type { FeatureScanner, Label, RecordCodec } from './record-codec.js';
-import { LabelField } from './record-codec.js';
+import type { FeatureScanner, Label, OutputDetail, RecordCodec } from './record-codec.js';
+import { DetailField, LabelField } from './record-codec.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** JSON values that are objects; output is the input object plus cluster, confidence, model_version. */
+/**
+ * JSON values that are objects; output is the input object plus cluster, confidence, model_version
+ * (and runner_up, margin with output detail 'full').
+ */
 export class JsonCodec implements RecordCodec {
+  readonly outputDetail: OutputDetail;
   private readonly tail = new LabelTail();
+  /** Every top-level name the output writes. */
+  private readonly outputNames: readonly string[];
+
+  constructor(options: { readonly outputDetail?: OutputDetail } = {}) {
+    this.outputDetail = options.outputDetail ?? 'basic';
+    this.outputNames = [
+      ...Object.values(LabelField),
+      ...(this.outputDetail === 'full' ? Object.values(DetailField) : []),
+    ];
+  }
 
   decode(bytes: Buffer | null): Record<string, unknown> {
     if (bytes === null) {
@@ -43,16 +57,15 @@ export class JsonCodec implements RecordCodec {
    * already holds a label field takes the copy, so the label's values win, as they always did.
    */
   encodeLabelled(record: Record<string, unknown>, label: Label, source?: Buffer | null): Buffer {
-    if (
-      Object.hasOwn(record, LabelField.Cluster) ||
-      Object.hasOwn(record, LabelField.Confidence) ||
-      Object.hasOwn(record, LabelField.ModelVersion)
-    ) {
+    if (this.outputNames.some((name) => Object.hasOwn(record, name))) {
       return Buffer.from(
         JSON.stringify({
           ...record,
           cluster: label.cluster,
           confidence: label.confidence,
+          ...(label.runnerUp === undefined
+            ? {}
+            : { runner_up: label.runnerUp, margin: label.margin }),
           model_version: label.modelVersion,
         }),
         'utf8',
@@ -73,6 +86,7 @@ export class JsonCodec implements RecordCodec {
     return JsonFeatureScanner.for(fields, widths, {
       append: (source, label) => this.tail.append(source, label),
       encode: (source, label) => this.encodeLabelled(this.decode(source), label, source),
+      extraNames: this.outputDetail === 'full' ? Object.values(DetailField) : [],
     });
   }
 }
@@ -82,7 +96,17 @@ function labelTail(label: Label): string {
   return (
     `"cluster":${JSON.stringify(label.cluster)},` +
     `"confidence":${JSON.stringify(label.confidence)},` +
+    detailText(label) +
     `"model_version":${JSON.stringify(label.modelVersion)}}`
+  );
+}
+
+/** `"runner_up":<r>,"margin":<m>,` for a label that carries them, else nothing. */
+function detailText(label: Label): string {
+  if (label.runnerUp === undefined) return '';
+  return (
+    `"${DetailField.RunnerUp}":${JSON.stringify(label.runnerUp)},` +
+    `"${DetailField.Margin}":${JSON.stringify(label.margin ?? null)},`
   );
 }
 
@@ -122,7 +146,10 @@ class LabelTail {
     while (before > start && isJsonSpace(source[before])) before--;
     const comma = source[before] === 0x7b ? 0 : 1;
     const clusterPart = this.clusterPart(label.cluster);
-    const confidence = JSON.stringify(label.confidence);
+    // The detail goes between the confidence and the version part, whose text starts with a comma.
+    const confidence =
+      JSON.stringify(label.confidence) +
+      (label.runnerUp === undefined ? '' : `,${detailText(label).slice(0, -1)}`);
     const versionPart = this.versionPartFor(label.modelVersion);
     const size = end - start + comma + clusterPart.length + confidence.length + versionPart.length;
     const out = Buffer.allocUnsafe(size);

@@ -118,6 +118,8 @@ export class JsonFeatureScanner implements FeatureScanner {
   private stamp = 0;
   private readonly appendLabel: (source: Buffer, label: Label) => Buffer | undefined;
   private readonly encodeSlowly: (source: Buffer, label: Label) => Buffer;
+  /** Top-level keys the output writes: a value holding one is left to the slow path. */
+  private labelNames: readonly Buffer[] = LabelNames;
 
   // The value being read.
   private out: Float32Array = new Float32Array(0);
@@ -136,9 +138,16 @@ export class JsonFeatureScanner implements FeatureScanner {
     label: {
       readonly append: (source: Buffer, label: Label) => Buffer | undefined;
       readonly encode: (source: Buffer, label: Label) => Buffer;
+      /** Top-level names the output adds beyond the label fields (DEC_OUTPUT_DETAIL=full). */
+      readonly extraNames?: readonly string[];
     },
   ): JsonFeatureScanner | undefined {
     const scanner = new JsonFeatureScanner(label.append, label.encode);
+    const labelNames = [
+      ...LabelNames,
+      ...(label.extraNames ?? []).map((name) => Buffer.from(name, 'utf8')),
+    ];
+    scanner.labelNames = labelNames;
     let column = 0;
     let nextId = 0;
     for (let f = 0; f < fields.length; f++) {
@@ -147,7 +156,7 @@ export class JsonFeatureScanner implements FeatureScanner {
       let node = scanner.root;
       for (let s = 0; s < path.length; s++) {
         const name = Buffer.from(path[s] as string, 'utf8');
-        if (node === scanner.root && LabelNames.some((l) => l.equals(name))) return undefined;
+        if (node === scanner.root && labelNames.some((l) => l.equals(name))) return undefined;
         const index = node.names.findIndex((n) => n.equals(name));
         const last = s === path.length - 1;
         if (index >= 0) {
@@ -233,7 +242,9 @@ export class JsonFeatureScanner implements FeatureScanner {
         if (node !== undefined) {
           // An escaped key may spell a feature or label name: only the slow path can tell.
           if (hasEscape(bytes, keyStart, keyEnd)) return Declined;
-          if (node === this.root && isLabelName(bytes, keyStart, keyEnd)) return Declined;
+          if (node === this.root && isLabelName(this.labelNames, bytes, keyStart, keyEnd)) {
+            return Declined;
+          }
         }
         pos = this.value(bytes, pos, depth + 1);
       }
@@ -443,7 +454,7 @@ function isHexDigit(c: number | undefined): boolean {
   );
 }
 
-function isLabelName(bytes: Buffer, start: number, end: number): boolean {
-  for (const name of LabelNames) if (sameBytes(name, bytes, start, end)) return true;
+function isLabelName(names: readonly Buffer[], bytes: Buffer, start: number, end: number): boolean {
+  for (const name of names) if (sameBytes(name, bytes, start, end)) return true;
   return false;
 }

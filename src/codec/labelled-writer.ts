@@ -1,18 +1,25 @@
 import type { Type } from 'avsc';
-import type { Label } from './record-codec.js';
-
-/** Longest Avro encoding of the three label fields: int (5) + double (8) + long (10). */
-const labelBytes = 23;
+import type { Label, OutputDetail } from './record-codec.js';
 
 /**
- * Writes `[prefix][record body][cluster][confidence][model_version]` with one reused scratch
- * buffer and one copy. Avro record encoding is the concatenation of its fields, so the labelled
- * record (input schema + three trailing fields) is the input body followed by the label.
+ * Longest Avro encoding of the label fields: int (5) + double (8) + long (10), and with output
+ * detail 'full' another int (5) and double (8).
+ */
+const labelBytes = 36;
+
+/**
+ * Writes `[prefix][record body][cluster][confidence][model_version]` (with output detail 'full',
+ * `[runner_up][margin]` before `[model_version]`) with one reused scratch buffer and one copy.
+ * Avro record encoding is the concatenation of its fields, so the labelled record (input schema +
+ * the trailing label fields) is the input body followed by the label.
  */
 export class LabelledWriter {
   private scratch = Buffer.allocUnsafe(4096);
 
-  constructor(private readonly inputType: Type) {}
+  constructor(
+    private readonly inputType: Type,
+    private readonly outputDetail: OutputDetail = 'basic',
+  ) {}
 
   write(prefix: Uint8Array | undefined, record: Record<string, unknown>, label: Label): Buffer {
     const start = prefix === undefined ? 0 : prefix.length;
@@ -29,7 +36,7 @@ export class LabelledWriter {
     }
     const buf = this.scratch;
     if (prefix !== undefined) buf.set(prefix, 0);
-    end = writeLabel(buf, end, label);
+    end = writeLabel(buf, end, label, this.outputDetail);
     const out = Buffer.allocUnsafe(end);
     buf.copy(out, 0, 0, end);
     return out;
@@ -42,7 +49,7 @@ export class LabelledWriter {
    * keep the bytes they were written with, which decode to the same values.
    */
   append(prefix: Uint8Array | undefined, source: Buffer, bodyStart: number, label: Label): Buffer {
-    const labelEnd = writeLabel(this.scratch, 0, label);
+    const labelEnd = writeLabel(this.scratch, 0, label, this.outputDetail);
     const start = prefix === undefined ? 0 : prefix.length;
     const bodyEnd = start + source.length - bodyStart;
     const out = Buffer.allocUnsafe(bodyEnd + labelEnd);
@@ -53,10 +60,17 @@ export class LabelledWriter {
   }
 }
 
-/** The three label fields at `pos` (at most `labelBytes`); returns the position after them. */
-function writeLabel(buf: Buffer, pos: number, label: Label): number {
+/** The label fields at `pos` (at most `labelBytes`); returns the position after them. */
+function writeLabel(buf: Buffer, pos: number, label: Label, detail: OutputDetail): number {
   let end = writeZigZag(buf, pos, checkInteger(label.cluster, 'cluster', 2 ** 31 - 1));
   end = buf.writeDoubleLE(label.confidence, end);
+  if (detail === 'full') {
+    if (label.runnerUp === undefined || label.margin === undefined) {
+      throw new RangeError('output detail full needs the label runner-up and margin');
+    }
+    end = writeZigZag(buf, end, checkInteger(label.runnerUp, 'runnerUp', 2 ** 31 - 1));
+    end = buf.writeDoubleLE(label.margin, end);
+  }
   return writeZigZag(buf, end, checkInteger(label.modelVersion, 'modelVersion', 2 ** 52));
 }
 

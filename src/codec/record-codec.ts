@@ -3,6 +3,10 @@ export interface Label {
   readonly cluster: number;
   readonly confidence: number;
   readonly modelVersion: number;
+  /** With output detail 'full': the second most likely cluster (-1 with a single cluster). */
+  readonly runnerUp?: number;
+  /** With output detail 'full': q of the cluster minus q of the runner-up, in [0, 1]. */
+  readonly margin?: number;
 }
 
 /** Output field names, shared by every format. */
@@ -10,6 +14,18 @@ export const LabelField = {
   Cluster: 'cluster',
   Confidence: 'confidence',
   ModelVersion: 'model_version',
+} as const;
+
+/**
+ * What a labelled record carries: 'basic' the label fields, 'full' also why the record went
+ * where it did (DetailField).
+ */
+export type OutputDetail = 'basic' | 'full';
+
+/** The fields output detail 'full' adds, after the label fields' cluster and confidence. */
+export const DetailField = {
+  RunnerUp: 'runner_up',
+  Margin: 'margin',
 } as const;
 
 /**
@@ -34,6 +50,11 @@ export interface FeatureScanner {
  * SchemaMismatch) for a value that can never be read; it never throws for a retriable cause.
  */
 export interface RecordCodec {
+  /**
+   * 'full': encodeLabelled writes a label's runner-up and margin too, and the labeller must give
+   * them. Absent means 'basic'.
+   */
+  readonly outputDetail?: OutputDetail;
   decode(bytes: Buffer | null): Record<string, unknown>;
   /**
    * `source`, when given, is the value `record` was decoded from, and `record` has not been changed

@@ -11,6 +11,8 @@ export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export type LabelThreadMode = 'auto' | 'on' | 'off';
 /** Kafka's record-batch compression codecs, as `compression.type` names them. */
 export type OutputCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+/** What a labelled record carries beside its cluster: see DEC_OUTPUT_DETAIL. */
+export type OutputDetail = 'basic' | 'full';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -32,6 +34,10 @@ export interface StreamConfig {
   readonly inputTopic: string;
   readonly outputTopic: string;
   readonly dlqTopic: string;
+  /** Compacted topic of cluster profiles, one record per cluster and serving version. */
+  readonly clustersTopic: string;
+  /** 'full' adds the runner-up cluster and the margin to each labelled record. */
+  readonly outputDetail: OutputDetail;
   readonly groupId: string;
   /** Consumer-group timing, passed to the consumer; checked against each other at load. */
   readonly sessionTimeoutMs: number;

@@ -92,6 +92,7 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
   if (ok('DEC_INPUT_TOPIC', 'DEC_OUTPUT_TOPIC') && v.DEC_INPUT_TOPIC === v.DEC_OUTPUT_TOPIC) {
     fail('DEC_OUTPUT_TOPIC', 'must differ from DEC_INPUT_TOPIC');
   }
+  checkClustersTopic(v, ok, fail);
   if (
     ok('DEC_DLQ_TOPIC', 'DEC_INPUT_TOPIC', 'DEC_OUTPUT_TOPIC') &&
     v.DEC_DLQ_TOPIC !== undefined &&
@@ -149,6 +150,24 @@ const brokerMaxSessionMs = 1_800_000;
  * advice is heartbeats below a third of the session, so two can be lost without losing the
  * partitions; and a rebalance shorter than the session would drop members still finishing a batch.
  */
+/** The clusters topic is compacted and holds profiles only: it must be a topic of its own. */
+function checkClustersTopic(
+  v: SettingValues,
+  ok: (...names: SettingName[]) => boolean,
+  fail: (path: SettingName, message: string) => void,
+): void {
+  if (!ok('DEC_CLUSTERS_TOPIC', 'DEC_INPUT_TOPIC', 'DEC_OUTPUT_TOPIC', 'DEC_DLQ_TOPIC')) return;
+  const clusters = v.DEC_CLUSTERS_TOPIC;
+  if (clusters === undefined) return;
+  const dlq = v.DEC_DLQ_TOPIC ?? `${v.DEC_INPUT_TOPIC}.dlq`;
+  if ([v.DEC_INPUT_TOPIC, v.DEC_OUTPUT_TOPIC, dlq].includes(clusters)) {
+    fail(
+      'DEC_CLUSTERS_TOPIC',
+      'must differ from DEC_INPUT_TOPIC, DEC_OUTPUT_TOPIC and DEC_DLQ_TOPIC',
+    );
+  }
+}
+
 function checkGroupTiming(
   v: SettingValues,
   ok: (...names: SettingName[]) => boolean,
@@ -207,6 +226,8 @@ function resolve(v: SettingValues, minRecords: number): Config {
       inputTopic: v.DEC_INPUT_TOPIC,
       outputTopic: v.DEC_OUTPUT_TOPIC,
       dlqTopic: v.DEC_DLQ_TOPIC ?? `${v.DEC_INPUT_TOPIC}.dlq`,
+      clustersTopic: v.DEC_CLUSTERS_TOPIC ?? `${v.DEC_OUTPUT_TOPIC}.clusters`,
+      outputDetail: v.DEC_OUTPUT_DETAIL,
       groupId: v.DEC_GROUP_ID,
       sessionTimeoutMs: v.DEC_SESSION_TIMEOUT_MS,
       heartbeatIntervalMs: v.DEC_HEARTBEAT_INTERVAL_MS,

@@ -93,6 +93,7 @@ export const backends = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export const scalingModes = ['auto', 'per-feature', 'global', 'none'] as const;
 export const labelThreadModes = ['auto', 'on', 'off'] as const;
 export const outputCompressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export const outputDetails = ['basic', 'full'] as const;
 
 /** A feature spec (`f0,f1`, `pixels`, `point.x,point.y`), read by the same parser as the CLI's. */
 function featureList(): FieldSchema<readonly string[]> {
@@ -195,6 +196,17 @@ export const definitions = {
     group: Stream,
     defaultText: '`<DEC_INPUT_TOPIC>.dlq`',
     description: 'Dead-letter topic for records that cannot be labelled.',
+  }),
+  DEC_CLUSTERS_TOPIC: optional(topic(), {
+    group: Stream,
+    defaultText: '`<DEC_OUTPUT_TOPIC>.clusters`',
+    description:
+      "Compacted topic of cluster profiles, key = cluster id: one record per cluster each time a model version starts serving (prototype in input units, share, mean confidence, nearest kept records, the features that set it apart), in the output's format. Join labelled records to it by `cluster`.",
+  }),
+  DEC_OUTPUT_DETAIL: withDefault('basic', oneOf(outputDetails), {
+    group: Stream,
+    description:
+      'What a labelled record carries: basic (cluster, confidence, model_version) or full (also runner_up, the second most likely cluster, and margin, the difference between the two soft assignments).',
   }),
   DEC_FEATURES: required(featureList(), {
     group: Stream,

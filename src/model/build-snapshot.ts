@@ -1,5 +1,6 @@
 import { PoisonRecordError, UsageError } from '../errors.js';
 import { Assigner } from '../online/assigner.js';
+import { versionStatistics } from '../online/version-statistics.js';
 import type { BackendPreference } from './backend.js';
 import { initBackend } from './backend.js';
 import { resolveDecOptions } from './defaults.js';
@@ -41,6 +42,8 @@ export interface TrainSnapshotHooks {
    * (index into `records`); without it the first such record throws its PoisonRecordError.
    */
   readonly onPoison?: (index: number, error: PoisonRecordError) => void;
+  /** Where each record came from, one per record: kept with the snapshot's sample of members. */
+  readonly recordIds?: readonly string[];
 }
 
 /** 'auto' scaling: one shared scale when every field is a vector, per-feature otherwise. */
@@ -81,7 +84,8 @@ export async function trainSnapshot(
     );
   }
   // The model depends on the set of records, not on the order the window filled in.
-  const matrix = reorderRows(x.matrix, canonicalRowOrder(x.matrix));
+  const order = canonicalRowOrder(x.matrix);
+  const matrix = reorderRows(x.matrix, order);
   const standardisation = fitStandardisation(matrix, { mode });
   standardiseInPlace(matrix, standardisation);
 
@@ -100,6 +104,14 @@ export async function trainSnapshot(
     options: resolved,
     parameters: trained.parameters,
     metrics: trained.metrics,
+    clusterStatistics: versionStatistics(
+      trained.parameters,
+      matrix,
+      standardisation,
+      hooks.recordIds === undefined
+        ? undefined
+        : Array.from(order, (row) => hooks.recordIds?.[x.kept[row] as number]),
+    ),
   };
 }
 
@@ -107,11 +119,14 @@ function extractTrainingMatrix(
   records: readonly unknown[],
   fields: readonly string[],
   onPoison: TrainSnapshotHooks['onPoison'],
-): { extractor: FeatureExtractor; matrix: Matrix } {
+): { extractor: FeatureExtractor; matrix: Matrix; kept: readonly number[] } {
   if (onPoison === undefined) {
     const extractor = FeatureExtractor.infer(fields, records[0]);
-    return { extractor, matrix: extractor.extractMatrix(records) };
+    const matrix = extractor.extractMatrix(records);
+    return { extractor, matrix, kept: Array.from({ length: matrix.rows }, (_, i) => i) };
   }
+  /** Index in `records` of each row. */
+  const kept: number[] = [];
   let extractor: FeatureExtractor | undefined;
   let data = new Float32Array(0);
   let rows = 0;
@@ -122,6 +137,7 @@ function extractTrainingMatrix(
         data = new Float32Array(records.length * extractor.dims);
       }
       extractor.extract(record, data, rows * extractor.dims);
+      kept.push(index);
       rows++;
     } catch (error) {
       if (!(error instanceof PoisonRecordError)) throw error;
@@ -132,7 +148,7 @@ function extractTrainingMatrix(
     throw new UsageError('none of the records holds usable features');
   }
   const cols = extractor.dims;
-  return { extractor, matrix: { data: data.subarray(0, rows * cols), rows, cols } };
+  return { extractor, matrix: { data: data.subarray(0, rows * cols), rows, cols }, kept };
 }
 
 /** Labels for a batch of raw records; `row[i]` is the batch row of record i, or -1 if poisoned. */

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 
 import { SnapshotError } from '../errors.js';
+import type { StatisticsHeader } from './statistics-header.js';
+import { statisticsFromHeader, statisticsToHeader } from './statistics-header.js';
 import type {
   DecOptions,
   DenseLayer,
@@ -55,6 +57,8 @@ interface SnapshotHeader {
   };
   /** [name, float count] for each blob, in file order. */
   readonly blobs: readonly (readonly [string, number])[];
+  /** Absent in snapshots written before versions kept them. */
+  readonly clusterStatistics?: StatisticsHeader;
 }
 
 /** What can be read from a snapshot's header without decoding (or verifying) the weights. */
@@ -99,8 +103,18 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
       decoder: s.parameters.decoder.map(layerShape),
     },
     blobs: blobs.map(([name, data]) => [name, data.length] as const),
+    ...(s.clusterStatistics === undefined
+      ? {}
+      : { clusterStatistics: statisticsToHeader(s.clusterStatistics) }),
   };
-  const headerBytes = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
+  let headerBytes = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
+  if (headerBytes.length > MAX_HEADER_BYTES && header.clusterStatistics !== undefined) {
+    // Statistics of a very wide input with many clusters would make a file no reader accepts:
+    // the version is kept without them (its profiles then lack members and features).
+    headerBytes = new TextEncoder().encode(
+      JSON.stringify({ ...header, clusterStatistics: undefined }, encodeNonFinite),
+    );
+  }
   const blobStart = align4(SNAPSHOT_PREFIX_BYTES + headerBytes.length);
   const floatCount = blobs.reduce((n, [, data]) => n + data.length, 0);
   const total = blobStart + floatCount * 4 + CHECKSUM_BYTES;
@@ -183,6 +197,15 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
       alpha: header.model.alpha,
     },
     metrics: header.metrics,
+    ...(header.clusterStatistics === undefined
+      ? {}
+      : {
+          clusterStatistics: statisticsFromHeader(
+            header.clusterStatistics,
+            header.model.clusters,
+            header.featureSpec.widths.reduce((n, w) => n + w, 0),
+          ),
+        }),
   };
   checkSnapshot(snapshot);
   if (blobs.size !== blobList(snapshot).length) {

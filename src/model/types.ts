@@ -3,6 +3,7 @@
  * refiner thread) exchanges models as these objects, so they must stay structured-cloneable.
  */
 import type { ImageAugmentation } from './augment.js';
+import type { ClusterStatistics } from './cluster-statistics.js';
 import type { GuardDecision, ModelKind } from './model-guard.js';
 
 /** A dense row-major matrix: row i is data[i*cols .. (i+1)*cols). */
@@ -152,6 +153,11 @@ export interface ModelSnapshot {
   readonly options: DecOptions;
   readonly parameters: DecParameters;
   readonly metrics: TrainingMetrics;
+  /**
+   * The records the version was made on, summarised to explain its clusters (cluster-profile.ts).
+   * Absent in snapshots written before it was kept.
+   */
+  readonly clusterStatistics?: ClusterStatistics;
 }
 
 /** Labels for a batch, one entry per row. */

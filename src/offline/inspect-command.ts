@@ -1,22 +1,40 @@
+import { UsageError } from '../errors.js';
+import { clusterProfiles } from '../model/cluster-profile.js';
+import { prototypeGrid } from '../model/prototype-grid.js';
 import type { ModelSnapshot } from '../model/types.js';
 import { FsModelStore } from '../store/fs-model-store.js';
 import { loadModel } from './assign-command.js';
-import { parseCommandArgs, requiredString } from './args.js';
+import { parseCommandArgs, requiredString, stringOption } from './args.js';
 import type { OptionSpec } from './args.js';
 import type { CommandIo } from './command-io.js';
+import { writeGreyPng } from './png-file.js';
+import { profileTable } from './profile-table.js';
 
-export const INSPECT_HELP = `Usage: dec-stream inspect --model-dir DIR
+export const INSPECT_HELP = `Usage: dec-stream inspect --model-dir DIR [--json] [--png FILE]
 
-Describes the newest valid model in DIR as JSON: version, input dimensions, clusters and their
-sizes, what serves (modelKind: dec, or kmeans when the guard preferred k-means on the inputs, with
-the guard's scores), architecture, training options and metrics, the backend it was trained on, and the
-versions stored in DIR.
+Describes the newest valid model in DIR and explains its clusters. Each cluster's profile: its
+share, its records' mean confidence, a prototype record (the centroid decoded into the input's
+feature names and units), the kept records nearest its centroid, and the features (and positions
+of vector features) whose cluster mean lies furthest from the overall mean, as z-scores.
+
+Prints a table of the profiles; with --json, one JSON object: version, input dimensions, clusters
+and their sizes, what serves (modelKind: dec, or kmeans when the guard preferred k-means on the
+inputs, with the guard's scores), architecture, training options and metrics, the backend it was
+trained on, the versions stored in DIR, and the profiles.
 
   --model-dir DIR   where dec-stream train (or the worker) stored the model
+  --json            print JSON instead of the table
+  --png FILE        for image records (a square vector field, or the DEC_AUGMENT_IMAGE size):
+                    write a PNG with one row per cluster, its prototype beside its most
+                    confident kept members
   -h, --help        this help
 `;
 
-const OPTIONS: OptionSpec = { 'model-dir': { type: 'string' } };
+const OPTIONS: OptionSpec = {
+  'model-dir': { type: 'string' },
+  json: { type: 'boolean' },
+  png: { type: 'string' },
+};
 
 /** A readable summary of a snapshot (no weights). */
 export function describeSnapshot(snapshot: ModelSnapshot): Record<string, unknown> {
@@ -59,10 +77,40 @@ export async function runInspectCommand(args: readonly string[], io: CommandIo):
   const log = (message: string): void => {
     io.stderr.write(`${message}\n`);
   };
+  const png = stringOption(values, 'png');
   const snapshot = await loadModel(modelDir, log);
   const stored = await new FsModelStore(modelDir, { log: () => undefined }).list();
-  io.stdout.write(
-    `${JSON.stringify({ ...describeSnapshot(snapshot), storedVersions: stored }, null, 2)}\n`,
-  );
+  const profiles = clusterProfiles(snapshot);
+  if (png !== undefined) {
+    const grid = prototypeGrid(snapshot);
+    if (grid === undefined) {
+      throw new UsageError(
+        '--png needs a model whose records hold an image: a vector feature of a square size or of the DEC_AUGMENT_IMAGE size',
+      );
+    }
+    await writeGreyPng(png, grid);
+    log(`wrote ${png} (${grid.width} x ${grid.height})`);
+  }
+  if (values.json === true) {
+    io.stdout.write(
+      `${JSON.stringify({ ...describeSnapshot(snapshot), storedVersions: stored, profiles }, null, 2)}\n`,
+    );
+    return 0;
+  }
+  io.stdout.write(`${summaryLine(snapshot, stored.length)}\n\n${profileTable(profiles)}`);
+  if (snapshot.clusterStatistics === undefined) {
+    io.stdout.write(
+      'This version was saved before versions kept statistics of their records: no confidence, members or features.\n',
+    );
+  }
   return 0;
+}
+
+function summaryLine(snapshot: ModelSnapshot, storedVersions: number): string {
+  const d = describeSnapshot(snapshot);
+  return (
+    `model version ${snapshot.version} (${String(d.modelKind)}, ${String(d.clusters)} clusters, ` +
+    `${String(d.inputDims)} inputs, ${String(d.architecture)}), created ${snapshot.createdAt}; ` +
+    `${storedVersions} version(s) stored`
+  );
 }

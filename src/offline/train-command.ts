@@ -223,6 +223,8 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
       {
         log,
         signal: abort.signal,
+        // The sample of members kept in the snapshot names records by position in the input.
+        recordIds: records.map((_, i) => String(i)),
         ...(progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) }),
       },
     );

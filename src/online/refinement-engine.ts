@@ -14,6 +14,7 @@ import type {
   ModelSnapshot,
 } from '../model/types.js';
 import { Assigner } from './assigner.js';
+import { versionStatistics } from './version-statistics.js';
 import { labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';
@@ -210,7 +211,7 @@ export class RefinementEngine {
         reseeded: [],
       };
     }
-    const next = this.nextVersion(step.parameters);
+    const next = this.nextVersion(step.parameters, window);
     return {
       ...common,
       accepted: true,
@@ -284,7 +285,7 @@ export class RefinementEngine {
       ...parameters,
       centroids: permuteRows(parameters.centroids, permutation, parameters.embeddingSize),
     };
-    const next = this.nextVersion(matched, {
+    const next = this.nextVersion(matched, window, {
       options: decOptions,
       metrics: {
         ...metrics,
@@ -340,8 +341,10 @@ export class RefinementEngine {
     return { ...centroidPass, lossBefore: encoderPass.lossBefore };
   }
 
+  /** The version after the serving one, with statistics of `window` (the records it was made on). */
   private nextVersion(
     parameters: DecParameters,
+    window: Matrix,
     extra: Partial<Pick<ModelSnapshot, 'options' | 'metrics'>> = {},
   ): ModelSnapshot {
     const next: ModelSnapshot = {
@@ -350,6 +353,7 @@ export class RefinementEngine {
       version: this.snapshot.version + 1,
       createdAt: new Date().toISOString(),
       parameters,
+      clusterStatistics: versionStatistics(parameters, window, this.snapshot.standardisation),
     };
     this.assigner.dispose();
     this.snapshot = next;

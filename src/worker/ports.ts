@@ -3,6 +3,7 @@
  * only; src/kafka implements them with kafkajs, and tests can drive them directly.
  */
 import type { PoisonReason } from '../errors.js';
+import type { ClusterProfile } from '../model/cluster-profile.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 
 export type { FeatureScanner, RecordCodec } from '../codec/record-codec.js';
@@ -135,6 +136,16 @@ export interface ModelRefiner {
   observe(x: Matrix, assignment: AssignmentBatch, modelVersion: number): void;
   /** A newer snapshot to serve from the next batch on, or undefined. */
   poll(): ModelSnapshot | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the profile of every cluster of each serving version goes (a compacted topic keyed by
+ * cluster id), so that downstream users can join labelled records to what their cluster means.
+ */
+export interface ClusterProfileSink {
+  /** Writes one record per profile; all of one model version. */
+  publish(profiles: readonly ClusterProfile[]): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { FeatureExtractor } from '../model/features.js';
 import { standardiseRows } from '../model/standardise.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 import { Assigner } from '../online/assigner.js';
+import { recordLabel } from '../online/record-label.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
 import type {
   FeatureScanner,
@@ -131,11 +132,7 @@ export class ServingModel {
     for (let i = 0; i < goodIndices.length; i++) {
       const index = goodIndices[i] as number;
       try {
-        const label = {
-          cluster: assignment.cluster[i] as number,
-          confidence: assignment.confidence[i] as number,
-          modelVersion: version,
-        };
+        const label = recordLabel(assignment, i, version, codec.outputDetail);
         const record = decoded[i];
         // `record` was only read since it was decoded: the codec may append to its source bytes.
         out.push(

@@ -1,3 +1,4 @@
+import { clusterProfiles } from '../model/cluster-profile.js';
 import { FeatureExtractor } from '../model/features.js';
 import type { ModelSnapshot, TrainingProgress } from '../model/types.js';
 import type { ModelStore } from '../store/model-store.js';
@@ -10,6 +11,7 @@ import type { HealthSource, WorkerObserver } from './observer.js';
 import { Phase, silentObserver } from './observer.js';
 import { InProcessLabeller } from './labeller/in-process-labeller.js';
 import type {
+  ClusterProfileSink,
   LabelledChunk,
   Labeller,
   ModelRefiner,
@@ -48,7 +50,12 @@ interface PreparedUnit {
 /** Trains the first model version on decoded bootstrap records. */
 export type BootstrapTrainer = (
   records: readonly Record<string, unknown>[],
-  hooks: { onProgress: (progress: TrainingProgress) => void; signal: AbortSignal },
+  hooks: {
+    onProgress: (progress: TrainingProgress) => void;
+    signal: AbortSignal;
+    /** `<partition>:<offset>` of each record, for the sample of members the version keeps. */
+    recordIds: readonly string[];
+  },
 ) => Promise<ModelSnapshot>;
 
 export interface StreamWorkerSettings {
@@ -121,6 +128,8 @@ export interface StreamWorkerOptions {
   readonly observer?: WorkerObserver;
   readonly logger?: Logger;
   readonly refiner?: ModelRefiner;
+  /** Receives the cluster profiles of every version that starts serving. */
+  readonly profiles?: ClusterProfileSink;
 }
 
 /**
@@ -171,6 +180,8 @@ export class StreamWorker implements HealthSource {
   private readonly claimed = new Set<number>();
   private owned = new Set<number>();
   private shares: Float64Array = new Float64Array(0);
+  /** The cluster profiles being written, version after version; never rejects. */
+  private profilesPublished: Promise<void> = Promise.resolve();
 
   constructor(options: StreamWorkerOptions) {
     this.options = options;
@@ -293,6 +304,10 @@ export class StreamWorker implements HealthSource {
     await step('close refiner', () => this.options.refiner?.close());
     await step('save model', () => this.saveServing(true));
     await step('close output', () => this.options.sink.close());
+    await step('close cluster profiles', async () => {
+      await this.profilesPublished;
+      await this.options.profiles?.close();
+    });
     await step('leave group', () => this.options.stream.close());
     await step('release model', () => this.labeller.close());
     await step('release helper model', () => this.helper?.close());
@@ -704,7 +719,27 @@ export class StreamWorker implements HealthSource {
       inputDims,
       labeller: this.labeller.kind,
     });
+    this.publishProfiles(snapshot);
     if (previous === undefined) await this.options.refiner?.start(snapshot);
+  }
+
+  /**
+   * Publishes what each cluster of the new version means, in the background and in version order,
+   * so that a slow broker never holds up labelling. A failure is logged, not fatal: the records
+   * are still labelled, and the next version publishes its profiles again.
+   */
+  private publishProfiles(snapshot: ModelSnapshot): void {
+    const sink = this.options.profiles;
+    if (sink === undefined) return;
+    const profiles = clusterProfiles(snapshot);
+    this.profilesPublished = this.profilesPublished
+      .then(() => sink.publish(profiles))
+      .catch((error: unknown) => {
+        this.log.warn('publishing the cluster profiles failed', {
+          modelVersion: snapshot.version,
+          error,
+        });
+      });
   }
 
   /**
@@ -768,13 +803,14 @@ export class StreamWorker implements HealthSource {
 
     const training = trainingRecords(records, codec, settings.features);
     this.log.info('bootstrap training', {
-      records: training.length,
-      unusable: records.length - training.length,
+      records: training.values.length,
+      unusable: records.length - training.values.length,
     });
     const started = Date.now();
     let lastPhase = '';
-    const snapshot = await this.options.train(training, {
+    const snapshot = await this.options.train(training.values, {
       signal,
+      recordIds: training.ids,
       onProgress: (progress) => {
         this.observer.bootstrap({
           trainingPhase: progress.phase,
@@ -837,8 +873,9 @@ function trainingRecords(
   records: readonly SourceRecord[],
   codec: RecordCodec,
   features: readonly string[],
-): Record<string, unknown>[] {
+): { values: Record<string, unknown>[]; ids: string[] } {
   const decoded: Record<string, unknown>[] = [];
+  const decodedIds: string[] = [];
   const votes = new Map<string, { count: number; extractor: FeatureExtractor }>();
   for (const record of records) {
     let value: Record<string, unknown>;
@@ -848,6 +885,7 @@ function trainingRecords(
       continue;
     }
     decoded.push(value);
+    decodedIds.push(`${record.partition}:${record.offset}`);
     if (decoded.length <= 200) {
       try {
         const extractor = FeatureExtractor.infer(features, value);
@@ -862,17 +900,20 @@ function trainingRecords(
   }
   let best: { count: number; extractor: FeatureExtractor } | undefined;
   for (const vote of votes.values()) if (best === undefined || vote.count > best.count) best = vote;
-  if (best === undefined) return [];
+  const usable = { values: [] as Record<string, unknown>[], ids: [] as string[] };
+  if (best === undefined) return usable;
   const extractor = best.extractor;
   const row = new Float32Array(extractor.dims);
-  return decoded.filter((value) => {
+  decoded.forEach((value, i) => {
     try {
       extractor.extract(value, row, 0);
-      return true;
     } catch {
-      return false;
+      return;
     }
+    usable.values.push(value);
+    usable.ids.push(decodedIds[i] as string);
   });
+  return usable;
 }
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {

@@ -145,9 +145,36 @@ void test('train, assign and evaluate recover three separated blobs (ACC >= 0.95
   assert.equal(scores.n, 150);
   assert.ok(scores.acc >= 0.95, `ACC ${scores.acc}`);
 
-  const inspect = await runCli(['inspect', '--model-dir', models]);
+  const inspect = await runCli(['inspect', '--model-dir', models, '--json']);
   assert.equal(inspect.code, 0, inspect.stderr);
   const info = JSON.parse(inspect.stdout) as Record<string, unknown>;
+  // The profiles: one per cluster, prototypes in the input's fields, members named by position.
+  const profiles = info.profiles as {
+    share: number;
+    prototype: { field: string; values: number[] }[];
+    nearest: { id: string }[];
+    topFeatures: { feature: string }[];
+  }[];
+  assert.equal(profiles.length, 3);
+  assert.ok(Math.abs(profiles.reduce((sum, p) => sum + p.share, 0) - 1) < 1e-9);
+  for (const p of profiles) {
+    assert.deepEqual(
+      p.prototype.map((f) => f.field),
+      ['f0', 'f1', 'f2', 'f3'],
+    );
+    assert.equal(p.nearest.length, 5);
+    assert.ok(p.nearest.every((m) => Number(m.id) >= 0 && Number(m.id) < 150));
+    assert.equal(p.topFeatures.length, 4);
+  }
+  const table = await runCli(['inspect', '--model-dir', models]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /^model version 1 \(kmeans, 3 clusters, 4 inputs/);
+  assert.match(table.stdout, /\ncluster +share +size +confidence +sets it apart most\n/);
+  assert.match(table.stdout, /\n {2}prototype +f0=\S+ {2}f1=/);
+  assertOneLineError(
+    await runCli(['inspect', '--model-dir', models, '--png', join(dir, 'blobs.png')]),
+    /--png needs a model whose records hold an image/,
+  );
   assert.equal(info.inputDims, 4);
   assert.equal(info.clusters, 3);
   // Three separated blobs are k-means' home ground: the guard serves it, an identity map plus

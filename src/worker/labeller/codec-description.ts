@@ -5,10 +5,10 @@
 import { AvroCodec } from '../../codec/avro-codec.js';
 import { ConfluentAvroCodec } from '../../codec/confluent-avro-codec.js';
 import { JsonCodec } from '../../codec/json-codec.js';
-import type { RecordCodec } from '../../codec/record-codec.js';
+import type { OutputDetail, RecordCodec } from '../../codec/record-codec.js';
 import { HttpSchemaRegistry } from '../../registry/schema-registry-client.js';
 
-export type CodecDescription =
+export type CodecDescription = (
   | { readonly format: 'json' }
   | { readonly format: 'avro'; readonly schema: string }
   | {
@@ -18,24 +18,30 @@ export type CodecDescription =
       readonly readerSchema: string;
       readonly inputTopic: string;
       readonly outputTopic: string;
-    };
+    }
+) & {
+  /** What labelled records carry (DEC_OUTPUT_DETAIL); default 'basic'. */
+  readonly outputDetail?: OutputDetail;
+};
 
 /**
  * A codec equal to the one described. The Confluent codec registers the output schema again,
  * which the registry answers with the id it already gave.
  */
 export async function codecFromDescription(description: CodecDescription): Promise<RecordCodec> {
+  const outputDetail = description.outputDetail ?? 'basic';
   switch (description.format) {
     case 'json':
-      return new JsonCodec();
+      return new JsonCodec({ outputDetail });
     case 'avro':
-      return new AvroCodec(description.schema);
+      return new AvroCodec(description.schema, outputDetail);
     case 'confluent-avro':
       return ConfluentAvroCodec.create({
         registry: new HttpSchemaRegistry(description.registryUrl),
         readerSchema: description.readerSchema,
         inputTopic: description.inputTopic,
         outputTopic: description.outputTopic,
+        outputDetail,
       });
   }
 }

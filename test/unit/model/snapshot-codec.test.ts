@@ -96,3 +96,41 @@ void test('encoding refuses a model whose layers do not chain from the feature w
   };
   assert.throws(() => encodeSnapshot(wider), SnapshotError);
 });
+
+void test('cluster statistics round-trip through the header; files without them still load', () => {
+  const base = tinySnapshot();
+  assert.equal(decodeSnapshot(encodeSnapshot(base)).clusterStatistics, undefined);
+  const statistics = {
+    rows: 3,
+    counts: [3, 0],
+    // An empty cluster's mean confidence is NaN, which JSON cannot hold directly.
+    meanConfidence: [0.75, NaN],
+    mean: Float32Array.from([1, 2, 3, 4]),
+    std: Float32Array.from([0.5, 0, 1, 2]),
+    clusterMeans: Float32Array.from([1, 2, 3, 4, 1, 2, 3, 4]),
+    members: [
+      { cluster: 0, id: '2:17', confidence: 0.9, distance: 0.25 },
+      { cluster: 0, confidence: 0.6, distance: 1.5 },
+    ],
+    memberFeatures: Float32Array.from([1, 2, 3, 4, -1, -2, -3, 1e-7]),
+  };
+  const decoded = decodeSnapshot(encodeSnapshot({ ...base, clusterStatistics: statistics }));
+  assert.deepEqual(decoded.clusterStatistics, statistics);
+
+  // Statistics that do not fit the model are a corrupt file, not silently dropped.
+  const misfit = encodeSnapshot({
+    ...base,
+    clusterStatistics: { ...statistics, clusterMeans: new Float32Array(3) },
+  });
+  assert.throws(() => decodeSnapshot(misfit), SnapshotError);
+
+  // Statistics too large for a header any reader accepts (16 MiB) are left out, not the version.
+  const huge = {
+    ...statistics,
+    members: [{ cluster: 0, id: 'x'.repeat(17 * 2 ** 20), confidence: 1, distance: 0 }],
+    memberFeatures: new Float32Array(4),
+  };
+  const kept = decodeSnapshot(encodeSnapshot({ ...base, clusterStatistics: huge }));
+  assert.equal(kept.clusterStatistics, undefined);
+  assert.deepEqual(kept.parameters.centroids, base.parameters.centroids);
+});

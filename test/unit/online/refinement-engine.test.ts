@@ -7,7 +7,18 @@ import {
   RefinementEngine,
   defaultRefinementSettings,
 } from '../../../src/online/refinement-engine.js';
+import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
 import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
+
+/** How many rows of x `snapshot` puts in `cluster`. */
+function labelsOf(snapshot: ModelSnapshot, x: Matrix, cluster: number): number {
+  const assigner = new Assigner(snapshot.parameters);
+  try {
+    return assigner.assign(x).cluster.filter((c) => c === cluster).length;
+  } finally {
+    assigner.dispose();
+  }
+}
 
 const settings = {
   ...defaultRefinementSettings,
@@ -43,6 +54,16 @@ void describe('RefinementEngine', () => {
       [-3, 0.5, 3, -0.5, 0.5, 4],
       'input untouched',
     );
+    // The new version describes the window it was made on, not the version before it.
+    const stats = outcome.snapshot?.clusterStatistics;
+    assert.equal(stats?.rows, x.rows);
+    assert.deepEqual(
+      stats?.counts,
+      [0, 1, 2].map((c) =>
+        outcome.snapshot === undefined ? -1 : labelsOf(outcome.snapshot, x, c),
+      ),
+    );
+    assert.ok(stats?.members.every((m) => m.id === undefined));
     engine.dispose();
   });
 
