@@ -6,7 +6,7 @@
  * and writes only `--out`. Exits 1 when a scenario that ran did not hold.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Kafka } from 'kafkajs';
@@ -113,6 +113,8 @@ function options(): { short: boolean; only: string[]; out: string; port: number 
 
 async function runOne(name: string, run: () => Promise<ScenarioResult>): Promise<ScenarioResult> {
   const started = Date.now();
+  const ranAt = new Date(started).toISOString();
+  const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
   process.stdout.write(`chaos: ${name}...\n`);
   let result: ScenarioResult;
   try {
@@ -120,6 +122,7 @@ async function runOne(name: string, run: () => Promise<ScenarioResult>): Promise
   } catch (error) {
     result = { name, passed: false, figures: {}, notes: [`failed to run: ${String(error)}`] };
   }
+  result = { ...result, ranAt, loadAverage };
   const verdict = result.skipped === true ? 'skipped' : result.passed ? 'held' : 'FAILED';
   process.stdout.write(
     `chaos: ${name} ${verdict} in ${Math.round((Date.now() - started) / 1000)} s ` +
@@ -161,6 +164,7 @@ async function main(): Promise<void> {
   await broker.start();
   const kafka = chaosKafka(broker.bootstrap);
   const started = new Date();
+  const loadAtStart = loadavg().map((l) => Math.round(l * 10) / 10);
   const results: ScenarioResult[] = [];
   try {
     for (const name of Object.keys(Scenarios).filter((n) => args.only.includes(n))) {

@@ -5,7 +5,12 @@ export interface ChaosReport {
   readonly command: string;
   readonly date: string;
   readonly minutes: number;
-  readonly machine: { cores: number; memoryGiB: number; node: string };
+  readonly machine: {
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    loadAverageAtStart?: readonly number[];
+  };
   readonly scenarios: readonly ScenarioResult[];
 }
 
@@ -17,11 +22,17 @@ const figures = (r: ScenarioResult): string =>
     .map(([name, value]) => `${name} ${String(value)}`)
     .join(', ');
 
+const ran = (r: ScenarioResult): string =>
+  r.ranAt === undefined
+    ? ''
+    : `${r.ranAt.slice(0, 16).replace('T', ' ')} (${r.loadAverage ?? '?'})`;
+
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 export function reliabilityDoc(report: ChaosReport): string {
   const rows = report.scenarios.map(
-    (r) => `| ${r.name} | ${verdict(r)} | ${cell(figures(r))} | ${cell(r.notes.join(' '))} |`,
+    (r) =>
+      `| ${r.name} | ${verdict(r)} | ${cell(figures(r))} | ${cell(r.notes.join(' '))} | ${ran(r)} |`,
   );
   return [
     '# Reliability',
@@ -35,10 +46,12 @@ export function reliabilityDoc(report: ChaosReport): string {
     'a short form of every scenario (`npm run chaos -- --short`).',
     '',
     `Run of ${report.date.slice(0, 10)}: ${report.minutes} minutes on ${report.machine.cores} cores, ` +
-      `${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
+      `${report.machine.memoryGiB} GiB, Node ${report.machine.node}` +
+      '. The last column gives when each scenario ran and the 1-minute load average then: where it' +
+      ' is well above the core count, other work shared the cores and times are upper bounds.',
     '',
-    '| scenario | result | figures | what it did |',
-    '| --- | --- | --- | --- |',
+    '| scenario | result | figures | what it did | run (load) |',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
     '## Reading the figures',
