@@ -3,12 +3,13 @@
  * survive, on a broker of the suite's own (it is paused and restarted, so it is never the shared
  * one). Each scenario reports whether it held and its figures. The full run writes
  * bench/results/chaos.json and docs/reliability.md; `--short` (CI) runs a small form of each
- * and writes only `--out`. Exits 1 when a scenario that ran did not hold.
+ * and writes only `--out`; `--docs-only` rewrites the page from the committed report. Exits 1 when a scenario that ran did not hold.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import * as prettier from 'prettier';
 import type { Kafka } from 'kafkajs';
 import { foreignClientScenario } from './foreign-client.js';
 import { killScenario, restartScenario, signalScenario } from './kills.js';
@@ -113,6 +114,8 @@ function options(): { short: boolean; only: string[]; out: string; port: number 
 
 async function runOne(name: string, run: () => Promise<ScenarioResult>): Promise<ScenarioResult> {
   const started = Date.now();
+  const ranAt = new Date(started).toISOString();
+  const loadAverage = Math.round((loadavg()[0] ?? 0) * 10) / 10;
   process.stdout.write(`chaos: ${name}...\n`);
   let result: ScenarioResult;
   try {
@@ -120,6 +123,7 @@ async function runOne(name: string, run: () => Promise<ScenarioResult>): Promise
   } catch (error) {
     result = { name, passed: false, figures: {}, notes: [`failed to run: ${String(error)}`] };
   }
+  result = { ...result, ranAt, loadAverage };
   const verdict = result.skipped === true ? 'skipped' : result.passed ? 'held' : 'FAILED';
   process.stdout.write(
     `chaos: ${name} ${verdict} in ${Math.round((Date.now() - started) / 1000)} s ` +
@@ -154,7 +158,24 @@ async function mergedWithCommitted(path: string, report: ChaosReport): Promise<C
   return { ...report, scenarios };
 }
 
+/** docs/reliability.md, formatted as the repository's Prettier settings want it. */
+async function writeDoc(report: ChaosReport): Promise<void> {
+  const path = join(root, 'docs', 'reliability.md');
+  const options = (await prettier.resolveConfig(path)) ?? {};
+  await writeFile(
+    path,
+    await prettier.format(reliabilityDoc(report), { ...options, parser: 'markdown' }),
+  );
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--docs-only')) {
+    // Rewrites docs/reliability.md from the committed report, after an edit of its text.
+    const path = join(root, 'bench', 'results', 'chaos.json');
+    const report = JSON.parse(await readFile(path, 'utf8')) as ChaosReport;
+    await writeDoc(report);
+    return;
+  }
   const args = options();
   const plan = args.short ? Plans.short : Plans.full;
   const broker = new ChaosBroker(args.port);
@@ -183,7 +204,7 @@ async function main(): Promise<void> {
   };
   const written = args.short ? report : await mergedWithCommitted(args.out, report);
   await writeFile(args.out, `${JSON.stringify(written, null, 2)}\n`);
-  if (!args.short) await writeFile(join(root, 'docs', 'reliability.md'), reliabilityDoc(written));
+  if (!args.short) await writeDoc(written);
   const failed = results.filter((r) => !r.passed && r.skipped !== true).map((r) => r.name);
   process.stdout.write(
     failed.length === 0 ? 'chaos: every scenario held\n' : `chaos: FAILED ${failed.join(', ')}\n`,

@@ -5,7 +5,12 @@ export interface ChaosReport {
   readonly command: string;
   readonly date: string;
   readonly minutes: number;
-  readonly machine: { cores: number; memoryGiB: number; node: string };
+  readonly machine: {
+    cores: number;
+    memoryGiB: number;
+    node: string;
+    loadAverageAtStart?: readonly number[];
+  };
   readonly scenarios: readonly ScenarioResult[];
 }
 
@@ -17,11 +22,17 @@ const figures = (r: ScenarioResult): string =>
     .map(([name, value]) => `${name} ${String(value)}`)
     .join(', ');
 
+const ran = (r: ScenarioResult): string =>
+  r.ranAt === undefined
+    ? ''
+    : `${r.ranAt.slice(0, 16).replace('T', ' ')} (${r.loadAverage ?? '?'})`;
+
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 export function reliabilityDoc(report: ChaosReport): string {
   const rows = report.scenarios.map(
-    (r) => `| ${r.name} | ${verdict(r)} | ${cell(figures(r))} | ${cell(r.notes.join(' '))} |`,
+    (r) =>
+      `| ${r.name} | ${verdict(r)} | ${cell(figures(r))} | ${cell(r.notes.join(' '))} | ${ran(r)} |`,
   );
   return [
     '# Reliability',
@@ -34,21 +45,25 @@ export function reliabilityDoc(report: ChaosReport): string {
     'reader; duplicated means labelled records beyond the times the key is on the input. CI runs',
     'a short form of every scenario (`npm run chaos -- --short`).',
     '',
-    `Run of ${report.date.slice(0, 10)}: ${report.minutes} minutes on ${report.machine.cores} cores, ` +
-      `${report.machine.memoryGiB} GiB, Node ${report.machine.node}.`,
+    `Measured on ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ` +
+      `${report.machine.node}` +
+      '. The last column gives when each scenario ran and the 1-minute load average then: where it' +
+      ' is well above the core count, other work shared the cores and times are upper bounds.',
     '',
-    '| scenario | result | figures | what it did |',
-    '| --- | --- | --- | --- |',
+    '| scenario | result | figures | what it did | run (load) |',
+    '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
     '## Reading the figures',
     '',
-    '- **Restart to first label** is dominated by the group: after SIGKILL the dead member stays in',
-    '  the consumer group until its session times out (`DEC_SESSION_TIMEOUT_MS`, 15 s by default),',
-    '  and the new process gets its partitions only then. After SIGTERM the old member leaves the',
-    '  group on its way out, so the new one starts at once. kafkajs sends no `group.instance.id`',
-    '  (static membership, KIP-345) and has no KIP-848 protocol, so a lower session timeout is the',
-    '  lever: it costs more heartbeats and a faster eviction of a member that pauses (a long GC).',
+    '- **Restart to first label** adds two waits: starting the process (loading the tensor',
+    '  backend and the snapshot, connecting, joining the group), and, after SIGKILL only, the dead',
+    "  member's session: it stays in the consumer group until `DEC_SESSION_TIMEOUT_MS` (15 s by",
+    '  default) has passed since its last heartbeat, and the new process gets its partitions only',
+    '  then. After SIGTERM the old member leaves the group on its way out. The SIGKILL rows minus the',
+    '  SIGTERM rows estimate the session wait. kafkajs sends no `group.instance.id` (static',
+    '  membership, KIP-345) and has no KIP-848 protocol, so a lower session timeout is the lever:',
+    '  it costs more heartbeats and a faster eviction of a member that pauses (a long GC).',
     '- **Snapshot writes that fail** (read-only or full model directory) are counted in',
     '  `decstream_snapshot_writes_total{result="failed"}` and logged as an error; labelling goes on',
     '  with the serving version, and the write is retried every 30 s and at shutdown.',

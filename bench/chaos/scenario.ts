@@ -6,4 +6,7 @@ export interface ScenarioResult {
   readonly skipped?: boolean;
   readonly figures: Record<string, number | string>;
   readonly notes: readonly string[];
+  /** When it ran and the machine's 1-minute load average then (set by the suite's runner). */
+  readonly ranAt?: string;
+  readonly loadAverage?: number;
 }
