@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_METHOD } from '../src/model/defaults.js';
 
-export const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 const resultsDir = new URL('../bench/results/', import.meta.url);
 
 export const NotMeasured = 'not measured';
@@ -21,7 +21,7 @@ export const NotMeasured = 'not measured';
 /** Parsed result files by benchmark name; a missing or unreadable file is undefined. */
 export type Results = Readonly<Record<string, unknown>>;
 
-export const benchmarkNames = [
+const benchmarkNames = [
   'train',
   'quality',
   'stream',
@@ -31,7 +31,7 @@ export const benchmarkNames = [
   'suite',
 ] as const;
 
-export function readResults(dir: URL = resultsDir): Results {
+function readResults(dir: URL = resultsDir): Results {
   const out: Record<string, unknown> = {};
   for (const name of benchmarkNames) {
     try {
@@ -77,12 +77,12 @@ function entriesOf(value: unknown): [string, unknown][] {
 }
 
 /** A number with `digits` decimals, or "not measured". */
-export function fixed(value: number | undefined, digits: number): string {
+function fixed(value: number | undefined, digits: number): string {
   return value === undefined ? NotMeasured : value.toFixed(digits);
 }
 
 /** A whole number with thousands separators, or "not measured". */
-export function whole(value: number | undefined): string {
+function whole(value: number | undefined): string {
   return value === undefined
     ? NotMeasured
     : Math.round(value).toLocaleString('en-US', { maximumFractionDigits: 0 });
@@ -241,7 +241,7 @@ const mnistMethods: readonly [string, string][] = [
   ['dec', 'DEC'],
   ['idec', 'IDEC'],
 ];
-export const mnistTargetAcc = 0.85;
+const mnistTargetAcc = 0.85;
 
 /** The result keys of MNIST runs: `mnist` first, then any other run stored beside it. */
 function mnistKeys(r: unknown): string[] {
@@ -321,8 +321,8 @@ function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict 
   return parts;
 }
 
-function qualitySection(r: unknown): { text: string; missed: { name: string; met: Verdict }[] } {
-  if (r === undefined) return { text: notMeasuredSection('quality'), missed: [] };
+function qualitySection(r: unknown): string {
+  if (r === undefined) return notMeasuredSection('quality');
   const judged: { name: string; met: Verdict }[] = [];
   const parts: string[] = [machineLine(r, textAt(r, 'mnist.seeds.0.backend'))];
   for (const key of mnistKeys(r)) parts.push('', ...mnistRun(r, key, judged));
@@ -379,7 +379,7 @@ function qualitySection(r: unknown): { text: string; missed: { name: string; met
     );
   }
   parts.push('', missedLine(judged));
-  return { text: parts.join('\n'), missed: judged };
+  return parts.join('\n');
 }
 
 function minutes(seconds: number | undefined): number | undefined {
@@ -974,7 +974,7 @@ function suiteSection(r: unknown): string {
 export function renderBlocks(results: Results): Record<string, string> {
   return {
     train: trainSection(results.train),
-    quality: qualitySection(results.quality).text,
+    quality: qualitySection(results.quality),
     stream: streamSection(results.stream),
     drift: driftSection(results.drift),
     throughput: throughputSection(results.throughput),
