@@ -11,6 +11,7 @@ import kafkajs from 'kafkajs';
 import type { OutputCompression } from '../src/config/config.js';
 import { compressionType, registerCompressionCodecs } from '../src/kafka/compression.js';
 import { envNumber } from './common/args.js';
+import { printDocTable } from './common/print.js';
 import { resultFile, runFacts, writeResult } from './common/results.js';
 import { median } from './common/stats.js';
 import { stopwatch } from './common/timing.js';
@@ -120,8 +121,7 @@ async function main(): Promise<void> {
     codecs: results,
   };
   writeResult(resultFile('codecs'), out);
-  console.log(`batch: ${batchRecords} labelled records, ${records.length} bytes`);
-  console.table(results);
+  printDocTable('codecs', { codecs: out });
 }
 
 await main();

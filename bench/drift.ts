@@ -31,6 +31,7 @@ import { Refiner } from '../src/worker/refiner/refiner.js';
 import { digitAugmentation } from '../src/model/augment.js';
 import { benchArgs, envNumber } from './common/args.js';
 import { benchBackend } from './common/backend.js';
+import { printDocTable } from './common/print.js';
 import { resultFile, runFacts, writeResult } from './common/results.js';
 import { quantile, round } from './common/stats.js';
 import { elapsedLog, stopwatch } from './common/timing.js';
@@ -456,7 +457,7 @@ async function main(): Promise<void> {
     resultFile(quick || only !== undefined ? 'drift-partial' : 'drift'),
     results,
   );
-  printTable(results);
+  printDocTable('drift', { drift: results });
   log(`wrote ${out}`);
 }
 
@@ -683,28 +684,6 @@ function pickMetrics(snapshot: ModelSnapshot): Record<string, unknown> {
     reconstructionError: round(m.reconstructionError),
     wallSeconds: round((m.wallMs.pretrain + m.wallMs.kmeans + m.wallMs.cluster) / 1000, 1),
   };
-}
-
-function printTable(results: Record<string, unknown>): void {
-  const syn = (results.synthetic ?? {}) as Record<string, Record<string, Record<string, number>>>;
-  const mn = (results.mnist ?? {}) as Record<string, Record<string, number>>;
-  const lat = (results.latency ?? {}) as Record<string, number>;
-  const row = (name: string, r: Record<string, number> | undefined): string =>
-    `| ${name.padEnd(34)} | ${String(r?.accFirstHalf ?? '-').padStart(7)} | ${String(r?.accSecondHalf ?? '-').padStart(7)} | ${String(r?.accWholeStream ?? '-').padStart(7)} |`;
-  console.log('\nPrequential ACC (Hungarian-matched per segment); offline stream, no Kafka');
-  console.log(`| ${'run'.padEnd(34)} | 1st half | 2nd half |  whole |`);
-  console.log(`|${'-'.repeat(36)}|---------|---------|---------|`);
-  for (const stream of ['drifting', 'stationary']) {
-    for (const method of ['refined', 'frozen', 'onlineKmeans'])
-      console.log(row(`synthetic ${stream}: ${method}`, syn[stream]?.[method]));
-  }
-  console.log(row('mnist-10k: refined', mn.refined));
-  console.log(row('mnist-10k: frozen', mn.frozen));
-  console.log(row('mnist-10k: onlineKmeans', mn.onlineKmeans));
-  console.log(
-    `\np99 labelling latency per ${lat.batchRecords}-record batch: off ${lat.p99OffMs} ms, on ${lat.p99OnMs} ms, ratio ${lat.p99Ratio}`,
-  );
-  console.log('checks:', JSON.stringify(results.checks));
 }
 
 await main();

@@ -34,7 +34,8 @@ import { Assigner } from '../src/online/assigner.js';
 import { benchArgs, envNumber as env } from './common/args.js';
 import { benchBackend } from './common/backend.js';
 import { inParallel, runChild, sendResult } from './common/child.js';
-import { mergeResult, resultFile, runFacts } from './common/results.js';
+import { printDocTable } from './common/print.js';
+import { mergeResult, readResult, resultFile, runFacts } from './common/results.js';
 import { spread as summary } from './common/stats.js';
 import { stopwatch } from './common/timing.js';
 import { mnist10k, nonLinearMixture } from './data/synthetic-mixture.js';
@@ -223,17 +224,6 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
     results.sort((a, b) => (a.seed as number) - (b.seed as number));
     write(process.env.QUALITY_RESULT_KEY ?? 'mnist', summarise());
   });
-  const out = summarise() as {
-    summary: Record<string, { acc: ReturnType<typeof summary>; nmi: ReturnType<typeof summary> }>;
-  };
-  console.log('\nMNIST-10k, k = 10');
-  console.log('| method | median ACC | ACC range | median NMI | NMI range |');
-  console.log('|---|---|---|---|---|');
-  for (const [name, v] of Object.entries(out.summary)) {
-    console.log(
-      `| ${name} | ${fmt(v.acc.median)} | ${fmt(v.acc.min)}-${fmt(v.acc.max)} | ${fmt(v.nmi.median)} | ${fmt(v.nmi.min)}-${fmt(v.nmi.max)} |`,
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,24 +334,6 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
       });
     }
   }
-  console.log('\nTabular non-linear mixture (median over seeds)');
-  console.log('| model | train ACC | fresh ACC | train NMI | fresh NMI |');
-  console.log('|---|---|---|---|---|');
-  console.log(
-    `| k-means (standardised) | ${fmt(kmeansScores.train.acc)} | ${fmt(kmeansScores.fresh.acc)} | ${fmt(kmeansScores.train.nmi)} | ${fmt(kmeansScores.fresh.nmi)} |`,
-  );
-  for (const r of runs as {
-    hiddenSizes: number[];
-    method: string;
-    trainAcc: { median: number };
-    freshAcc: { median: number };
-    trainNmi: { median: number };
-    freshNmi: { median: number };
-  }[]) {
-    console.log(
-      `| ${r.method} ${r.hiddenSizes.join('-')} | ${fmt(r.trainAcc.median)} | ${fmt(r.freshAcc.median)} | ${fmt(r.trainNmi.median)} | ${fmt(r.freshNmi.median)} |`,
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -376,5 +348,6 @@ if (childSeed !== undefined) {
   };
   if (part === 'tabular' || part === 'all') await tabularPart(write);
   if (part === 'mnist' || part === 'all') await mnistPart(write);
-  console.log(`\nwrote ${qualityFile}`);
+  printDocTable('quality', { quality: readResult(qualityFile) });
+  console.log(`wrote ${qualityFile}`);
 }

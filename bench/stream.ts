@@ -24,6 +24,7 @@ import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import { SeededRandom } from '../src/model/rng.js';
 import { envNumber } from './common/args.js';
+import { printDocTable } from './common/print.js';
 import { resultFile, runFacts, writeResult } from './common/results.js';
 import { quantile } from './common/stats.js';
 
@@ -315,18 +316,7 @@ async function main(): Promise<void> {
       workerExitCode: exitCode,
     };
     const written = writeResult(resultFile('stream'), result);
-    log('');
-    log('| measure | value |');
-    log('| --- | --- |');
-    log(`| bootstrap (3,000 records) | ${(bootstrapWallMs / 1000).toFixed(1)} s |`);
-    log(`| throughput | ${throughput.toFixed(0)} records/s |`);
-    log(
-      `| latency p50 / p99 at ${pacedPerSecond}/s | ${quantile(latencies, 0.5)} / ${quantile(latencies, 0.99)} ms |`,
-    );
-    log(`| prequential ACC / NMI | ${published.acc.toFixed(3)} / ${published.nmi.toFixed(3)} |`);
-    log(
-      `| offline, same training: ACC / NMI | ${offline.acc.toFixed(3)} / ${offline.nmi.toFixed(3)} |`,
-    );
+    printDocTable('stream', { stream: result });
     log(`wrote ${written}`);
   } finally {
     for (const step of cleanups.reverse()) {

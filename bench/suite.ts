@@ -37,6 +37,7 @@ import { suiteDatasets, type SuiteDataset } from './suite/datasets.js';
 import { standardise } from './suite/describe.js';
 import { benchArgs } from './common/args.js';
 import { inParallel, runChild, sendResult } from './common/child.js';
+import { printDocTable } from './common/print.js';
 import { resultFile, runFacts, writeResult } from './common/results.js';
 import { median } from './common/stats.js';
 import { stopwatch } from './common/timing.js';
@@ -286,31 +287,6 @@ function summarise(sets: SuiteDataset[], kmeans: KmeansResult[], runs: RunResult
   });
 }
 
-type Summary = ReturnType<typeof summarise>[number];
-
-function printTable(rows: Summary[]): void {
-  const f = (v: number): string => v.toFixed(3);
-  console.log(
-    'set                          half      k-means  AE+km   deep   default (min..max)       spread  gain    served  rho   s',
-  );
-  for (const r of rows) {
-    const kinds = `${r.servedKinds.filter((k) => k === 'dec').length}/${r.servedKinds.length} dec`;
-    console.log(
-      `${r.set.padEnd(28)} ${r.half.padEnd(9)} ${f(r.kmeansBest)}   ${f(r.aeKmeansMedian)}  ${f(r.deepMedian)}  ${f(r.defaultMedian)} (${f(r.defaultMin)}..${f(r.defaultMax)})  ${f(r.spread)}  ${(r.gainOverKmeans >= 0 ? '+' : '') + f(r.gainOverKmeans)}  ${kinds.padEnd(8)} ${r.criterionSpearman.toFixed(2)}  ${r.trainSecondsMedian.toFixed(0)}`,
-    );
-  }
-  for (const half of ['tuning', 'held-out'] as const) {
-    const h = rows.filter((r) => r.half === half);
-    if (h.length === 0) continue;
-    console.log(
-      `${half}: median gain over k-means ${median(h.map((r) => r.gainOverKmeans)).toFixed(3)}, ` +
-        `sets at or above k-means ${h.filter((r) => r.gainOverKmeans >= 0).length}/${h.length}, ` +
-        `largest spread ${Math.max(...h.map((r) => r.spread)).toFixed(3)}, ` +
-        `median criterion rho ${median(h.map((r) => r.criterionSpearman)).toFixed(2)}`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
   const job = value('--job');
   if (job !== undefined) {
@@ -372,13 +348,10 @@ async function main(): Promise<void> {
     },
   );
   const summary = summarise(sets, kmeans, runs);
-  printTable(summary);
+  const result = { ...runFacts(), seeds, orders, options: parseOptions(), summary, kmeans, runs };
   // One-space indent: the file holds every run and is committed.
-  writeResult(
-    out,
-    { ...runFacts(), seeds, orders, options: parseOptions(), summary, kmeans, runs },
-    1,
-  );
+  writeResult(out, result, 1);
+  printDocTable('suite', { suite: result });
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
   if (flag('--check')) {
     const failures = summary.flatMap((r) => [

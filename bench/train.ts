@@ -12,6 +12,7 @@ import { SeededRandom } from '../src/model/rng.js';
 import { Assigner } from '../src/online/assigner.js';
 import { envNumber } from './common/args.js';
 import { benchBackend } from './common/backend.js';
+import { printDocTable } from './common/print.js';
 import { resultFile, runFacts, writeResult } from './common/results.js';
 import { stopwatch } from './common/timing.js';
 import { mnist10k } from './data/synthetic-mixture.js';
@@ -143,16 +144,5 @@ const result = {
   assignRowsPerSecond,
 };
 
-console.log('');
-console.log('| measure | value |');
-console.log('|---|---|');
-console.log(`| backend | ${backend} |`);
-console.log(`| pretraining samples/s | ${samplesPerSecond.toFixed(0)} |`);
-console.log(`| pretraining GFLOPS | ${(ourFlops / 1e9).toFixed(2)} |`);
-console.log(`| plain matMul GFLOPS (same shapes) | ${(matMulFlops / 1e9).toFixed(2)} |`);
-console.log(`| ratio | ${result.ratioToMatMul.toFixed(2)} |`);
-console.log(`| seconds per epoch (${rows} rows) | ${secondsPerEpoch.toFixed(2)} |`);
-console.log(`| pretraining wall (${pre.epochs} epochs) | ${(pre.wallMs / 1000).toFixed(1)} s |`);
-console.log(`| assign rows/s (batch 1024) | ${assignRowsPerSecond.toFixed(0)} |`);
-
+printDocTable('train', { train: result });
 console.log(`\nwrote ${writeResult(resultFile('train'), result)}`);
