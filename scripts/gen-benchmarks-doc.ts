@@ -911,6 +911,7 @@ function signed(value: number | undefined): string {
 
 function suiteHalf(rows: readonly SuiteRow[], half: string): string {
   const mine = rows.filter((r) => r.half === half);
+  if (mine.length === 0) return `_No ${half} set in this run._`;
   const body = mine.map((r) => [
     r.set,
     fixed(r.kmeansBest, 3),

@@ -101,3 +101,24 @@ void test('the machine line reads the date and machine that bench/common writes,
   assert.match(older.drift ?? '', /^_Measured 2026-11-27 · 2 vCPU AMD EPYC · Node 20\.20\.2\._/);
   assert.match(older.stream ?? '', /^_Measured 2026-11-28 · 4 vCPU · Node 20\.1\.0\._/);
 });
+
+void test('a suite run over one half says so for the other instead of summing nothing', () => {
+  const row = {
+    set: 'iris',
+    half: 'tuning',
+    kmeansBest: 0.893,
+    aeKmeansMedian: 0.933,
+    deepMedian: 0.953,
+    defaultMedian: 0.953,
+    spread: 0,
+    gainOverKmeans: 0.06,
+    servedKinds: ['dec'],
+    criterionSpearman: 1,
+    trainSecondsMedian: 58,
+    orderInvariant: true,
+  };
+  const block = renderBlocks({ suite: { seeds: 1, orders: 1, summary: [row] } }).suite ?? '';
+  assert.match(block, /\| iris \| 0\.893 \| 0\.933 \| 0\.953 \| 0\.953 \| \+0\.060 \|/);
+  assert.match(block, /_No held-out set in this run\._/);
+  assert.doesNotMatch(block, /Infinity/);
+});
