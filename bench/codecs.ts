@@ -6,12 +6,15 @@
  * runs in rounds of at least 250 ms; the median round is reported. Writes
  * bench/results/codecs.json and prints a table.
  */
-import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import kafkajs from 'kafkajs';
 import type { OutputCompression } from '../src/config/config.js';
 import { compressionType, registerCompressionCodecs } from '../src/kafka/compression.js';
+import { envNumber } from './common/args.js';
+import { printDocTable } from './common/print.js';
+import { resultFile, runFacts, writeResult } from './common/results.js';
+import { median } from './common/stats.js';
+import { stopwatch } from './common/timing.js';
 
 interface KafkajsEncoder {
   writeEncoderArray(encoders: readonly KafkajsEncoder[]): KafkajsEncoder;
@@ -30,9 +33,9 @@ const Record = load('kafkajs/src/protocol/recordBatch/record/v0/index.js') as (r
   headers: Record<string, string>;
 }) => KafkajsEncoder;
 
-const batchRecords = Number(process.env.BENCH_CODEC_RECORDS ?? 1000);
+const batchRecords = envNumber('BENCH_CODEC_RECORDS', 1000);
 const roundMs = 250;
-const rounds = Number(process.env.BENCH_CODEC_ROUNDS ?? 7);
+const rounds = envNumber('BENCH_CODEC_ROUNDS', 7);
 const codecs: readonly Exclude<OutputCompression, 'none'>[] = ['gzip', 'snappy', 'lz4', 'zstd'];
 
 /** Deterministic pseudo-random numbers, so every run compresses the same bytes. */
@@ -67,18 +70,15 @@ function labelledBatch(records: number): Buffer {
 async function recordsPerSecond(work: () => Promise<unknown>): Promise<number> {
   const rates: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const start = process.hrtime.bigint();
+    const clock = stopwatch();
     let done = 0;
-    let elapsedMs = 0;
-    while (elapsedMs < roundMs) {
+    while (clock.ms() < roundMs) {
       await work();
       done++;
-      elapsedMs = Number(process.hrtime.bigint() - start) / 1e6;
     }
-    rates.push((done * batchRecords) / (elapsedMs / 1000));
+    rates.push((done * batchRecords) / clock.seconds());
   }
-  rates.sort((a, b) => a - b);
-  return Math.round(rates[Math.floor(rates.length / 2)] as number);
+  return Math.round(median(rates));
 }
 
 interface CodecResult {
@@ -113,21 +113,15 @@ async function main(): Promise<void> {
     const codec = kafkajs.CompressionCodecs[compressionType(name) as 1 | 2 | 3 | 4]() as Codec;
     results[name] = await measure(codec, records);
   }
-  const cpus = os.cpus();
   const out = {
-    date: new Date().toISOString(),
-    machine: { cpuModel: cpus[0]?.model ?? 'unknown', cores: cpus.length, node: process.version },
+    ...runFacts(),
     batch: { records: batchRecords, bytes: records.length },
     roundMs,
     rounds,
     codecs: results,
   };
-  writeFileSync(
-    new URL('results/codecs.json', import.meta.url),
-    `${JSON.stringify(out, null, 2)}\n`,
-  );
-  console.log(`batch: ${batchRecords} labelled records, ${records.length} bytes`);
-  console.table(results);
+  writeResult(resultFile('codecs'), out);
+  printDocTable('codecs', { codecs: out });
 }
 
 await main();

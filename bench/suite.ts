@@ -18,7 +18,6 @@
  * k-means, or when two record orders of one seed trained different models (CI runs the small form
  * with it).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,16 +35,15 @@ import type { Matrix, ModelSnapshot } from '../src/model/types.js';
 import type { LabelledData } from './data/synthetic-mixture.js';
 import { suiteDatasets, type SuiteDataset } from './suite/datasets.js';
 import { standardise } from './suite/describe.js';
+import { benchArgs } from './common/args.js';
+import { inParallel, runChild, sendResult } from './common/child.js';
+import { printDocTable } from './common/print.js';
+import { resultFile, runFacts, writeResult } from './common/results.js';
+import { median } from './common/stats.js';
+import { stopwatch } from './common/timing.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const args = process.argv.slice(2);
-const flag = (name: string): boolean => args.includes(name);
-const value = (name: string): string | undefined => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const values = (name: string): string[] =>
-  args.flatMap((a, i) => (a === name && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+const args = benchArgs();
+const { flag, value, values } = args;
 
 /** How far below k-means (in ACC) --check lets a set's served median fall. */
 const CHECK_TOLERANCE = 0.03;
@@ -143,14 +141,14 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
   const trainingOrder = canonicalRowOrder(extracted);
   const truth = Int32Array.from(trainingOrder, (r) => data.labels[r]!);
   const stages: Record<string, { labels?: Int32Array; embedding?: Matrix }> = {};
-  const started = performance.now();
+  const training = stopwatch();
   const snapshot = await trainSnapshot(
     records,
     fields,
     { clusters: set.clusters, seed, backend: 'wasm', ...parseOptions() },
     { onStage: (stage) => (stages[stage.name] = stage) },
   );
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = training.seconds();
   const served = assignRecords(snapshot, records);
   const servedScores = evaluateClustering(data.labels, served.batch.cluster);
 
@@ -205,55 +203,24 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
 
 function runKmeans(set: SuiteDataset): KmeansResult {
   const { x, labels } = set.load();
-  const started = performance.now();
+  const clock = stopwatch();
   const fit = (m: Matrix): number =>
     evaluateClustering(labels, kmeansRestarts(m, set.clusters, 20, new SeededRandom(1)).labels).acc;
   const raw = fit(x);
   const standardised = fit(standardise(x));
-  return { set: set.name, raw, standardised, seconds: (performance.now() - started) / 1000 };
+  return { set: set.name, raw, standardised, seconds: clock.seconds() };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The parent: jobs in child processes, then the summary.
 // ---------------------------------------------------------------------------------------------
 
-function runChild(job: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', fileURLToPath(import.meta.url), '--job', job, ...args],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line));
-      else reject(new Error(`job ${job} exited ${code}: ${out.slice(-500)}`));
-    });
-  });
+/** One job in a child process, so that jobs run side by side and each starts with a clean heap. */
+function jobInChild(job: string): Promise<KmeansResult | RunResult> {
+  return runChild(fileURLToPath(import.meta.url), ['--job', job, ...args.raw]) as Promise<
+    KmeansResult | RunResult
+  >;
 }
-
-async function pool<T>(
-  jobs: string[],
-  parallel: number,
-  onDone: (job: string, r: T) => void,
-): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < jobs.length) {
-      const job = jobs[next++]!;
-      onDone(job, (await runChild(job)) as T);
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-}
-
-const median = (v: number[]): number => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 /** Spearman rank correlation (average ranks for ties). */
 export function spearman(a: number[], b: number[]): number {
@@ -320,39 +287,12 @@ function summarise(sets: SuiteDataset[], kmeans: KmeansResult[], runs: RunResult
   });
 }
 
-type Summary = ReturnType<typeof summarise>[number];
-
-function printTable(rows: Summary[]): void {
-  const f = (v: number): string => v.toFixed(3);
-  console.log(
-    'set                          half      k-means  AE+km   deep   default (min..max)       spread  gain    served  rho   s',
-  );
-  for (const r of rows) {
-    const kinds = `${r.servedKinds.filter((k) => k === 'dec').length}/${r.servedKinds.length} dec`;
-    console.log(
-      `${r.set.padEnd(28)} ${r.half.padEnd(9)} ${f(r.kmeansBest)}   ${f(r.aeKmeansMedian)}  ${f(r.deepMedian)}  ${f(r.defaultMedian)} (${f(r.defaultMin)}..${f(r.defaultMax)})  ${f(r.spread)}  ${(r.gainOverKmeans >= 0 ? '+' : '') + f(r.gainOverKmeans)}  ${kinds.padEnd(8)} ${r.criterionSpearman.toFixed(2)}  ${r.trainSecondsMedian.toFixed(0)}`,
-    );
-  }
-  for (const half of ['tuning', 'held-out'] as const) {
-    const h = rows.filter((r) => r.half === half);
-    if (h.length === 0) continue;
-    console.log(
-      `${half}: median gain over k-means ${median(h.map((r) => r.gainOverKmeans)).toFixed(3)}, ` +
-        `sets at or above k-means ${h.filter((r) => r.gainOverKmeans >= 0).length}/${h.length}, ` +
-        `largest spread ${Math.max(...h.map((r) => r.spread)).toFixed(3)}, ` +
-        `median criterion rho ${median(h.map((r) => r.criterionSpearman)).toFixed(2)}`,
-    );
-  }
-}
-
 async function main(): Promise<void> {
   const job = value('--job');
   if (job !== undefined) {
     const [kind, name, seed, order] = job.split(':') as [string, string, string?, string?];
     const set = suiteDatasets({ small: flag('--small') }).find((s) => s.name === name)!;
-    const result =
-      kind === 'kmeans' ? runKmeans(set) : await runJob(set, Number(seed), Number(order));
-    process.stdout.write(`${JSON.stringify(result)}\n`);
+    sendResult(kind === 'kmeans' ? runKmeans(set) : await runJob(set, Number(seed), Number(order)));
     return;
   }
   const half = value('--half') as 'tuning' | 'held-out' | undefined;
@@ -370,9 +310,7 @@ async function main(): Promise<void> {
       Array.from({ length: orders }, (_, o) => `run:${s.name}:${i + 1}:${o}`),
     ).flat(),
   ]);
-  const out =
-    value('--out') ??
-    path.join(here, 'results', flag('--small') ? 'suite-small.json' : 'suite.json');
+  const out = value('--out') ?? resultFile(flag('--small') ? 'suite-small' : 'suite');
   // Every finished job is appended here, so --resume picks up a run that was stopped.
   const journal = `${out}.jobs.jsonl`;
   const done = new Map<string, KmeansResult | RunResult>();
@@ -394,10 +332,11 @@ async function main(): Promise<void> {
     else runs.push(r as RunResult);
   };
   for (const [job, r] of done) if (jobs.includes(job)) keep(job, r);
-  const started = Date.now();
-  await pool<KmeansResult | RunResult>(
+  const clock = stopwatch();
+  await inParallel(
     jobs.filter((j) => !done.has(j)),
     parallel,
+    jobInChild,
     (job, r) => {
       keep(job, r);
       appendFileSync(journal, `${JSON.stringify({ job, result: r })}\n`);
@@ -405,15 +344,14 @@ async function main(): Promise<void> {
         'servedAcc' in r
           ? `ACC ${r.servedAcc.toFixed(3)} (${r.modelKind}) ${r.trainSeconds.toFixed(0)} s`
           : `k-means ${r.raw.toFixed(3)} / ${r.standardised.toFixed(3)}`;
-      console.log(`[${((Date.now() - started) / 1000).toFixed(0)} s] ${job}: ${line}`);
+      console.log(`[${clock.seconds().toFixed(0)} s] ${job}: ${line}`);
     },
   );
   const summary = summarise(sets, kmeans, runs);
-  printTable(summary);
-  writeFileSync(
-    out,
-    `${JSON.stringify({ date: new Date().toISOString(), seeds, orders, options: parseOptions(), summary, kmeans, runs }, null, 1)}\n`,
-  );
+  const result = { ...runFacts(), seeds, orders, options: parseOptions(), summary, kmeans, runs };
+  // One-space indent: the file holds every run and is committed.
+  writeResult(out, result, 1);
+  printDocTable('suite', { suite: result });
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
   if (flag('--check')) {
     const failures = summary.flatMap((r) => [

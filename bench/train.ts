@@ -4,24 +4,24 @@
  *
  *   npm run bench:train            (BENCH_ROWS, BENCH_EPOCHS, BENCH_BACKEND override the defaults)
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendPreference } from '../src/model/backend.js';
 import { PAPER_HIDDEN_SIZES } from '../src/model/defaults.js';
 import { autoencoderShape, initDenseLayers } from '../src/model/dense-network.js';
 import { pretrainAutoencoder } from '../src/model/pretrain.js';
 import { SeededRandom } from '../src/model/rng.js';
 import { Assigner } from '../src/online/assigner.js';
+import { envNumber } from './common/args.js';
+import { benchBackend } from './common/backend.js';
+import { printDocTable } from './common/print.js';
+import { resultFile, runFacts, writeResult } from './common/results.js';
+import { stopwatch } from './common/timing.js';
 import { mnist10k } from './data/synthetic-mixture.js';
 
-const rowsWanted = Number(process.env.BENCH_ROWS ?? 5120);
-const epochs = Number(process.env.BENCH_EPOCHS ?? 4);
+const rowsWanted = envNumber('BENCH_ROWS', 5120);
+const epochs = envNumber('BENCH_EPOCHS', 4);
 const batchSize = 256;
-const backendPreference = (process.env.BENCH_BACKEND ?? 'wasm') as BackendPreference;
 
-const backend = await initBackend(backendPreference, (m) => console.log(m));
+const backend = await benchBackend('wasm', (m) => console.log(m));
 const mnist = mnist10k();
 const rows = Math.min(rowsWanted, mnist.x.rows);
 // Every k-th digit so that the sample spans all classes.
@@ -59,9 +59,9 @@ function timeMatMuls(repeats: number): number {
     });
   };
   run();
-  const started = performance.now();
+  const clock = stopwatch();
   for (let r = 0; r < repeats; r++) run();
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = clock.seconds();
   for (const [a, b] of operands) tf.dispose([a, b]);
   return (flopsPerSample * batchSize * repeats) / seconds;
 }
@@ -117,15 +117,15 @@ const assigner = new Assigner({
 });
 const assignBatch = { data: data.subarray(0, 1024 * 784), rows: Math.min(1024, rows), cols: 784 };
 assigner.assign(assignBatch);
-const assignStarted = performance.now();
+const assignClock = stopwatch();
 const assignRepeats = 5;
 for (let r = 0; r < assignRepeats; r++) assigner.assign(assignBatch);
-const assignRowsPerSecond =
-  (assignBatch.rows * assignRepeats * 1000) / (performance.now() - assignStarted);
+const assignRowsPerSecond = (assignBatch.rows * assignRepeats) / assignClock.seconds();
 assigner.dispose();
 x.dispose();
 
 const result = {
+  ...runFacts(),
   backend,
   architecture: widths,
   batchSize,
@@ -142,23 +142,7 @@ const result = {
   matMul: { gflops: matMulFlops / 1e9, before: matMulBefore / 1e9, after: matMulAfter / 1e9 },
   ratioToMatMul: ourFlops / matMulFlops,
   assignRowsPerSecond,
-  node: process.version,
-  date: new Date().toISOString(),
 };
 
-console.log('');
-console.log('| measure | value |');
-console.log('|---|---|');
-console.log(`| backend | ${backend} |`);
-console.log(`| pretraining samples/s | ${samplesPerSecond.toFixed(0)} |`);
-console.log(`| pretraining GFLOPS | ${(ourFlops / 1e9).toFixed(2)} |`);
-console.log(`| plain matMul GFLOPS (same shapes) | ${(matMulFlops / 1e9).toFixed(2)} |`);
-console.log(`| ratio | ${result.ratioToMatMul.toFixed(2)} |`);
-console.log(`| seconds per epoch (${rows} rows) | ${secondsPerEpoch.toFixed(2)} |`);
-console.log(`| pretraining wall (${pre.epochs} epochs) | ${(pre.wallMs / 1000).toFixed(1)} s |`);
-console.log(`| assign rows/s (batch 1024) | ${assignRowsPerSecond.toFixed(0)} |`);
-
-const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'train.json');
-mkdirSync(path.dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-console.log(`\nwrote ${out}`);
+printDocTable('train', { train: result });
+console.log(`\nwrote ${writeResult(resultFile('train'), result)}`);

@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_METHOD } from '../src/model/defaults.js';
 
-export const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
-export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
+const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
 const resultsDir = new URL('../bench/results/', import.meta.url);
 
 export const NotMeasured = 'not measured';
@@ -21,7 +21,7 @@ export const NotMeasured = 'not measured';
 /** Parsed result files by benchmark name; a missing or unreadable file is undefined. */
 export type Results = Readonly<Record<string, unknown>>;
 
-export const benchmarkNames = [
+const benchmarkNames = [
   'train',
   'quality',
   'stream',
@@ -31,7 +31,7 @@ export const benchmarkNames = [
   'suite',
 ] as const;
 
-export function readResults(dir: URL = resultsDir): Results {
+function readResults(dir: URL = resultsDir): Results {
   const out: Record<string, unknown> = {};
   for (const name of benchmarkNames) {
     try {
@@ -71,13 +71,18 @@ function arrayAt(root: unknown, path: string): unknown[] {
   return Array.isArray(value) ? (value as unknown[]) : [];
 }
 
+/** The entries of an object, or none when `value` is not one. */
+function entriesOf(value: unknown): [string, unknown][] {
+  return value !== null && typeof value === 'object' ? Object.entries(value) : [];
+}
+
 /** A number with `digits` decimals, or "not measured". */
-export function fixed(value: number | undefined, digits: number): string {
+function fixed(value: number | undefined, digits: number): string {
   return value === undefined ? NotMeasured : value.toFixed(digits);
 }
 
 /** A whole number with thousands separators, or "not measured". */
-export function whole(value: number | undefined): string {
+function whole(value: number | undefined): string {
   return value === undefined
     ? NotMeasured
     : Math.round(value).toLocaleString('en-US', { maximumFractionDigits: 0 });
@@ -85,6 +90,18 @@ export function whole(value: number | undefined): string {
 
 function withUnit(text: string, unit: string): string {
   return text === NotMeasured ? text : `${text} ${unit}`;
+}
+
+/** The number at `path` with `digits` decimals and an optional unit, or "not measured". */
+function num(root: unknown, path: string, digits: number, unit?: string): string {
+  const text = fixed(numberAt(root, path), digits);
+  return unit === undefined ? text : withUnit(text, unit);
+}
+
+/** The whole number at `path` with thousands separators and an optional unit, or "not measured". */
+function count(root: unknown, path: string, unit?: string): string {
+  const text = whole(numberAt(root, path));
+  return unit === undefined ? text : withUnit(text, unit);
 }
 
 /** "median (min–max)" of a {median, min, max} object. */
@@ -126,26 +143,47 @@ function day(iso: string | undefined): string {
   return iso === undefined ? 'date not recorded' : iso.slice(0, 10);
 }
 
-function machineLine(parts: {
-  date: string | undefined;
-  cpus: number | undefined;
-  cpuModel: string | undefined;
-  node: string | undefined;
-  backend: string | undefined;
-  load?: number | undefined;
-}): string {
-  const cpu =
-    parts.cpus === undefined && parts.cpuModel === undefined
-      ? undefined
-      : `${parts.cpus ?? '?'} vCPU ${parts.cpuModel ?? ''}`.trim();
+/**
+ * "_Measured <day> · <n> vCPU <model> · Node <v> · tfjs backend <b> · load…_" for a result or a
+ * part of one. Results written through bench/common keep these under `date` and `machine`; older
+ * committed ones kept some at the top level or under other names, read here as fallbacks.
+ */
+function machineLine(r: unknown, backend: string | undefined): string {
+  const cpus = numberAt(r, 'machine.cores') ?? numberAt(r, 'machine.cpus') ?? numberAt(r, 'cpus');
+  const cpuModel = textAt(r, 'machine.cpuModel') ?? textAt(r, 'cpuModel');
+  const node = textAt(r, 'machine.node') ?? textAt(r, 'node');
+  const load = numberAt(r, 'machine.loadAverageAtStart.0');
+  const date = textAt(r, 'date') ?? textAt(r, 'updatedAt') ?? textAt(r, 'createdAt');
   const pieces = [
-    `Measured ${day(parts.date)}`,
-    cpu,
-    parts.node === undefined ? undefined : `Node ${parts.node.replace(/^v/, '')}`,
-    parts.backend === undefined ? undefined : `tfjs backend ${parts.backend}`,
-    parts.load === undefined ? undefined : `1-min load average at start ${parts.load.toFixed(1)}`,
+    `Measured ${day(date)}`,
+    cpus === undefined && cpuModel === undefined
+      ? undefined
+      : `${cpus ?? '?'} vCPU ${cpuModel ?? ''}`.trim(),
+    node === undefined ? undefined : `Node ${node.replace(/^v/, '')}`,
+    backend === undefined ? undefined : `tfjs backend ${backend}`,
+    load === undefined ? undefined : `1-min load average at start ${load.toFixed(1)}`,
   ].filter((p): p is string => p !== undefined);
   return `_${pieces.join(' · ')}._`;
+}
+
+/** A table row with a target: `row` holds figure, result and target; `met` is the last column. */
+interface JudgedRow {
+  readonly name: string;
+  readonly row: readonly string[];
+  readonly met: Verdict;
+}
+
+/** A row that reports a figure and has no target. */
+function info(figure: string, result: string): JudgedRow {
+  return { name: figure, row: [figure, result, '—'], met: '—' };
+}
+
+/** The table of figures against their targets: figure, result, target, met. */
+function judgedTable(rows: readonly JudgedRow[], columns = ['Figure', 'Result']): string {
+  return table(
+    [...columns, 'Target', 'Met'],
+    rows.map((r) => [...r.row, r.met]),
+  );
 }
 
 /** One line naming the rows whose target column says "no" (or that all measured targets are met). */
@@ -173,36 +211,17 @@ function trainSection(r: unknown): string {
   const architecture = arrayAt(r, 'architecture').join('-') || NotMeasured;
   const rows = [
     ['Autoencoder', architecture],
-    ['Training rows × epochs', `${whole(numberAt(r, 'rows'))} × ${whole(numberAt(r, 'epochs'))}`],
-    ['Mini-batch', whole(numberAt(r, 'batchSize'))],
+    ['Training rows × epochs', `${count(r, 'rows')} × ${count(r, 'epochs')}`],
+    ['Mini-batch', count(r, 'batchSize')],
     ['Work per sample per step', withUnit(fixed(mflop(numberAt(r, 'flopsPerSample')), 1), 'MFLOP')],
-    [
-      'Pretraining, seconds per epoch',
-      withUnit(fixed(numberAt(r, 'pretrain.secondsPerEpoch'), 2), 's'),
-    ],
-    ['Pretraining, samples per second', whole(numberAt(r, 'pretrain.samplesPerSecond'))],
-    ['Pretraining, achieved rate', withUnit(fixed(numberAt(r, 'pretrain.gflops'), 1), 'GFLOP/s')],
-    [
-      'Backend matMul on the same shapes',
-      withUnit(fixed(numberAt(r, 'matMul.gflops'), 1), 'GFLOP/s'),
-    ],
-    ['Training rate ÷ matMul rate', fixed(numberAt(r, 'ratioToMatMul'), 2)],
-    [
-      'Assignment (embed + soft assign), rows per second',
-      whole(numberAt(r, 'assignRowsPerSecond')),
-    ],
+    ['Pretraining, seconds per epoch', num(r, 'pretrain.secondsPerEpoch', 2, 's')],
+    ['Pretraining, samples per second', count(r, 'pretrain.samplesPerSecond')],
+    ['Pretraining, achieved rate', num(r, 'pretrain.gflops', 1, 'GFLOP/s')],
+    ['Backend matMul on the same shapes', num(r, 'matMul.gflops', 1, 'GFLOP/s')],
+    ['Training rate ÷ matMul rate', num(r, 'ratioToMatMul', 2)],
+    ['Assignment (embed + soft assign), rows per second', count(r, 'assignRowsPerSecond')],
   ];
-  return [
-    machineLine({
-      date: textAt(r, 'date'),
-      cpus: numberAt(r, 'machine.cores') ?? numberAt(r, 'cpus'),
-      cpuModel: textAt(r, 'machine.cpuModel') ?? textAt(r, 'cpuModel'),
-      node: textAt(r, 'node'),
-      backend: textAt(r, 'backend'),
-    }),
-    '',
-    table(['Figure', 'Result'], rows),
-  ].join('\n');
+  return [machineLine(r, textAt(r, 'backend')), '', table(['Figure', 'Result'], rows)].join('\n');
 }
 
 function mflop(flops: number | undefined): number | undefined {
@@ -222,15 +241,12 @@ const mnistMethods: readonly [string, string][] = [
   ['dec', 'DEC'],
   ['idec', 'IDEC'],
 ];
-export const mnistTargetAcc = 0.85;
+const mnistTargetAcc = 0.85;
 
 /** The result keys of MNIST runs: `mnist` first, then any other run stored beside it. */
 function mnistKeys(r: unknown): string[] {
-  const keys =
-    r !== null && typeof r === 'object'
-      ? Object.keys(r as Record<string, unknown>).filter((k) => /^mnist/.test(k) && k !== 'mnist')
-      : [];
-  return ['mnist', ...keys.sort()];
+  const others = entriesOf(r).map(([k]) => k);
+  return ['mnist', ...others.filter((k) => /^mnist/.test(k) && k !== 'mnist').sort()];
 }
 
 /** How a run's training images were augmented, if they were. */
@@ -257,10 +273,10 @@ function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict 
     title,
     '',
     `${whole(seeds.length || undefined)} seed${seeds.length === 1 ? '' : 's'} on ` +
-      `${whole(numberAt(first, 'rows'))} digits, k = 10; ` +
-      `${whole(numberAt(m, 'settings.epochs'))} pretraining epochs, at most ` +
-      `${whole(numberAt(m, 'settings.maxIterations'))} clustering steps, target distribution ` +
-      `updated every ${whole(numberAt(m, 'settings.updateInterval'))} steps; ` +
+      `${count(first, 'rows')} digits, k = 10; ` +
+      `${count(m, 'settings.epochs')} pretraining epochs, at most ` +
+      `${count(m, 'settings.maxIterations')} clustering steps, target distribution ` +
+      `updated every ${count(m, 'settings.updateInterval')} steps; ` +
       augmentationText(m) +
       '. ' +
       `Wall time ${withUnit(fixed(minutes(numberAt(m, 'wallSeconds')), 0), 'min')}.`,
@@ -293,11 +309,11 @@ function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict 
       ['Seed', 'k-means raw', 'AE + k-means', 'DEC', 'IDEC', 'Pretraining loss', 'Wall'],
       seeds.map((s) => [
         String(numberAt(s, 'seed') ?? NotMeasured),
-        fixed(numberAt(s, 'kmeansRaw.acc'), 3),
-        fixed(numberAt(s, 'aeKmeans.acc'), 3),
-        fixed(numberAt(s, 'dec.acc'), 3),
-        fixed(numberAt(s, 'idec.acc'), 3),
-        fixed(numberAt(s, 'pretrain.loss'), 4),
+        num(s, 'kmeansRaw.acc', 3),
+        num(s, 'aeKmeans.acc', 3),
+        num(s, 'dec.acc', 3),
+        num(s, 'idec.acc', 3),
+        num(s, 'pretrain.loss', 4),
         withUnit(fixed(minutes(numberAt(s, 'wallSeconds')), 0), 'min'),
       ]),
     ),
@@ -305,18 +321,10 @@ function mnistRun(r: unknown, key: string, judged: { name: string; met: Verdict 
   return parts;
 }
 
-function qualitySection(r: unknown): { text: string; missed: { name: string; met: Verdict }[] } {
-  if (r === undefined) return { text: notMeasuredSection('quality'), missed: [] };
+function qualitySection(r: unknown): string {
+  if (r === undefined) return notMeasuredSection('quality');
   const judged: { name: string; met: Verdict }[] = [];
-  const parts: string[] = [
-    machineLine({
-      date: textAt(r, 'updatedAt') ?? textAt(r, 'date'),
-      cpus: numberAt(r, 'machine.cores') ?? numberAt(r, 'cpus'),
-      cpuModel: textAt(r, 'machine.cpuModel') ?? textAt(r, 'cpuModel'),
-      node: textAt(r, 'node'),
-      backend: textAt(r, 'mnist.seeds.0.backend'),
-    }),
-  ];
+  const parts: string[] = [machineLine(r, textAt(r, 'mnist.seeds.0.backend'))];
   for (const key of mnistKeys(r)) parts.push('', ...mnistRun(r, key, judged));
 
   const t = at(r, 'tabular');
@@ -325,10 +333,10 @@ function qualitySection(r: unknown): { text: string; missed: { name: string; met
     parts.push(`_${NotMeasured}._`);
   } else {
     parts.push(
-      `${whole(numberAt(t, 'spec.samples'))} records, ${whole(numberAt(t, 'spec.dims'))} features, ` +
-        `${whole(numberAt(t, 'spec.clusters'))} clusters; ${whole(numberAt(t, 'settings.seeds'))} seeds ` +
+      `${count(t, 'spec.samples')} records, ${count(t, 'spec.dims')} features, ` +
+        `${count(t, 'spec.clusters')} clusters; ${count(t, 'settings.seeds')} seeds ` +
         `per row. "Fresh" is a new sample of the same distribution labelled by the trained model. ` +
-        `Target: the median fresh ACC beats k-means (${whole(numberAt(t, 'settings.kmeansRestarts'))} ` +
+        `Target: the median fresh ACC beats k-means (${count(t, 'settings.kmeansRestarts')} ` +
         `restarts) on the same fresh sample.`,
       '',
     );
@@ -336,9 +344,9 @@ function qualitySection(r: unknown): { text: string; missed: { name: string; met
     const rows: string[][] = [
       [
         'k-means (standardised features)',
-        fixed(numberAt(t, 'kmeans.train.acc'), 3),
+        num(t, 'kmeans.train.acc', 3),
         fixed(kmeansFresh, 3),
-        fixed(numberAt(t, 'kmeans.fresh.nmi'), 3),
+        num(t, 'kmeans.fresh.nmi', 3),
         '—',
       ],
     ];
@@ -353,7 +361,7 @@ function qualitySection(r: unknown): { text: string; missed: { name: string; met
         `${method.toUpperCase()} ${arch}${at(run, 'isDefaultArchitecture') === true && method === DEFAULT_METHOD ? ' (default)' : ''}`,
         spread(run, 'trainAcc'),
         spread(run, 'freshAcc'),
-        fixed(numberAt(run, 'freshNmi.median'), 3),
+        num(run, 'freshNmi.median', 3),
         met,
       ]);
     }
@@ -371,7 +379,7 @@ function qualitySection(r: unknown): { text: string; missed: { name: string; met
     );
   }
   parts.push('', missedLine(judged));
-  return { text: parts.join('\n'), missed: judged };
+  return parts.join('\n');
 }
 
 function minutes(seconds: number | undefined): number | undefined {
@@ -386,70 +394,40 @@ function streamSection(r: unknown): string {
     online === undefined || offline === undefined ? undefined : Math.abs(online - offline);
   const versions = arrayAt(r, 'quality.modelVersions');
   const rate = numberAt(r, 'latency.inputRecordsPerSecond');
-  const rows: { name: string; row: string[]; met: Verdict }[] = [
-    {
-      name: 'bootstrap',
-      row: [
-        `Bootstrap on ${whole(numberAt(r, 'bootstrapRecords'))} records (of which training)`,
-        `${withUnit(fixed(numberAt(r, 'bootstrap.wallSeconds'), 1), 's')} (${withUnit(fixed(numberAt(r, 'bootstrap.trainingSeconds'), 1), 's')})`,
-        '—',
-      ],
-      met: '—',
-    },
-    {
-      name: 'throughput',
-      row: [
-        `Backlog drained once online (${whole(numberAt(r, 'throughput.records'))} records)`,
-        withUnit(whole(numberAt(r, 'throughput.recordsPerSecond')), 'records/s'),
-        '—',
-      ],
-      met: '—',
-    },
-    {
-      name: 'latency',
-      row: [
-        `End-to-end latency p50 / p99 / max at ${whole(rate)} records/s`,
-        `${fixed(numberAt(r, 'latency.p50Ms'), 0)} / ${fixed(numberAt(r, 'latency.p99Ms'), 0)} / ${withUnit(fixed(numberAt(r, 'latency.maxMs'), 0), 'ms')}`,
-        '—',
-      ],
-      met: '—',
-    },
-    {
-      name: 'prequential quality',
-      row: [
-        `Published labels vs true digits, ACC / NMI (n = ${whole(numberAt(r, 'quality.prequential.n'))})`,
-        `${fixed(online, 3)} / ${fixed(numberAt(r, 'quality.prequential.nmi'), 3)}`,
-        '—',
-      ],
-      met: '—',
-    },
+  const rows: JudgedRow[] = [
+    info(
+      `Bootstrap on ${count(r, 'bootstrapRecords')} records (of which training)`,
+      `${num(r, 'bootstrap.wallSeconds', 1, 's')} (${num(r, 'bootstrap.trainingSeconds', 1, 's')})`,
+    ),
+    info(
+      `Backlog drained once online (${count(r, 'throughput.records')} records)`,
+      count(r, 'throughput.recordsPerSecond', 'records/s'),
+    ),
+    info(
+      `End-to-end latency p50 / p99 / max at ${whole(rate)} records/s`,
+      `${num(r, 'latency.p50Ms', 0)} / ${num(r, 'latency.p99Ms', 0)} / ${num(r, 'latency.maxMs', 0, 'ms')}`,
+    ),
+    info(
+      `Published labels vs true digits, ACC / NMI (n = ${count(r, 'quality.prequential.n')})`,
+      `${fixed(online, 3)} / ${num(r, 'quality.prequential.nmi', 3)}`,
+    ),
     {
       name: 'online labels equal the offline model',
       row: [
         'Same training run offline, ACC / NMI',
-        `${fixed(offline, 3)} / ${fixed(numberAt(r, 'quality.offlineSameTraining.nmi'), 3)}`,
+        `${fixed(offline, 3)} / ${num(r, 'quality.offlineSameTraining.nmi', 3)}`,
         'online ACC within 0.005 of offline',
       ],
       met: verdict(agreement, (v) => v <= 0.005),
     },
-    {
-      name: 'bootstrap window vs online records',
-      row: [
-        'ACC on the bootstrap window / on records after it',
-        `${fixed(numberAt(r, 'quality.bootstrapWindow.acc'), 3)} / ${fixed(numberAt(r, 'quality.onlineOnly.acc'), 3)}`,
-        '—',
-      ],
-      met: '—',
-    },
-    {
-      name: 'model versions',
-      row: [
-        'Model versions that labelled records',
-        versions.length > 0 ? versions.join(', ') : NotMeasured,
-        '—',
-      ],
-      met: '—',
-    },
+    info(
+      'ACC on the bootstrap window / on records after it',
+      `${num(r, 'quality.bootstrapWindow.acc', 3)} / ${num(r, 'quality.onlineOnly.acc', 3)}`,
+    ),
+    info(
+      'Model versions that labelled records',
+      versions.length > 0 ? versions.join(', ') : NotMeasured,
+    ),
     {
       name: 'clean exit',
       row: [
@@ -460,29 +438,15 @@ function streamSection(r: unknown): string {
       met: verdict(numberAt(r, 'workerExitCode'), (v) => v === 0),
     },
   ];
-  const settings = at(r, 'workerSettings');
+  const settings = entriesOf(at(r, 'workerSettings'));
   const settingText =
-    settings !== null && typeof settings === 'object'
-      ? Object.entries(settings as Record<string, unknown>)
-          .map(([k, v]) => `\`${k}=${String(v)}\``)
-          .join(' ')
-      : NotMeasured;
+    settings.length > 0 ? settings.map(([k, v]) => `\`${k}=${String(v)}\``).join(' ') : NotMeasured;
   return [
-    machineLine({
-      date: textAt(r, 'createdAt') ?? textAt(r, 'date'),
-      cpus: numberAt(r, 'machine.cpus') ?? numberAt(r, 'machine.cores'),
-      cpuModel: textAt(r, 'machine.cpuModel'),
-      node: textAt(r, 'machine.node'),
-      backend: textAt(r, 'backend'),
-      load: numberAt(r, 'machine.loadAverageAtStart.0'),
-    }),
+    machineLine(r, textAt(r, 'backend')),
     '',
     `${textAt(r, 'dataset') ?? NotMeasured}; delivery ${textAt(r, 'delivery') ?? NotMeasured}. Worker settings: ${settingText}.`,
     '',
-    table(
-      ['Figure', 'Result', 'Target', 'Met'],
-      rows.map((x) => [...x.row, x.met]),
-    ),
+    judgedTable(rows),
     '',
     missedLine(rows),
   ].join('\n');
@@ -540,48 +504,37 @@ function driftSection(r: unknown): string {
       accuracyRows.push([
         label,
         model,
-        fixed(numberAt(r, `${base}.accFirstHalf`), 3),
-        fixed(numberAt(r, `${base}.accSecondHalf`), 3),
-        fixed(numberAt(r, `${base}.accWholeStream`), 3),
+        num(r, `${base}.accFirstHalf`, 3),
+        num(r, `${base}.accSecondHalf`, 3),
+        num(r, `${base}.accWholeStream`, 3),
         accepted === undefined ? '—' : `${accepted} / ${rejected ?? 0}`,
       ]);
     }
   }
-  const checks = at(r, 'checks');
-  const checkRows: { name: string; row: string[]; met: Verdict }[] = [];
-  if (checks !== null && typeof checks === 'object') {
-    for (const [key, check] of Object.entries(checks as Record<string, unknown>)) {
-      const known = driftChecks[key];
-      const met = verdictOf(at(check, 'pass'), at(check, 'value'));
-      checkRows.push({
-        name: known?.what ?? key,
-        row: [known?.what ?? key, fixed(numberAt(check, 'value'), 4), known?.target ?? '—'],
-        met,
-      });
-    }
-  }
+  const checkRows = entriesOf(at(r, 'checks')).map(([key, check]): JudgedRow => {
+    const name = driftChecks[key]?.what ?? key;
+    return {
+      name,
+      row: [name, num(check, 'value', 4), driftChecks[key]?.target ?? '—'],
+      met: verdictOf(at(check, 'pass'), at(check, 'value')),
+    };
+  });
   const latencyRows = [
     [
       'Refinement off',
-      withUnit(fixed(numberAt(r, 'latency.p50OffMs'), 1), 'ms'),
-      withUnit(fixed(numberAt(r, 'latency.p99OffMs'), 1), 'ms'),
+      num(r, 'latency.p50OffMs', 1, 'ms'),
+      num(r, 'latency.p99OffMs', 1, 'ms'),
       '—',
     ],
     [
       'Refinement on',
-      withUnit(fixed(numberAt(r, 'latency.p50OnMs'), 1), 'ms'),
-      withUnit(fixed(numberAt(r, 'latency.p99OnMs'), 1), 'ms'),
-      `${whole(numberAt(r, 'latency.refinementsDuringOn'))} (${whole(numberAt(r, 'latency.refinementsAccepted'))} accepted)`,
+      num(r, 'latency.p50OnMs', 1, 'ms'),
+      num(r, 'latency.p99OnMs', 1, 'ms'),
+      `${count(r, 'latency.refinementsDuringOn')} (${count(r, 'latency.refinementsAccepted')} accepted)`,
     ],
   ];
   return [
-    machineLine({
-      date: textAt(r, 'date'),
-      cpus: numberAt(r, 'cpus'),
-      cpuModel: textAt(r, 'cpuModel'),
-      node: textAt(r, 'node'),
-      backend: textAt(r, 'backend'),
-    }),
+    machineLine(r, textAt(r, 'backend')),
     at(r, 'quick') === true ? '\n_Quick mode: shortened streams._' : '',
     cachedBootstrapLine(r),
     '',
@@ -601,16 +554,11 @@ function driftSection(r: unknown): string {
         )
       : `_${NotMeasured}._`,
     '',
-    `Labelling latency per ${whole(numberAt(r, 'latency.batchRecords'))}-record batch on the main thread, refinement thread off and on:`,
+    `Labelling latency per ${count(r, 'latency.batchRecords')}-record batch on the main thread, refinement thread off and on:`,
     '',
     table(['', 'p50', 'p99', 'Refinements while measured'], latencyRows),
     '',
-    checkRows.length > 0
-      ? table(
-          ['Check', 'Value', 'Target', 'Met'],
-          checkRows.map((c) => [...c.row, c.met]),
-        )
-      : `_Checks ${NotMeasured}._`,
+    checkRows.length > 0 ? judgedTable(checkRows, ['Check', 'Value']) : `_Checks ${NotMeasured}._`,
     '',
     missedLine(checkRows),
   ]
@@ -645,30 +593,23 @@ function throughputRows(dataset: unknown): string[][] {
     textAt(t, 'client') ?? NotMeasured,
     textAt(t, 'delivery') ?? NotMeasured,
     at(t, 'model') === true ? 'yes' : at(t, 'model') === false ? 'no' : NotMeasured,
-    whole(numberAt(t, 'recordsPerSecond')),
-    fixed(numberAt(t, 'cpuMicrosPerRecord'), 1),
-    fixed(numberAt(t, 'cpuCores'), 2),
-    fixed(numberAt(t, 'peakRssMiB'), 0),
-    fixed(numberAt(t, 'brokerCpuCores'), 2),
+    count(t, 'recordsPerSecond'),
+    num(t, 'cpuMicrosPerRecord', 1),
+    num(t, 'cpuCores', 2),
+    num(t, 'peakRssMiB', 0),
+    num(t, 'brokerCpuCores', 2),
   ]);
 }
 
 function throughputSection(r: unknown): string {
   if (r === undefined) return notMeasuredSection('throughput');
   const parts: string[] = [
-    machineLine({
-      date: textAt(r, 'date'),
-      cpus: numberAt(r, 'machine.cores'),
-      cpuModel: textAt(r, 'machine.cpuModel'),
-      node: textAt(r, 'machine.node'),
-      backend: textAt(r, 'backend'),
-      load: numberAt(r, 'machine.loadAverageAtStart.0'),
-    }),
+    machineLine(r, textAt(r, 'backend')),
     textAt(r, 'env.BENCH_QUICK') === '1'
       ? '\n_Quick mode (`BENCH_QUICK=1`): fewer records per phase, so noisier figures._'
       : '',
     '',
-    `Broker: local single node, ${whole(numberAt(r, 'broker.partitions'))} input partitions.`,
+    `Broker: local single node, ${count(r, 'broker.partitions')} input partitions.`,
   ];
   for (const [key, label] of [
     ['tabular', 'Tabular'],
@@ -681,7 +622,7 @@ function throughputSection(r: unknown): string {
       continue;
     }
     parts[parts.length - 1] +=
-      `${whole(numberAt(d, 'records'))} records of ${whole(numberAt(d, 'meanValueBytes'))} bytes on average; ` +
+      `${count(d, 'records')} records of ${count(d, 'meanValueBytes')} bytes on average; ` +
       `model: ${textAt(d, 'model.description') ?? NotMeasured}.`;
     parts.push(
       '',
@@ -708,42 +649,32 @@ function throughputSection(r: unknown): string {
           ['Delivery', 'Input rate', 'Share of max', 'p50', 'p90', 'p99', 'max'],
           latency.map((l) => [
             textAt(l, 'delivery') ?? NotMeasured,
-            withUnit(whole(numberAt(l, 'ratePerSecond')), 'records/s'),
-            fixed(numberAt(l, 'fractionOfMax'), 2),
-            withUnit(fixed(numberAt(l, 'p50Ms'), 0), 'ms'),
-            withUnit(fixed(numberAt(l, 'p90Ms'), 0), 'ms'),
-            withUnit(fixed(numberAt(l, 'p99Ms'), 0), 'ms'),
-            withUnit(fixed(numberAt(l, 'maxMs'), 0), 'ms'),
+            count(l, 'ratePerSecond', 'records/s'),
+            num(l, 'fractionOfMax', 2),
+            num(l, 'p50Ms', 0, 'ms'),
+            num(l, 'p90Ms', 0, 'ms'),
+            num(l, 'p99Ms', 0, 'ms'),
+            num(l, 'maxMs', 0, 'ms'),
           ]),
         ),
       );
     }
   }
 
-  const judged: { name: string; met: Verdict }[] = [];
-  const targetRows: string[][] = [];
-  const targets = at(r, 'targets');
-  if (targets !== null && typeof targets === 'object') {
-    for (const [key, target] of Object.entries(targets as Record<string, unknown>)) {
-      const known = throughputTargets[key];
-      const value = numberAt(target, 'value');
-      const min = numberAt(target, 'min');
-      const met = verdictOf(at(target, 'met'), value);
-      const name = known?.what ?? key;
-      judged.push({ name, met });
-      const rate = known?.unit === 'rate';
-      targetRows.push([
-        name,
-        rate ? whole(value) : fixed(value, 2),
-        min === undefined ? '—' : `≥ ${rate ? whole(min) : fixed(min, 2)}`,
-        met,
-      ]);
-    }
-  }
+  const targetRows = entriesOf(at(r, 'targets')).map(([key, target]): JudgedRow => {
+    const known = throughputTargets[key];
+    const value = numberAt(target, 'value');
+    const min = numberAt(target, 'min');
+    const shown = (v: number | undefined): string =>
+      known?.unit === 'rate' ? whole(v) : fixed(v, 2);
+    const name = known?.what ?? key;
+    const goal = min === undefined ? '—' : `≥ ${shown(min)}`;
+    return { name, row: [name, shown(value), goal], met: verdictOf(at(target, 'met'), value) };
+  });
   parts.push(
     '',
     targetRows.length > 0
-      ? table(['Figure', 'Value', 'Target', 'Met'], targetRows)
+      ? judgedTable(targetRows, ['Figure', 'Value'])
       : `_Targets ${NotMeasured}._`,
   );
   return parts.join('\n').replace(/\n\n\n+/g, '\n\n');
@@ -762,12 +693,12 @@ function clientsSection(r: unknown): string {
     const platformatic = find(`${key}-pass-platformatic`);
     rows.push([
       label,
-      whole(numberAt(kafkajs, 'recordsPerSecond')),
-      whole(numberAt(platformatic, 'recordsPerSecond')),
-      fixed(numberAt(r, `ratios.${key}PlatformaticOverKafkajs`), 2),
-      fixed(numberAt(kafkajs, 'cpuMicrosPerRecord'), 1),
-      fixed(numberAt(platformatic, 'cpuMicrosPerRecord'), 1),
-      fixed(numberAt(r, `ratios.${key}PlatformaticOverKafkajsByCpu`), 2),
+      count(kafkajs, 'recordsPerSecond'),
+      count(platformatic, 'recordsPerSecond'),
+      num(r, `ratios.${key}PlatformaticOverKafkajs`, 2),
+      num(kafkajs, 'cpuMicrosPerRecord', 1),
+      num(platformatic, 'cpuMicrosPerRecord', 1),
+      num(r, `ratios.${key}PlatformaticOverKafkajsByCpu`, 2),
     ]);
   }
   return table(
@@ -792,46 +723,30 @@ function soakSection(r: unknown): string {
   const met = verdictOf(flat, deviation);
   const samples = arrayAt(s, 'samples');
   return [
-    machineLine({
-      date: textAt(s, 'date'),
-      cpus: numberAt(s, 'machine.cores'),
-      cpuModel: textAt(s, 'machine.cpuModel'),
-      node: textAt(s, 'machine.node'),
-      backend: textAt(r, 'backend'),
-      load: numberAt(s, 'machine.loadAverageAtStart.0'),
-    }),
+    machineLine(s, textAt(r, 'backend')),
     '',
-    table(
-      ['Figure', 'Result', 'Target', 'Met'],
-      [
-        ['Records', whole(numberAt(s, 'records')), '—', '—'],
-        ['Records/s over the run', whole(numberAt(s, 'recordsPerSecond')), '—', '—'],
-        [
-          `RSS after ${whole(numberAt(s, 'warmupRecords'))} warm-up records: median (min–peak)`,
-          `${fixed(numberAt(s, 'medianRssAfterWarmupMiB'), 0)} MiB (${fixed(numberAt(s, 'minRssAfterWarmupMiB'), 0)}–${fixed(numberAt(s, 'peakRssAfterWarmupMiB'), 0)})`,
-          '—',
-          '—',
-        ],
-        [
+    judgedTable([
+      info('Records', count(s, 'records')),
+      info('Records/s over the run', count(s, 'recordsPerSecond')),
+      info(
+        `RSS after ${count(s, 'warmupRecords')} warm-up records: median (min–peak)`,
+        `${num(s, 'medianRssAfterWarmupMiB', 0)} MiB (${num(s, 'minRssAfterWarmupMiB', 0)}–${num(s, 'peakRssAfterWarmupMiB', 0)})`,
+      ),
+      {
+        name: 'soak memory flat',
+        row: [
           'Largest RSS deviation from the median',
           deviation === undefined ? NotMeasured : `${(deviation * 100).toFixed(1)} %`,
           '≤ 15 %',
-          met,
         ],
-        [
-          'Second-half RSS vs first half',
-          withUnit(fixed(percent(numberAt(s, 'secondHalfOverFirstHalf')), 1), '%'),
-          '—',
-          '—',
-        ],
-        [
-          'Heap used, last sample',
-          withUnit(fixed(numberAt(samples[samples.length - 1], 'heapUsedMiB'), 0), 'MiB'),
-          '—',
-          '—',
-        ],
-      ],
-    ),
+        met,
+      },
+      info(
+        'Second-half RSS vs first half',
+        withUnit(fixed(percent(numberAt(s, 'secondHalfOverFirstHalf')), 1), '%'),
+      ),
+      info('Heap used, last sample', num(samples[samples.length - 1], 'heapUsedMiB', 0, 'MiB')),
+    ]),
   ].join('\n');
 }
 
@@ -843,14 +758,12 @@ function profileSection(r: unknown): string {
   const p = at(r, 'profile');
   if (p === undefined) return `_${NotMeasured}: no profile in bench/results/throughput.json._`;
   const topShares = (shares: unknown): string =>
-    shares !== null && typeof shares === 'object'
-      ? Object.entries(shares as Record<string, unknown>)
-          .filter((e): e is [string, number] => typeof e[1] === 'number')
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 4)
-          .map(([name, share]) => `${name} ${share.toFixed(0)} %`)
-          .join(', ') || NotMeasured
-      : NotMeasured;
+    entriesOf(shares)
+      .filter((e): e is [string, number] => typeof e[1] === 'number')
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 4)
+      .map(([name, share]) => `${name} ${share.toFixed(0)} %`)
+      .join(', ') || NotMeasured;
   const phaseRows = arrayAt(p, 'phases').flatMap((phase) => {
     const records = numberAt(phase, 'records');
     const busyPerRecord = (busyMs: number | undefined): string =>
@@ -862,8 +775,8 @@ function profileSection(r: unknown): string {
       [
         name,
         'main',
-        whole(numberAt(phase, 'recordsPerSecond')),
-        fixed(numberAt(phase, 'cpuMicrosPerRecord'), 1),
+        count(phase, 'recordsPerSecond'),
+        num(phase, 'cpuMicrosPerRecord', 1),
         busyPerRecord(numberAt(phase, 'profile.busyMs')),
         topShares(at(phase, 'profile.sharePercent')),
       ],
@@ -878,29 +791,17 @@ function profileSection(r: unknown): string {
     ];
   });
   const hot = arrayAt(p, 'hotPath');
-  const steps = new Set<string>();
-  for (const h of hot) {
-    const m = at(h, 'microsPerRecord');
-    if (m !== null && typeof m === 'object') for (const k of Object.keys(m)) steps.add(k);
-  }
+  const steps = new Set(hot.flatMap((h) => entriesOf(at(h, 'microsPerRecord')).map(([k]) => k)));
   const hotRows = [...steps].map((step) => [
     step.replace(/^(.*), (.*) \((?:before|proposed)\)$/, '$1, alternative: $2'),
+    // Step names may hold dots ("ServingModel.label"), so they are looked up whole, not as paths.
     ...hot.map((h) => {
-      const m = at(h, 'microsPerRecord');
-      const v =
-        m !== null && typeof m === 'object' ? (m as Record<string, unknown>)[step] : undefined;
-      return typeof v === 'number' ? v.toFixed(2) : NotMeasured;
+      const micros = entriesOf(at(h, 'microsPerRecord')).find(([k]) => k === step)?.[1];
+      return typeof micros === 'number' ? micros.toFixed(2) : NotMeasured;
     }),
   ]);
   return [
-    machineLine({
-      date: textAt(p, 'date'),
-      cpus: numberAt(p, 'machine.cores'),
-      cpuModel: textAt(p, 'machine.cpuModel'),
-      node: textAt(p, 'machine.node'),
-      backend: textAt(r, 'backend'),
-      load: numberAt(p, 'machine.loadAverageAtStart.0'),
-    }),
+    machineLine(p, textAt(r, 'backend')),
     textAt(p, 'env.BENCH_QUICK') === '1' ? '\n_Quick mode: fewer records per phase._' : '',
     '',
     phaseRows.length > 0
@@ -961,13 +862,13 @@ function codecsSection(r: unknown): string {
   if (r === undefined) return notMeasuredSection('codecs');
   const rows = ['gzip', 'snappy', 'lz4', 'zstd'].map((name) => [
     name,
-    whole(numberAt(r, `codecs.${name}.compressRecordsPerS`)),
-    whole(numberAt(r, `codecs.${name}.decompressRecordsPerS`)),
-    whole(numberAt(r, `codecs.${name}.roundTripRecordsPerS`)),
-    fixed(numberAt(r, `codecs.${name}.ratio`), 2),
+    count(r, `codecs.${name}.compressRecordsPerS`),
+    count(r, `codecs.${name}.decompressRecordsPerS`),
+    count(r, `codecs.${name}.roundTripRecordsPerS`),
+    num(r, `codecs.${name}.ratio`, 2),
   ]);
-  const records = whole(numberAt(r, 'batch.records'));
-  const bytes = whole(numberAt(r, 'batch.bytes'));
+  const records = count(r, 'batch.records');
+  const bytes = count(r, 'batch.bytes');
   return [
     `One batch of ${records} labelled JSON records (${bytes} bytes as kafkajs encodes them); ${textAt(r, 'machine.cpuModel') ?? NotMeasured}, Node ${textAt(r, 'machine.node') ?? NotMeasured}, ${day(textAt(r, 'date'))}.`,
     '',
@@ -1010,6 +911,7 @@ function signed(value: number | undefined): string {
 
 function suiteHalf(rows: readonly SuiteRow[], half: string): string {
   const mine = rows.filter((r) => r.half === half);
+  if (mine.length === 0) return `_No ${half} set in this run._`;
   const body = mine.map((r) => [
     r.set,
     fixed(r.kmeansBest, 3),
@@ -1051,8 +953,8 @@ function suiteHalf(rows: readonly SuiteRow[], half: string): string {
 function suiteSection(r: unknown): string {
   if (r === undefined) return notMeasuredSection('suite');
   const rows = arrayAt(r, 'summary') as SuiteRow[];
-  const seeds = whole(numberAt(r, 'seeds'));
-  const orders = whole(numberAt(r, 'orders'));
+  const seeds = count(r, 'seeds');
+  const orders = count(r, 'orders');
   return [
     `${seeds} seeds × ${orders} record orders per set; ACC medians; spread = max − min of the served ACC over them; ${day(textAt(r, 'date'))}.`,
     '',
@@ -1073,7 +975,7 @@ function suiteSection(r: unknown): string {
 export function renderBlocks(results: Results): Record<string, string> {
   return {
     train: trainSection(results.train),
-    quality: qualitySection(results.quality).text,
+    quality: qualitySection(results.quality),
     stream: streamSection(results.stream),
     drift: driftSection(results.drift),
     throughput: throughputSection(results.throughput),

@@ -1,7 +1,7 @@
 /**
- * Writes docs/configuration.md, and the settings table of README.md (between the markers
- * `<!-- settings:start -->` and `<!-- settings:end -->`), from the settings list in src/config, so
- * neither can drift from the loader. `--check` exits 1 instead of writing when either is out of date.
+ * Writes docs/configuration.md from the settings list in src/config, so the reference cannot drift
+ * from the loader. It is the one place the settings are listed; README.md links to it.
+ * `--check` exits 1 instead of writing when it is out of date.
  *
  *   npm run docs:config            regenerate
  *   npm run docs:config -- --check verify
@@ -15,13 +15,6 @@ import { SettingGroup, settings } from '../src/config/settings.js';
 export const configurationDocPath = fileURLToPath(
   new URL('../docs/configuration.md', import.meta.url),
 );
-
-export const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
-
-export const ReadmeMarker = {
-  Start: '<!-- settings:start -->',
-  End: '<!-- settings:end -->',
-} as const;
 
 const intro = `# Configuration
 
@@ -70,10 +63,24 @@ Two cases are written out again instead: a JSON object that already has a field 
 field (the label's values replace them), and a Confluent value written with another schema than the
 reader's, which is resolved into the reader schema first.
 
-Values that cannot be decoded go to the dead-letter topic with the reason \`undecodable\` (not
-JSON, not a JSON object, invalid UTF-8, truncated Avro, wrong magic byte) or \`schema-mismatch\`
-(bytes left after the record, a writer schema the registry does not know or that cannot be read
-with the reader schema).
+Features are read from the fields named in \`DEC_FEATURES\`, in order: numeric fields, dot paths
+into nested objects, or one numeric array (pixels, an embedding).
+
+Each input record gives one labelled record on \`DEC_OUTPUT_TOPIC\`, with the input's key and
+headers and one more header, \`dec-model-version\`: the version that labelled it, as decimal text.
+\`cluster\` runs from 0 to k-1, \`confidence\` is the soft assignment of that cluster (between 1/k
+and 1) and \`model_version\` repeats the header. A JSON example:
+\`{"id": 7, "amount": 12.5, "cluster": 3, "confidence": 0.91, "model_version": 4}\`.
+
+A record that cannot be labelled goes, unchanged (key, value and headers), to \`DEC_DLQ_TOPIC\`
+(default \`<DEC_INPUT_TOPIC>.dlq\`) with the headers \`dec-dlq-reason\`, \`dec-dlq-error\` (the
+message, at most 500 characters), \`dec-source-topic\`, \`dec-source-partition\` and
+\`dec-source-offset\`. Its offset is committed like any other: one bad record never stops the
+partition. Values that cannot be decoded have the reason \`undecodable\` (not JSON, not a JSON
+object, invalid UTF-8, truncated Avro, wrong magic byte) or \`schema-mismatch\` (bytes left after
+the record, a writer schema the registry does not know or that cannot be read with the reader
+schema); records whose features cannot be read have \`missing-field\`, \`non-numeric\`,
+\`non-finite\` or \`wrong-length\`.
 
 No schema registry runs in the test suite: the wire format is tested with fixed schema ids
 through an in-memory registry, and the HTTP registry client against a local stub server.
@@ -112,33 +119,6 @@ export async function renderConfigurationDoc(): Promise<string> {
   return prettier.format(markdown, { ...options, parser: 'markdown' });
 }
 
-/** The README's table: every setting with its default and meaning, in the order of the list. */
-export async function renderReadmeSettings(): Promise<string> {
-  const lines = [
-    '| Variable | Default | Meaning |',
-    '| --- | --- | --- |',
-    ...settings.map(
-      (s) => `| \`${s.name}\` | ${escapeCell(defaultCell(s))} | ${escapeCell(s.description)} |`,
-    ),
-  ];
-  const options = (await prettier.resolveConfig(configurationDocPath)) ?? {};
-  return prettier.format(lines.join('\n'), { ...options, parser: 'markdown' });
-}
-
-/**
- * `readme` with the text between the settings markers replaced by `table`. Throws when the markers
- * are missing or out of order, so a lost marker is noticed rather than silently skipped.
- */
-export function replaceReadmeSettings(readme: string, table: string): string {
-  const start = readme.indexOf(ReadmeMarker.Start);
-  const end = readme.indexOf(ReadmeMarker.End);
-  if (start < 0 || end < 0 || end < start) {
-    throw new Error(`README.md needs the markers ${ReadmeMarker.Start} and ${ReadmeMarker.End}`);
-  }
-  const before = readme.slice(0, start + ReadmeMarker.Start.length);
-  return `${before}\n\n${table.trimEnd()}\n\n${readme.slice(end)}`;
-}
-
 function readOrEmpty(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -150,23 +130,15 @@ function readOrEmpty(file: string): string {
 
 async function main(): Promise<void> {
   const doc = await renderConfigurationDoc();
-  const readme = readOrEmpty(readmePath);
-  const nextReadme = replaceReadmeSettings(readme, await renderReadmeSettings());
   if (process.argv.includes('--check')) {
     if (readOrEmpty(configurationDocPath) !== doc) {
       console.error('docs/configuration.md is out of date: run npm run docs:config');
-      process.exitCode = 1;
-    }
-    if (readme !== nextReadme) {
-      console.error('the settings table in README.md is out of date: run npm run docs:config');
       process.exitCode = 1;
     }
     return;
   }
   writeFileSync(configurationDocPath, doc);
   console.log(`wrote ${configurationDocPath}`);
-  if (readme !== nextReadme) writeFileSync(readmePath, nextReadme);
-  console.log(`wrote the settings table of ${readmePath}`);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

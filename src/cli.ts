@@ -26,7 +26,7 @@ const RUN_HELP = `Usage: dec-stream run [--config FILE]
 
 Starts the streaming worker: bootstrap (or load the newest stored model), label records from the
 input topic, refine the model in the background. It is configured by environment variables (see
-the README's configuration table), optionally read from a config FILE as well, and stops cleanly
+docs/configuration.md), optionally read from a config FILE as well, and stops cleanly
 on SIGTERM or SIGINT.
 `;
 

@@ -13,7 +13,6 @@ import { AvroCodec } from '../../src/codec/avro-codec.js';
 import { JsonCodec } from '../../src/codec/json-codec.js';
 import type { Label, RecordCodec } from '../../src/codec/record-codec.js';
 import { withEncodedHeaders } from '../../src/kafka/encoded-headers.js';
-import { initBackend } from '../../src/model/backend.js';
 import { standardiseRows } from '../../src/model/standardise.js';
 import type { ModelSnapshot } from '../../src/model/types.js';
 import { Assigner } from '../../src/online/assigner.js';
@@ -21,6 +20,8 @@ import { ThreadLabeller } from '../../src/worker/labeller/thread-labeller.js';
 import type { SourceRecord } from '../../src/worker/ports.js';
 import { ServingModel } from '../../src/worker/serving-model.js';
 import { FeatureExtractor } from '../../src/model/features.js';
+import { envNumber } from '../common/args.js';
+import { benchBackend } from '../common/backend.js';
 import type { EncodedRecords } from './datasets.js';
 import { mnistRecords, tabularRecords } from './datasets.js';
 import { mnistModel, tabularModel } from './models.js';
@@ -303,7 +304,7 @@ function avroSchemaOf(sample: Record<string, unknown>): Schema {
 }
 
 export async function hotPath(rounds: number): Promise<HotPathResult[]> {
-  await initBackend('wasm');
+  await benchBackend('wasm');
   const tabular = await tabularModel(16, 8);
   const mnist = await mnistModel();
   const tabularData = tabularRecords(20_000, 16, 8);
@@ -318,7 +319,7 @@ export async function hotPath(rounds: number): Promise<HotPathResult[]> {
 }
 
 if (process.argv[1]?.endsWith('hot-path.ts')) {
-  const rounds = Number(process.env.BENCH_HOT_PATH_ROUNDS ?? 5);
+  const rounds = envNumber('BENCH_HOT_PATH_ROUNDS', 5);
   for (const result of await hotPath(rounds)) {
     process.stdout.write(`\n${result.dataset} (${result.records} records), µs per record:\n`);
     for (const [step, value] of Object.entries(result.microsPerRecord)) {

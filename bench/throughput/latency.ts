@@ -4,6 +4,7 @@
  * reads the labelled record back; latency = read-back time − send time.
  */
 import type { Kafka } from 'kafkajs';
+import { quantile } from '../common/stats.js';
 import type { ChildJob } from './child.js';
 import type { MeterResult } from './meter.js';
 import { runChild } from './run-child.js';
@@ -21,12 +22,6 @@ export interface LatencyResult {
   readonly p99Ms: number;
   readonly maxMs: number;
   readonly consumer: MeterResult | undefined;
-}
-
-export function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] as number;
 }
 
 export interface LatencyRun {
@@ -115,9 +110,9 @@ export async function measureLatency(run: LatencyRun): Promise<LatencyResult> {
     sent,
     received,
     measured: sorted.length,
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
+    p50Ms: quantile(sorted, 0.5),
+    p90Ms: quantile(sorted, 0.9),
+    p99Ms: quantile(sorted, 0.99),
     maxMs: sorted.length === 0 ? Number.NaN : (sorted[sorted.length - 1] as number),
     consumer,
   };

@@ -4,10 +4,14 @@
  * Writes bench/results/throughput.json and prints a table. Sizes: see settings.ts.
  */
 import { readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os, { tmpdir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
+import { envNumber } from '../common/args.js';
+import { machineFacts } from '../common/machine.js';
+import { mergeResult, readResult, writeResult } from '../common/results.js';
+import { median as medianOf } from '../common/stats.js';
 import type { ChildJob } from './child.js';
 import type { EncodedRecords } from './datasets.js';
 import { mnistRecords, tabularRecords } from './datasets.js';
@@ -121,18 +125,6 @@ function log(message: string): void {
 
 function brokerPort(settings: BenchSettings): number {
   return Number(settings.brokers[0]?.split(':')[1] ?? 9092);
-}
-
-function machine(): Record<string, unknown> {
-  const cpus = os.cpus();
-  return {
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cores: cpus.length,
-    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    platform: `${os.platform()} ${os.release()}`,
-    node: process.version,
-    loadAverageAtStart: os.loadavg().map((l) => Math.round(l * 100) / 100),
-  };
 }
 
 function benchEnv(): Record<string, string> {
@@ -515,14 +507,6 @@ function printTable(reports: Record<string, DatasetReport | undefined>): void {
   process.stdout.write(`${out.join('\n')}\n\n`);
 }
 
-async function readPrevious(file: string): Promise<Record<string, unknown>> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
 async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
   const started = new Date();
   const wantTabular = settings.phases.some((p) => p.startsWith('tabular-'));
@@ -538,14 +522,14 @@ async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<voi
   const mnist = wantMnist
     ? await runDataset(settings, kafka, mnistRecords(settings.mnistRecords), mnistModel)
     : undefined;
-  const previous = await readPrevious(settings.output);
+  const previous = readResult(settings.output);
   const result = {
     benchmark: 'throughput',
     command: `npm run bench:throughput`,
     env: benchEnv(),
     date: started.toISOString(),
     wallSeconds: (Date.now() - started.getTime()) / 1000,
-    machine: machine(),
+    machine: machineFacts(),
     broker: { address: settings.brokers.join(','), partitions: settings.partitions },
     backend: 'wasm',
     chunkRecords: CHUNK,
@@ -564,7 +548,7 @@ async function throughputRun(settings: BenchSettings, kafka: Kafka): Promise<voi
     ...(previous.soak === undefined ? {} : { soak: previous.soak }),
     ...(previous.profile === undefined ? {} : { profile: previous.profile }),
   };
-  await writeFile(settings.output, `${JSON.stringify(result, null, 2)}\n`);
+  writeResult(settings.output, result);
   printTable({ tabular, mnist });
   process.stdout.write(`targets: ${JSON.stringify(result.targets)}\n`);
   log(`wrote ${settings.output}`);
@@ -600,12 +584,12 @@ async function profileRun(base: BenchSettings, kafka: Kafka): Promise<void> {
     );
   }
   log('hot path without Kafka');
-  const hot = await hotPath(Number(process.env.BENCH_HOT_PATH_ROUNDS ?? 5));
+  const hot = await hotPath(envNumber('BENCH_HOT_PATH_ROUNDS', 5));
   const profile = {
     command: 'npm run bench:profile',
     env: benchEnv(),
     date: started.toISOString(),
-    machine: machine(),
+    machine: machineFacts(),
     profilesIn: dir,
     note:
       'Shares are of busy (non-idle) samples from the first handled record on, per thread (the ' +
@@ -623,8 +607,7 @@ async function profileRun(base: BenchSettings, kafka: Kafka): Promise<void> {
     ),
     hotPath: hot,
   };
-  const previous = await readPrevious(settings.output);
-  await writeFile(settings.output, `${JSON.stringify({ ...previous, profile }, null, 2)}\n`);
+  mergeResult(settings.output, { profile });
   for (const p of profile.phases) {
     process.stdout.write(`\n${p.phase}: ${p.cpuMicrosPerRecord} CPU µs/record\n`);
     for (const [name, share] of Object.entries(p.profile?.sharePercent ?? {})) {
@@ -696,7 +679,7 @@ async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
     const warm = samples.filter((s) => s.records >= settings.soakRecords / 10).map((s) => s.rssMiB);
     // RSS saws with the garbage collector: judge it against the median level after warm-up, and
     // look for a trend (a leak) as the second half's mean against the first half's.
-    const median = [...warm].sort((a, b) => a - b)[Math.floor(warm.length / 2)] ?? Number.NaN;
+    const median = medianOf(warm);
     const maxDeviation = Math.max(...warm.map((v) => Math.abs(v / median - 1)));
     const half = Math.floor(warm.length / 2);
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -708,7 +691,7 @@ async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
       command: 'npm run bench:soak',
       env: benchEnv(),
       date: started.toISOString(),
-      machine: machine(),
+      machine: machineFacts(),
       records: result.records,
       recordsPerSecond: result.recordsPerSecond,
       sampleEveryRecords: settings.soakSampleEvery,
@@ -722,8 +705,7 @@ async function soakRun(settings: BenchSettings, kafka: Kafka): Promise<void> {
       flatWithin15Percent: maxDeviation <= 0.15,
       samples,
     };
-    const previous = await readPrevious(settings.output);
-    await writeFile(settings.output, `${JSON.stringify({ ...previous, soak }, null, 2)}\n`);
+    mergeResult(settings.output, { soak });
     process.stdout.write(
       `\nsoak: ${result.records} records at ${Math.round(result.recordsPerSecond)} records/s; ` +
         `RSS after warm-up ${minAfterWarmup.toFixed(0)}..${peakAfterWarmup.toFixed(0)} MiB, ` +

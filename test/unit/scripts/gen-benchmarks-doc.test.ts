@@ -84,3 +84,41 @@ void test('fillMarkers() replaces only the text between a pair of markers', () =
   assert.equal(fillMarkers(out, { train: '| new |' }), out);
   assert.throws(() => fillMarkers('<!-- bench:train:start -->', { train: 'x' }), /has no/);
 });
+
+void test('the machine line reads the date and machine that bench/common writes, and older fields', () => {
+  const machine = { cores: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2', loadAverageAtStart: [1.5] };
+  const current = renderBlocks({
+    train: { date: '2026-12-05T17:00:00Z', machine, backend: 'wasm' },
+  });
+  assert.match(
+    current.train ?? '',
+    /^_Measured 2026-12-05 · 2 vCPU AMD EPYC · Node 20\.20\.2 · tfjs backend wasm · 1-min load average at start 1\.5\._/,
+  );
+  const older = renderBlocks({
+    drift: { date: '2026-11-27T10:00:00Z', cpus: 2, cpuModel: 'AMD EPYC', node: 'v20.20.2' },
+    stream: { createdAt: '2026-11-28T10:00:00Z', machine: { cpus: 4, node: 'v20.1.0' } },
+  });
+  assert.match(older.drift ?? '', /^_Measured 2026-11-27 · 2 vCPU AMD EPYC · Node 20\.20\.2\._/);
+  assert.match(older.stream ?? '', /^_Measured 2026-11-28 · 4 vCPU · Node 20\.1\.0\._/);
+});
+
+void test('a suite run over one half says so for the other instead of summing nothing', () => {
+  const row = {
+    set: 'iris',
+    half: 'tuning',
+    kmeansBest: 0.893,
+    aeKmeansMedian: 0.933,
+    deepMedian: 0.953,
+    defaultMedian: 0.953,
+    spread: 0,
+    gainOverKmeans: 0.06,
+    servedKinds: ['dec'],
+    criterionSpearman: 1,
+    trainSecondsMedian: 58,
+    orderInvariant: true,
+  };
+  const block = renderBlocks({ suite: { seeds: 1, orders: 1, summary: [row] } }).suite ?? '';
+  assert.match(block, /\| iris \| 0\.893 \| 0\.933 \| 0\.953 \| 0\.953 \| \+0\.060 \|/);
+  assert.match(block, /_No held-out set in this run\._/);
+  assert.doesNotMatch(block, /Infinity/);
+});
