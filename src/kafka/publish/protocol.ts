@@ -6,7 +6,7 @@
 import type { DeliveryMode, KafkaConfig, OutputCompression } from '../../config/config.js';
 import type { ErrorData, PackedValues } from '../../worker/labeller/protocol.js';
 import { packedTransfer, packValues, unpackValues } from '../../worker/labeller/protocol.js';
-import type { LogLevel } from '../../worker/logger.js';
+import type { LogLevel } from '../../runtime/logger.js';
 import type { OutboundMessage, PublishUnit } from '../../worker/ports.js';
 import { withEncodedHeaders } from '../encoded-headers.js';
 

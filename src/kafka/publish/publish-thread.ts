@@ -7,8 +7,8 @@
 import { parentPort } from 'node:worker_threads';
 import type { ErrorData } from '../../worker/labeller/protocol.js';
 import { errorData } from '../../worker/labeller/protocol.js';
-import type { Logger, LogFields, LogLevel } from '../../worker/logger.js';
-import { toLoggable } from '../../worker/logger.js';
+import type { Logger, LogFields, LogLevel } from '../../runtime/logger.js';
+import { toLoggable } from '../../runtime/logger.js';
 import { createKafka } from '../client.js';
 import { ExactlyOnceSink, UnitProducer } from '../output-sink.js';
 import type { FromPublisher, PublisherSettings, ToPublisher } from './protocol.js';

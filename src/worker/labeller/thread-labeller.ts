@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import { DecStreamError } from '../../errors.js';
 import type { BackendPreference } from '../../model/backend.js';
 import type { ModelSnapshot } from '../../model/types.js';
-import { spawnModuleThread } from '../module-thread.js';
+import { spawnModuleThread } from '../../runtime/module-thread.js';
 import type { LabelledChunk, Labeller, SourceRecord } from '../ports.js';
 import type { LabelFailure } from '../serving-model.js';
 import { labelledChunk, VersionHeaders } from '../serving-model.js';

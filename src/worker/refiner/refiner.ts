@@ -21,7 +21,7 @@ import { defaultRefinementSettings } from '../../online/refinement-engine.js';
 import type { ModelStore } from '../../store/model-store.js';
 import type { WorkerObserver } from '../observer.js';
 import { silentObserver } from '../observer.js';
-import { spawnModuleThread } from '../module-thread.js';
+import { spawnModuleThread } from '../../runtime/module-thread.js';
 import type { ModelRefiner } from '../ports.js';
 import type { FromThread, ToThread } from './protocol.js';
 
