@@ -360,6 +360,8 @@ async function createLabeller(
     const { labeller, backend } = await ThreadLabeller.start({
       codec: description,
       backend: config.model.backend,
+      // src/label-thread.ts: the thread's own composition root, with the HTTP registry client.
+      entry: { moduleUrl: import.meta.url, name: 'label-thread' },
     });
     log.info('labelling in a worker thread', { labelThread: mode, backend });
     return labeller;
