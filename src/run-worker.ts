@@ -24,6 +24,8 @@ import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend } from './model/backend.js';
 import { trainSnapshot } from './model/build-snapshot.js';
 import type { TrainSnapshotOptions } from './model/build-snapshot.js';
+import { defaultRefinementSettings } from './online/refinement-engine.js';
+import { defaultRefinementBounds } from './online/refinement-policy.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
 import type { HttpServerHandle } from './server/http-server.js';
 import { startHttpServer } from './server/http-server.js';
@@ -37,8 +39,8 @@ import { ThreadLabeller, threadWorthwhile } from './worker/labeller/thread-label
 import type { WorkerObserver } from './worker/observer.js';
 import { Phase, silentObserver } from './worker/observer.js';
 import type { Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
+import type { RefinerOptions } from './worker/refiner/refiner.js';
 import { Refiner } from './worker/refiner/refiner.js';
-import { refinerOptionsFromConfig } from './worker/refiner/refiner-options.js';
 import type { BootstrapTrainer } from './worker/stream-worker.js';
 import { StreamWorker } from './worker/stream-worker.js';
 
@@ -108,6 +110,45 @@ function trainOptions(config: Config): TrainSnapshotOptions {
     ...(m.pretrainEpochs === undefined ? {} : { pretrainEpochs: m.pretrainEpochs }),
     ...(m.updateInterval === undefined ? {} : { updateInterval: m.updateInterval }),
     ...(m.maxIterations === undefined ? {} : { maxIterations: m.maxIterations }),
+  };
+}
+
+/**
+ * The Refiner's options from the resolved Config: the DEC_REFINE_* settings, the re-bootstrap
+ * policy (DEC_REBOOTSTRAP_*) and the tensor backend of the refinement thread.
+ */
+function refinerOptionsFromConfig(config: Config): RefinerOptions {
+  const refine = config.refine;
+  return {
+    everyRecords: refine.everyRecords,
+    intervalMs: refine.intervalMs,
+    windowRecords: refine.window,
+    halfLifeRecords: refine.halfLifeRecords,
+    backend: config.model.backend,
+    settings: {
+      ...defaultRefinementSettings,
+      learningRate: refine.learningRate,
+      encoderLearningRate: refine.encoderLearningRate,
+      updateEncoder: refine.updateEncoder,
+      batchSize: config.model.batchSize,
+      minClusterShare: refine.minClusterShare,
+      seed: config.model.seed,
+      bounds: {
+        ...defaultRefinementBounds,
+        ...(refine.maxLoss === undefined ? {} : { maxLoss: refine.maxLoss }),
+        ...(refine.maxCentroidShift === undefined
+          ? {}
+          : { maxCentroidShift: refine.maxCentroidShift }),
+      },
+    },
+    ...(refine.rebootstrapPsiThreshold > 0
+      ? {
+          rebootstrap: {
+            psiThreshold: refine.rebootstrapPsiThreshold,
+            sustainMs: refine.rebootstrapAfterMs,
+          },
+        }
+      : {}),
   };
 }
 
