@@ -12,9 +12,8 @@
  * Once the thread is gone (it crashed, exited, or the channel was closed), every request still
  * waiting and every later one rejects with the error its owner builds for that loss: none hangs.
  */
-import type { TransferListItem, Worker } from 'node:worker_threads';
+import type { MessagePort, TransferListItem, Worker } from 'node:worker_threads';
 import { parentPort } from 'node:worker_threads';
-import type { MessagePort } from 'node:worker_threads';
 import type { ErrorData } from './error-data.js';
 import { errorData, rebuildError } from './error-data.js';
 

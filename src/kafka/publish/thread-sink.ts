@@ -9,7 +9,7 @@ import type { Config, DeliveryMode } from '../../config/config.js';
 import { DecStreamError } from '../../errors.js';
 import type { Logger } from '../../runtime/logger.js';
 import { spawnModuleThread } from '../../runtime/module-thread.js';
-import type { ThreadLoss } from '../../runtime/thread-channel.js';
+import type { RequestOf, ResponseOf, ThreadLoss } from '../../runtime/thread-channel.js';
 import { ThreadChannel } from '../../runtime/thread-channel.js';
 import type { OutputSink, PublishUnit } from '../../worker/ports.js';
 import { commitUnit } from '../output-sink.js';
@@ -178,9 +178,9 @@ export class ThreadSink implements OutputSink {
 
   private request<N extends 'claim' | 'release' | 'publish'>(
     name: N,
-    body: PublishProtocol['requests'][N]['request'],
+    body: RequestOf<PublishProtocol, N>,
     transfer: ArrayBuffer[] = [],
-  ): Promise<PublishProtocol['requests'][N]['response']> {
+  ): Promise<ResponseOf<PublishProtocol, N>> {
     if (this.channel === undefined) {
       return Promise.reject(new PublishThreadError('the publishing thread is not started'));
     }
