@@ -3,20 +3,6 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
-/** Folders that hold pure code: no Kafka, no HTTP, no Prometheus, no filesystem. */
-const pureBoundary = {
-  paths: [
-    { name: 'kafkajs', message: 'Pure code never talks to Kafka; receive an interface instead.' },
-    { name: 'prom-client', message: 'Only src/metrics imports prom-client.' },
-    { name: 'node:http', message: 'Only src/server serves HTTP.' },
-    { name: 'node:fs', message: 'Pure code never touches the filesystem; the store does.' },
-    {
-      name: 'node:fs/promises',
-      message: 'Pure code never touches the filesystem; the store does.',
-    },
-  ],
-};
-
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'helm/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
@@ -38,25 +24,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // Import boundaries between the layers: .dependency-cruiser.cjs (`npm run lint:boundaries`).
   {
-    files: ['src/model/**', 'src/online/**', 'src/codec/**'],
-    rules: { 'no-restricted-imports': ['error', pureBoundary] },
-  },
-  {
-    files: ['src/worker/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          paths: pureBoundary.paths.filter(
-            (p) => p.name !== 'node:fs' && p.name !== 'node:fs/promises',
-          ),
-        },
-      ],
-    },
-  },
-  {
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

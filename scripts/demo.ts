@@ -18,7 +18,7 @@ import { registerCompressionCodecs } from '../src/kafka/compression.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import type { RunningWorker } from '../src/run-worker.js';
 import { startWorker } from '../src/run-worker.js';
-import { createLogger } from '../src/worker/logger.js';
+import { createLogger } from '../src/runtime/logger.js';
 import type { BootstrapReport, WorkerObserver } from '../src/worker/observer.js';
 import { Phase, silentObserver } from '../src/worker/observer.js';
 import { SeededRandom } from '../src/model/rng.js';

@@ -26,21 +26,23 @@ import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend, liveTensorCount } from './model/backend.js';
 import { trainSnapshot } from './model/build-snapshot.js';
 import type { TrainSnapshotOptions } from './model/build-snapshot.js';
+import { defaultRefinementSettings } from './online/refinement-engine.js';
+import { defaultRefinementBounds } from './online/refinement-policy.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
 import type { HttpServerHandle } from './server/http-server.js';
 import { startHttpServer } from './server/http-server.js';
 import { FsModelStore } from './store/fs-model-store.js';
-import type { Logger } from './worker/logger.js';
-import { createLogger } from './worker/logger.js';
-import { HeapTrimmer } from './worker/heap-trimmer.js';
+import type { Logger } from './runtime/logger.js';
+import { createLogger } from './runtime/logger.js';
+import { HeapTrimmer } from './runtime/heap-trimmer.js';
 import type { CodecDescription } from './worker/labeller/codec-description.js';
 import { InProcessLabeller } from './worker/labeller/in-process-labeller.js';
 import { ThreadLabeller, threadWorthwhile } from './worker/labeller/thread-labeller.js';
 import type { WorkerObserver } from './worker/observer.js';
 import { Phase, silentObserver } from './worker/observer.js';
 import type { ClusterProfileSink, Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
+import type { RefinerOptions } from './worker/refiner/refiner.js';
 import { Refiner } from './worker/refiner/refiner.js';
-import { refinerOptionsFromConfig } from './worker/refiner/refiner-options.js';
 import type { BootstrapTrainer } from './worker/stream-worker.js';
 import { StreamWorker } from './worker/stream-worker.js';
 
@@ -110,6 +112,45 @@ function trainOptions(config: Config): TrainSnapshotOptions {
     ...(m.pretrainEpochs === undefined ? {} : { pretrainEpochs: m.pretrainEpochs }),
     ...(m.updateInterval === undefined ? {} : { updateInterval: m.updateInterval }),
     ...(m.maxIterations === undefined ? {} : { maxIterations: m.maxIterations }),
+  };
+}
+
+/**
+ * The Refiner's options from the resolved Config: the DEC_REFINE_* settings, the re-bootstrap
+ * policy (DEC_REBOOTSTRAP_*) and the tensor backend of the refinement thread.
+ */
+function refinerOptionsFromConfig(config: Config): RefinerOptions {
+  const refine = config.refine;
+  return {
+    everyRecords: refine.everyRecords,
+    intervalMs: refine.intervalMs,
+    windowRecords: refine.window,
+    halfLifeRecords: refine.halfLifeRecords,
+    backend: config.model.backend,
+    settings: {
+      ...defaultRefinementSettings,
+      learningRate: refine.learningRate,
+      encoderLearningRate: refine.encoderLearningRate,
+      updateEncoder: refine.updateEncoder,
+      batchSize: config.model.batchSize,
+      minClusterShare: refine.minClusterShare,
+      seed: config.model.seed,
+      bounds: {
+        ...defaultRefinementBounds,
+        ...(refine.maxLoss === undefined ? {} : { maxLoss: refine.maxLoss }),
+        ...(refine.maxCentroidShift === undefined
+          ? {}
+          : { maxCentroidShift: refine.maxCentroidShift }),
+      },
+    },
+    ...(refine.rebootstrapPsiThreshold > 0
+      ? {
+          rebootstrap: {
+            psiThreshold: refine.rebootstrapPsiThreshold,
+            sustainMs: refine.rebootstrapAfterMs,
+          },
+        }
+      : {}),
   };
 }
 
@@ -392,6 +433,8 @@ async function createLabeller(
     const { labeller, backend } = await ThreadLabeller.start({
       codec: description,
       backend: config.model.backend,
+      // src/label-thread.ts: the thread's own composition root, with the HTTP registry client.
+      entry: { moduleUrl: import.meta.url, name: 'label-thread' },
     });
     log.info('labelling in a worker thread', { labelThread: mode, backend });
     return labeller;

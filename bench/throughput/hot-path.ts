@@ -268,7 +268,14 @@ async function measureThread(
   const records = sourceRecords(data, `bench-${data.name}`);
   const chunks: SourceRecord[][] = [];
   for (let i = 0; i < records.length; i += CHUNK) chunks.push(records.slice(i, i + CHUNK));
-  const { labeller } = await ThreadLabeller.start({ codec: { format: 'json' }, backend: 'wasm' });
+  const { labeller } = await ThreadLabeller.start({
+    codec: { format: 'json' },
+    backend: 'wasm',
+    entry: {
+      moduleUrl: new URL('../../src/run-worker.ts', import.meta.url).href,
+      name: 'label-thread',
+    },
+  });
   try {
     await labeller.serve(snapshot);
     let wall = Number.POSITIVE_INFINITY;

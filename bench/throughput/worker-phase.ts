@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../../src/config/load-config.js';
 import { startWorker } from '../../src/run-worker.js';
-import { createLogger } from '../../src/worker/logger.js';
+import { createLogger } from '../../src/runtime/logger.js';
 import type { WorkerObserver } from '../../src/worker/observer.js';
 import { silentObserver } from '../../src/worker/observer.js';
 import type { Meter } from './meter.js';

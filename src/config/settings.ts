@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseFeatureSpec } from '../model/features.js';
+import { parseFeatureSpec } from '../feature-list.js';
 import type { FieldSchema } from './fields.js';
 import {
   boolean,

@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../runtime/logger.js';
 import { registerCompressionCodecs } from './compression.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../runtime/logger.js';
 import type {
   BatchHandler,
   RecordStream,

@@ -1,7 +1,7 @@
 import type { Admin, Consumer, Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { OutputCompression } from '../config/config.js';
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../runtime/logger.js';
 import { compressionType } from './compression.js';
 import { encodedHeadersOf } from './encoded-headers.js';
 import type { OutboundMessage, OutputSink, PublishUnit } from '../worker/ports.js';

@@ -1,6 +1,6 @@
 import kafkajs from 'kafkajs';
 import type { Admin, Kafka } from 'kafkajs';
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../runtime/logger.js';
 import type { RecordLimits } from '../worker/record-limits.js';
 
 // Node cannot see this export of kafkajs's CommonJS entry by name; the default import holds it.

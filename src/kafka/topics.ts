@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import type { Logger } from '../worker/logger.js';
+import type { Logger } from '../runtime/logger.js';
 
 /**
  * Creates the output and dead-letter topics when they are missing, with as many partitions as the

@@ -1,34 +1,6 @@
 import { PoisonReason, PoisonRecordError, UsageError } from '../errors.js';
+import { checkFieldPath } from '../feature-list.js';
 import type { FeatureSpec, Matrix } from './types.js';
-
-/**
- * Parses a feature list such as `f0,f1,f2`, `pixels` or `point.x,point.y,extra` into dot paths.
- * Whitespace around names is ignored; empty names, empty path segments and duplicates are refused.
- */
-export function parseFeatureSpec(text: string): string[] {
-  const fields = text.split(',').map((field) => field.trim());
-  if (fields.length === 1 && fields[0] === '') {
-    throw new UsageError('the feature list is empty: name at least one field, e.g. "f0,f1"');
-  }
-  const seen = new Set<string>();
-  for (const field of fields) {
-    checkFieldPath(field, text);
-    if (seen.has(field)) {
-      throw new UsageError(`the feature list "${text}" names the field "${field}" twice`);
-    }
-    seen.add(field);
-  }
-  return fields;
-}
-
-function checkFieldPath(field: string, context: string): void {
-  if (field === '') {
-    throw new UsageError(`the feature list "${context}" has an empty field name`);
-  }
-  if (field.split('.').some((segment) => segment === '')) {
-    throw new UsageError(`the feature field "${field}" has an empty path segment`);
-  }
-}
 
 /** Reads a dot path out of a plain object; `undefined` when any step is missing. */
 export function readFieldPath(record: unknown, path: readonly string[]): unknown {

@@ -3,7 +3,7 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { DecStreamError, UsageError } from '../errors.js';
 import { digitAugmentation, parseImageSize } from '../model/augment.js';
 import type { TrainSnapshotOptions } from '../model/build-snapshot.js';
-import { parseFeatureSpec } from '../model/features.js';
+import { parseFeatureSpec } from '../feature-list.js';
 import type { DecOptions } from '../model/types.js';
 import { FsModelStore } from '../store/fs-model-store.js';
 import {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaRecordStream } from '../../src/kafka/kafka-record-stream.js';
-import { silentLogger } from '../../src/worker/logger.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import { createTopics, uniqueTopic, waitFor, withKafka } from './helpers.js';
 
 for (const concurrentBatches of [1, 2]) {

@@ -6,7 +6,7 @@ import type { Admin, Consumer } from 'kafkajs';
 import { loadConfig } from '../../src/config/load-config.js';
 import { publisherSettings, ThreadSink } from '../../src/kafka/publish/thread-sink.js';
 import type { PublisherSettings } from '../../src/kafka/publish/protocol.js';
-import { createLogger } from '../../src/worker/logger.js';
+import { createLogger } from '../../src/runtime/logger.js';
 import type { OutboundMessage } from '../../src/worker/ports.js';
 import { createTopics, kafkaBrokers, testKafka, uniqueTopic, withKafka } from './helpers.js';
 import { readTopic } from './worker-harness.js';

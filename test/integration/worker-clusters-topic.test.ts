@@ -5,7 +5,7 @@ import type { ClusterProfileRecord } from '../../src/codec/cluster-profile-codec
 import { loadConfig } from '../../src/config/load-config.js';
 import type { ModelSnapshot } from '../../src/model/types.js';
 import { startWorker } from '../../src/run-worker.js';
-import { silentLogger } from '../../src/worker/logger.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import type { ModelRefiner } from '../../src/worker/ports.js';
 import { mixtureMessages, produce, readTopic, runInProcess, scenario } from './worker-harness.js';
 

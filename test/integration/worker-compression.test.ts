@@ -5,7 +5,7 @@ import { UnitProducer } from '../../src/kafka/output-sink.js';
 import { createKafka } from '../../src/kafka/client.js';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { KafkaConfig } from '../../src/config/config.js';
-import { silentLogger } from '../../src/worker/logger.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import { createTopics, kafkaBrokers, uniqueTopic } from './helpers.js';
 import { javaConsume, javaProduce, storedBatchCodecs } from './java-client.js';
 import { mixtureRecord, runInProcess, scenario, separatedMixture } from './worker-harness.js';

@@ -13,7 +13,7 @@ import type { IHeaders, Kafka } from 'kafkajs';
 import { loadConfig } from '../../src/config/load-config.js';
 import type { RunningWorker } from '../../src/run-worker.js';
 import { startWorker } from '../../src/run-worker.js';
-import { silentLogger } from '../../src/worker/logger.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import type { Phase, WorkerObserver } from '../../src/worker/observer.js';
 import { silentObserver } from '../../src/worker/observer.js';
 import { createTopics, kafkaBrokers, testKafka, uniqueTopic, waitFor } from './helpers.js';

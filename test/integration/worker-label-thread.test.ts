@@ -3,7 +3,7 @@ import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { startWorker } from '../../src/run-worker.js';
-import { createLogger } from '../../src/worker/logger.js';
+import { createLogger } from '../../src/runtime/logger.js';
 import type { ReadMessage } from './worker-harness.js';
 import { mixtureMessages, produce, readTopic, scenario } from './worker-harness.js';
 

@@ -4,9 +4,10 @@
  * share them (every record without headers of its own shares the model-version header object).
  */
 import type { DeliveryMode, KafkaConfig, OutputCompression } from '../../config/config.js';
-import type { ErrorData, PackedValues } from '../../worker/labeller/protocol.js';
-import { packedTransfer, packValues, unpackValues } from '../../worker/labeller/protocol.js';
-import type { LogLevel } from '../../worker/logger.js';
+import type { LogLevel } from '../../runtime/logger.js';
+import type { PackedValues } from '../../runtime/packed-values.js';
+import { packedTransfer, packValues, unpackValues } from '../../runtime/packed-values.js';
+import type { Call } from '../../runtime/thread-channel.js';
 import type { OutboundMessage, PublishUnit } from '../../worker/ports.js';
 import { withEncodedHeaders } from '../encoded-headers.js';
 
@@ -42,34 +43,35 @@ export interface PublisherSettings {
   readonly compression?: OutputCompression;
 }
 
-export type ToPublisher =
-  | { readonly type: 'init'; readonly settings: PublisherSettings }
-  | {
-      readonly type: 'claim';
-      readonly id: number;
-      readonly topic: string;
-      readonly partition: number;
-    }
-  | {
-      readonly type: 'release';
-      readonly id: number;
-      readonly topic: string;
-      readonly partitions: readonly number[];
-    }
-  | { readonly type: 'publish'; readonly id: number; readonly unit: PackedUnit }
-  | { readonly type: 'close'; readonly id: number };
+/** A log line of the publishing thread, for the worker's logger. */
+export interface PublisherLog {
+  readonly level: LogLevel;
+  readonly message: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
 
-export type FromPublisher =
-  | { readonly type: 'ready' }
-  | { readonly type: 'init-failed'; readonly error: ErrorData }
-  | { readonly type: 'done'; readonly id: number; readonly offset: string | undefined }
-  | { readonly type: 'failed'; readonly id: number; readonly error: ErrorData }
-  | {
-      readonly type: 'log';
-      readonly level: LogLevel;
-      readonly message: string;
-      readonly fields: Readonly<Record<string, unknown>>;
-    };
+export type PublishProtocol = {
+  /** The thread connects its producers before it answers. */
+  readonly init: PublisherSettings;
+  readonly ready: undefined;
+  readonly requests: {
+    /** Exactly-once: fences the partition's earlier producers and answers its committed offset. */
+    readonly claim: Call<
+      { readonly topic: string; readonly partition: number },
+      string | undefined
+    >;
+    /** Exactly-once: the partitions' transactional producers are no longer needed. */
+    readonly release: Call<
+      { readonly topic: string; readonly partitions: readonly number[] },
+      undefined
+    >;
+    /** Answers once the unit is produced (at-least-once) or its transaction committed. */
+    readonly publish: Call<PackedUnit, undefined>;
+    /** Disconnects the producers. */
+    readonly close: Call<undefined, undefined>;
+  };
+  readonly event: PublisherLog;
+};
 
 /**
  * Header values are copied into small arrays of their own: a header read from Kafka is a view into

@@ -4,30 +4,23 @@
  * gets a core of its own. Messages are handled strictly in arrival order: units publish in the
  * order the worker sent them, and a claim or release falls between the units around it.
  */
-import { parentPort } from 'node:worker_threads';
-import type { ErrorData } from '../../worker/labeller/protocol.js';
-import { errorData } from '../../worker/labeller/protocol.js';
-import type { Logger, LogFields, LogLevel } from '../../worker/logger.js';
-import { toLoggable } from '../../worker/logger.js';
+import type { ErrorData } from '../../runtime/error-data.js';
+import { errorData, rebuildError } from '../../runtime/error-data.js';
+import type { Logger, LogFields, LogLevel } from '../../runtime/logger.js';
+import { toLoggable } from '../../runtime/logger.js';
+import type { ThreadContext } from '../../runtime/thread-channel.js';
+import { serveThread } from '../../runtime/thread-channel.js';
 import { createKafka } from '../client.js';
 import { ExactlyOnceSink, UnitProducer } from '../output-sink.js';
-import type { FromPublisher, PublisherSettings, ToPublisher } from './protocol.js';
+import type { PublishProtocol, PublisherSettings } from './protocol.js';
 import { unpackUnit } from './protocol.js';
 
-const port = parentPort;
-if (port === null) throw new Error('publish-thread must run as a worker thread');
-
-function send(message: FromPublisher): void {
-  port?.postMessage(message);
-}
-
 /** Log lines go to the worker's logger on the main thread. */
-function forwardingLogger(base: LogFields = {}): Logger {
+function forwardingLogger(context: ThreadContext<PublishProtocol>, base: LogFields = {}): Logger {
   const emit =
     (level: LogLevel) =>
     (message: string, fields?: LogFields): void => {
-      send({
-        type: 'log',
+      context.emit({
         level,
         message,
         fields: toLoggable({ ...base, ...fields }) as Record<string, unknown>,
@@ -38,7 +31,7 @@ function forwardingLogger(base: LogFields = {}): Logger {
     info: emit('info'),
     warn: emit('warn'),
     error: emit('error'),
-    child: (fields) => forwardingLogger({ ...base, ...fields }),
+    child: (fields) => forwardingLogger(context, { ...base, ...fields }),
   };
 }
 
@@ -54,8 +47,11 @@ let output: Output | undefined;
  */
 let halted: ErrorData | undefined;
 
-async function open(settings: PublisherSettings): Promise<Output> {
-  const logger = forwardingLogger({ thread: 'publish' });
+async function open(
+  settings: PublisherSettings,
+  context: ThreadContext<PublishProtocol>,
+): Promise<Output> {
+  const logger = forwardingLogger(context, { thread: 'publish' });
   const kafka = createKafka(settings.kafka, logger.child({ component: 'kafka' }));
   const common = {
     kafka,
@@ -86,67 +82,48 @@ function opened(): Output {
   return output;
 }
 
-async function handle(message: ToPublisher): Promise<void> {
-  if (message.type === 'init') {
-    try {
-      output = await open(message.settings);
-      send({ type: 'ready' });
-    } catch (error) {
-      send({ type: 'init-failed', error: errorData(error) });
-    }
-    return;
-  }
-  try {
-    let offset: string | undefined;
-    const out = opened();
-    switch (message.type) {
-      case 'claim':
-        if (out.delivery === 'exactly-once') {
-          offset = await out.sink.claim(message.topic, message.partition);
-        }
-        break;
-      case 'release':
-        if (out.delivery === 'exactly-once')
-          await out.sink.release(message.topic, message.partitions);
-        break;
-      case 'publish': {
-        const unit = unpackUnit(message.unit);
-        if (out.delivery === 'exactly-once') {
-          await out.sink.publish(unit);
-          break;
-        }
-        if (halted !== undefined) {
-          send({
-            type: 'failed',
-            id: message.id,
-            error: {
-              ...halted,
-              message: `not produced after an earlier unit failed: ${halted.message}`,
-            },
-          });
-          return;
-        }
-        try {
-          await out.producer.produce(unit);
-        } catch (error) {
-          halted = errorData(error);
-          throw error;
-        }
-        break;
+serveThread<PublishProtocol>({
+  async init(settings, context) {
+    output = await open(settings, context);
+    return undefined;
+  },
+  requests: {
+    async claim({ topic, partition }) {
+      const out = opened();
+      return out.delivery === 'exactly-once' ? out.sink.claim(topic, partition) : undefined;
+    },
+    async release({ topic, partitions }) {
+      const out = opened();
+      if (out.delivery === 'exactly-once') await out.sink.release(topic, partitions);
+      return undefined;
+    },
+    async publish(packed) {
+      const out = opened();
+      const unit = unpackUnit(packed);
+      if (out.delivery === 'exactly-once') {
+        await out.sink.publish(unit);
+        return undefined;
       }
-      case 'close':
-        output = undefined;
-        if (out.delivery === 'exactly-once') await out.sink.close();
-        else await out.producer.close();
-        break;
-    }
-    send({ type: 'done', id: message.id, offset });
-  } catch (error) {
-    send({ type: 'failed', id: message.id, error: errorData(error) });
-  }
-}
-
-let queue: Promise<void> = Promise.resolve();
-port.on('message', (message: ToPublisher) => {
-  queue = queue.then(() => handle(message));
+      if (halted !== undefined) {
+        throw rebuildError({
+          ...halted,
+          message: `not produced after an earlier unit failed: ${halted.message}`,
+        });
+      }
+      try {
+        await out.producer.produce(unit);
+      } catch (error) {
+        halted = errorData(error);
+        throw error;
+      }
+      return undefined;
+    },
+    async close() {
+      const out = opened();
+      output = undefined;
+      if (out.delivery === 'exactly-once') await out.sink.close();
+      else await out.producer.close();
+      return undefined;
+    },
+  },
 });

@@ -4,16 +4,16 @@
  * make); each unit crosses to the publishing thread as packed buffers. Exactly-once runs whole
  * transactions there (produce, dead letters, offsets, commit), fencing included.
  */
-import type { Worker } from 'node:worker_threads';
 import type { Consumer } from 'kafkajs';
 import type { Config, DeliveryMode } from '../../config/config.js';
 import { DecStreamError } from '../../errors.js';
-import { rebuildError } from '../../worker/labeller/protocol.js';
-import type { Logger } from '../../worker/logger.js';
-import { spawnModuleThread } from '../../worker/module-thread.js';
+import type { Logger } from '../../runtime/logger.js';
+import { spawnModuleThread } from '../../runtime/module-thread.js';
+import type { RequestOf, ResponseOf, ThreadLoss } from '../../runtime/thread-channel.js';
+import { ThreadChannel } from '../../runtime/thread-channel.js';
 import type { OutputSink, PublishUnit } from '../../worker/ports.js';
 import { commitUnit } from '../output-sink.js';
-import type { FromPublisher, PublisherSettings, ToPublisher } from './protocol.js';
+import type { PublisherSettings, PublishProtocol } from './protocol.js';
 import { packUnit, unitTransfer } from './protocol.js';
 
 export interface ThreadSinkOptions {
@@ -44,20 +44,27 @@ export class PublishThreadError extends DecStreamError {
   }
 }
 
-interface Pending {
-  readonly resolve: (offset: string | undefined) => void;
-  readonly reject: (error: Error) => void;
+function lostError(loss: ThreadLoss): PublishThreadError {
+  if (loss.cause === 'crashed') {
+    return new PublishThreadError(
+      `the publishing thread crashed: ${loss.error.message}`,
+      loss.error,
+    );
+  }
+  if (loss.cause === 'exited' && !loss.closing) {
+    return new PublishThreadError(
+      `the publishing thread exited unexpectedly (exit code ${loss.code})`,
+    );
+  }
+  return new PublishThreadError('the publishing thread is closed');
 }
 
 export class ThreadSink implements OutputSink {
   readonly delivery: DeliveryMode;
   readonly queuesInOrder: boolean;
   private readonly options: ThreadSinkOptions;
-  private thread: Worker | undefined;
+  private channel: ThreadChannel<PublishProtocol> | undefined;
   private starting: Promise<void> | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private broken: Error | undefined;
   private closing: Promise<void> | undefined;
   /** At-least-once: the commit of the last unit, left running while the next one is produced. */
   private committing: Promise<void> = Promise.resolve();
@@ -81,12 +88,12 @@ export class ThreadSink implements OutputSink {
 
   claim(topic: string, partition: number): Promise<string | undefined> {
     if (this.delivery === 'at-least-once') return Promise.resolve(undefined);
-    return this.request({ type: 'claim', id: this.nextId++, topic, partition });
+    return this.request('claim', { topic, partition });
   }
 
   async release(topic: string, partitions: readonly number[]): Promise<void> {
     if (this.delivery === 'at-least-once') return;
-    await this.request({ type: 'release', id: this.nextId++, topic, partitions });
+    await this.request('release', { topic, partitions });
   }
 
   /**
@@ -101,10 +108,7 @@ export class ThreadSink implements OutputSink {
    */
   async publish(unit: PublishUnit): Promise<void> {
     const packed = packUnit(unit);
-    const produced = this.request(
-      { type: 'publish', id: this.nextId++, unit: packed },
-      unitTransfer(packed),
-    );
+    const produced = this.request('publish', packed, unitTransfer(packed));
     if (this.delivery === 'exactly-once') {
       await produced;
       return;
@@ -136,101 +140,50 @@ export class ThreadSink implements OutputSink {
   }
 
   private async open(): Promise<void> {
-    const thread = spawnModuleThread(import.meta.url, 'publish-thread');
-    this.thread = thread;
-    const ready = new Promise<void>((resolve, reject) => {
-      this.pending.set(0, {
-        resolve: () => resolve(),
-        reject,
-      });
-    });
-    thread.on('message', (message: FromPublisher) => this.receive(message));
-    thread.on('error', (error) =>
-      this.breakDown(
-        new PublishThreadError(`the publishing thread crashed: ${error.message}`, error),
-      ),
+    const channel = new ThreadChannel<PublishProtocol>(
+      spawnModuleThread(import.meta.url, 'publish-thread'),
+      this.options.settings,
+      {
+        lostError,
+        initError: (error) =>
+          new PublishThreadError(
+            `the publishing thread could not connect: ${error.message}`,
+            error,
+          ),
+        onEvent: (line) => this.options.logger[line.level](line.message, line.fields),
+      },
     );
-    thread.on('exit', (code) =>
-      this.breakDown(
-        new PublishThreadError(
-          this.closing === undefined
-            ? `the publishing thread exited unexpectedly (exit code ${code})`
-            : 'the publishing thread is closed',
-        ),
-      ),
-    );
-    const init: ToPublisher = { type: 'init', settings: this.options.settings };
-    thread.postMessage(init);
+    this.channel = channel;
     try {
-      await ready;
+      await channel.ready;
     } catch (error) {
-      await thread.terminate();
+      await channel.thread.terminate();
       throw error;
     }
   }
 
+  /** Lets the commits finish, disconnects the producers in the thread, then ends it. */
   private async shutDown(): Promise<void> {
-    const thread = this.thread;
-    if (thread === undefined) return;
-    await this.settle().catch(() => undefined);
-    try {
-      if (this.broken === undefined && this.starting !== undefined) {
-        await this.starting.then(
-          () => this.request({ type: 'close', id: this.nextId++ }, [], true),
-          () => undefined,
-        );
-      }
-    } finally {
-      await thread.terminate();
-    }
-  }
-
-  private request(
-    message: ToPublisher & { readonly id: number },
-    transfer: ArrayBuffer[] = [],
-    closing = false,
-  ): Promise<string | undefined> {
-    if (this.broken !== undefined) return Promise.reject(this.broken);
-    if (this.thread === undefined) {
-      return Promise.reject(new PublishThreadError('the publishing thread is not started'));
-    }
-    if (this.closing !== undefined && !closing) {
-      return Promise.reject(new PublishThreadError('the publishing thread is closed'));
-    }
-    const thread = this.thread;
-    return new Promise<string | undefined>((resolve, reject) => {
-      this.pending.set(message.id, { resolve, reject });
-      thread.postMessage(message, transfer);
+    const channel = this.channel;
+    if (channel === undefined) return;
+    await channel.close(async (request) => {
+      await this.settle().catch(() => undefined);
+      if (channel.gone) return;
+      await this.starting?.then(
+        () => request('close', undefined),
+        () => undefined,
+      );
     });
   }
 
-  private receive(message: FromPublisher): void {
-    if (message.type === 'log') {
-      this.options.logger[message.level](message.message, message.fields);
-      return;
+  private request<N extends 'claim' | 'release' | 'publish'>(
+    name: N,
+    body: RequestOf<PublishProtocol, N>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<ResponseOf<PublishProtocol, N>> {
+    if (this.channel === undefined) {
+      return Promise.reject(new PublishThreadError('the publishing thread is not started'));
     }
-    const id = message.type === 'ready' || message.type === 'init-failed' ? 0 : message.id;
-    const waiter = this.pending.get(id);
-    if (waiter === undefined) return;
-    this.pending.delete(id);
-    if (message.type === 'init-failed') {
-      waiter.reject(
-        new PublishThreadError(
-          `the publishing thread could not connect: ${message.error.message}`,
-          rebuildError(message.error),
-        ),
-      );
-    } else if (message.type === 'failed') {
-      waiter.reject(rebuildError(message.error));
-    } else {
-      waiter.resolve(message.type === 'done' ? message.offset : undefined);
-    }
-  }
-
-  private breakDown(error: Error): void {
-    this.broken ??= error;
-    const waiters = [...this.pending.values()];
-    this.pending.clear();
-    for (const waiter of waiters) waiter.reject(this.broken);
+    return this.channel.request(name, body, transfer);
   }
 }

@@ -6,7 +6,7 @@ import { AvroCodec } from '../../codec/avro-codec.js';
 import { ConfluentAvroCodec } from '../../codec/confluent-avro-codec.js';
 import { JsonCodec } from '../../codec/json-codec.js';
 import type { OutputDetail, RecordCodec } from '../../codec/record-codec.js';
-import { HttpSchemaRegistry } from '../../registry/schema-registry-client.js';
+import type { SchemaRegistry } from '../../codec/schema-registry.js';
 
 export type CodecDescription = (
   | { readonly format: 'json' }
@@ -24,11 +24,17 @@ export type CodecDescription = (
   readonly outputDetail?: OutputDetail;
 };
 
+/** Builds the client of the schema registry at `url` (the thread's entry module chooses which). */
+export type SchemaRegistryFactory = (url: string) => SchemaRegistry;
+
 /**
  * A codec equal to the one described. The Confluent codec registers the output schema again,
  * which the registry answers with the id it already gave.
  */
-export async function codecFromDescription(description: CodecDescription): Promise<RecordCodec> {
+export async function codecFromDescription(
+  description: CodecDescription,
+  registryAt: SchemaRegistryFactory,
+): Promise<RecordCodec> {
   const outputDetail = description.outputDetail ?? 'basic';
   switch (description.format) {
     case 'json':
@@ -37,7 +43,7 @@ export async function codecFromDescription(description: CodecDescription): Promi
       return new AvroCodec(description.schema, outputDetail);
     case 'confluent-avro':
       return ConfluentAvroCodec.create({
-        registry: new HttpSchemaRegistry(description.registryUrl),
+        registry: registryAt(description.registryUrl),
         readerSchema: description.readerSchema,
         inputTopic: description.inputTopic,
         outputTopic: description.outputTopic,

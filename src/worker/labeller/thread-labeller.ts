@@ -5,31 +5,34 @@
  * labelled while the previous one is being published.
  */
 import os from 'node:os';
-import type { Worker } from 'node:worker_threads';
 import { DecStreamError } from '../../errors.js';
 import type { BackendPreference } from '../../model/backend.js';
 import type { ModelSnapshot } from '../../model/types.js';
-import { spawnModuleThread } from '../module-thread.js';
+import { rebuildError } from '../../runtime/error-data.js';
+import type { ThreadEntry } from '../../runtime/module-thread.js';
+import { spawnModuleThread } from '../../runtime/module-thread.js';
+import { packedTransfer, packValues, unpackValues } from '../../runtime/packed-values.js';
+import type { ThreadLoss } from '../../runtime/thread-channel.js';
+import { ThreadChannel } from '../../runtime/thread-channel.js';
 import type { LabelledChunk, Labeller, SourceRecord } from '../ports.js';
 import type { LabelFailure } from '../serving-model.js';
 import { labelledChunk, VersionHeaders } from '../serving-model.js';
 import type { CodecDescription } from './codec-description.js';
-import type { FromThread, LabelledData, ToThread } from './protocol.js';
-import { packedTransfer, packValues, rebuildError, unpackValues } from './protocol.js';
+import type { LabelledData, LabelProtocol } from './protocol.js';
 
 export interface ThreadLabellerOptions {
   readonly codec: CodecDescription;
   readonly backend?: BackendPreference;
+  /**
+   * The thread's entry module: `src/label-thread.ts`, which serves `label-thread.ts` with the real
+   * schema registry client.
+   */
+  readonly entry: ThreadEntry;
 }
 
 /** Whether a thread pays off here: a second CPU to run it on. */
 export function threadWorthwhile(cpus: number = os.availableParallelism()): boolean {
   return cpus >= 2;
-}
-
-interface Pending {
-  readonly resolve: (message: FromThread) => void;
-  readonly reject: (error: Error) => void;
 }
 
 /** Thrown for every request once the thread is gone: the worker cannot label any more. */
@@ -39,57 +42,35 @@ export class LabelThreadError extends DecStreamError {
   }
 }
 
+function lostError(loss: ThreadLoss): LabelThreadError {
+  if (loss.cause === 'crashed') {
+    return new LabelThreadError(`the labelling thread crashed: ${loss.error.message}`, loss.error);
+  }
+  if (loss.cause === 'exited' && !loss.closing) {
+    return new LabelThreadError(
+      `the labelling thread exited unexpectedly (exit code ${loss.code})`,
+    );
+  }
+  return new LabelThreadError('the labeller is closed');
+}
+
 export class ThreadLabeller implements Labeller {
   readonly kind = 'thread';
   readonly concurrent = true;
-  private readonly thread: Worker;
-  private readonly ready: Promise<string>;
-  private readonly pending = new Map<number, Pending>();
+  private readonly channel: ThreadChannel<LabelProtocol>;
   private readonly headers = new VersionHeaders();
-  private nextId = 1;
   private served: number | undefined;
-  /** Set once the thread is gone or failed: every later request rejects with it. */
-  private broken: Error | undefined;
-  private closing: Promise<void> | undefined;
 
   private constructor(options: ThreadLabellerOptions) {
-    this.thread = spawnModuleThread(import.meta.url, 'label-thread');
-    this.ready = new Promise<string>((resolve, reject) => {
-      this.pending.set(0, {
-        resolve: (message) => {
-          if (message.type === 'ready') resolve(message.backend);
-          else if (message.type === 'init-failed') {
-            reject(
-              new LabelThreadError(
-                `the labelling thread could not start: ${message.error.message}`,
-              ),
-            );
-          }
-        },
-        reject,
-      });
-    });
-    // Awaited by start(); this keeps an early failure from counting as unhandled meanwhile.
-    this.ready.catch(() => undefined);
-    this.thread.on('message', (message: FromThread) => this.receive(message));
-    this.thread.on('error', (error) =>
-      this.breakDown(new LabelThreadError(`the labelling thread crashed: ${error.message}`, error)),
+    this.channel = new ThreadChannel<LabelProtocol>(
+      spawnModuleThread(options.entry.moduleUrl, options.entry.name),
+      { codec: options.codec, backend: options.backend ?? 'auto' },
+      {
+        lostError,
+        initError: (error) =>
+          new LabelThreadError(`the labelling thread could not start: ${error.message}`),
+      },
     );
-    this.thread.on('exit', (code) =>
-      this.breakDown(
-        new LabelThreadError(
-          this.closing === undefined
-            ? `the labelling thread exited unexpectedly (exit code ${code})`
-            : 'the labeller is closed',
-        ),
-      ),
-    );
-    const init: ToThread = {
-      type: 'init',
-      codec: options.codec,
-      backend: options.backend ?? 'auto',
-    };
-    this.thread.postMessage(init);
   }
 
   /** Starts the thread and waits until its codec and tensor backend are ready. */
@@ -98,7 +79,7 @@ export class ThreadLabeller implements Labeller {
   ): Promise<{ labeller: ThreadLabeller; backend: string }> {
     const labeller = new ThreadLabeller(options);
     try {
-      const backend = await labeller.ready;
+      const backend = await labeller.channel.ready;
       return { labeller, backend };
     } catch (error) {
       await labeller.close();
@@ -111,57 +92,21 @@ export class ThreadLabeller implements Labeller {
   }
 
   async serve(snapshot: ModelSnapshot): Promise<void> {
-    // Set before the message goes: chunks asked for from now on use this version.
-    const id = this.nextId++;
-    const answer = this.request(id, { type: 'serve', id, snapshot });
+    // Set once the request is sent: chunks asked for from now on use this version.
+    const answer = this.channel.request('serve', snapshot);
     this.served = snapshot.version;
     await answer;
   }
 
   async label(records: readonly SourceRecord[]): Promise<LabelledChunk> {
-    const id = this.nextId++;
     const values = packValues(records.map((r) => r.value));
-    const message = await this.request(id, { type: 'label', id, values }, packedTransfer(values));
-    if (message.type !== 'labelled')
-      throw new LabelThreadError('unexpected answer from the labelling thread');
-    return labelledChunk(records, valueLabels(message.result), this.headers);
+    const data = await this.channel.request('label', values, packedTransfer(values));
+    return labelledChunk(records, valueLabels(data), this.headers);
   }
 
+  /** Terminates the thread; idempotent. Requests still waiting reject. */
   close(): Promise<void> {
-    this.closing ??= this.thread.terminate().then(() => {
-      this.breakDown(new LabelThreadError('the labeller is closed'));
-    });
-    return this.closing;
-  }
-
-  private request(
-    id: number,
-    message: ToThread,
-    transfer: ArrayBuffer[] = [],
-  ): Promise<FromThread> {
-    if (this.broken !== undefined) return Promise.reject(this.broken);
-    if (this.closing !== undefined)
-      return Promise.reject(new LabelThreadError('the labeller is closed'));
-    return new Promise<FromThread>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.thread.postMessage(message, transfer);
-    });
-  }
-
-  private receive(message: FromThread): void {
-    const id = message.type === 'ready' || message.type === 'init-failed' ? 0 : message.id;
-    const waiter = this.pending.get(id);
-    if (waiter === undefined) return;
-    this.pending.delete(id);
-    if (message.type === 'failed') waiter.reject(rebuildError(message.error));
-    else waiter.resolve(message);
-  }
-
-  private breakDown(error: Error): void {
-    this.broken ??= error;
-    const waiters = [...this.pending.values()];
-    this.pending.clear();
-    for (const waiter of waiters) waiter.reject(this.broken);
+    return this.channel.close();
   }
 }
 

@@ -9,9 +9,9 @@ import type {
   RefinementOutcome,
   RefinementSettings,
 } from '../../online/refinement-engine.js';
+import type { Call } from '../../runtime/thread-channel.js';
 
-export interface InitMessage {
-  readonly type: 'init';
+export interface RefineThreadInit {
   readonly snapshot: ModelSnapshot;
   /** Capacity of the thread's window of recent records. */
   readonly windowRecords: number;
@@ -21,41 +21,33 @@ export interface InitMessage {
   readonly nice: number;
 }
 
-/** Serve this version from now on (a restart or an outside swap); the window starts empty. */
-export interface ReplaceMessage {
-  readonly type: 'replace';
-  readonly snapshot: ModelSnapshot;
-}
-
 /**
  * Refine on the window after appending `batches` (the records observed since the last request,
  * oldest first; their buffers are transferred). The thread keeps the window between requests.
  */
-export interface RefineMessage {
-  readonly type: 'refine';
-  readonly id: number;
+export interface RefineRequest {
   readonly batches: readonly Matrix[];
   readonly clusterSizes: Float32Array;
 }
 
 /** Retrain from scratch on the window after appending `batches`. */
-export interface RebootstrapMessage {
-  readonly type: 'rebootstrap';
-  readonly id: number;
+export interface RebootstrapRequest {
   readonly batches: readonly Matrix[];
   readonly options: RebootstrapOptions;
 }
 
-export interface CloseMessage {
-  readonly type: 'close';
-}
-
-export type ToThread =
-  InitMessage | ReplaceMessage | RefineMessage | RebootstrapMessage | CloseMessage;
-
-export type FromThread =
-  | { readonly type: 'ready'; readonly backend: string }
-  | { readonly type: 'outcome'; readonly id: number; readonly outcome: RefinementOutcome }
-  | { readonly type: 'failed'; readonly id: number; readonly message: string }
-  | { readonly type: 'log'; readonly message: string }
-  | { readonly type: 'closed' };
+export type RefineProtocol = {
+  readonly init: RefineThreadInit;
+  /** The tensor backend the thread runs on. */
+  readonly ready: string;
+  readonly requests: {
+    /** Serve this version from now on (a restart or an outside swap); the window starts empty. */
+    readonly replace: Call<ModelSnapshot, undefined>;
+    readonly refine: Call<RefineRequest, RefinementOutcome>;
+    readonly rebootstrap: Call<RebootstrapRequest, RefinementOutcome>;
+    /** Releases the engine's tensors; the thread then ends. */
+    readonly close: Call<undefined, undefined>;
+  };
+  /** A log line for the worker's log. */
+  readonly event: string;
+};

@@ -5,7 +5,6 @@
  * its own tfjs backend. Accepted versions come back as whole snapshots: the worker picks them up with
  * `poll()` between batches, so a batch is always labelled by exactly one version.
  */
-import type { Worker } from 'node:worker_threads';
 import type { BackendPreference } from '../../model/backend.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../model/types.js';
 import { ClusterSizeEstimate } from '../../online/cluster-size-estimate.js';
@@ -21,9 +20,11 @@ import { defaultRefinementSettings } from '../../online/refinement-engine.js';
 import type { ModelStore } from '../../store/model-store.js';
 import type { WorkerObserver } from '../observer.js';
 import { silentObserver } from '../observer.js';
-import { spawnModuleThread } from '../module-thread.js';
+import { spawnModuleThread } from '../../runtime/module-thread.js';
+import type { ThreadLoss } from '../../runtime/thread-channel.js';
+import { ThreadChannel } from '../../runtime/thread-channel.js';
 import type { ModelRefiner } from '../ports.js';
-import type { FromThread, ToThread } from './protocol.js';
+import type { RefineProtocol } from './protocol.js';
 
 export interface RebootstrapPolicy {
   /** PSI of the cluster mix above which drift counts. */
@@ -98,7 +99,7 @@ export class Refiner implements ModelRefiner {
   private sustained: SustainedDrift | undefined;
   private rebootstrapDue = false;
 
-  private thread: Worker | undefined;
+  private channel: ThreadChannel<RefineProtocol> | undefined;
   private threadReady: Promise<void> | undefined;
   private ready = false;
   private inFlight: InFlight | undefined;
@@ -166,9 +167,11 @@ export class Refiner implements ModelRefiner {
     this.recordsSinceDrift = 0;
     this.lastRequestAtMs = this.now();
     if (!this.enabled) return;
-    if (this.thread !== undefined) {
+    if (this.channel !== undefined) {
       await this.threadReady;
-      this.post({ type: 'replace', snapshot });
+      void this.channel?.request('replace', snapshot).catch((error: unknown) => {
+        if (this.channel?.gone === false) this.log(`refiner: ${describe(error)}`);
+      });
       return;
     }
     this.threadReady = this.spawn(snapshot);
@@ -257,19 +260,15 @@ export class Refiner implements ModelRefiner {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) clearInterval(this.timer);
-    const thread = this.thread;
-    this.thread = undefined;
-    if (thread !== undefined) {
-      const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-      try {
-        thread.postMessage({ type: 'close' } satisfies ToThread);
-      } catch {
-        // Already gone.
-      }
-      const timeout = new Promise<'timeout'>((resolve) =>
-        setTimeout(() => resolve('timeout'), 5000).unref(),
-      );
-      if ((await Promise.race([exited, timeout])) === 'timeout') await thread.terminate();
+    const channel = this.channel;
+    this.channel = undefined;
+    if (channel !== undefined) {
+      // The thread disposes of its tensors and ends; one stuck in a long request is terminated.
+      await channel.close(async (request) => {
+        void request('close', undefined).catch(() => undefined);
+        const timeout = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+        await Promise.race([channel.exited, timeout]);
+      });
     }
     this.inFlight?.resolve(undefined);
     this.inFlight = undefined;
@@ -277,65 +276,51 @@ export class Refiner implements ModelRefiner {
     await this.saving;
   }
 
-  private spawn(snapshot: ModelSnapshot): Promise<void> {
-    const thread = spawnModuleThread(import.meta.url, 'refine-thread');
-    this.thread = thread;
-    return new Promise<void>((resolve, reject) => {
-      thread.on('message', (message: FromThread) => {
-        switch (message.type) {
-          case 'ready':
-            this.ready = true;
-            this.log(`refiner: thread ready (backend ${message.backend})`);
-            resolve();
-            break;
-          case 'outcome':
-            this.settle(message.id, message.outcome);
-            break;
-          case 'failed':
-            if (!this.ready)
-              reject(new Error(`refiner thread failed to start: ${message.message}`));
-            else {
-              this.log(`refiner: refinement ${message.id} failed: ${message.message}`);
-              this.settle(message.id, undefined);
-            }
-            break;
-          case 'log':
-            this.log(message.message);
-            break;
-          case 'closed':
-            break;
-        }
-      });
-      const lost = (why: string): void => {
-        if (this.thread !== thread) return;
-        this.log(`refiner: ${why}; refinement stops and the serving version stays frozen`);
-        this.thread = undefined;
-        this.inFlight?.resolve(undefined);
-        this.inFlight = undefined;
-        this.releaseIdleWaiters();
-      };
-      thread.on('error', (error) => {
-        if (!this.ready) reject(error);
-        lost(`thread error: ${error.message}`);
-      });
-      thread.on('exit', (code) => {
-        if (!this.ready)
-          reject(new Error(`refiner thread exited with code ${code} before it was ready`));
-        lost(`thread exited with code ${code}`);
-      });
-      this.post({
-        type: 'init',
+  private async spawn(snapshot: ModelSnapshot): Promise<void> {
+    const channel = new ThreadChannel<RefineProtocol>(
+      spawnModuleThread(import.meta.url, 'refine-thread'),
+      {
         snapshot,
         windowRecords: this.options.windowRecords,
         settings: this.settings,
         backend: this.options.backend ?? 'auto',
         nice: this.options.threadNice ?? 10,
-      });
-    });
+      },
+      {
+        // Only start() sees this error: once the thread is ready, a loss freezes the model instead.
+        lostError: (loss) =>
+          loss.cause === 'crashed'
+            ? loss.error
+            : new Error(
+                loss.cause === 'exited'
+                  ? `refiner thread exited with code ${loss.code} before it was ready`
+                  : 'the refiner is closed',
+              ),
+        initError: (error) => new Error(`refiner thread failed to start: ${error.message}`),
+        onEvent: (line) => this.log(line),
+        onLost: (loss) => this.lost(channel, loss),
+      },
+    );
+    this.channel = channel;
+    const backend = await channel.ready;
+    this.ready = true;
+    this.log(`refiner: thread ready (backend ${backend})`);
   }
 
-  private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
-    this.thread?.postMessage(message, transfer);
+  /** The thread is gone while serving: refinement stops and the serving version stays. */
+  private lost(channel: ThreadChannel<RefineProtocol>, loss: ThreadLoss): void {
+    if (this.channel !== channel) return;
+    const why =
+      loss.cause === 'crashed'
+        ? `thread error: ${loss.error.message}`
+        : loss.cause === 'exited'
+          ? `thread exited with code ${loss.code}`
+          : 'thread closed';
+    this.log(`refiner: ${why}; refinement stops and the serving version stays frozen`);
+    this.channel = undefined;
+    this.inFlight?.resolve(undefined);
+    this.inFlight = undefined;
+    this.releaseIdleWaiters();
   }
 
   /** Holds a batch for the thread, dropping whole old batches that the window could not keep. */
@@ -366,7 +351,7 @@ export class Refiner implements ModelRefiner {
   }
 
   private maybeRefine(): void {
-    if (this.closed || !this.ready || this.thread === undefined || this.inFlight !== undefined)
+    if (this.closed || !this.ready || this.channel === undefined || this.inFlight !== undefined)
       return;
     if (this.windowRows < this.minWindowRows() || this.recordsSinceRequest === 0) return;
     const byCount = this.recordsSinceRequest >= this.options.everyRecords;
@@ -377,7 +362,8 @@ export class Refiner implements ModelRefiner {
 
   private request(kind: RefinementKind): Promise<RefinementOutcome | undefined> {
     const estimate = this.estimate;
-    if (estimate === undefined || this.thread === undefined) return Promise.resolve(undefined);
+    const channel = this.channel;
+    if (estimate === undefined || channel === undefined) return Promise.resolve(undefined);
     const id = this.nextId++;
     const batches = this.pendingBatches;
     const transfer = [...new Set(batches.map((b) => b.data.buffer as ArrayBuffer))];
@@ -388,16 +374,26 @@ export class Refiner implements ModelRefiner {
     this.rebootstrapDue = false;
     return new Promise((resolve) => {
       this.inFlight = { id, kind, generation: this.generation, resolve };
+      let answer: Promise<RefinementOutcome>;
       if (kind === 'refine') {
         const clusterSizes = estimate.sizes();
-        this.post({ type: 'refine', id, batches, clusterSizes }, [
+        answer = channel.request('refine', { batches, clusterSizes }, [
           ...transfer,
           clusterSizes.buffer as ArrayBuffer,
         ]);
       } else {
         const options = this.options.rebootstrap?.options ?? {};
-        this.post({ type: 'rebootstrap', id, batches, options }, transfer);
+        answer = channel.request('rebootstrap', { batches, options }, transfer);
       }
+      void answer.then(
+        (outcome) => this.settle(id, outcome),
+        (error: unknown) => {
+          // A lost thread is handled once, by `lost` (or by close).
+          if (channel.gone) return;
+          this.log(`refiner: refinement ${id} failed: ${describe(error)}`);
+          this.settle(id, undefined);
+        },
+      );
     });
   }
 
@@ -496,4 +492,8 @@ export class Refiner implements ModelRefiner {
     this.idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { PoisonReason, PoisonRecordError, UsageError } from '../../../src/errors.js';
-import { FeatureExtractor, parseFeatureSpec } from '../../../src/model/features.js';
+import { FeatureExtractor } from '../../../src/model/features.js';
 
 function poisonOf(run: () => void): PoisonRecordError {
   try {
@@ -16,19 +16,6 @@ function poisonOf(run: () => void): PoisonRecordError {
   }
   assert.fail('expected a PoisonRecordError');
 }
-
-void describe('parseFeatureSpec', () => {
-  void test('splits a comma list into trimmed dot paths', () => {
-    assert.deepEqual(parseFeatureSpec('f0, f1,point.x'), ['f0', 'f1', 'point.x']);
-    assert.deepEqual(parseFeatureSpec('pixels'), ['pixels']);
-  });
-
-  void test('refuses empty lists, empty names, empty path segments and duplicates', () => {
-    for (const bad of ['', ' ', 'a,,b', 'a.', 'a..b', '.a', 'a,a']) {
-      assert.throws(() => parseFeatureSpec(bad), UsageError, `spec ${JSON.stringify(bad)}`);
-    }
-  });
-});
 
 void describe('FeatureExtractor', () => {
   void test('infer() learns width 1 for scalars and n for vectors, in field order', () => {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Worker } from 'node:worker_threads';
 import { JsonCodec } from '../../../../src/codec/json-codec.js';
 import { initBackend } from '../../../../src/model/backend.js';
 import { ThreadLabeller } from '../../../../src/worker/labeller/thread-labeller.js';
@@ -8,6 +7,7 @@ import { Phase } from '../../../../src/worker/observer.js';
 import type { BootstrapTrainer } from '../../../../src/worker/stream-worker.js';
 import { StreamWorker } from '../../../../src/worker/stream-worker.js';
 import { FakeSink, FakeStream, jsonRecord, MemoryStore } from '../fakes.js';
+import { labelThreadEntry, threadOf } from './label-thread-entry.js';
 import { tinySnapshot } from '../tiny-snapshot.js';
 
 before(async () => {
@@ -25,7 +25,11 @@ async function threadWorker(delivery: FakeSink['delivery']): Promise<{
   sink: FakeSink;
   labeller: ThreadLabeller;
 }> {
-  const { labeller } = await ThreadLabeller.start({ codec: { format: 'json' }, backend: 'cpu' });
+  const { labeller } = await ThreadLabeller.start({
+    codec: { format: 'json' },
+    backend: 'cpu',
+    entry: labelThreadEntry,
+  });
   labellers.push(labeller);
   const stream = new FakeStream();
   const sink = new FakeSink();
@@ -94,7 +98,7 @@ void test('with a labelling thread at-least-once chunks publish one by one in of
 
 void test('a labelling thread that dies fails the batch with a clear error and publishes nothing more', async () => {
   const { worker, stream, sink, labeller } = await threadWorker('at-least-once');
-  await (labeller as unknown as { thread: Worker }).thread.terminate();
+  await threadOf(labeller).terminate();
   await assert.rejects(stream.deliver(records(0, 3)), /labelling thread exited unexpectedly/);
   assert.equal(sink.units.length, 0, 'nothing is published');
   assert.equal(stream.resolved.get(0), undefined, 'nothing is committed');
@@ -103,7 +107,7 @@ void test('a labelling thread that dies fails the batch with a clear error and p
 
 void test('closing the worker terminates its labelling thread', async () => {
   const { worker, labeller } = await threadWorker('at-least-once');
-  const thread = (labeller as unknown as { thread: Worker }).thread;
+  const thread = threadOf(labeller);
   const exited = new Promise((resolve) => thread.once('exit', resolve));
   await worker.close();
   await exited;

@@ -13,6 +13,7 @@ import { InProcessLabeller } from '../../../../src/worker/labeller/in-process-la
 import { ThreadLabeller } from '../../../../src/worker/labeller/thread-labeller.js';
 import type { LabelledChunk, SourceRecord } from '../../../../src/worker/ports.js';
 import { jsonRecord } from '../fakes.js';
+import { labelThreadEntry } from './label-thread-entry.js';
 import { tinySnapshot } from '../tiny-snapshot.js';
 
 const pair = {
@@ -109,7 +110,11 @@ void test('with a schema registry the thread labeller gives byte-identical outpu
   });
   const here = new InProcessLabeller(codec);
   await here.serve(tinySnapshot(4));
-  const { labeller: there } = await ThreadLabeller.start({ codec: description(), backend: 'cpu' });
+  const { labeller: there } = await ThreadLabeller.start({
+    codec: description(),
+    backend: 'cpu',
+    entry: labelThreadEntry,
+  });
   try {
     await there.serve(tinySnapshot(4));
     const records = [
@@ -130,7 +135,11 @@ void test('with a schema registry the thread labeller gives byte-identical outpu
 });
 
 void test('a registry that cannot be reached rejects the chunk as retriable instead of dead-lettering it', async () => {
-  const { labeller } = await ThreadLabeller.start({ codec: description(), backend: 'cpu' });
+  const { labeller } = await ThreadLabeller.start({
+    codec: description(),
+    backend: 'cpu',
+    entry: labelThreadEntry,
+  });
   try {
     await labeller.serve(tinySnapshot(1));
     await registry.register('in-value', JSON.stringify({ ...pair, doc: 'v2' }));

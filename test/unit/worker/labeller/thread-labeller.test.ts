@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { Worker } from 'node:worker_threads';
 import type { Schema } from 'avsc';
 import avro from 'avsc';
 import { AvroCodec } from '../../../../src/codec/avro-codec.js';
@@ -12,6 +11,7 @@ import { InProcessLabeller } from '../../../../src/worker/labeller/in-process-la
 import { ThreadLabeller } from '../../../../src/worker/labeller/thread-labeller.js';
 import type { LabelledChunk, RecordCodec, SourceRecord } from '../../../../src/worker/ports.js';
 import { jsonRecord } from '../fakes.js';
+import { labelThreadEntry, threadOf } from './label-thread-entry.js';
 import { tinySnapshot } from '../tiny-snapshot.js';
 
 before(async () => {
@@ -24,7 +24,11 @@ after(async () => {
 });
 
 async function threadLabeller(codec: CodecDescription): Promise<ThreadLabeller> {
-  const { labeller } = await ThreadLabeller.start({ codec, backend: 'cpu' });
+  const { labeller } = await ThreadLabeller.start({
+    codec,
+    backend: 'cpu',
+    entry: labelThreadEntry,
+  });
   open.push(labeller);
   return labeller;
 }
@@ -161,7 +165,7 @@ void test('a chunk asked for before a version swap is labelled entirely by the o
 void test('a labelling thread that dies makes label reject with a clear error instead of hanging', async () => {
   const labeller = await threadLabeller({ format: 'json' });
   await labeller.serve(tinySnapshot(1));
-  const thread = (labeller as unknown as { thread: Worker }).thread;
+  const thread = threadOf(labeller);
   const pending = labeller.label([jsonRecord(0, { x: 1, y: 1 })]);
   await thread.terminate();
   await assert.rejects(pending, /labelling thread exited unexpectedly/);
@@ -174,7 +178,7 @@ void test('a labelling thread that dies makes label reject with a clear error in
 void test('close terminates the thread and later requests reject', async () => {
   const labeller = await threadLabeller({ format: 'json' });
   await labeller.serve(tinySnapshot(1));
-  const thread = (labeller as unknown as { thread: Worker }).thread;
+  const thread = threadOf(labeller);
   const exited = new Promise<number>((resolve) => thread.once('exit', resolve));
   await labeller.close();
   await exited;
@@ -185,7 +189,11 @@ void test('close terminates the thread and later requests reject', async () => {
 
 void test('a thread that cannot build its codec fails to start with the reason', async () => {
   await assert.rejects(
-    ThreadLabeller.start({ codec: { format: 'avro', schema: '{"type": "nope"}' }, backend: 'cpu' }),
+    ThreadLabeller.start({
+      codec: { format: 'avro', schema: '{"type": "nope"}' },
+      backend: 'cpu',
+      entry: labelThreadEntry,
+    }),
     /labelling thread could not start/,
   );
 });

@@ -1,5 +1,11 @@
 import { Worker } from 'node:worker_threads';
 
+/** A thread's entry module: the file `name` (.js or .ts) beside the module at `moduleUrl`. */
+export interface ThreadEntry {
+  readonly moduleUrl: string;
+  readonly name: string;
+}
+
 /**
  * Starts the thread entry `name` that sits beside the module at `moduleUrl`: `name.js` when running
  * from dist/, `name.ts` under tsx. A TypeScript entry needs tsx's loader, and a new thread does not

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fullCollection, HeapTrimmer } from '../../../src/worker/heap-trimmer.js';
-import type { HeapTrimEvent } from '../../../src/worker/heap-trimmer.js';
+import { fullCollection, HeapTrimmer } from '../../../src/runtime/heap-trimmer.js';
+import type { HeapTrimEvent } from '../../../src/runtime/heap-trimmer.js';
 
 const MiB = 2 ** 20;
 

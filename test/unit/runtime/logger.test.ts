@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger } from '../../../src/worker/logger.js';
+import { createLogger } from '../../../src/runtime/logger.js';
 import { ConfigError } from '../../../src/errors.js';
 
 function capture(level?: 'debug' | 'info' | 'warn' | 'error'): {
