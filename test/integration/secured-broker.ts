@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { SecuredBrokerClient } from '../../scripts/kafka/broker.mjs';
 import { startBroker, stopBroker } from '../../scripts/kafka/broker.mjs';
 import { makeCertificateAuthority } from '../../scripts/kafka/secured.mjs';
+import type { Kafka } from 'kafkajs';
 import type { KafkaSecurity } from './helpers.js';
 import { waitFor } from './helpers.js';
 import type { Cleanup, WorkerProcess } from './worker-harness.js';
@@ -107,6 +108,30 @@ async function httpPortOf(worker: WorkerProcess, timeoutMs: number): Promise<num
   return port as number;
 }
 
+/**
+ * Waits until the coordinator of `groupId` answers. A fresh broker creates __consumer_offsets at
+ * the first group lookup and answers COORDINATOR_LOAD_IN_PROGRESS while it loads; kafkajs's
+ * consumer gives up on that error during its first join, and the worker fails on a consumer that
+ * gives up. That is about a broker seconds old, not about security, so the run waits it out.
+ */
+async function groupCoordinatorLoaded(kafka: Kafka, groupId: string, topic: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      () =>
+        admin.fetchOffsets({ groupId, topics: [topic] }).then(
+          () => true,
+          () => false,
+        ),
+      60_000,
+      `the coordinator of group ${groupId}`,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function labelledCount(metrics: string): number {
   const match = /^decstream_records_total\{outcome="labelled"\} (\d+)/m.exec(metrics);
   return match === null ? 0 : Number(match[1]);
@@ -124,6 +149,7 @@ export async function labelThroughSecuredBroker(
 ): Promise<LabelledRun> {
   const s = await scenario(t, { brokers: [broker.bootstrap], security: broker.security });
   await produce(s.kafka, s.input, mixtureMessages(records).range(0, records));
+  await groupCoordinatorLoaded(s.kafka, s.group, s.input);
   const started = performance.now();
   const worker = spawnWorker(t, s.env(broker.workerEnv({ DEC_LOG_LEVEL: 'debug' })));
   const port = await httpPortOf(worker, 120_000);
