@@ -4,11 +4,11 @@ import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkaj
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
 import { KafkaAccessError, KafkaAccessFailure } from '../errors.js';
+import type { Logger } from '../worker/logger.js';
+import { registerCompressionCodecs } from './compression.js';
 
 // Node cannot see kafkajs's error classes by name in its CommonJS entry; the default import holds them.
 const { KafkaJSSASLAuthenticationError } = kafkajs;
-import type { Logger } from '../worker/logger.js';
-import { registerCompressionCodecs } from './compression.js';
 
 /**
  * kafkajs log levels → ours. kafkajs logs every failed request at ERROR even when it retries it
