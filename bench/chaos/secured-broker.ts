@@ -11,6 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Cleanup } from '../../test/integration/worker-harness.js';
 import type { RefusedStart, SecuredBroker } from '../../test/integration/secured-broker.js';
+import type { ScenarioResult } from './scenario.js';
 import {
   hasStackTrace,
   labelThroughSecuredBroker,
@@ -20,10 +21,8 @@ import {
   strangerCa,
 } from '../../test/integration/secured-broker.js';
 
-export interface ChaosScenarioResult {
-  readonly name: string;
-  readonly passed: boolean;
-  readonly figures: Record<string, number | string>;
+/** The suite's ScenarioResult, its notes a plain array. */
+export interface ChaosScenarioResult extends ScenarioResult {
   readonly notes: string[];
 }
 
