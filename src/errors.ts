@@ -84,3 +84,22 @@ export class UsageError extends DecStreamError {
     super('USAGE', message);
   }
 }
+
+/** Why Kafka turned the worker away; the `code` of a KafkaAccessError. */
+export const KafkaAccessFailure = {
+  /** The broker's certificate does not verify against the trusted certificate authorities. */
+  UntrustedCertificate: 'KAFKA_TLS_UNTRUSTED',
+  /** The broker rejected the SASL user, password or mechanism. */
+  SaslRejected: 'KAFKA_SASL_FAILED',
+} as const;
+export type KafkaAccessFailure = (typeof KafkaAccessFailure)[keyof typeof KafkaAccessFailure];
+
+/**
+ * Kafka turned the worker away for its settings, not for a passing fault: retrying cannot help,
+ * so start-up stops with one line that names the settings to check.
+ */
+export class KafkaAccessError extends DecStreamError {
+  constructor(code: KafkaAccessFailure, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}

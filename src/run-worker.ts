@@ -11,9 +11,10 @@ import { ConfluentAvroCodec } from './codec/confluent-avro-codec.js';
 import { digitAugmentation } from './model/augment.js';
 import { createRecordCodec } from './codec/create-record-codec.js';
 import type { RecordCodec } from './codec/record-codec.js';
-import { ConfigError, DecStreamError, StartAbortedError } from './errors.js';
+import { ConfigError, DecStreamError, KafkaAccessError, StartAbortedError } from './errors.js';
 import { ShutdownSignals } from './shutdown-signals.js';
-import { createKafka } from './kafka/client.js';
+import { checkBrokerCertificates } from './kafka/broker-certificates.js';
+import { createKafka, kafkaAccessError } from './kafka/client.js';
 import { KafkaRecordStream } from './kafka/kafka-record-stream.js';
 import { AtLeastOnceSink, DefaultMaxRequestBytes, ExactlyOnceSink } from './kafka/output-sink.js';
 import { publisherSettings, ThreadSink } from './kafka/publish/thread-sink.js';
@@ -172,6 +173,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   log.info('starting', { config: redactConfig(config) });
   checkpoint('creating the output topics');
 
+  await checkBrokerCertificates(config.kafka);
   const kafka = createKafka(config.kafka, log.child({ component: 'kafka' }));
   await ensureOutputTopics(
     kafka,
@@ -508,7 +510,8 @@ function configFileArgument(args: readonly string[]): string | undefined {
  * `dec-stream run`: exit code 0 after a clean stop on SIGTERM/SIGINT, whether it came during
  * start-up (start-up stops and closes what it opened) or later (the worker drains); 2 for a bad
  * configuration (one line on stderr naming every bad field); 1 when the worker fails or cannot
- * stop within DEC_SHUTDOWN_GRACE_MS of the first signal. `signals` should be listening before
+ * stop within DEC_SHUTDOWN_GRACE_MS of the first signal, with one line on stderr too when Kafka
+ * turned it away (untrusted certificate, rejected SASL credentials). `signals` should be listening before
  * anything slow runs (the CLI starts it before it loads this module); by default it starts here.
  */
 export async function runWorkerCommand(
@@ -573,6 +576,14 @@ export async function runWorkerCommand(
     if (error instanceof ConfigError) {
       process.stderr.write(`dec-stream: ${error.message}\n`);
       return 2;
+    }
+    const refused =
+      error instanceof KafkaAccessError ? error : kafkaAccessError(error, config.kafka);
+    if (refused !== undefined) {
+      // Retrying cannot help: one line that names the settings to check, besides the log line.
+      log.error('start-up failed', { error: refused });
+      process.stderr.write(`dec-stream: ${refused.message}\n`);
+      return 1;
     }
     log.error('start-up failed', { error });
     return 1;

@@ -6,12 +6,36 @@ export function resolveKafka(version?: string, log?: (line: string) => void): st
 export function runDir(port: number): string;
 /** The pid of the broker this script runs on `port`, if one is alive. */
 export function runningBrokerPid(port: number): number | undefined;
-/** Starts the local broker on `port` (fresh storage unless keepData finds a formatted one). */
+
+/** What a client needs to reach a broker started with `security: 'sasl-ssl'`. */
+export interface SecuredBrokerClient {
+  /** PEM certificate of the CA that signed the broker's certificate. */
+  readonly caFile: string;
+  readonly mechanism: 'scram-sha-512';
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface StartedBroker {
+  readonly bootstrap: string;
+  readonly pid: number;
+  readonly alreadyRunning: boolean;
+  readonly startupMs: number;
+  readonly security: 'plaintext' | 'sasl-ssl';
+  /** Set for a sasl-ssl broker. */
+  readonly client: SecuredBrokerClient | undefined;
+}
+
+/**
+ * Starts the local broker on `port` (fresh storage unless keepData finds a formatted one):
+ * plaintext, or SASL_SSL with SCRAM-SHA-512 and a self-signed CA.
+ */
 export function startBroker(options?: {
   port?: number;
   log?: (line: string) => void;
   keepData?: boolean;
-}): Promise<{ bootstrap: string; pid: number; alreadyRunning: boolean; startupMs: number }>;
+  security?: 'plaintext' | 'sasl-ssl';
+}): Promise<StartedBroker>;
 /** Stops the local broker on `port` (SIGTERM, then SIGKILL after 30 s); false when none ran. */
 export function stopBroker(options?: {
   port?: number;

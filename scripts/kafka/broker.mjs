@@ -11,10 +11,14 @@
 // Everything that belongs to one broker (config, data, logs, pid) lives in
 // ~/.cache/dec-stream/run/<port>/, so brokers on different ports run side by side.
 // The controller listens on <port> + 1.
+//
+// startBroker({ security: 'sasl-ssl' }) secures the client port instead (secured.mjs): SASL_SSL
+// with SCRAM-SHA-512, a self-signed CA and broker certificate made in the run directory.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
@@ -29,6 +33,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkajsSecurity, securedBroker, securedBrokerClient } from './secured.mjs';
 
 export const KAFKA_VERSION = process.env.KAFKA_VERSION ?? '4.4.0';
 export const DEFAULT_PORT = 9092;
@@ -123,18 +128,24 @@ function javaArgs(libs, port, mainClass, mainArgs) {
   ];
 }
 
-function serverProperties(port) {
+function plaintextListeners(port, controllerPort) {
+  return [
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+  ];
+}
+
+function serverProperties(port, listeners) {
   const dir = runDir(port);
   const controllerPort = port + 1;
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
+    ...listeners,
     `log.dirs=${join(dir, 'data')}`,
     'num.partitions=1',
     'default.replication.factor=1',
@@ -204,8 +215,9 @@ function portInUse(port) {
   });
 }
 
-async function answersMetadata(bootstrap) {
+async function answersMetadata(bootstrap, security) {
   const kafka = new Kafka({
+    ...security,
     clientId: 'dec-stream-broker-probe',
     brokers: [bootstrap],
     logLevel: logLevel.NOTHING,
@@ -236,8 +248,11 @@ function logTail(port, lines = 30) {
   return parts.join('\n');
 }
 
-/** Formats the KRaft storage of the broker on `port` with a new cluster id. */
-function formatStorage(libs, port, config) {
+/**
+ * Formats the KRaft storage of the broker on `port` with a new cluster id; `extraArgs` adds to the
+ * format command (SCRAM credentials).
+ */
+function formatStorage(libs, port, config, extraArgs = []) {
   const format = spawnSync(
     'java',
     javaArgs(libs, port, 'kafka.tools.StorageTool', [
@@ -247,6 +262,7 @@ function formatStorage(libs, port, config) {
       '--config',
       config,
       '--ignore-formatted',
+      ...extraArgs,
     ]),
     { encoding: 'utf8' },
   );
@@ -259,19 +275,40 @@ function formatStorage(libs, port, config) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Throws unless the broker that runs (or ran) on `port` has the `security` asked for. */
+function assertSameSecurity(client, security, port, what) {
+  const found = client === undefined ? 'plaintext' : 'sasl-ssl';
+  if (found !== security) {
+    throw new Error(
+      `The ${found} broker this script ${what} on port ${port} cannot serve as a ${security} one; ` +
+        'stop it (without keepData for a restart) or choose another port.',
+    );
+  }
+}
+
 /**
- * Starts the broker on `port` unless this script already runs one there.
- * @returns {Promise<{ bootstrap: string; pid: number; alreadyRunning: boolean; startupMs: number }>}
+ * Starts the broker on `port` unless this script already runs one there. With `security:
+ * 'sasl-ssl'` its client port speaks SASL_SSL (SCRAM-SHA-512) instead of PLAINTEXT, and the result
+ * carries `client`: the CA file to trust and the SASL mechanism, user and password to connect with.
+ * @returns {Promise<{ bootstrap: string; pid: number; alreadyRunning: boolean; startupMs: number;
+ *   security: 'plaintext' | 'sasl-ssl';
+ *   client?: { caFile: string; mechanism: 'scram-sha-512'; username: string; password: string } }>}
  */
 export async function startBroker({
   port = brokerPort(),
   log = console.log,
   keepData = false,
+  security = 'plaintext',
 } = {}) {
+  if (security !== 'plaintext' && security !== 'sasl-ssl') {
+    throw new Error(`security must be "plaintext" or "sasl-ssl", got "${security}"`);
+  }
   const bootstrap = `127.0.0.1:${port}`;
   const existing = runningBrokerPid(port);
   if (existing !== undefined) {
-    return { bootstrap, pid: existing, alreadyRunning: true, startupMs: 0 };
+    const client = securedBrokerClient(runDir(port));
+    assertSameSecurity(client, security, port, 'runs');
+    return { bootstrap, pid: existing, alreadyRunning: true, startupMs: 0, security, client };
   }
   for (const p of [port, port + 1]) {
     if (await portInUse(p)) {
@@ -287,13 +324,28 @@ export async function startBroker({
   const dir = runDir(port);
   const config = join(dir, 'server.properties');
   const restart = keepData && existsSync(join(dir, 'data', 'meta.properties'));
-  if (!restart) {
+  let client;
+  if (restart) {
+    // The previous start's configuration, certificates and SCRAM users stay as they were.
+    client = securedBrokerClient(dir);
+    assertSameSecurity(client, security, port, 'ran');
+  } else {
     // Every fresh start gets a newly formatted storage directory: no state leaks between runs.
     rmSync(join(dir, 'data'), { recursive: true, force: true });
     rmSync(join(dir, 'logs'), { recursive: true, force: true });
     mkdirSync(join(dir, 'logs'), { recursive: true });
-    writeFileSync(config, serverProperties(port));
-    formatStorage(libs, port, config);
+    let listeners = plaintextListeners(port, port + 1);
+    let formatArgs = [];
+    if (security === 'sasl-ssl') {
+      const secured = securedBroker({ dir, port, controllerPort: port + 1 });
+      ({ listenerProperties: listeners, formatArgs, client } = secured);
+    } else {
+      rmSync(join(dir, 'tls'), { recursive: true, force: true });
+    }
+    writeFileSync(config, serverProperties(port, listeners));
+    // It may hold keystore and SCRAM passwords: readable by this user only.
+    chmodSync(config, 0o600);
+    formatStorage(libs, port, config, formatArgs);
   }
 
   const out = openSync(join(dir, 'logs', 'stdout.log'), 'a');
@@ -312,7 +364,8 @@ export async function startBroker({
     exitCode = code ?? -1;
   });
   const deadline = started + readyTimeoutMs;
-  while (!(await answersMetadata(bootstrap))) {
+  const clientSecurity = client === undefined ? {} : kafkajsSecurity(client);
+  while (!(await answersMetadata(bootstrap, clientSecurity))) {
     if (exitCode !== null) {
       rmSync(join(dir, 'broker.pid'), { force: true });
       throw new Error(`The Kafka broker exited with code ${exitCode}:\n${logTail(port)}`);
@@ -325,7 +378,8 @@ export async function startBroker({
     }
     await sleep(250);
   }
-  return { bootstrap, pid, alreadyRunning: false, startupMs: Date.now() - started };
+  const startupMs = Date.now() - started;
+  return { bootstrap, pid, alreadyRunning: false, startupMs, security, client };
 }
 
 /**

@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import type { KafkaConfig as KafkaJsConfig, LogEntry, SASLOptions } from 'kafkajs';
-import { Kafka, logLevel } from 'kafkajs';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import type { KafkaConfig } from '../config/config.js';
+import { KafkaAccessError, KafkaAccessFailure } from '../errors.js';
 import type { Logger } from '../runtime/logger.js';
 import { registerCompressionCodecs } from './compression.js';
+
+// Node cannot see kafkajs's error classes by name in its CommonJS entry; the default import holds them.
+const { KafkaJSSASLAuthenticationError } = kafkajs;
 
 /**
  * kafkajs log levels → ours. kafkajs logs every failed request at ERROR even when it retries it
@@ -22,6 +26,8 @@ export function kafkaLogCreator(logger: Logger): () => (entry: LogEntry) => void
       delete fields.message;
       delete fields.timestamp;
       delete fields.logger;
+      // A socket error's stack points into node:tls or node:net, never at a cause one can fix.
+      delete fields.stack;
       logger[levelOf(level)](`kafka: ${log.message}`, { namespace, ...fields });
     };
 }
@@ -32,7 +38,8 @@ function sasl(config: KafkaConfig): SASLOptions | undefined {
   return { mechanism, username, password };
 }
 
-function tls(config: KafkaConfig): boolean | ConnectionOptions {
+/** The TLS options of every connection to a broker; false without TLS. */
+export function tlsOptions(config: KafkaConfig): false | ConnectionOptions {
   const { ssl } = config;
   if (!ssl.enabled) return false;
   const options: ConnectionOptions = { rejectUnauthorized: ssl.rejectUnauthorized };
@@ -52,7 +59,7 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: [...config.brokers],
-    ssl: tls(config),
+    ssl: tlsOptions(config),
     logLevel: logLevel.WARN,
     logCreator: kafkaLogCreator(logger),
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
@@ -60,4 +67,35 @@ export function createKafka(config: KafkaConfig, logger: Logger): Kafka {
   const mechanism = sasl(config);
   if (mechanism !== undefined) options.sasl = mechanism;
   return new Kafka(options);
+}
+
+/** `error` or one of its causes, if it is a KafkaJSSASLAuthenticationError. */
+function saslRejection(error: unknown): Error | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current instanceof KafkaJSSASLAuthenticationError) return current;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/**
+ * A KafkaAccessError when `error` says the brokers rejected the SASL credentials (kafkajs gives up
+ * at once on those), else undefined. Its message names the user and the settings to check, never
+ * the password.
+ */
+export function kafkaAccessError(
+  error: unknown,
+  config: KafkaConfig,
+): KafkaAccessError | undefined {
+  const rejection = saslRejection(error);
+  if (rejection === undefined || config.sasl === undefined) return undefined;
+  const { mechanism, username } = config.sasl;
+  return new KafkaAccessError(
+    KafkaAccessFailure.SaslRejected,
+    `cannot connect to Kafka at ${config.brokers.join(',')}: ${rejection.message} ` +
+      `(user "${username}", ${mechanism}); ` +
+      'check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD',
+    { cause: error },
+  );
 }

@@ -6,7 +6,17 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { registerCompressionCodecs } from '../../src/kafka/compression.js';
-import type { Admin, Consumer, ConsumerConfig, Producer, ProducerConfig } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  ConsumerConfig,
+  KafkaConfig,
+  Producer,
+  ProducerConfig,
+} from 'kafkajs';
+
+/** How a client authenticates and encrypts (a secured broker); plaintext when empty. */
+export type KafkaSecurity = Pick<KafkaConfig, 'ssl' | 'sasl'>;
 
 /** The bootstrap servers from KAFKA_BROKERS (comma-separated); throws when it is unset. */
 export function kafkaBrokers(): string[] {
@@ -48,17 +58,22 @@ function clientLogLevel(): logLevel {
  * A kafkajs client for tests. It reads what the worker writes, so it needs the worker's codecs
  * (lz4 by default) in this thread's kafkajs.
  */
-export function testKafka(brokers: string[] = kafkaBrokers(), clientId = 'dec-stream-test'): Kafka {
+export function testKafka(
+  brokers: string[] = kafkaBrokers(),
+  clientId = 'dec-stream-test',
+  security: KafkaSecurity = {},
+): Kafka {
   registerCompressionCodecs();
-  return new Kafka({ clientId, brokers, logLevel: clientLogLevel() });
+  return new Kafka({ ...security, clientId, brokers, logLevel: clientLogLevel() });
 }
 
 /** Creates the topics (one replica each) and waits until every partition has a leader. */
 export async function createTopics(
   brokers: string[],
   topics: { topic: string; numPartitions?: number }[],
+  security: KafkaSecurity = {},
 ): Promise<void> {
-  const admin = testKafka(brokers, 'dec-stream-test-admin').admin();
+  const admin = testKafka(brokers, 'dec-stream-test-admin', security).admin();
   await admin.connect();
   try {
     await admin.createTopics({

@@ -16,7 +16,13 @@ import { startWorker } from '../../src/run-worker.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import type { Phase, WorkerObserver } from '../../src/worker/observer.js';
 import { silentObserver } from '../../src/worker/observer.js';
+import type { KafkaSecurity } from './helpers.js';
 import { createTopics, kafkaBrokers, testKafka, uniqueTopic, waitFor } from './helpers.js';
+
+/** What the harness needs of a test: somewhere to register clean-up (a chaos run brings its own). */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
 
 /** Points around `clusters` centres far apart in `dims` dimensions, labels cycling 0..k-1. */
 export function separatedMixture(
@@ -59,24 +65,28 @@ export interface WorkerScenario {
 }
 
 export async function scenario(
-  t: TestContext,
-  options: { partitions?: number } = {},
+  t: Cleanup,
+  options: { partitions?: number; brokers?: string[]; security?: KafkaSecurity } = {},
 ): Promise<WorkerScenario> {
-  const brokers = kafkaBrokers();
+  const brokers = options.brokers ?? kafkaBrokers();
   const input = uniqueTopic('worker-in');
   const output = `${input}.out`;
   const dlq = `${input}.dlq`;
   const group = uniqueTopic('worker-group');
-  await createTopics(brokers, [
-    { topic: input, numPartitions: options.partitions ?? 1 },
-    { topic: output, numPartitions: options.partitions ?? 1 },
-    { topic: dlq, numPartitions: 1 },
-  ]);
+  await createTopics(
+    brokers,
+    [
+      { topic: input, numPartitions: options.partitions ?? 1 },
+      { topic: output, numPartitions: options.partitions ?? 1 },
+      { topic: dlq, numPartitions: 1 },
+    ],
+    options.security,
+  );
   const modelDir = await mkdtemp(join(tmpdir(), 'dec-worker-'));
   t.after(() => rm(modelDir, { recursive: true, force: true }));
   return {
     brokers,
-    kafka: testKafka(brokers),
+    kafka: testKafka(brokers, undefined, options.security),
     input,
     output,
     dlq,
@@ -239,7 +249,7 @@ export interface WorkerProcess {
   hasLogged(predicate: (line: Record<string, unknown>) => boolean): boolean;
 }
 
-export function spawnWorker(t: TestContext, env: Record<string, string>): WorkerProcess {
+export function spawnWorker(t: Cleanup, env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run'], {
     cwd: join(import.meta.dirname, '..', '..'),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
