@@ -34,7 +34,7 @@ import { pretrainAutoencoder } from '../src/model/pretrain.js';
 import { SeededRandom } from '../src/model/rng.js';
 import { embedTensor, seedStreams, trainDec } from '../src/model/train-dec.js';
 import type { ClusteringMethod, DecOptions, Matrix } from '../src/model/types.js';
-import { Assigner } from '../src/online/assigner.js';
+import { ModelVersion } from '../src/model/model-version.js';
 import { mnist10k, nonLinearMixture } from './data/synthetic-mixture.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -348,7 +348,7 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
         );
         const t = performance.now();
         const { parameters } = await trainDec(xTrain, options);
-        const assigner = new Assigner(parameters);
+        const assigner = ModelVersion.ofParameters(parameters);
         const trainScores = score(train.labels, assigner.assign(xTrain).cluster);
         const freshScores = score(fresh.labels, assigner.assign(xFresh).cluster);
         assigner.dispose();

@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { registerCompressionCodecs } from '../src/kafka/compression.js';
 import { mnist10k } from './data/synthetic-mixture.js';
-import { assignRecords, trainSnapshot } from '../src/model/build-snapshot.js';
+import { trainSnapshot } from '../src/model/build-snapshot.js';
+import { assignRecords } from '../src/model/model-version.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import { SeededRandom } from '../src/model/rng.js';
 
