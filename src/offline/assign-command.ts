@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 
 import { UsageError } from '../errors.js';
+import type { BackendPreference } from '../model/backend.js';
 import type { ModelVersion } from '../model/model-version.js';
 import type { ModelSnapshot } from '../model/types.js';
 import { FsModelStore } from '../store/fs-model-store.js';
@@ -76,6 +77,22 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
+/**
+ * The newest valid model of a directory, ready to label on the tensor backend `backend`. Loaded
+ * on demand: tfjs is only brought in once the command knows it has work to do.
+ */
+async function loadModelVersion(
+  modelDir: string,
+  backend: BackendPreference,
+  log: (message: string) => void,
+): Promise<ModelVersion> {
+  const snapshot = await loadModel(modelDir, log);
+  const { initBackend } = await import('../model/backend.js');
+  const { ModelVersion } = await import('../model/model-version.js');
+  await initBackend(backend);
+  return new ModelVersion(snapshot);
+}
+
 interface AssignRun {
   readonly input: string;
   readonly skipInvalid: boolean;
@@ -138,11 +155,7 @@ export async function runAssignCommand(args: readonly string[], io: CommandIo): 
     skipped: 0,
   };
 
-  const snapshot = await loadModel(modelDir, log);
-  const { initBackend } = await import('../model/backend.js');
-  const { ModelVersion } = await import('../model/model-version.js');
-  await initBackend(backend ?? 'auto');
-  const model = new ModelVersion(snapshot);
+  const model = await loadModelVersion(modelDir, backend ?? 'auto', log);
   const output = outputPath === undefined ? io.stdout : await openOutput(outputPath);
   let outputError: Error | undefined;
   if (output !== io.stdout) {

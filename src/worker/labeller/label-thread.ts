@@ -21,6 +21,7 @@ function send(message: FromThread, transfer: ArrayBuffer[] = []): void {
   port?.postMessage(message, transfer);
 }
 
+// eslint-disable-next-line max-lines-per-function -- one short case per message type, so the thread's protocol reads in one place
 async function handle(message: ToThread): Promise<void> {
   switch (message.type) {
     case 'init': {

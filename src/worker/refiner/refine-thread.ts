@@ -24,6 +24,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+// eslint-disable-next-line max-lines-per-function -- one short case per message type, so the thread's protocol reads in one place
 async function handle(message: ToThread): Promise<void> {
   switch (message.type) {
     case 'init': {
