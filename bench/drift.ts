@@ -1,6 +1,6 @@
 /**
  * Online refinement under drift, offline: a simulated stream drives the same Refiner (worker thread)
- * and Assigner the worker uses, without Kafka.
+ * and ModelVersion the worker uses, without Kafka.
  *
  * 1. A drifting synthetic mixture (components rotate and change weight; ground truth known) and the
  *    same mixture held still: prequential ACC (each batch labelled by the current model before it is
@@ -21,7 +21,7 @@ import { clusteringAccuracy } from '../src/model/evaluation.js';
 import { fitStandardisation, standardise } from '../src/model/standardise.js';
 import type { DecOptions, Matrix, ModelSnapshot } from '../src/model/types.js';
 import { trainDec } from '../src/model/train-dec.js';
-import { Assigner } from '../src/online/assigner.js';
+import { ModelVersion } from '../src/model/model-version.js';
 import type { RefinementSettings } from '../src/online/refinement-engine.js';
 import { mulberry32 } from '../src/online/refinement-policy.js';
 import { silentObserver } from '../src/worker/observer.js';
@@ -222,7 +222,7 @@ async function runRefined(
   const refiner = new Refiner(options, observer);
   await refiner.start(snapshot);
   let serving = snapshot;
-  let assigner = new Assigner(serving.parameters);
+  let assigner = ModelVersion.ofParameters(serving.parameters);
   const predictions = new Int32Array(stream.rows);
   try {
     for (let start = 0; start < stream.rows; start += batch) {
@@ -230,7 +230,7 @@ async function runRefined(
       if (next !== undefined) {
         assigner.dispose();
         serving = next;
-        assigner = new Assigner(serving.parameters);
+        assigner = ModelVersion.ofParameters(serving.parameters);
       }
       const rows = Math.min(batch, stream.rows - start);
       const x = standardise(rowsOf(stream, start, rows), snapshot.standardisation);
@@ -258,7 +258,7 @@ async function runRefined(
 }
 
 function runFrozen(snapshot: ModelSnapshot, stream: Matrix, batch: number): StreamRun {
-  const assigner = new Assigner(snapshot.parameters);
+  const assigner = ModelVersion.ofParameters(snapshot.parameters);
   const predictions = new Int32Array(stream.rows);
   for (let start = 0; start < stream.rows; start += batch) {
     const rows = Math.min(batch, stream.rows - start);
@@ -371,7 +371,7 @@ async function latency(
     { ...silentObserver, refinement: (r) => reports.push(r) },
   );
   await refiner.start(snapshot);
-  let assigner = new Assigner(snapshot.parameters);
+  let assigner = ModelVersion.ofParameters(snapshot.parameters);
   let serving = snapshot;
   const off: number[] = [];
   const on: number[] = [];
@@ -399,7 +399,7 @@ async function latency(
       if (next !== undefined) {
         assigner.dispose();
         serving = next;
-        assigner = new Assigner(serving.parameters);
+        assigner = ModelVersion.ofParameters(serving.parameters);
       }
       const assignment = assigner.assign(x);
       if (refining) refiner.observe(x, assignment, serving.version);
@@ -437,11 +437,11 @@ async function latency(
 async function main(): Promise<void> {
   const backend = await benchBackend('auto');
   log(
-    `main-thread backend: ${backend}; no Kafka: an offline stream drives the worker's Refiner + Assigner`,
+    `main-thread backend: ${backend}; no Kafka: an offline stream drives the worker's Refiner + ModelVersion`,
   );
   const results: Record<string, unknown> = {
     benchmark: 'drift',
-    mode: 'offline stream simulation (no Kafka): the same Refiner (worker thread) and Assigner the worker uses',
+    mode: 'offline stream simulation (no Kafka): the same Refiner (worker thread) and ModelVersion the worker uses',
     quick,
     ...runFacts(),
     backend,

@@ -30,7 +30,7 @@ import { pretrainAutoencoder } from '../src/model/pretrain.js';
 import { SeededRandom } from '../src/model/rng.js';
 import { embedTensor, seedStreams, trainDec } from '../src/model/train-dec.js';
 import type { ClusteringMethod, DecOptions, Matrix } from '../src/model/types.js';
-import { Assigner } from '../src/online/assigner.js';
+import { ModelVersion } from '../src/model/model-version.js';
 import { benchArgs, envNumber as env } from './common/args.js';
 import { benchBackend } from './common/backend.js';
 import { inParallel, runChild, sendResult } from './common/child.js';
@@ -297,7 +297,7 @@ async function tabularPart(write: (part: string, value: unknown) => void): Promi
         );
         const seedClock = stopwatch();
         const { parameters } = await trainDec(xTrain, options);
-        const assigner = new Assigner(parameters);
+        const assigner = ModelVersion.ofParameters(parameters);
         const trainScores = score(train.labels, assigner.assign(xTrain).cluster);
         const freshScores = score(fresh.labels, assigner.assign(xFresh).cluster);
         assigner.dispose();

@@ -9,7 +9,7 @@ import { PAPER_HIDDEN_SIZES } from '../src/model/defaults.js';
 import { autoencoderShape, initDenseLayers } from '../src/model/dense-network.js';
 import { pretrainAutoencoder } from '../src/model/pretrain.js';
 import { SeededRandom } from '../src/model/rng.js';
-import { Assigner } from '../src/online/assigner.js';
+import { ModelVersion } from '../src/model/model-version.js';
 import { envNumber } from './common/args.js';
 import { benchBackend } from './common/backend.js';
 import { printDocTable } from './common/print.js';
@@ -107,7 +107,7 @@ const matMulAfter = timeMatMuls(8);
 const matMulFlops = (matMulBefore + matMulAfter) / 2;
 
 // 3) Online assignment throughput with the same architecture.
-const assigner = new Assigner({
+const assigner = ModelVersion.ofParameters({
   encoder: pre.encoder,
   decoder: pre.decoder,
   centroids: new Float32Array(10 * 10).map((_, i) => Math.sin(i)),

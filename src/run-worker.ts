@@ -30,7 +30,7 @@ import type { TrainSnapshotOptions } from './model/build-snapshot.js';
 import { defaultRefinementSettings } from './online/refinement-engine.js';
 import { defaultRefinementBounds } from './online/refinement-policy.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
-import type { HttpServerHandle } from './server/http-server.js';
+import type { HttpServerHandle, HttpServerOptions } from './server/http-server.js';
 import { startHttpServer } from './server/http-server.js';
 import { FsModelStore } from './store/fs-model-store.js';
 import type { Logger } from './runtime/logger.js';
@@ -44,7 +44,7 @@ import { Phase, silentObserver } from './worker/observer.js';
 import type { ClusterProfileSink, Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
 import type { RefinerOptions } from './worker/refiner/refiner.js';
 import { Refiner } from './worker/refiner/refiner.js';
-import type { BootstrapTrainer } from './worker/stream-worker.js';
+import type { BootstrapTrainer, StreamWorkerSettings } from './worker/stream-worker.js';
 import { StreamWorker } from './worker/stream-worker.js';
 
 /** Optional parts a caller (demo, benchmark, tests) can add to the real adapters. */
@@ -116,6 +116,18 @@ function trainOptions(config: Config): TrainSnapshotOptions {
   };
 }
 
+/** Stops start-up between two of its steps once the caller's signal is aborted. */
+type Checkpoint = (step: string) => void;
+
+/** For steps between which nothing has been opened that the caller must close. */
+function startupCheckpoint(signal: AbortSignal | undefined, log: Logger): Checkpoint {
+  return (step) => {
+    if (signal?.aborted !== true) return;
+    log.info('start-up stopped', { before: step });
+    throw new StartAbortedError();
+  };
+}
+
 /**
  * The Refiner's options from the resolved Config: the DEC_REFINE_* settings, the re-bootstrap
  * policy (DEC_REBOOTSTRAP_*) and the tensor backend of the refinement thread.
@@ -162,114 +174,39 @@ function refinerOptionsFromConfig(config: Config): RefinerOptions {
  */
 export async function startWorker(config: Config, parts: WorkerParts = {}): Promise<RunningWorker> {
   const log = parts.logger ?? createLogger({ level: config.logLevel });
-  const { stream: streamConfig } = config;
-  const aborted = (): boolean => parts.signal?.aborted === true;
-  /** Between steps that have opened nothing yet. */
-  const checkpoint = (step: string): void => {
-    if (!aborted()) return;
-    log.info('start-up stopped', { before: step });
-    throw new StartAbortedError();
-  };
+  const checkpoint = startupCheckpoint(parts.signal, log);
   log.info('starting', { config: redactConfig(config) });
   checkpoint('creating the output topics');
-
   await checkBrokerCertificates(config.kafka);
   const kafka = createKafka(config.kafka, log.child({ component: 'kafka' }));
-  await ensureOutputTopics(
-    kafka,
-    {
-      input: streamConfig.inputTopic,
-      outputs: [streamConfig.outputTopic, streamConfig.dlqTopic],
-      compacted: [streamConfig.clustersTopic],
-    },
-    log,
-  );
-  checkpoint('reading the topic limits');
-  const recordLimits = recordLimitsOf(
-    await fetchTopicMessageLimits(
-      kafka,
-      { output: streamConfig.outputTopic, dlq: streamConfig.dlqTopic },
-      log,
-    ),
-  );
+  const recordLimits = await prepareOutputTopics(kafka, config, log, checkpoint);
   checkpoint('building the codec');
-  const avroSchema =
-    streamConfig.avroSchemaFile === undefined
-      ? undefined
-      : await readFile(streamConfig.avroSchemaFile, 'utf8');
-  const codec = await createRecordCodec({
-    format: streamConfig.format,
-    avroSchema,
-    registry:
-      streamConfig.schemaRegistryUrl === undefined
-        ? undefined
-        : new HttpSchemaRegistry(streamConfig.schemaRegistryUrl),
-    inputTopic: streamConfig.inputTopic,
-    outputTopic: streamConfig.outputTopic,
-    outputDetail: streamConfig.outputDetail,
-  });
+  const { codec, avroSchema } = await buildCodec(config);
   const profiles = await clusterProfileSink(config, kafka);
   checkpoint('loading the tensor backend');
   const store = new FsModelStore(config.model.dir, {
     keep: config.model.snapshotKeep,
     log: (message) => log.warn('model store', { detail: message }),
   });
-  const backend = await initBackend(config.model.backend, (message) =>
-    log.debug('tensor backend', { detail: message }),
-  );
-  log.info('tensor backend ready', { backend });
+  await loadBackend(config, log);
   checkpoint('starting the labeller');
 
-  const stream = new KafkaRecordStream({
-    kafka,
-    groupId: streamConfig.groupId,
-    topic: streamConfig.inputTopic,
-    logger: log,
-    maxBytesPerPartition: streamConfig.fetchMaxBytesPerPartition,
-    sessionTimeoutMs: streamConfig.sessionTimeoutMs,
-    heartbeatIntervalMs: streamConfig.heartbeatIntervalMs,
-    rebalanceTimeoutMs: streamConfig.rebalanceTimeoutMs,
-  });
+  const stream = createRecordStream(kafka, config, log);
   const metrics = createPrometheusObserver({ tensorCount: liveTensorCount });
-  const observers: WorkerObserver[] = [metrics.observer];
-  if (parts.observer !== undefined) observers.push(parts.observer);
-
-  const features = config.stream.features;
-  const options = trainOptions(config);
-  const train: BootstrapTrainer = (records, hooks) =>
-    trainSnapshot(records, features, options, {
-      ...hooks,
-      log: (message) => log.debug('training', { detail: message }),
-      onPoison: () => undefined,
-    });
-
-  const observer = fanOut(observers);
-  const refineOn = config.refine.everyRecords > 0 || config.refine.rebootstrapPsiThreshold > 0;
-  // The worker saves every version it starts serving, so the refiner gets no store of its own.
-  const refiner =
-    parts.refiner === undefined
-      ? refineOn
-        ? new Refiner(refinerOptionsFromConfig(config), observer, {
-            log: (message) => log.info('refinement', { detail: message }),
-          })
-        : undefined
-      : (parts.refiner ?? undefined);
-
+  const observer = fanOut(
+    parts.observer === undefined ? [metrics.observer] : [metrics.observer, parts.observer],
+  );
+  const train = bootstrapTrainer(config, log);
+  const refiner = createRefiner(config, parts, observer, log);
   const labeller = await createLabeller(
     config,
     codec,
     describeCodec(config, avroSchema, codec),
     log,
   );
-  let sink: OutputSink;
-  try {
-    checkpoint('starting the output');
-    sink = await createSink(config, kafka, stream.consumer, log, maxRequestBytesOf(recordLimits));
-  } catch (error) {
-    await labeller.close();
-    throw error;
-  }
-
+  const sink = await startSink(labeller, checkpoint, () =>
+    createSink(config, kafka, stream.consumer, log, maxRequestBytesOf(recordLimits)),
+  );
   const worker = new StreamWorker({
     stream,
     sink,
@@ -281,49 +218,193 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     logger: log,
     ...(refiner === undefined ? {} : { refiner }),
     profiles,
-    settings: {
-      inputTopic: streamConfig.inputTopic,
-      features,
-      batchMaxRecords: streamConfig.batchMaxRecords,
-      maxInFlightBatches: streamConfig.maxInFlightBatches,
-      bootstrap: config.bootstrap,
-      shareHalfLifeRecords: config.refine.halfLifeRecords,
-      contactTimeoutMs: streamConfig.sessionTimeoutMs,
-      recordLimits,
-    },
+    settings: workerSettings(config, recordLimits),
   });
-
   metrics.observer.readFrom(() => worker.isReady());
-  let server: HttpServerHandle | undefined;
-  try {
-    checkpoint('starting the http server');
-    server =
-      (parts.http ?? true)
-        ? await startHttpServer({
-            port: config.metricsPort,
-            registry: metrics.registry,
-            health: worker,
-          })
-        : undefined;
-  } catch (error) {
+  const server = await serveHttp(config, parts, metrics.registry, worker, checkpoint, async () => {
     // The worker never started: only the labelling and publishing threads hold anything open.
     await labeller.close();
     await sink.close();
-    throw error;
-  }
+  });
   if (server !== undefined) log.info('http server listening', { port: server.port });
   const trimmer = startHeapTrimmer(config, log);
   // Between fetches the last one's records are garbage and no thread waits on this one.
   if (trimmer !== undefined) stream.onFetchStart(() => trimmer.quietPoint());
+  const close = await startUnlessAborted(worker, parts, log, async () => {
+    trimmer?.stop();
+    await server?.close();
+  });
+  return { worker, httpPort: server?.port, close };
+}
 
+async function loadBackend(config: Config, log: Logger): Promise<void> {
+  const backend = await initBackend(config.model.backend, (message) =>
+    log.debug('tensor backend', { detail: message }),
+  );
+  log.info('tensor backend ready', { backend });
+}
+
+/** The output sink; when it cannot start, the labeller (already started) is closed. */
+async function startSink(
+  labeller: Labeller,
+  checkpoint: Checkpoint,
+  create: () => Promise<OutputSink>,
+): Promise<OutputSink> {
+  try {
+    checkpoint('starting the output');
+    return await create();
+  } catch (error) {
+    await labeller.close();
+    throw error;
+  }
+}
+
+/**
+ * Creates the output topics and reads the limits a record must keep to on them. The broker's
+ * answers take a while: start-up may stop between the two.
+ */
+async function prepareOutputTopics(
+  kafka: Kafka,
+  config: Config,
+  log: Logger,
+  checkpoint: Checkpoint,
+): Promise<RecordLimits> {
+  const { stream } = config;
+  await ensureOutputTopics(
+    kafka,
+    {
+      input: stream.inputTopic,
+      outputs: [stream.outputTopic, stream.dlqTopic],
+      compacted: [stream.clustersTopic],
+    },
+    log,
+  );
+  checkpoint('reading the topic limits');
+  return recordLimitsOf(
+    await fetchTopicMessageLimits(kafka, { output: stream.outputTopic, dlq: stream.dlqTopic }, log),
+  );
+}
+
+/** The record codec of DEC_FORMAT, with its Avro schema file read and its registry client. */
+async function buildCodec(
+  config: Config,
+): Promise<{ codec: RecordCodec; avroSchema: string | undefined }> {
+  const { stream } = config;
+  const avroSchema =
+    stream.avroSchemaFile === undefined ? undefined : await readFile(stream.avroSchemaFile, 'utf8');
+  const codec = await createRecordCodec({
+    format: stream.format,
+    avroSchema,
+    registry:
+      stream.schemaRegistryUrl === undefined
+        ? undefined
+        : new HttpSchemaRegistry(stream.schemaRegistryUrl),
+    inputTopic: stream.inputTopic,
+    outputTopic: stream.outputTopic,
+    outputDetail: stream.outputDetail,
+  });
+  return { codec, avroSchema };
+}
+
+function createRecordStream(kafka: Kafka, config: Config, log: Logger): KafkaRecordStream {
+  const { stream } = config;
+  return new KafkaRecordStream({
+    kafka,
+    groupId: stream.groupId,
+    topic: stream.inputTopic,
+    logger: log,
+    maxBytesPerPartition: stream.fetchMaxBytesPerPartition,
+    sessionTimeoutMs: stream.sessionTimeoutMs,
+    heartbeatIntervalMs: stream.heartbeatIntervalMs,
+    rebalanceTimeoutMs: stream.rebalanceTimeoutMs,
+  });
+}
+
+/** Trains the first version on the bootstrap window; unusable records are skipped. */
+function bootstrapTrainer(config: Config, log: Logger): BootstrapTrainer {
+  const features = config.stream.features;
+  const options = trainOptions(config);
+  return (records, hooks) =>
+    trainSnapshot(records, features, options, {
+      ...hooks,
+      log: (message) => log.debug('training', { detail: message }),
+      onPoison: () => undefined,
+    });
+}
+
+/**
+ * The refinement thread when config.refine turns refinement on, unless the caller brings its own
+ * refiner (or null for none).
+ */
+function createRefiner(
+  config: Config,
+  parts: WorkerParts,
+  observer: WorkerObserver,
+  log: Logger,
+): ModelRefiner | undefined {
+  if (parts.refiner !== undefined) return parts.refiner ?? undefined;
+  const refineOn = config.refine.everyRecords > 0 || config.refine.rebootstrapPsiThreshold > 0;
+  if (!refineOn) return undefined;
+  // The worker saves every version it starts serving, so the refiner gets no store of its own.
+  return new Refiner(refinerOptionsFromConfig(config), observer, {
+    log: (message) => log.info('refinement', { detail: message }),
+  });
+}
+
+function workerSettings(config: Config, recordLimits: RecordLimits): StreamWorkerSettings {
+  const { stream } = config;
+  return {
+    inputTopic: stream.inputTopic,
+    features: stream.features,
+    batchMaxRecords: stream.batchMaxRecords,
+    maxInFlightBatches: stream.maxInFlightBatches,
+    bootstrap: config.bootstrap,
+    shareHalfLifeRecords: config.refine.halfLifeRecords,
+    contactTimeoutMs: stream.sessionTimeoutMs,
+    recordLimits,
+  };
+}
+
+/**
+ * /metrics, /healthz and /readyz on config.metricsPort, unless the caller turned them off. When it
+ * cannot start, `closeOpened` releases what start-up has opened so far.
+ */
+async function serveHttp(
+  config: Config,
+  parts: WorkerParts,
+  registry: HttpServerOptions['registry'],
+  health: StreamWorker,
+  checkpoint: Checkpoint,
+  closeOpened: () => Promise<void>,
+): Promise<HttpServerHandle | undefined> {
+  try {
+    checkpoint('starting the http server');
+    if (!(parts.http ?? true)) return undefined;
+    return await startHttpServer({ port: config.metricsPort, registry, health });
+  } catch (error) {
+    await closeOpened();
+    throw error;
+  }
+}
+
+/**
+ * Starts the worker and returns its idempotent close (the worker drains, then `closeRest` runs).
+ * When the caller's signal stopped start-up, closes everything and rejects with
+ * StartAbortedError.
+ */
+async function startUnlessAborted(
+  worker: StreamWorker,
+  parts: WorkerParts,
+  log: Logger,
+  closeRest: () => Promise<void>,
+): Promise<() => Promise<void>> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       try {
         await worker.close();
       } finally {
-        trimmer?.stop();
-        await server?.close();
+        await closeRest();
       }
     })();
     return closing;
@@ -336,7 +417,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     await close();
     throw error;
   }
-  if (aborted()) {
+  if (parts.signal?.aborted === true) {
     // The worker skipped the rest of its start, or has just begun consuming: close() drains it.
     log.info('start-up stopped', { before: 'consuming' });
     await close();
@@ -345,7 +426,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     }
     throw new StartAbortedError();
   }
-  return { worker, httpPort: server?.port, close };
+  return close;
 }
 
 /** Bounds the main thread's heap swing (see HeapTrimmer), unless DEC_HEAP_HEADROOM_MIB is 0. */
@@ -519,17 +600,8 @@ export async function runWorkerCommand(
   args: readonly string[] = [],
   signals: ShutdownSignals = ShutdownSignals.listen(),
 ): Promise<number> {
-  let config: Config;
-  try {
-    const file = configFileArgument(args);
-    config = loadConfig(env, file === undefined ? {} : { file });
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`dec-stream: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadWorkerConfig(env, args);
+  if (config === undefined) return 2;
 
   const log = createLogger({ level: config.logLevel });
   let running: RunningWorker | undefined;
@@ -589,18 +661,43 @@ export async function runWorkerCommand(
     return 1;
   }
 
+  return exit(await exitCodeOnceDone(running, timedOut, config, log));
+}
+
+/** The configuration from env and --config, or undefined after one line on stderr naming every bad field. */
+function loadWorkerConfig(
+  env: Record<string, string | undefined>,
+  args: readonly string[],
+): Config | undefined {
+  try {
+    const file = configFileArgument(args);
+    return loadConfig(env, file === undefined ? {} : { file });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`dec-stream: ${error.message}\n`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+/** Waits for the running worker to stop: 0 after a clean stop, 1 after a failure or the grace time. */
+async function exitCodeOnceDone(
+  running: RunningWorker,
+  timedOut: Promise<'timeout'>,
+  config: Config,
+  log: Logger,
+): Promise<number> {
   const outcome = await Promise.race([running.worker.done, timedOut]);
-  let code: number;
   if (outcome === 'timeout') {
     log.error('shutdown did not finish in time', { graceMs: config.shutdownGraceMs });
-    code = 1;
-  } else {
-    await running.close();
-    code = outcome === Phase.Stopped ? 0 : 1;
-    const error = running.worker.error;
-    if (code !== 0 && error instanceof DecStreamError) {
-      log.error('worker stopped after a failure', { code: error.code });
-    }
+    return 1;
   }
-  return exit(code);
+  await running.close();
+  const code = outcome === Phase.Stopped ? 0 : 1;
+  const error = running.worker.error;
+  if (code !== 0 && error instanceof DecStreamError) {
+    log.error('worker stopped after a failure', { code: error.code });
+  }
+  return code;
 }

@@ -15,7 +15,7 @@ import type { Label, RecordCodec } from '../../src/codec/record-codec.js';
 import { withEncodedHeaders } from '../../src/kafka/encoded-headers.js';
 import { standardiseRows } from '../../src/model/standardise.js';
 import type { ModelSnapshot } from '../../src/model/types.js';
-import { Assigner } from '../../src/online/assigner.js';
+import { ModelVersion } from '../../src/model/model-version.js';
 import { ThreadLabeller } from '../../src/worker/labeller/thread-labeller.js';
 import type { SourceRecord } from '../../src/worker/ports.js';
 import { ServingModel } from '../../src/worker/serving-model.js';
@@ -70,7 +70,7 @@ function measure(data: EncodedRecords, snapshot: ModelSnapshot, rounds: number):
   const records = sourceRecords(data, `bench-${data.name}`);
   const codec = new JsonCodec();
   const extractor = new FeatureExtractor(snapshot.featureSpec);
-  const assigner = new Assigner(snapshot.parameters);
+  const assigner = ModelVersion.ofParameters(snapshot.parameters);
   const serving = new ServingModel(snapshot);
   const dims = extractor.dims;
   const n = records.length;

@@ -37,13 +37,18 @@ const categories: readonly { name: string; test: (f: CallFrame) => boolean }[] =
   { name: 'json feature scan', test: (f) => f.url.includes('json-feature-scanner') },
   { name: 'json encode (labelled)', test: (f) => f.url.includes('json-codec') },
   { name: 'feature extraction', test: (f) => f.url.includes('model/features') },
-  { name: 'standardise', test: (f) => f.url.includes('model/standardise') },
+  {
+    name: 'standardise',
+    test: (f) =>
+      f.url.includes('model/standardise') ||
+      (f.url.includes('model/model-version') && f.functionName === 'standardiseRow'),
+  },
   {
     name: 'tensors (tfjs + wasm)',
     test: (f) =>
       f.url.includes('@tensorflow') ||
       f.url.startsWith('wasm://') ||
-      f.url.includes('online/assigner') ||
+      f.url.includes('model/model-version') ||
       f.url.includes('soft-assignment') ||
       f.url.includes('dense-network'),
   },

@@ -64,23 +64,7 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
   const ok = (...names: SettingName[]) => names.every((n) => !bad.has(n));
   const fail = (path: SettingName, message: string) => issues.push({ path, message });
 
-  if (ok('KAFKA_SASL_MECHANISM') && v.KAFKA_SASL_MECHANISM !== 'none') {
-    const when = `is required when KAFKA_SASL_MECHANISM is ${v.KAFKA_SASL_MECHANISM}`;
-    if (ok('KAFKA_SASL_USERNAME') && v.KAFKA_SASL_USERNAME === undefined) {
-      fail('KAFKA_SASL_USERNAME', when);
-    }
-    if (ok('KAFKA_SASL_PASSWORD') && v.KAFKA_SASL_PASSWORD === undefined) {
-      fail('KAFKA_SASL_PASSWORD', when);
-    }
-  }
-  if (ok('KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE')) {
-    if (v.KAFKA_SSL_CERT_FILE !== undefined && v.KAFKA_SSL_KEY_FILE === undefined) {
-      fail('KAFKA_SSL_KEY_FILE', 'is required with KAFKA_SSL_CERT_FILE');
-    }
-    if (v.KAFKA_SSL_KEY_FILE !== undefined && v.KAFKA_SSL_CERT_FILE === undefined) {
-      fail('KAFKA_SSL_CERT_FILE', 'is required with KAFKA_SSL_KEY_FILE');
-    }
-  }
+  checkKafkaSecurity(v, ok, fail);
 
   if (
     ok('DEC_AUGMENT_IMAGE', 'DEC_SCALING') &&
@@ -122,6 +106,42 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
 
   checkGroupTiming(v, ok, fail);
 
+  const minRecords = checkBootstrapSizes(v, ok, fail);
+  if (ok('DEC_CLUSTERS', 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < v.DEC_CLUSTERS) {
+    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${v.DEC_CLUSTERS})`);
+  }
+  return minRecords;
+}
+
+type SettingsValid = (...names: SettingName[]) => boolean;
+type SettingFails = (path: SettingName, message: string) => void;
+
+/** SASL needs its credentials; a client certificate needs its key and the other way round. */
+function checkKafkaSecurity(v: SettingValues, ok: SettingsValid, fail: SettingFails): void {
+  if (ok('KAFKA_SASL_MECHANISM') && v.KAFKA_SASL_MECHANISM !== 'none') {
+    const when = `is required when KAFKA_SASL_MECHANISM is ${v.KAFKA_SASL_MECHANISM}`;
+    if (ok('KAFKA_SASL_USERNAME') && v.KAFKA_SASL_USERNAME === undefined) {
+      fail('KAFKA_SASL_USERNAME', when);
+    }
+    if (ok('KAFKA_SASL_PASSWORD') && v.KAFKA_SASL_PASSWORD === undefined) {
+      fail('KAFKA_SASL_PASSWORD', when);
+    }
+  }
+  if (ok('KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE')) {
+    if (v.KAFKA_SSL_CERT_FILE !== undefined && v.KAFKA_SSL_KEY_FILE === undefined) {
+      fail('KAFKA_SSL_KEY_FILE', 'is required with KAFKA_SSL_CERT_FILE');
+    }
+    if (v.KAFKA_SSL_KEY_FILE !== undefined && v.KAFKA_SSL_CERT_FILE === undefined) {
+      fail('KAFKA_SSL_CERT_FILE', 'is required with KAFKA_SSL_KEY_FILE');
+    }
+  }
+}
+
+/**
+ * The bootstrap window must hold at least one record per cluster; returns the fewest records a
+ * bootstrap trains on (DEC_BOOTSTRAP_MIN_RECORDS, or its default).
+ */
+function checkBootstrapSizes(v: SettingValues, ok: SettingsValid, fail: SettingFails): number {
   let minRecords = 0;
   if (ok('DEC_CLUSTERS', 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
     const k = v.DEC_CLUSTERS;
@@ -134,9 +154,6 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
     } else if (minRecords > records) {
       fail('DEC_BOOTSTRAP_MIN_RECORDS', `must be <= DEC_BOOTSTRAP_RECORDS (${records})`);
     }
-  }
-  if (ok('DEC_CLUSTERS', 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < v.DEC_CLUSTERS) {
-    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${v.DEC_CLUSTERS})`);
   }
   return minRecords;
 }
@@ -200,6 +217,7 @@ function checkGroupTiming(
   }
 }
 
+// eslint-disable-next-line max-lines-per-function -- one literal maps every setting onto the Config tree, so the tree's shape reads in one place
 function resolve(v: SettingValues, minRecords: number): Config {
   const mechanism = v.KAFKA_SASL_MECHANISM;
   return {

@@ -123,6 +123,7 @@ export class PrometheusObserver implements WorkerObserver {
   private currentStage: string | undefined;
   private consecutiveFailures = 0;
 
+  // eslint-disable-next-line max-lines-per-function -- declares every metric with its help text, one after another: the catalogue of what the worker exports
   constructor(registry: Registry, options: PrometheusObserverOptions = {}) {
     this.registry = registry;
     this.lagStaleAfterMs = options.lagStaleAfterMs ?? DefaultLagStaleAfterMs;

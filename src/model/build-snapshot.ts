@@ -1,21 +1,14 @@
 import { PoisonRecordError, UsageError } from '../errors.js';
-import { Assigner } from '../online/assigner.js';
-import { versionStatistics } from '../online/version-statistics.js';
+import { versionStatistics } from './version-statistics.js';
 import type { BackendPreference } from './backend.js';
 import { initBackend } from './backend.js';
 import { resolveDecOptions } from './defaults.js';
 import { canonicalRowOrder, reorderRows } from './canonical-order.js';
 import { FeatureExtractor } from './features.js';
 import type { ScalingMode } from './standardise.js';
-import { fitStandardisation, standardiseInPlace, standardiseRows } from './standardise.js';
+import { fitStandardisation, standardiseInPlace } from './standardise.js';
 import { trainDec, type TrainingHooks } from './train-dec.js';
-import type {
-  AssignmentBatch,
-  DecOptions,
-  Matrix,
-  ModelSnapshot,
-  TrainingProgress,
-} from './types.js';
+import type { DecOptions, Matrix, ModelSnapshot, TrainingProgress } from './types.js';
 
 /** What to train: the DEC options (clusters required, the rest defaulted) plus snapshot settings. */
 export interface TrainSnapshotOptions extends Partial<DecOptions> {
@@ -149,93 +142,4 @@ function extractTrainingMatrix(
   }
   const cols = extractor.dims;
   return { extractor, matrix: { data: data.subarray(0, rows * cols), rows, cols }, kept };
-}
-
-/** Labels for a batch of raw records; `row[i]` is the batch row of record i, or -1 if poisoned. */
-export interface RecordAssignments {
-  readonly batch: AssignmentBatch;
-  readonly row: Int32Array;
-  readonly poisoned: readonly { readonly index: number; readonly error: PoisonRecordError }[];
-}
-
-/**
- * Labels raw records with one model version: extracts features into a reused buffer, standardises
- * them with the snapshot's statistics, and assigns with the trainer's Assigner. Poison records are
- * left out and reported, never thrown. Call dispose() when done (it frees the model's tensors).
- */
-export class SnapshotAssigner {
-  readonly snapshot: ModelSnapshot;
-  readonly extractor: FeatureExtractor;
-  private readonly assigner: Assigner;
-  private buffer = new Float32Array(0);
-
-  constructor(snapshot: ModelSnapshot) {
-    this.snapshot = snapshot;
-    this.extractor = new FeatureExtractor(snapshot.featureSpec);
-    this.assigner = new Assigner(snapshot.parameters);
-  }
-
-  get version(): number {
-    return this.snapshot.version;
-  }
-
-  /** Feature vectors of the usable records, standardised, in a buffer reused by the next call. */
-  features(records: readonly unknown[]): {
-    x: Matrix;
-    row: Int32Array;
-    poisoned: { index: number; error: PoisonRecordError }[];
-  } {
-    const dims = this.extractor.dims;
-    if (this.buffer.length < records.length * dims) {
-      this.buffer = new Float32Array(records.length * dims);
-    }
-    const row = new Int32Array(records.length).fill(-1);
-    const poisoned: { index: number; error: PoisonRecordError }[] = [];
-    let rows = 0;
-    for (let i = 0; i < records.length; i++) {
-      try {
-        this.extractor.extract(records[i], this.buffer, rows * dims);
-        row[i] = rows++;
-      } catch (error) {
-        if (!(error instanceof PoisonRecordError)) throw error;
-        poisoned.push({ index: i, error });
-      }
-    }
-    standardiseRows(this.buffer, 0, rows, this.snapshot.standardisation);
-    return { x: { data: this.buffer.subarray(0, rows * dims), rows, cols: dims }, row, poisoned };
-  }
-
-  assignRecords(records: readonly unknown[]): RecordAssignments {
-    const { x, row, poisoned } = this.features(records);
-    const clusters = this.snapshot.parameters.clusters;
-    const batch: AssignmentBatch =
-      x.rows === 0
-        ? {
-            rows: 0,
-            clusters,
-            cluster: new Int32Array(0),
-            confidence: new Float32Array(0),
-            q: new Float32Array(0),
-            distance: new Float32Array(0),
-          }
-        : this.assigner.assign(x);
-    return { batch, row, poisoned };
-  }
-
-  dispose(): void {
-    this.assigner.dispose();
-  }
-}
-
-/** One-off labelling of records with a snapshot (builds and disposes an assigner). */
-export function assignRecords(
-  snapshot: ModelSnapshot,
-  records: readonly unknown[],
-): RecordAssignments {
-  const assigner = new SnapshotAssigner(snapshot);
-  try {
-    return assigner.assignRecords(records);
-  } finally {
-    assigner.dispose();
-  }
 }

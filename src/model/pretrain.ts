@@ -15,7 +15,7 @@ import {
   type LayerTensors,
 } from './dense-network.js';
 import { augmentImages, type ImageAugmentation } from './augment.js';
-import { createOptimizer } from './optimizers.js';
+import { createOptimizer, type Optimizer } from './optimizers.js';
 import type { SeededRandom } from './rng.js';
 import type { DecOptions, DenseLayer, Matrix, TrainingProgress } from './types.js';
 
@@ -98,6 +98,23 @@ export function trainingBatch(
   return tf.tensor2d(moved, [batch.length, xTensor.shape[1]]);
 }
 
+/** The options pretraining reads. */
+export type PretrainOptions = Pick<
+  DecOptions,
+  | 'batchSize'
+  | 'pretrainEpochs'
+  | 'pretrainOptimizer'
+  | 'pretrainLearningRate'
+  | 'inputDropout'
+  | 'earlyStopPatience'
+  | 'imageAugmentation'
+>;
+
+/** The autoencoder's layers (encoder then decoder) as they train; owned by pretrainAutoencoder. */
+interface Autoencoder {
+  layers: LayerTensors[];
+}
+
 /**
  * Trains encoder + decoder end to end to reconstruct x. `x` lives on the device as `xTensor`
  * (borrowed). Returns plain layers; every tensor created here is disposed before returning.
@@ -106,24 +123,13 @@ export async function pretrainAutoencoder(
   xTensor: tf.Tensor2D,
   encoder: readonly DenseLayer[],
   decoder: readonly DenseLayer[],
-  options: Pick<
-    DecOptions,
-    | 'batchSize'
-    | 'pretrainEpochs'
-    | 'pretrainOptimizer'
-    | 'pretrainLearningRate'
-    | 'inputDropout'
-    | 'earlyStopPatience'
-    | 'imageAugmentation'
-  >,
+  options: PretrainOptions,
   rng: SeededRandom,
   hooks: TrainingHooks = {},
 ): Promise<PretrainResult> {
   const started = performance.now();
   const rows = xTensor.shape[0];
-  const cols = xTensor.shape[1];
-  const encoderDepth = encoder.length;
-  let layers = [...layersToTensors(encoder), ...layersToTensors(decoder)];
+  const model: Autoencoder = { layers: [...layersToTensors(encoder), ...layersToTensors(decoder)] };
   const optimizer = createOptimizer(options.pretrainOptimizer, options.pretrainLearningRate);
   let lastLoss = NaN;
   let bestLoss = Infinity;
@@ -132,46 +138,9 @@ export async function pretrainAutoencoder(
   let samples = 0;
   try {
     for (let epoch = 0; epoch < options.pretrainEpochs; epoch++) {
-      optimizer.learningRate = pretrainLearningRateAt(
-        epoch,
-        options.pretrainEpochs,
-        options.pretrainLearningRate,
-      );
-      const order = rng.permutation(rows);
-      let lossSum = 0;
-      for (let start = 0; start < rows; start += options.batchSize) {
-        hooks.signal?.throwIfAborted();
-        const batch = order.subarray(start, Math.min(rows, start + options.batchSize));
-        const mask =
-          options.inputDropout > 0
-            ? dropoutMask(batch.length, cols, options.inputDropout, rng)
-            : undefined;
-        const current = layers;
-        const xb = trainingBatch(xTensor, batch, options.imageAugmentation, rng);
-        const out = tf.tidy(() => {
-          const input: tf.Tensor2D = mask === undefined ? xb : tf.mul(xb, mask);
-          const activations = forwardWithActivations(input, current);
-          const { loss, gradient } = mseWithGradient(activations[activations.length - 1]!, xb);
-          const { grads } = backward(current, activations, gradient, false);
-          return [loss, ...grads.flatMap((g) => [g.dw, g.db])];
-        });
-        mask?.dispose();
-        xb.dispose();
-        const [lossTensor, ...grads] = out;
-        const batchLoss = lossTensor!.dataSync()[0]!;
-        lossTensor!.dispose();
-        const next = optimizer.step(flattenLayers(current), grads);
-        for (const g of grads) g.dispose();
-        layers = unflattenLayers(current, next);
-        if (!Number.isFinite(batchLoss)) {
-          throw new TrainingDivergedError(
-            `pretraining loss became ${batchLoss} in epoch ${epoch + 1}`,
-          );
-        }
-        lossSum += batchLoss * batch.length;
-        samples += batch.length;
-        await yieldToEventLoop();
-      }
+      const context = { options, rng, hooks, epoch };
+      const lossSum = await pretrainEpoch(xTensor, model, optimizer, context);
+      samples += rows;
       epochsRun = epoch + 1;
       lastLoss = lossSum / rows;
       hooks.onProgress?.({
@@ -188,18 +157,90 @@ export async function pretrainAutoencoder(
         break;
       }
     }
-    const trained = tensorsToLayers(layers);
+    const trained = tensorsToLayers(model.layers);
     const wallMs = performance.now() - started;
+    const samplesPerSecond = wallMs > 0 ? (samples * 1000) / wallMs : 0;
     return {
-      encoder: trained.slice(0, encoderDepth),
-      decoder: trained.slice(encoderDepth),
+      encoder: trained.slice(0, encoder.length),
+      decoder: trained.slice(encoder.length),
       loss: lastLoss,
       epochs: epochsRun,
-      samplesPerSecond: wallMs > 0 ? (samples * 1000) / wallMs : 0,
+      samplesPerSecond,
       wallMs,
     };
   } finally {
-    disposeLayers(layers);
+    disposeLayers(model.layers);
     optimizer.dispose();
   }
+}
+
+/**
+ * One pass over x in a shuffled order at the epoch's learning rate, a mini-batch per step;
+ * returns the summed row losses.
+ */
+async function pretrainEpoch(
+  xTensor: tf.Tensor2D,
+  model: Autoencoder,
+  optimizer: Optimizer,
+  context: { options: PretrainOptions; rng: SeededRandom; hooks: TrainingHooks; epoch: number },
+): Promise<number> {
+  const { options, rng, epoch } = context;
+  optimizer.learningRate = pretrainLearningRateAt(
+    epoch,
+    options.pretrainEpochs,
+    options.pretrainLearningRate,
+  );
+  const rows = xTensor.shape[0];
+  const order = rng.permutation(rows);
+  let lossSum = 0;
+  for (let start = 0; start < rows; start += options.batchSize) {
+    context.hooks.signal?.throwIfAborted();
+    const batch = order.subarray(start, Math.min(rows, start + options.batchSize));
+    const batchLoss = reconstructionStep(xTensor, batch, model, optimizer, options, rng);
+    if (!Number.isFinite(batchLoss)) {
+      throw new TrainingDivergedError(
+        `pretraining loss became ${batchLoss} in epoch ${context.epoch + 1}`,
+      );
+    }
+    lossSum += batchLoss * batch.length;
+    await yieldToEventLoop();
+  }
+  return lossSum;
+}
+
+/**
+ * One optimiser step of the reconstruction loss on the rows `batch` (denoised by input dropout,
+ * augmented when asked); updates `model.layers` and returns the batch's mean loss.
+ */
+function reconstructionStep(
+  xTensor: tf.Tensor2D,
+  batch: Int32Array,
+  model: Autoencoder,
+  optimizer: Optimizer,
+  options: PretrainOptions,
+  rng: SeededRandom,
+): number {
+  const cols = xTensor.shape[1];
+  const mask =
+    options.inputDropout > 0
+      ? dropoutMask(batch.length, cols, options.inputDropout, rng)
+      : undefined;
+  const current = model.layers;
+  const xb = trainingBatch(xTensor, batch, options.imageAugmentation, rng);
+  const out = tf.tidy(() => {
+    const input: tf.Tensor2D = mask === undefined ? xb : tf.mul(xb, mask);
+    const activations = forwardWithActivations(input, current);
+    const { loss, gradient } = mseWithGradient(activations[activations.length - 1]!, xb);
+    const { grads } = backward(current, activations, gradient, false);
+    return [loss, ...grads.flatMap((g) => [g.dw, g.db])];
+  });
+  mask?.dispose();
+  xb.dispose();
+  const [lossTensor, ...grads] = out;
+  const batchLoss = lossTensor!.dataSync()[0]!;
+  lossTensor!.dispose();
+  const next = optimizer.step(flattenLayers(current), grads);
+  for (const g of grads) g.dispose();
+  model.layers = unflattenLayers(current, next);
+  return batchLoss;
 }

@@ -134,12 +134,8 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
   return bytes;
 }
 
-/**
- * Reads a snapshot back, verifying the magic, the format version, the checksum and every shape.
- * Throws SnapshotError saying what is wrong.
- */
-export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
-  checkPrefix(bytes);
+/** The last 32 bytes must be the SHA-256 of everything before them. */
+function checkChecksum(bytes: Uint8Array): void {
   if (bytes.length < SNAPSHOT_PREFIX_BYTES + CHECKSUM_BYTES) {
     throw new SnapshotError(`snapshot is too short (${bytes.length} bytes)`);
   }
@@ -149,6 +145,15 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
   if (!expected.every((b, i) => b === stored[i])) {
     throw new SnapshotError('snapshot checksum mismatch: the file is corrupted or truncated');
   }
+}
+
+/**
+ * Reads a snapshot back, verifying the magic, the format version, the checksum and every shape.
+ * Throws SnapshotError saying what is wrong.
+ */
+export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
+  checkPrefix(bytes);
+  checkChecksum(bytes);
   const header = readHeader(bytes);
   const blobStart = align4(SNAPSHOT_PREFIX_BYTES + headerLength(bytes));
   const floatCount = header.blobs.reduce((n, [, length]) => n + length, 0);

@@ -15,13 +15,18 @@ import {
   initDenseLayers,
   layersToTensors,
 } from './dense-network.js';
-import { EVAL_CHUNK_ROWS, fineTune } from './fine-tune.js';
+import { EVAL_CHUNK_ROWS, fineTune, type FineTuneResult } from './fine-tune.js';
 import { kmeansRestarts, nearestCentroids } from './kmeans-init.js';
 import { kmeansParameters } from './kmeans-model.js';
 import { tensorKmeans } from './tensor-kmeans.js';
 import { clusterMeans, manifoldPartition } from './manifold-partition.js';
-import { guardChoice, ModelKind } from './model-guard.js';
-import { pretrainAutoencoder, yieldToEventLoop, type TrainingHooks } from './pretrain.js';
+import { guardChoice, ModelKind, type GuardDecision } from './model-guard.js';
+import {
+  pretrainAutoencoder,
+  yieldToEventLoop,
+  type PretrainResult,
+  type TrainingHooks,
+} from './pretrain.js';
 import { SeededRandom } from './rng.js';
 
 /** Neighbours per row in the guard's graphs, and the most rows they are built on. */
@@ -172,99 +177,174 @@ export async function trainDec(
   const backend = await initBackend();
   checkTrainingInput(x, options);
   const streams = seedStreams(options.seed);
-  const shape = autoencoderShape(x.cols, options.hiddenSizes, options.embeddingSize);
-  const encoder0 = initDenseLayers(shape.encoder, streams.init);
-  const decoder0 = initDenseLayers(shape.decoder, streams.init);
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
   try {
     // The baseline the deep model must beat, on the same standardised inputs.
-    const baselineStarted = performance.now();
-    const baseline = options.guard
-      ? await tensorKmeans(x, options.clusters, options.kmeansRestarts, streams.guard)
-      : undefined;
-    const baselineMs = performance.now() - baselineStarted;
-    if (baseline !== undefined)
-      hooks.onStage?.({ name: 'baseline', labels: baseline.labels, embedding: x });
+    const baseline = await timed(() => baselineKmeans(x, options, streams.guard, hooks));
     hooks.signal?.throwIfAborted();
 
+    // The autoencoder starts from weights drawn from their own stream (streams.init).
     const pre = await pretrainAutoencoder(
       xTensor,
-      encoder0,
-      decoder0,
+      ...initialLayers(x.cols, options, streams.init),
       options,
       streams.pretrain,
       hooks,
     );
 
-    const initStarted = performance.now();
-    const z = embedTensor(xTensor, pre.encoder);
-    hooks.onStage?.({ name: 'pretrained', embedding: z });
-    const init = await initialPartition(z, options, streams.kmeans, hooks);
-    const kmeansMs = performance.now() - initStarted;
+    const initial = await timed(async () => {
+      const z = embedTensor(xTensor, pre.encoder);
+      hooks.onStage?.({ name: 'pretrained', embedding: z });
+      return { z, init: await initialPartition(z, options, streams.kmeans, hooks) };
+    });
+    const { z, init } = initial.value;
     hooks.onStage?.({ name: 'initial', labels: init.labels, embedding: z });
     hooks.signal?.throwIfAborted();
 
-    const tuned = await fineTune(
-      xTensor,
-      { encoder: pre.encoder, decoder: pre.decoder, centroids: init.centroids },
-      options,
-      streams.cluster,
-      hooks,
-      init.anchored
-        ? { labels: init.labels, iterations: anchorIterations(options, x.rows), smoothing: 0.1 }
-        : undefined,
-    );
+    const tuned = await fineTuneFrom(xTensor, pre, init, options, streams.cluster, hooks);
 
-    const guardStarted = performance.now();
-    const final = embedTensor(xTensor, tuned.parameters.encoder);
-    hooks.onStage?.({ name: 'tuned', labels: tuned.labels, embedding: final });
-    const selection =
-      baseline === undefined
-        ? undefined
-        : await guardChoice(
-            { input: x, pretrained: z, final },
-            { kmeans: baseline.labels, dec: tuned.labels },
-            {
-              clusters: options.clusters,
-              neighbours: GUARD_NEIGHBOURS,
-              sampleRows: GUARD_SAMPLE_ROWS,
-              margin: options.guardMargin,
-            },
-            streams.guard,
-          );
-    const guardMs = performance.now() - guardStarted + baselineMs;
-    const kind = selection?.chosen ?? ModelKind.Dec;
+    const guard = await timed(() =>
+      guardSelection(xTensor, { x, z, tuned, baseline: baseline.value }, options, streams, hooks),
+    );
+    const kind = guard.value?.chosen ?? ModelKind.Dec;
+    const kmeans = kind === ModelKind.Kmeans ? baseline.value : undefined;
     const parameters =
-      kind === ModelKind.Kmeans
-        ? kmeansParameters(baseline!.centroids, options.clusters, x.cols, options.alpha)
-        : tuned.parameters;
+      kmeans === undefined
+        ? tuned.parameters
+        : kmeansParameters(kmeans.centroids, options.clusters, x.cols, options.alpha);
     const metrics: TrainingMetrics = {
       backend,
       samples: x.rows,
       inputDims: x.cols,
       modelKind: kind,
-      ...(selection === undefined ? {} : { selection }),
-      pretrainEpochs: pre.epochs,
-      pretrainLoss: pre.loss,
-      kmeansInertia: init.inertia,
-      clusterIterations: tuned.iterations,
-      finalKl: tuned.finalKl,
-      finalLabelChangeFraction: tuned.finalLabelChangeFraction,
-      clusterSizes: clusterSizes(
-        kind === ModelKind.Kmeans ? baseline!.labels : tuned.labels,
-        options.clusters,
-      ),
+      ...(guard.value === undefined ? {} : { selection: guard.value }),
+      ...stageMetrics(pre, init.inertia, tuned),
+      clusterSizes: clusterSizes(kmeans?.labels ?? tuned.labels, options.clusters),
       reconstructionError: meanReconstructionError(xTensor, parameters.encoder, parameters.decoder),
       pretrainSamplesPerSecond: pre.samplesPerSecond,
       wallMs: {
         pretrain: pre.wallMs,
-        kmeans: kmeansMs,
+        kmeans: initial.ms,
         cluster: tuned.wallMs,
-        guard: guardMs,
+        guard: guard.ms + baseline.ms,
       },
     };
     return { parameters, metrics };
   } finally {
     xTensor.dispose();
   }
+}
+
+/** What the pretraining, the initial partition and the fine-tuning report. */
+function stageMetrics(
+  pre: PretrainResult,
+  kmeansInertia: number,
+  tuned: FineTuneResult,
+): Pick<
+  TrainingMetrics,
+  | 'pretrainEpochs'
+  | 'pretrainLoss'
+  | 'kmeansInertia'
+  | 'clusterIterations'
+  | 'finalKl'
+  | 'finalLabelChangeFraction'
+> {
+  return {
+    pretrainEpochs: pre.epochs,
+    pretrainLoss: pre.loss,
+    kmeansInertia,
+    clusterIterations: tuned.iterations,
+    finalKl: tuned.finalKl,
+    finalLabelChangeFraction: tuned.finalLabelChangeFraction,
+  };
+}
+
+/**
+ * DEC/IDEC fine-tuning from the pretrained autoencoder and the initial partition's centroids; a
+ * manifold partition is distilled first (anchored).
+ */
+function fineTuneFrom(
+  xTensor: tf.Tensor2D,
+  pre: PretrainResult,
+  init: { centroids: Float32Array; labels: Int32Array; anchored: boolean },
+  options: DecOptions,
+  rng: SeededRandom,
+  hooks: TrainingHooks,
+): Promise<FineTuneResult> {
+  const rows = xTensor.shape[0];
+  return fineTune(
+    xTensor,
+    { encoder: pre.encoder, decoder: pre.decoder, centroids: init.centroids },
+    options,
+    rng,
+    hooks,
+    init.anchored
+      ? { labels: init.labels, iterations: anchorIterations(options, rows), smoothing: 0.1 }
+      : undefined,
+  );
+}
+
+/** The autoencoder's starting encoder and decoder layers. */
+function initialLayers(
+  inputDims: number,
+  options: DecOptions,
+  rng: SeededRandom,
+): [DenseLayer[], DenseLayer[]] {
+  const shape = autoencoderShape(inputDims, options.hiddenSizes, options.embeddingSize);
+  const encoder = initDenseLayers(shape.encoder, rng);
+  const decoder = initDenseLayers(shape.decoder, rng);
+  return [encoder, decoder];
+}
+
+/** The value of `run` and how long it took. */
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - started };
+}
+
+/** With the guard on: k-means on the inputs, the partition the deep model must beat. */
+async function baselineKmeans(
+  x: Matrix,
+  options: DecOptions,
+  rng: SeededRandom,
+  hooks: TrainingHooks,
+): Promise<{ centroids: Float32Array; labels: Int32Array } | undefined> {
+  if (!options.guard) return undefined;
+  const baseline = await tensorKmeans(x, options.clusters, options.kmeansRestarts, rng);
+  hooks.onStage?.({ name: 'baseline', labels: baseline.labels, embedding: x });
+  return baseline;
+}
+
+/**
+ * Embeds the set with the tuned encoder and, with the guard on, chooses between the deep model
+ * and k-means on the inputs (model-guard.ts).
+ */
+async function guardSelection(
+  xTensor: tf.Tensor2D,
+  trained: {
+    x: Matrix;
+    z: Matrix;
+    tuned: FineTuneResult;
+    baseline: { labels: Int32Array } | undefined;
+  },
+  options: DecOptions,
+  streams: ReturnType<typeof seedStreams>,
+  hooks: TrainingHooks,
+): Promise<GuardDecision | undefined> {
+  const { x, z, tuned, baseline } = trained;
+  const final = embedTensor(xTensor, tuned.parameters.encoder);
+  hooks.onStage?.({ name: 'tuned', labels: tuned.labels, embedding: final });
+  if (baseline === undefined) return undefined;
+  return guardChoice(
+    { input: x, pretrained: z, final },
+    { kmeans: baseline.labels, dec: tuned.labels },
+    {
+      clusters: options.clusters,
+      neighbours: GUARD_NEIGHBOURS,
+      sampleRows: GUARD_SAMPLE_ROWS,
+      margin: options.guardMargin,
+    },
+    streams.guard,
+  );
 }

@@ -2,6 +2,8 @@ import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 
 import { UsageError } from '../errors.js';
+import type { BackendPreference } from '../model/backend.js';
+import type { ModelVersion } from '../model/model-version.js';
 import type { ModelSnapshot } from '../model/types.js';
 import { FsModelStore } from '../store/fs-model-store.js';
 import {
@@ -75,6 +77,62 @@ function round(value: number, digits: number): number {
   return Math.round(value * scale) / scale;
 }
 
+/**
+ * The newest valid model of a directory, ready to label on the tensor backend `backend`. Loaded
+ * on demand: tfjs is only brought in once the command knows it has work to do.
+ */
+async function loadModelVersion(
+  modelDir: string,
+  backend: BackendPreference,
+  log: (message: string) => void,
+): Promise<ModelVersion> {
+  const snapshot = await loadModel(modelDir, log);
+  const { initBackend } = await import('../model/backend.js');
+  const { ModelVersion } = await import('../model/model-version.js');
+  await initBackend(backend);
+  return new ModelVersion(snapshot);
+}
+
+interface AssignRun {
+  readonly input: string;
+  readonly skipInvalid: boolean;
+  readonly log: (message: string) => void;
+  labelled: number;
+  skipped: number;
+}
+
+/**
+ * The JSONL lines of one chunk of records labelled by `model`. A record the model rejects (no
+ * usable features, or a feature that overflows once standardised: what the worker dead-letters)
+ * stops the command, or with --skip-invalid is logged and skipped.
+ */
+function labelChunk(model: ModelVersion, chunk: readonly InputRecord[], run: AssignRun): string {
+  const result = model.assignRecords(chunk.map((item) => item.record));
+  const rejected = new Map(result.rejected.map((r) => [r.index, r.error]));
+  let text = '';
+  for (let i = 0; i < chunk.length; i++) {
+    const item = chunk[i] as InputRecord;
+    const row = result.row[i] as number;
+    if (row < 0) {
+      const where = `${run.input === '-' ? 'stdin' : run.input}:${item.line}`;
+      const message = `${where}: ${rejected.get(i)?.message ?? 'unusable record'}`;
+      if (!run.skipInvalid)
+        throw new UsageError(`${message} (use --skip-invalid to skip such records)`);
+      run.log(`skipping ${message}`);
+      run.skipped++;
+      continue;
+    }
+    text += `${JSON.stringify({
+      ...item.record,
+      cluster: result.batch.cluster[row],
+      confidence: round(result.batch.confidence[row] as number, 6),
+      model_version: model.version,
+    })}\n`;
+    run.labelled++;
+  }
+  return text;
+}
+
 export async function runAssignCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const values = parseCommandArgs('assign', args, OPTIONS);
   if (values.help === true) {
@@ -85,17 +143,19 @@ export async function runAssignCommand(args: readonly string[], io: CommandIo): 
   const input = requiredString('assign', values, 'input');
   const outputPath = stringOption(values, 'output');
   const batchSize = integerOption(values, 'batch-size', 1) ?? 1024;
-  const skipInvalid = values['skip-invalid'] === true;
   const backend = choiceOption(values, 'backend', ['auto', 'tensorflow', 'wasm', 'cpu'] as const);
   const log = (message: string): void => {
     io.stderr.write(`${message}\n`);
   };
+  const run: AssignRun = {
+    input,
+    skipInvalid: values['skip-invalid'] === true,
+    log,
+    labelled: 0,
+    skipped: 0,
+  };
 
-  const snapshot = await loadModel(modelDir, log);
-  const { initBackend } = await import('../model/backend.js');
-  const { SnapshotAssigner } = await import('../model/build-snapshot.js');
-  await initBackend(backend ?? 'auto');
-  const assigner = new SnapshotAssigner(snapshot);
+  const model = await loadModelVersion(modelDir, backend ?? 'auto', log);
   const output = outputPath === undefined ? io.stdout : await openOutput(outputPath);
   let outputError: Error | undefined;
   if (output !== io.stdout) {
@@ -103,34 +163,8 @@ export async function runAssignCommand(args: readonly string[], io: CommandIo): 
       outputError = error;
     });
   }
-  let labelled = 0;
-  let skipped = 0;
-
   const flush = async (chunk: InputRecord[]): Promise<void> => {
-    const result = assigner.assignRecords(chunk.map((item) => item.record));
-    let text = '';
-    for (let i = 0; i < chunk.length; i++) {
-      const item = chunk[i] as InputRecord;
-      const row = result.row[i] as number;
-      if (row < 0) {
-        const poison = result.poisoned.find((p) => p.index === i);
-        const where = `${input === '-' ? 'stdin' : input}:${item.line}`;
-        const message = `${where}: ${poison?.error.message ?? 'unusable record'}`;
-        if (!skipInvalid)
-          throw new UsageError(`${message} (use --skip-invalid to skip such records)`);
-        log(`skipping ${message}`);
-        skipped++;
-        continue;
-      }
-      text += `${JSON.stringify({
-        ...item.record,
-        cluster: result.batch.cluster[row],
-        confidence: round(result.batch.confidence[row] as number, 6),
-        model_version: snapshot.version,
-      })}\n`;
-      labelled++;
-    }
-    await writeText(output, text);
+    await writeText(output, labelChunk(model, chunk, run));
     if (outputError !== undefined) throw outputError;
   };
 
@@ -145,7 +179,7 @@ export async function runAssignCommand(args: readonly string[], io: CommandIo): 
     }
     if (chunk.length > 0) await flush(chunk);
   } finally {
-    assigner.dispose();
+    model.dispose();
     if (output !== io.stdout) {
       output.end();
       if (outputError === undefined) await once(output, 'close');
@@ -154,7 +188,9 @@ export async function runAssignCommand(args: readonly string[], io: CommandIo): 
   if (outputError !== undefined) {
     throw new UsageError(`cannot write output "${outputPath}": ${outputError.message}`);
   }
-  if (labelled === 0 && skipped === 0) throw new UsageError(`input "${input}" holds no records`);
-  if (skipped > 0) log(`labelled ${labelled} records, skipped ${skipped}`);
+  if (run.labelled === 0 && run.skipped === 0) {
+    throw new UsageError(`input "${input}" holds no records`);
+  }
+  if (run.skipped > 0) log(`labelled ${run.labelled} records, skipped ${run.skipped}`);
   return 0;
 }

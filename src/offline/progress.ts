@@ -58,6 +58,16 @@ function formatNumber(value: number): string {
     : value.toPrecision(4);
 }
 
+/** One step as a line of its own, for logs and pipes. */
+function plainLine(p: TrainingProgress): string {
+  const extra = details(p);
+  const eta = p.step < p.totalSteps ? `  eta ${formatDuration(etaMs(p))}` : '';
+  return (
+    `${PHASE_LABEL[p.phase]} ${STEP_NAME[p.phase]} ${p.step}/${p.totalSteps}` +
+    `${extra === '' ? '' : `  ${extra}`}  elapsed ${formatDuration(p.elapsedMs)}${eta}\n`
+  );
+}
+
 /**
  * Draws training progress. On a terminal: one bar redrawn in place (phase, step, loss, ETA), at most
  * ten times a second. Elsewhere (logs, pipes): plain lines, the first and last step of each phase and
@@ -74,15 +84,6 @@ export function createProgressReporter(
   let lastPrinted: TrainingProgress | undefined;
   let lastPrintAt = -Infinity;
   let lineOpen = false;
-
-  const plainLine = (p: TrainingProgress): string => {
-    const extra = details(p);
-    const eta = p.step < p.totalSteps ? `  eta ${formatDuration(etaMs(p))}` : '';
-    return (
-      `${PHASE_LABEL[p.phase]} ${STEP_NAME[p.phase]} ${p.step}/${p.totalSteps}` +
-      `${extra === '' ? '' : `  ${extra}`}  elapsed ${formatDuration(p.elapsedMs)}${eta}\n`
-    );
-  };
 
   // A pseudo-terminal without a size reports 0 columns.
   const columns = (): number =>

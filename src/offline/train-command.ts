@@ -4,7 +4,7 @@ import { DecStreamError, UsageError } from '../errors.js';
 import { digitAugmentation, parseImageSize } from '../model/augment.js';
 import type { TrainSnapshotOptions } from '../model/build-snapshot.js';
 import { parseFeatureSpec } from '../feature-list.js';
-import type { DecOptions } from '../model/types.js';
+import type { DecOptions, ModelSnapshot, TrainingProgress } from '../model/types.js';
 import { FsModelStore } from '../store/fs-model-store.js';
 import {
   choiceOption,
@@ -173,6 +173,51 @@ async function storeGuard<T>(modelDir: string, action: () => Promise<T>): Promis
   }
 }
 
+/** The version number the next model in `modelDir` gets; fails early when it cannot be written. */
+function nextStoreVersion(store: FsModelStore, modelDir: string): Promise<number> {
+  return storeGuard(modelDir, async () => {
+    await mkdir(modelDir, { recursive: true });
+    await access(modelDir, constants.W_OK);
+    return ((await store.versions()).at(-1) ?? 0) + 1;
+  });
+}
+
+/**
+ * Trains a snapshot; Ctrl-C stops the training and rejects with a UsageError saying no model was
+ * stored.
+ */
+async function trainUntilInterrupted(
+  records: readonly unknown[],
+  fields: readonly string[],
+  options: TrainSnapshotOptions,
+  hooks: {
+    log: (message: string) => void;
+    recordIds: readonly string[];
+    onProgress?: (progress: TrainingProgress) => void;
+    done: () => void;
+  },
+): Promise<ModelSnapshot> {
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  // Loaded here, after the flags and the input are known to be good: it brings in tfjs.
+  const { trainSnapshot } = await import('../model/build-snapshot.js');
+  try {
+    return await trainSnapshot(records, fields, options, {
+      log: hooks.log,
+      signal: abort.signal,
+      recordIds: hooks.recordIds,
+      ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
+    });
+  } catch (error) {
+    if (abort.signal.aborted) throw new UsageError('training interrupted; no model was stored');
+    throw error;
+  } finally {
+    hooks.done();
+    process.off('SIGINT', onSignal);
+  }
+}
+
 export async function runTrainCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const values = parseCommandArgs('train', args, OPTIONS);
   if (values.help === true) {
@@ -201,40 +246,22 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
   }
   const store = new FsModelStore(modelDir, { ...(keep === undefined ? {} : { keep }), log });
   // Check the directory before a long training run rather than after it.
-  const version = await storeGuard(modelDir, async () => {
-    await mkdir(modelDir, { recursive: true });
-    await access(modelDir, constants.W_OK);
-    return ((await store.versions()).at(-1) ?? 0) + 1;
-  });
+  const version = await nextStoreVersion(store, modelDir);
 
   log(`training on ${records.length} records, ${fields.length} feature field(s), k=${clusters}`);
   const progress = quiet ? undefined : createProgressReporter(io.stderr);
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  // Loaded here, after the flags and the input are known to be good: it brings in tfjs.
-  const { trainSnapshot } = await import('../model/build-snapshot.js');
-  let snapshot;
-  try {
-    snapshot = await trainSnapshot(
-      records,
-      fields,
-      { ...options, version },
-      {
-        log,
-        signal: abort.signal,
-        // The sample of members kept in the snapshot names records by position in the input.
-        recordIds: records.map((_, i) => String(i)),
-        ...(progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) }),
-      },
-    );
-  } catch (error) {
-    if (abort.signal.aborted) throw new UsageError('training interrupted; no model was stored');
-    throw error;
-  } finally {
-    progress?.done();
-    process.off('SIGINT', onSignal);
-  }
+  const snapshot = await trainUntilInterrupted(
+    records,
+    fields,
+    { ...options, version },
+    {
+      log,
+      // The sample of members kept in the snapshot names records by position in the input.
+      recordIds: records.map((_, i) => String(i)),
+      ...(progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) }),
+      done: () => progress?.done(),
+    },
+  );
   await storeGuard(modelDir, () => store.save(snapshot));
 
   const m = snapshot.metrics;

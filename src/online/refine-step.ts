@@ -62,14 +62,32 @@ function argMaxRows(q: Float32Array, k: number): Int32Array {
   return out;
 }
 
-export function refineStep(
+/** The model as it trains; the tensors are owned by refineStep. */
+interface StepState {
+  encoder: LayerTensors[];
+  decoder: LayerTensors[];
+  mu: tf.Tensor2D;
+}
+
+/** What every mini-batch step reads. */
+interface StepContext {
+  readonly xTensor: tf.Tensor2D;
+  readonly target: tf.Tensor2D;
+  readonly alpha: number;
+  readonly learningRate: number;
+  readonly updateEncoder: boolean;
+  /** IDEC: the decoder trains too and KL is weighted by gamma. */
+  readonly withDecoder: boolean;
+  readonly klWeight: number;
+}
+
+function checkRefineInput(
   parameters: DecParameters,
   x: Matrix,
   clusterSizes: Float32Array,
   options: RefineStepOptions,
-): RefineStepResult {
+): void {
   const k = parameters.clusters;
-  const e = parameters.embeddingSize;
   if (clusterSizes.length !== k) {
     throw new UsageError(
       `clusterSizes has ${clusterSizes.length} entries, the model has ${k} clusters`,
@@ -81,122 +99,163 @@ export function refineStep(
     );
   }
   if (!(options.learningRate > 0)) throw new UsageError('learningRate must be positive');
+}
+
+export function refineStep(
+  parameters: DecParameters,
+  x: Matrix,
+  clusterSizes: Float32Array,
+  options: RefineStepOptions,
+): RefineStepResult {
+  checkRefineInput(parameters, x, clusterSizes, options);
+  const k = parameters.clusters;
   const steps = options.steps ?? 1;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? x.rows, x.rows));
   const withDecoder = options.updateEncoder && options.gamma > 0;
-  const klWeight = withDecoder ? options.gamma : 1;
 
-  let encoder: LayerTensors[] = layersToTensors(parameters.encoder);
-  let decoder: LayerTensors[] = withDecoder ? layersToTensors(parameters.decoder) : [];
-  let mu = tf.tensor2d(parameters.centroids, [k, e]);
+  const state: StepState = {
+    encoder: layersToTensors(parameters.encoder),
+    decoder: withDecoder ? layersToTensors(parameters.decoder) : [],
+    mu: tf.tensor2d(parameters.centroids, [k, parameters.embeddingSize]),
+  };
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
   const f = tf.tensor1d(clusterSizes);
   let p: tf.Tensor2D | undefined;
   try {
-    const q0 = tf.tidy(() => softAssignment(forward(xTensor, encoder), mu, parameters.alpha));
+    const q0 = tf.tidy(() =>
+      softAssignment(forward(xTensor, state.encoder), state.mu, parameters.alpha),
+    );
     p = tf.tidy(() => targetDistribution(q0, f));
-    const lossBefore = tf.tidy(() => klDivergence(p!, q0).dataSync()[0]!);
+    const target = p;
+    const lossBefore = tf.tidy(() => klDivergence(target, q0).dataSync()[0]!);
     const labelsBefore = argMaxRows(q0.dataSync() as Float32Array, k);
     q0.dispose();
 
-    const lr = options.learningRate;
+    const context: StepContext = {
+      xTensor,
+      target,
+      alpha: parameters.alpha,
+      learningRate: options.learningRate,
+      updateEncoder: options.updateEncoder,
+      withDecoder,
+      klWeight: withDecoder ? options.gamma : 1,
+    };
     for (let s = 0; s < steps; s++) {
       for (let start = 0; start < x.rows; start += batchSize) {
-        const size = Math.min(batchSize, x.rows - start);
-        const enc = encoder;
-        const dec = decoder;
-        const centroids = mu;
-        const target = p;
-        const next = tf.tidy(() => {
-          const xb = tf.slice(xTensor, [start, 0], [size, -1]);
-          const pb = tf.slice(target, [start, 0], [size, -1]);
-          const update = (t: tf.Tensor, g: tf.Tensor): tf.Tensor => tf.sub(t, tf.mul(g, lr));
-          if (!options.updateEncoder) {
-            const z = forward(xb, enc);
-            const head = klGradients(z, centroids, pb, parameters.alpha);
-            return [update(centroids, head.dmu)];
-          }
-          const encActs = forwardWithActivations(xb, enc);
-          const head = klGradients(encActs[encActs.length - 1]!, centroids, pb, parameters.alpha);
-          let dz = head.dz;
-          const out: tf.Tensor[] = [];
-          if (withDecoder) {
-            const decActs = forwardWithActivations(encActs[encActs.length - 1]!, dec);
-            const rec = mseWithGradient(decActs[decActs.length - 1]!, xb);
-            const { grads, inputGradient } = backward(dec, decActs, rec.gradient, true);
-            dz = tf.add<tf.Tensor2D>(inputGradient!, tf.mul(head.dz, klWeight));
-            dec.forEach((l, i) => out.push(update(l.w, grads[i]!.dw), update(l.b, grads[i]!.db)));
-          }
-          const { grads } = backward(enc, encActs, dz, false);
-          const encOut: tf.Tensor[] = [];
-          enc.forEach((l, i) => encOut.push(update(l.w, grads[i]!.dw), update(l.b, grads[i]!.db)));
-          return [...encOut, ...out, update(centroids, tf.mul(head.dmu, klWeight))];
-        });
-        if (options.updateEncoder) {
-          const newEncoder = enc.map((l, i) => ({
-            w: next[2 * i] as tf.Tensor2D,
-            b: next[2 * i + 1] as tf.Tensor1D,
-            activation: l.activation,
-          }));
-          disposeLayers(enc);
-          encoder = newEncoder;
-          if (withDecoder) {
-            const offset = 2 * enc.length;
-            const newDecoder = dec.map((l, i) => ({
-              w: next[offset + 2 * i] as tf.Tensor2D,
-              b: next[offset + 2 * i + 1] as tf.Tensor1D,
-              activation: l.activation,
-            }));
-            disposeLayers(dec);
-            decoder = newDecoder;
-          }
-        }
-        centroids.dispose();
-        mu = next[next.length - 1] as tf.Tensor2D;
+        sgdStep(state, context, start, Math.min(batchSize, x.rows - start));
       }
     }
-
-    const q1 = tf.tidy(() => softAssignment(forward(xTensor, encoder), mu, parameters.alpha));
-    const loss = tf.tidy(() => klDivergence(p!, q1).dataSync()[0]!);
-    const q1v = q1.dataSync() as Float32Array;
-    const labelsAfter = argMaxRows(q1v, k);
-    const sizes = new Float32Array(k);
-    for (let i = 0; i < x.rows; i++) for (let j = 0; j < k; j++) sizes[j]! += q1v[i * k + j]!;
-    q1.dispose();
-    let changed = 0;
-    for (let i = 0; i < x.rows; i++) if (labelsAfter[i] !== labelsBefore[i]) changed++;
-
-    const centroids = Float32Array.from(mu.dataSync());
-    let centroidShift = 0;
-    for (let j = 0; j < k; j++) {
-      let s = 0;
-      for (let c = 0; c < e; c++) {
-        const d = centroids[j * e + c]! - parameters.centroids[j * e + c]!;
-        s += d * d;
-      }
-      centroidShift = Math.max(centroidShift, Math.sqrt(s));
-    }
-    return {
-      parameters: {
-        encoder: options.updateEncoder ? tensorsToLayers(encoder) : parameters.encoder,
-        decoder: withDecoder ? tensorsToLayers(decoder) : parameters.decoder,
-        centroids,
-        clusters: k,
-        embeddingSize: e,
-        alpha: parameters.alpha,
-      },
-      loss,
-      lossBefore,
-      centroidShift,
-      labelChangeFraction: changed / x.rows,
-      clusterSizes: sizes,
-    };
+    return { ...stepResult(parameters, state, context, labelsBefore), lossBefore };
   } finally {
-    disposeLayers(encoder);
-    disposeLayers(decoder);
-    mu.dispose();
+    disposeLayers(state.encoder);
+    disposeLayers(state.decoder);
+    state.mu.dispose();
     xTensor.dispose();
     f.dispose();
     p?.dispose();
   }
+}
+
+/**
+ * One plain-SGD step on rows [start, start + size): the centroids alone, or with `updateEncoder`
+ * the encoder too (and with IDEC the decoder under L_rec + gamma · KL). Replaces the state's
+ * tensors, disposing the old ones.
+ */
+function sgdStep(state: StepState, context: StepContext, start: number, size: number): void {
+  const { encoder: enc, decoder: dec, mu: centroids } = state;
+  const { xTensor, target, alpha, learningRate: lr, klWeight } = context;
+  const next = tf.tidy(() => {
+    const xb = tf.slice(xTensor, [start, 0], [size, -1]);
+    const pb = tf.slice(target, [start, 0], [size, -1]);
+    const update = (t: tf.Tensor, g: tf.Tensor): tf.Tensor => tf.sub(t, tf.mul(g, lr));
+    if (!context.updateEncoder) {
+      const z = forward(xb, enc);
+      const head = klGradients(z, centroids, pb, alpha);
+      return [update(centroids, head.dmu)];
+    }
+    const encActs = forwardWithActivations(xb, enc);
+    const head = klGradients(encActs[encActs.length - 1]!, centroids, pb, alpha);
+    let dz = head.dz;
+    const out: tf.Tensor[] = [];
+    if (context.withDecoder) {
+      const decActs = forwardWithActivations(encActs[encActs.length - 1]!, dec);
+      const rec = mseWithGradient(decActs[decActs.length - 1]!, xb);
+      const { grads, inputGradient } = backward(dec, decActs, rec.gradient, true);
+      dz = tf.add<tf.Tensor2D>(inputGradient!, tf.mul(head.dz, klWeight));
+      dec.forEach((l, i) => out.push(update(l.w, grads[i]!.dw), update(l.b, grads[i]!.db)));
+    }
+    const { grads } = backward(enc, encActs, dz, false);
+    const encOut: tf.Tensor[] = [];
+    enc.forEach((l, i) => encOut.push(update(l.w, grads[i]!.dw), update(l.b, grads[i]!.db)));
+    return [...encOut, ...out, update(centroids, tf.mul(head.dmu, klWeight))];
+  });
+  if (context.updateEncoder) {
+    state.encoder = replaceLayers(enc, next, 0);
+    if (context.withDecoder) state.decoder = replaceLayers(dec, next, 2 * enc.length);
+  }
+  centroids.dispose();
+  state.mu = next[next.length - 1] as tf.Tensor2D;
+}
+
+/** The layers of `next` from `offset` (w, b per layer) in place of `old`, which are disposed. */
+function replaceLayers(
+  old: readonly LayerTensors[],
+  next: readonly tf.Tensor[],
+  offset: number,
+): LayerTensors[] {
+  const layers = old.map((l, i) => ({
+    w: next[offset + 2 * i] as tf.Tensor2D,
+    b: next[offset + 2 * i + 1] as tf.Tensor1D,
+    activation: l.activation,
+  }));
+  disposeLayers(old);
+  return layers;
+}
+
+/** The stepped parameters and how far the step moved: loss, label change, sizes, centroid shift. */
+function stepResult(
+  parameters: DecParameters,
+  state: StepState,
+  context: StepContext,
+  labelsBefore: Int32Array,
+): Omit<RefineStepResult, 'lossBefore'> {
+  const k = parameters.clusters;
+  const e = parameters.embeddingSize;
+  const rows = context.xTensor.shape[0];
+  const q1 = tf.tidy(() =>
+    softAssignment(forward(context.xTensor, state.encoder), state.mu, parameters.alpha),
+  );
+  const loss = tf.tidy(() => klDivergence(context.target, q1).dataSync()[0]!);
+  const q1v = q1.dataSync() as Float32Array;
+  const labelsAfter = argMaxRows(q1v, k);
+  const sizes = new Float32Array(k);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < k; j++) sizes[j]! += q1v[i * k + j]!;
+  q1.dispose();
+  let changed = 0;
+  for (let i = 0; i < rows; i++) if (labelsAfter[i] !== labelsBefore[i]) changed++;
+
+  const centroids = Float32Array.from(state.mu.dataSync());
+  let centroidShift = 0;
+  for (let j = 0; j < k; j++) {
+    let s = 0;
+    for (let c = 0; c < e; c++) {
+      const d = centroids[j * e + c]! - parameters.centroids[j * e + c]!;
+      s += d * d;
+    }
+    centroidShift = Math.max(centroidShift, Math.sqrt(s));
+  }
+  return {
+    parameters: {
+      encoder: context.updateEncoder ? tensorsToLayers(state.encoder) : parameters.encoder,
+      decoder: context.withDecoder ? tensorsToLayers(state.decoder) : parameters.decoder,
+      centroids,
+      clusters: k,
+      embeddingSize: e,
+      alpha: parameters.alpha,
+    },
+    loss,
+    centroidShift,
+    labelChangeFraction: changed / rows,
+    clusterSizes: sizes,
+  };
 }

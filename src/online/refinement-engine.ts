@@ -5,6 +5,8 @@
  * cluster ids matched to the old ones. Pure: no threads, no files; the refiner thread drives it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { versionStatistics } from '../model/version-statistics.js';
+import { ModelVersion } from '../model/model-version.js';
 import { trainDec } from '../model/train-dec.js';
 import type {
   AssignmentBatch,
@@ -13,8 +15,6 @@ import type {
   Matrix,
   ModelSnapshot,
 } from '../model/types.js';
-import { Assigner } from './assigner.js';
-import { versionStatistics } from './version-statistics.js';
 import { labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';
@@ -90,9 +90,15 @@ export interface RefinementOutcome {
 /** Options for the full retrain on the window; unset ones keep the serving version's options. */
 export type RebootstrapOptions = Partial<Omit<DecOptions, 'clusters'>>;
 
+/** The window as the serving version labelled it, before a refinement or a retrain. */
+interface ServedWindow {
+  readonly served: AssignmentBatch;
+  readonly reconstructionError: number;
+}
+
 export class RefinementEngine {
   private snapshot: ModelSnapshot;
-  private assigner: Assigner;
+  private model: ModelVersion;
   private readonly settings: RefinementSettings;
   private readonly now: () => number;
 
@@ -102,7 +108,7 @@ export class RefinementEngine {
     now: () => number = () => performance.now(),
   ) {
     this.snapshot = snapshot;
-    this.assigner = new Assigner(snapshot.parameters);
+    this.model = new ModelVersion(snapshot);
     this.settings = settings;
     this.now = now;
   }
@@ -114,9 +120,9 @@ export class RefinementEngine {
 
   /** Serves `snapshot` from now on (e.g. a version restored elsewhere). */
   replace(snapshot: ModelSnapshot): void {
-    this.assigner.dispose();
+    this.model.dispose();
     this.snapshot = snapshot;
-    this.assigner = new Assigner(snapshot.parameters);
+    this.model = new ModelVersion(snapshot);
   }
 
   /**
@@ -125,39 +131,8 @@ export class RefinementEngine {
    */
   refine(window: Matrix, clusterSizes: Float32Array): RefinementOutcome {
     const started = this.now();
-    const before = this.snapshot.parameters;
-    const k = before.clusters;
-    const served = this.assigner.assign(window);
-    const reconstructionError = meanOf(this.assigner.reconstructionError(window));
-
-    let start: DecParameters = before;
-    const sizes = Float32Array.from(clusterSizes);
-    let reseeded: readonly ReseedEvent[] = [];
-    if (this.settings.minClusterShare > 0) {
-      const shares = toShares(sizes);
-      const reseed = reseedDyingClusters(
-        before.centroids,
-        k,
-        before.embeddingSize,
-        shares,
-        {
-          minShare: this.settings.minClusterShare,
-          baselineShares: toShares(this.snapshot.metrics.clusterSizes),
-        },
-        { embeddings: this.assigner.embed(window), labels: served.cluster },
-        this.settings.seed + this.snapshot.version,
-      );
-      if (reseed.events.length > 0) {
-        reseeded = reseed.events;
-        start = { ...before, centroids: reseed.centroids };
-        for (const event of reseed.events) {
-          const half = (sizes[event.splitFrom] ?? 0) / 2;
-          sizes[event.splitFrom] = half;
-          sizes[event.cluster] = half;
-        }
-      }
-    }
-
+    const { served, reconstructionError } = this.serve(window);
+    const { start, sizes, reseeded } = this.reseed(window, served, clusterSizes);
     const step = this.step(start, window, sizes);
     const verdict = judgeRefinement(
       start,
@@ -165,71 +140,115 @@ export class RefinementEngine {
       { before: step.lossBefore, after: step.loss },
       this.settings.bounds,
     );
-    const durationSeconds = (this.now() - started) / 1000;
     const common = {
       kind: 'refine' as const,
-      durationSeconds,
+      durationSeconds: (this.now() - started) / 1000,
       loss: step.loss,
       lossBefore: step.lossBefore,
       reconstructionError,
+      centroidShift: verdict.centroidShift,
     };
+    const rejected = { ...common, accepted: false, reseeded: [] };
     if (!verdict.accepted) {
-      return {
-        ...common,
-        accepted: false,
-        reason: verdict.reason,
-        detail: verdict.detail,
-        centroidShift: verdict.centroidShift,
-        labelChangeFraction: step.labelChangeFraction,
-        reseeded: [],
-      };
+      const labelChangeFraction = step.labelChangeFraction;
+      return { ...rejected, reason: verdict.reason, detail: verdict.detail, labelChangeFraction };
     }
-    const candidate = new Assigner(step.parameters);
-    let after: AssignmentBatch;
+    const after = ModelVersion.ofParameters(step.parameters);
+    let labelled: AssignmentBatch;
     try {
-      after = candidate.assign(window);
+      labelled = after.assign(window);
     } finally {
-      candidate.dispose();
+      after.dispose();
     }
     // Reported against the labels the window was served with (re-seeding included).
-    const labelChangeFraction = labelChangeRate(served.cluster, after.cluster);
-    // Bounded against the starting point of the step: a re-seed moves the records of the split
-    // cluster on purpose, but the gradient steps after it must still keep to the bound.
+    const labelChangeFraction = labelChangeRate(served.cluster, labelled.cluster);
+    const bound = this.labelChangeBound(window, start, reseeded, labelled, labelChangeFraction);
+    if (bound !== undefined) return { ...rejected, ...bound, labelChangeFraction };
+    return {
+      ...common,
+      accepted: true,
+      snapshot: this.nextVersion(step.parameters, window),
+      labelChangeFraction,
+      clusterSizes: softSizes(labelled.q, labelled.rows, labelled.clusters),
+      reseeded,
+    };
+  }
+
+  /** The window under the serving version: its labels and its reconstruction error. */
+  private serve(window: Matrix): ServedWindow {
+    const served = this.model.assign(window);
+    const reconstructionError = meanOf(this.model.reconstructionError(window));
+    return { served, reconstructionError };
+  }
+
+  /**
+   * Where the step starts: the serving parameters, with each dying cluster re-seeded by splitting
+   * the largest one, and the cluster sizes split to match.
+   */
+  private reseed(
+    window: Matrix,
+    served: AssignmentBatch,
+    clusterSizes: Float32Array,
+  ): { start: DecParameters; sizes: Float32Array; reseeded: readonly ReseedEvent[] } {
+    const before = this.snapshot.parameters;
+    const sizes = Float32Array.from(clusterSizes);
+    if (this.settings.minClusterShare <= 0) return { start: before, sizes, reseeded: [] };
+    const reseed = reseedDyingClusters(
+      before.centroids,
+      before.clusters,
+      before.embeddingSize,
+      toShares(sizes),
+      {
+        minShare: this.settings.minClusterShare,
+        baselineShares: toShares(this.snapshot.metrics.clusterSizes),
+      },
+      { embeddings: this.model.embed(window), labels: served.cluster },
+      this.settings.seed + this.snapshot.version,
+    );
+    if (reseed.events.length === 0) return { start: before, sizes, reseeded: [] };
+    for (const event of reseed.events) {
+      const half = (sizes[event.splitFrom] ?? 0) / 2;
+      sizes[event.splitFrom] = half;
+      sizes[event.cluster] = half;
+    }
+    return {
+      start: { ...before, centroids: reseed.centroids },
+      sizes,
+      reseeded: reseed.events,
+    };
+  }
+
+  /**
+   * The rejection when the step relabels more of the window than the bound allows, else
+   * undefined. Bounded against the starting point of the step: a re-seed moves the records of the
+   * split cluster on purpose, but the gradient steps after it must still keep to the bound.
+   */
+  private labelChangeBound(
+    window: Matrix,
+    start: DecParameters,
+    reseeded: readonly ReseedEvent[],
+    after: AssignmentBatch,
+    labelChangeFraction: number,
+  ): { reason: string; detail: string } | undefined {
     const stepChange =
       reseeded.length === 0
         ? labelChangeFraction
         : labelChangeRate(this.labelsUnder(start, window), after.cluster);
     const bound = this.settings.bounds.maxLabelChangeFraction;
-    if (stepChange > bound) {
-      return {
-        ...common,
-        accepted: false,
-        reason: RejectReason.LabelChangeBound,
-        detail: `${(100 * stepChange).toFixed(1)}% of the window changed label in the step${reseeded.length === 0 ? '' : ' after re-seeding'} (bound ${(100 * bound).toFixed(1)}%)`,
-        centroidShift: verdict.centroidShift,
-        labelChangeFraction,
-        reseeded: [],
-      };
-    }
-    const next = this.nextVersion(step.parameters, window);
+    if (stepChange <= bound) return undefined;
     return {
-      ...common,
-      accepted: true,
-      snapshot: next,
-      centroidShift: verdict.centroidShift,
-      labelChangeFraction,
-      clusterSizes: softSizes(after.q, after.rows, k),
-      reseeded,
+      reason: RejectReason.LabelChangeBound,
+      detail: `${(100 * stepChange).toFixed(1)}% of the window changed label in the step${reseeded.length === 0 ? '' : ' after re-seeding'} (bound ${(100 * bound).toFixed(1)}%)`,
     };
   }
 
   /** Hard labels of `window` under `parameters`. */
   private labelsUnder(parameters: DecParameters, window: Matrix): Int32Array {
-    const assigner = new Assigner(parameters);
+    const model = ModelVersion.ofParameters(parameters);
     try {
-      return assigner.assign(window).cluster;
+      return model.labels(window);
     } finally {
-      assigner.dispose();
+      model.dispose();
     }
   }
 
@@ -243,8 +262,7 @@ export class RefinementEngine {
     signal?: AbortSignal,
   ): Promise<RefinementOutcome> {
     const started = this.now();
-    const served = this.assigner.assign(window);
-    const reconstructionError = meanOf(this.assigner.reconstructionError(window));
+    const { served, reconstructionError } = this.serve(window);
     const decOptions: DecOptions = {
       ...this.snapshot.options,
       ...options,
@@ -255,61 +273,75 @@ export class RefinementEngine {
       decOptions,
       signal === undefined ? {} : { signal },
     );
-    const k = parameters.clusters;
-    const reject = (reason: string, detail: string): RefinementOutcome => ({
-      kind: 'rebootstrap',
-      accepted: false,
-      reason,
-      detail,
-      durationSeconds: (this.now() - started) / 1000,
+    const common = {
+      kind: 'rebootstrap' as const,
       loss: metrics.finalKl,
       lossBefore: NaN,
       centroidShift: NaN,
-      labelChangeFraction: NaN,
       reconstructionError,
       reseeded: [],
-    });
-    if (!parametersAreFinite(parameters) || !Number.isFinite(metrics.finalKl)) {
-      return reject(RejectReason.NaN, 'the retrain produced non-finite parameters');
-    }
-    if (k !== this.snapshot.parameters.clusters)
-      return reject(RejectReason.Mismatch, `retrain gave ${k} clusters`);
-    const fresh = new Assigner(parameters);
-    let permutation: Int32Array;
-    try {
-      permutation = matchByOverlap(served.cluster, fresh.assign(window).cluster, k);
-    } finally {
-      fresh.dispose();
-    }
-    const matched: DecParameters = {
-      ...parameters,
-      centroids: permuteRows(parameters.centroids, permutation, parameters.embeddingSize),
     };
-    const next = this.nextVersion(matched, window, {
+    const rejection = this.checkRetrain(parameters, metrics.finalKl);
+    if (rejection !== undefined) {
+      const durationSeconds = (this.now() - started) / 1000;
+      return {
+        ...common,
+        ...rejection,
+        accepted: false,
+        durationSeconds,
+        labelChangeFraction: NaN,
+      };
+    }
+    const permutation = this.matchClusters(parameters, window, served);
+    const next = this.nextVersion(matchedParameters(parameters, permutation), window, {
       options: decOptions,
       metrics: {
         ...metrics,
         clusterSizes: Array.from(permutation, (from) => metrics.clusterSizes[from] ?? 0),
       },
     });
-    const after = this.assigner.assign(window);
+    const after = this.model.assign(window);
     return {
-      kind: 'rebootstrap',
+      ...common,
       accepted: true,
       snapshot: next,
       durationSeconds: (this.now() - started) / 1000,
-      loss: metrics.finalKl,
-      lossBefore: NaN,
-      centroidShift: NaN,
       labelChangeFraction: labelChangeRate(served.cluster, after.cluster),
-      reconstructionError,
-      clusterSizes: softSizes(after.q, after.rows, k),
-      reseeded: [],
+      clusterSizes: softSizes(after.q, after.rows, after.clusters),
     };
   }
 
+  /** Why a retrain's result cannot serve, or undefined when it can. */
+  private checkRetrain(
+    parameters: DecParameters,
+    finalKl: number,
+  ): { reason: string; detail: string } | undefined {
+    if (!parametersAreFinite(parameters) || !Number.isFinite(finalKl)) {
+      return { reason: RejectReason.NaN, detail: 'the retrain produced non-finite parameters' };
+    }
+    const k = parameters.clusters;
+    if (k !== this.snapshot.parameters.clusters) {
+      return { reason: RejectReason.Mismatch, detail: `retrain gave ${k} clusters` };
+    }
+    return undefined;
+  }
+
+  /** For each new cluster id, the old id whose window records it shares most (Hungarian). */
+  private matchClusters(
+    parameters: DecParameters,
+    window: Matrix,
+    served: AssignmentBatch,
+  ): Int32Array {
+    const fresh = ModelVersion.ofParameters(parameters);
+    try {
+      return matchByOverlap(served.cluster, fresh.labels(window), parameters.clusters);
+    } finally {
+      fresh.dispose();
+    }
+  }
+
   dispose(): void {
-    this.assigner.dispose();
+    this.model.dispose();
   }
 
   /**
@@ -355,11 +387,19 @@ export class RefinementEngine {
       parameters,
       clusterStatistics: versionStatistics(parameters, window, this.snapshot.standardisation),
     };
-    this.assigner.dispose();
+    this.model.dispose();
     this.snapshot = next;
-    this.assigner = new Assigner(parameters);
+    this.model = new ModelVersion(next);
     return next;
   }
+}
+
+/** The retrain's parameters with its centroids renumbered to the old ids. */
+function matchedParameters(parameters: DecParameters, permutation: Int32Array): DecParameters {
+  return {
+    ...parameters,
+    centroids: permuteRows(parameters.centroids, permutation, parameters.embeddingSize),
+  };
 }
 
 /** Σ_i q_ij for each cluster j. */

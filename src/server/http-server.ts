@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { Phase } from '../worker/observer.js';
@@ -44,6 +44,32 @@ function sendJson(req: IncomingMessage, res: ServerResponse, status: number, bod
   send(req, res, status, 'application/json; charset=utf-8', `${JSON.stringify(body)}\n`);
 }
 
+/** /healthz: alive unless the worker failed or the event loop was held up past the bound. */
+function liveness(
+  phase: Phase,
+  eventLoopDelayMs: number,
+  maxDelayMs: number,
+): { code: number; body: Record<string, unknown> } {
+  const failed = phase === Phase.Failed;
+  const stalled = eventLoopDelayMs > maxDelayMs;
+  const status = failed ? 'failed' : stalled ? 'event loop delayed' : 'ok';
+  return {
+    code: failed || stalled ? 503 : 200,
+    body: { status, phase, eventLoopDelayMs, maxEventLoopDelayMs: maxDelayMs },
+  };
+}
+
+function listen(server: Server, port: number, host: string | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
 /**
  * Serves /metrics (the registry in Prometheus text format), /healthz (liveness: the event loop
  * answers in time and the worker has not failed) and /readyz (readiness: a model serves and the
@@ -72,16 +98,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     const phase = health.phase();
     if (path === '/healthz') {
-      const eventLoopDelayMs = Math.round(monitor.maxDelayMs());
-      const failed = phase === Phase.Failed;
-      const stalled = eventLoopDelayMs > maxDelayMs;
-      const status = failed ? 'failed' : stalled ? 'event loop delayed' : 'ok';
-      sendJson(req, res, failed || stalled ? 503 : 200, {
-        status,
-        phase,
-        eventLoopDelayMs,
-        maxEventLoopDelayMs: maxDelayMs,
-      });
+      const { code, body } = liveness(phase, Math.round(monitor.maxDelayMs()), maxDelayMs);
+      sendJson(req, res, code, body);
       return;
     }
     const ready = health.isReady();
@@ -98,14 +116,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // Probes and scrapes are short: do not let an idle keep-alive connection hold close() up.
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen(options.port, options.host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  await listen(server, options.port, options.host);
   monitor.start();
 
   let closing: Promise<void> | undefined;

@@ -1,9 +1,6 @@
 import type { PoisonReason } from '../errors.js';
-import { PoisonRecordError, PoisonReason as Reason } from '../errors.js';
-import { FeatureExtractor } from '../model/features.js';
-import { standardiseRows } from '../model/standardise.js';
+import { ModelVersion } from '../model/model-version.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
-import { Assigner } from '../online/assigner.js';
 import { recordLabel } from '../online/record-label.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
 import type {
@@ -43,26 +40,33 @@ export interface ValueLabels {
   readonly assignment: AssignmentBatch | undefined;
 }
 
+/** The values of a chunk that could be read: their feature rows and, unless scanned, records. */
+interface ReadValues {
+  /** Index in the chunk of each readable value, ascending. */
+  readonly indices: number[];
+  /** The decoded record of each readable value; undefined where the codec's scanner read it. */
+  readonly decoded: (Record<string, unknown> | undefined)[];
+  /** Standardised features, one row per readable value. */
+  readonly x: Matrix;
+  readonly failures: LabelFailure[];
+}
+
 /**
- * One model version ready to label records: its feature extractor, standardisation and assigner.
- * The assigner holds tensors: call `dispose` when the version stops serving.
+ * Codec glue around one model version: bytes in, through the codec (or its fast path) to the
+ * model's features and assignment, labelled bytes out. The model holds tensors: call `dispose`
+ * when the version stops serving.
  */
 export class ServingModel {
-  readonly snapshot: ModelSnapshot;
-  readonly extractor: FeatureExtractor;
-  private readonly assigner: Assigner;
-  private disposed = false;
+  readonly model: ModelVersion;
   private scannerCodec: RecordCodec | undefined;
   private scanner: FeatureScanner | undefined;
 
   constructor(snapshot: ModelSnapshot) {
-    this.snapshot = snapshot;
-    this.extractor = new FeatureExtractor(snapshot.featureSpec);
-    this.assigner = new Assigner(snapshot.parameters);
+    this.model = new ModelVersion(snapshot);
   }
 
   get version(): number {
-    return this.snapshot.version;
+    return this.model.version;
   }
 
   /**
@@ -83,73 +87,20 @@ export class ServingModel {
 
   /** The value-only half of `label`: every step that needs neither keys, headers nor timestamps. */
   labelValues(values: readonly (Buffer | null)[], codec: RecordCodec): ValueLabels {
-    const dims = this.extractor.dims;
-    const data = new Float32Array(values.length * dims);
-    const goodIndices: number[] = [];
-    /** The decoded record of each good value; undefined where the codec's scanner read it. */
-    const decoded: (Record<string, unknown> | undefined)[] = [];
-    const failures: LabelFailure[] = [];
     const scanner = this.scannerFor(codec);
-
-    for (let index = 0; index < values.length; index++) {
-      const row = goodIndices.length;
-      try {
-        const bytes = values[index] as Buffer | null;
-        let value: Record<string, unknown> | undefined;
-        if (scanner === undefined || bytes === null || !scanner.read(bytes, data, row * dims)) {
-          value = codec.decode(bytes);
-          this.extractor.extract(value, data, row * dims);
-        }
-        standardiseRows(data, row, 1, this.snapshot.standardisation);
-        for (let i = row * dims; i < (row + 1) * dims; i++) {
-          if (!Number.isFinite(data[i])) {
-            throw new PoisonRecordError(
-              Reason.NonFinite,
-              'a feature overflows after standardisation',
-            );
-          }
-        }
-        goodIndices.push(index);
-        decoded.push(value);
-      } catch (error) {
-        failures.push({ index, error });
-      }
+    const read = this.read(values, codec, scanner);
+    const { x, failures } = read;
+    const modelVersion = this.model.version;
+    if (x.rows === 0) {
+      return { modelVersion, indices: [], values: [], failures, x, assignment: undefined };
     }
-
-    const version = this.snapshot.version;
-    const x: Matrix = {
-      data: data.slice(0, goodIndices.length * dims),
-      rows: goodIndices.length,
-      cols: dims,
-    };
-    if (goodIndices.length === 0) {
-      return { modelVersion: version, indices: [], values: [], failures, x, assignment: undefined };
-    }
-    this.assertLive();
-    const assignment = this.assigner.assign(x);
-    const indices: number[] = [];
-    const out: Buffer[] = [];
-    for (let i = 0; i < goodIndices.length; i++) {
-      const index = goodIndices[i] as number;
-      try {
-        const label = recordLabel(assignment, i, version, codec.outputDetail);
-        const record = decoded[i];
-        // `record` was only read since it was decoded: the codec may append to its source bytes.
-        out.push(
-          record === undefined
-            ? (scanner as FeatureScanner).label(values[index] as Buffer, label)
-            : codec.encodeLabelled(record, label, values[index]),
-        );
-        indices.push(index);
-      } catch (error) {
-        failures.push({ index, error });
-      }
-    }
+    const assignment = this.model.assign(x);
+    const { indices, out } = this.encode(values, read, assignment, codec, scanner);
     // An encoding failure dropped rows: no assignment, so x and the assignment never disagree
     // with the labelled records.
-    const complete = indices.length === goodIndices.length;
+    const complete = indices.length === x.rows;
     return {
-      modelVersion: version,
+      modelVersion,
       indices,
       values: out,
       failures,
@@ -158,24 +109,81 @@ export class ServingModel {
     };
   }
 
+  dispose(): void {
+    this.model.dispose();
+  }
+
+  /** Each value's features, read from its bytes by the scanner or else decoded and extracted. */
+  private read(
+    values: readonly (Buffer | null)[],
+    codec: RecordCodec,
+    scanner: FeatureScanner | undefined,
+  ): ReadValues {
+    const model = this.model;
+    const dims = model.dims;
+    const data = new Float32Array(values.length * dims);
+    const indices: number[] = [];
+    const decoded: (Record<string, unknown> | undefined)[] = [];
+    const failures: LabelFailure[] = [];
+    for (let index = 0; index < values.length; index++) {
+      const row = indices.length;
+      try {
+        const bytes = values[index] as Buffer | null;
+        let value: Record<string, unknown> | undefined;
+        if (scanner === undefined || bytes === null || !scanner.read(bytes, data, row * dims)) {
+          value = codec.decode(bytes);
+          model.featuresInto(value, data, row);
+        } else {
+          model.standardiseRow(data, row);
+        }
+        indices.push(index);
+        decoded.push(value);
+      } catch (error) {
+        failures.push({ index, error });
+      }
+    }
+    const x = { data: data.slice(0, indices.length * dims), rows: indices.length, cols: dims };
+    return { indices, decoded, x, failures };
+  }
+
+  /** The labelled bytes of each read value; a value the codec cannot encode becomes a failure. */
+  private encode(
+    values: readonly (Buffer | null)[],
+    read: ReadValues,
+    assignment: AssignmentBatch,
+    codec: RecordCodec,
+    scanner: FeatureScanner | undefined,
+  ): { indices: number[]; out: Buffer[] } {
+    const modelVersion = this.model.version;
+    const indices: number[] = [];
+    const out: Buffer[] = [];
+    for (let i = 0; i < read.indices.length; i++) {
+      const index = read.indices[i] as number;
+      try {
+        const label = recordLabel(assignment, i, modelVersion, codec.outputDetail);
+        const record = read.decoded[i];
+        // `record` was only read since it was decoded: the codec may append to its source bytes.
+        out.push(
+          record === undefined
+            ? (scanner as FeatureScanner).label(values[index] as Buffer, label)
+            : codec.encodeLabelled(record, label, values[index]),
+        );
+        indices.push(index);
+      } catch (error) {
+        read.failures.push({ index, error });
+      }
+    }
+    return { indices, out };
+  }
+
   /** The codec's fast path for this version's feature layout, built once per codec. */
   private scannerFor(codec: RecordCodec): FeatureScanner | undefined {
     if (codec !== this.scannerCodec) {
       this.scannerCodec = codec;
-      const { fields, widths } = this.extractor.spec;
+      const { fields, widths } = this.model.extractor.spec;
       this.scanner = codec.featureScanner?.(fields, widths);
     }
     return this.scanner;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.assigner.dispose();
-  }
-
-  private assertLive(): void {
-    if (this.disposed) throw new Error(`model version ${this.snapshot.version} was disposed`);
   }
 }
 

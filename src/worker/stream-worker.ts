@@ -10,9 +10,11 @@ import { silentLogger } from '../runtime/logger.js';
 import type { HealthSource, WorkerObserver } from './observer.js';
 import { Phase, silentObserver } from './observer.js';
 import { InProcessLabeller } from './labeller/in-process-labeller.js';
+import { chooseOnlinePipeline } from './online/choose-pipeline.js';
+import type { OnlinePipeline, PreparedUnit } from './online/unit-pipeline.js';
+import { chunks } from './online/unit-pipeline.js';
 import type {
   ClusterProfileSink,
-  LabelledChunk,
   Labeller,
   ModelRefiner,
   OutputSink,
@@ -21,31 +23,6 @@ import type {
   RecordStream,
   SourceRecord,
 } from './ports.js';
-
-/** A chunk being labelled, and whether its labelling has finished. */
-interface LabelSlot {
-  readonly labelled: Promise<PreparedUnit | undefined>;
-  settled: boolean;
-}
-
-function labelSlot(labelled: Promise<PreparedUnit | undefined>): LabelSlot {
-  const slot: LabelSlot = { labelled, settled: false };
-  const settle = (): void => {
-    slot.settled = true;
-  };
-  // Also marks a failure as handled until the slot is awaited.
-  labelled.then(settle, settle);
-  return slot;
-}
-
-/** A chunk labelled and ready to publish. */
-interface PreparedUnit {
-  readonly chunk: LabelledChunk;
-  readonly records: number;
-  readonly version: number;
-  readonly lastOffset: string;
-  readonly labelSeconds: number;
-}
 
 /** Trains the first model version on decoded bootstrap records. */
 export type BootstrapTrainer = (
@@ -160,6 +137,8 @@ export class StreamWorker implements HealthSource {
    * thread, which would otherwise wait for the thread before it can publish.
    */
   private readonly helper: Labeller | undefined;
+  /** What a fetched batch goes through once online: one pipeline per publishing discipline. */
+  private readonly pipeline: OnlinePipeline;
   /** The swap to a refined version under way, which batches asking meanwhile share. */
   private swapping: Promise<void> | undefined;
   /** The snapshot of the version now serving. */
@@ -189,6 +168,21 @@ export class StreamWorker implements HealthSource {
     this.log = options.logger ?? silentLogger;
     this.labeller = options.labeller ?? new InProcessLabeller(options.codec);
     this.helper = this.labeller.concurrent ? new InProcessLabeller(options.codec) : undefined;
+    this.pipeline = chooseOnlinePipeline(
+      {
+        batchMaxRecords: options.settings.batchMaxRecords,
+        nextVersion: () => this.swapIfRefined(),
+        label: (records, labeller) => this.label(records, labeller),
+        deliver: (batch, parts) =>
+          this.deliver(batch.topic, batch.partition, parts, batch.highWatermark),
+      },
+      {
+        unitPerBatch: options.settings.unitPerBatch,
+        maxInFlightBatches: options.settings.maxInFlightBatches,
+        sink: options.sink,
+        helper: this.helper,
+      },
+    );
     this.done = new Promise<Phase>((resolve) => {
       this.finish = resolve;
     });
@@ -258,7 +252,7 @@ export class StreamWorker implements HealthSource {
       }
       if (stopped()) return;
       await stream.start((batch) => this.handle(batch), {
-        concurrentBatches: this.queuesUnits()
+        concurrentBatches: this.pipeline.queuesUnits
           ? (settings.concurrentBatches ?? DefaultConcurrentBatches)
           : 1,
       });
@@ -391,182 +385,7 @@ export class StreamWorker implements HealthSource {
         return;
       }
     }
-    const oneChunk = records.length <= this.options.settings.batchMaxRecords;
-    if (
-      (this.options.settings.unitPerBatch ?? this.options.sink.delivery === 'exactly-once') ||
-      // A batch of one chunk is one unit either way; so both threads can label halves of it.
-      (oneChunk && this.helper !== undefined)
-    ) {
-      await this.handleAsOneUnit(batch, records);
-      return;
-    }
-    // Publishing stays strictly sequential (offsets are committed in order, and a failed unit
-    // stops the ones after it); with two or more batches in flight the next chunk is labelled
-    // while the previous one is being produced. A sink that queues units in order gets the next
-    // one before the previous one is acknowledged (it keeps the order and stops after a failure
-    // itself), so it never waits for this thread between two units.
-    const overlap = (this.options.settings.maxInFlightBatches ?? 1) > 1;
-    const queued = this.queuesUnits();
-    let publishing: Promise<void> | undefined;
-    /** The unit handed over before `publishing`, while the sink may still be writing it. */
-    let earlier: Promise<void> | undefined;
-    const list = [...chunks(records, this.options.settings.batchMaxRecords)];
-    const slots: LabelSlot[] = [];
-    const ask = async (i: number, labeller?: Labeller): Promise<LabelSlot> => {
-      // A newer model is taken between chunks.
-      await this.swapIfRefined();
-      const slot = labelSlot(this.label(list[i] as SourceRecord[], labeller));
-      slots[i] = slot;
-      return slot;
-    };
-    const helper = overlap ? this.helper : undefined;
-    try {
-      for (let i = 0; i < list.length; i++) {
-        const chunk = list[i] as SourceRecord[];
-        if (!batch.isRunning() || batch.isStale()) break;
-        if (!overlap && publishing !== undefined) await publishing;
-        // With a labelling thread this chunk is labelled there while the previous one publishes.
-        const slot = slots[i] ?? (await ask(i));
-        if (queued) {
-          // At most two units with the sink: the one it writes and the next.
-          if (earlier !== undefined) await earlier;
-        } else if (publishing !== undefined) {
-          await publishing;
-        }
-        // The thread has not finished it (a batch just began, or the thread gets less CPU than
-        // this one): rather than wait, this thread labels the chunk after it meanwhile.
-        if (
-          helper !== undefined &&
-          !slot.settled &&
-          i + 1 < list.length &&
-          slots[i + 1] === undefined &&
-          batch.isRunning() &&
-          !batch.isStale()
-        ) {
-          await ask(i + 1, helper);
-        }
-        const prepared = await slot.labelled;
-        if (prepared === undefined || !batch.isRunning() || batch.isStale()) {
-          if (!queued) publishing = undefined;
-          break;
-        }
-        const lastOffset = (chunk[chunk.length - 1] as SourceRecord).offset;
-        earlier = publishing;
-        publishing = this.deliver(
-          batch.topic,
-          batch.partition,
-          [prepared],
-          batch.highWatermark,
-        ).then(() => batch.resolve(lastOffset));
-        // Awaited below or in the next round; this keeps a failure from counting as unhandled.
-        publishing.catch(() => undefined);
-        await batch.heartbeat();
-      }
-    } catch (error) {
-      // Never leave a unit publishing behind: after a rebalance it could commit under a new owner.
-      await Promise.allSettled([earlier, publishing]);
-      throw error;
-    }
-    // Both, in order: the later one's failure may be the earlier one's.
-    if (earlier !== undefined) await earlier;
-    if (publishing !== undefined) await publishing;
-  }
-
-  /**
-   * Whether batches publish chunk by chunk into a sink that queues units in order: then the sink
-   * keeps each partition's units in order and stops after a failure itself, so batches of
-   * different partitions may be handled at once.
-   */
-  private queuesUnits(): boolean {
-    const { settings, sink } = this.options;
-    return (
-      (settings.maxInFlightBatches ?? 1) > 1 &&
-      sink.queuesInOrder === true &&
-      !(settings.unitPerBatch ?? sink.delivery === 'exactly-once')
-    );
-  }
-
-  /**
-   * Labels the batch chunk by chunk, then publishes all of it as one unit. A stale batch publishes
-   * nothing; a stopping stream publishes the chunks labelled so far.
-   */
-  private async handleAsOneUnit(
-    batch: PartitionBatch,
-    records: readonly SourceRecord[],
-  ): Promise<void> {
-    const parts: PreparedUnit[] = [];
-    for (const labelled of this.labelUnit(batch, records)) {
-      const prepared = await labelled;
-      if (prepared === undefined) break;
-      parts.push(prepared);
-    }
-    const last = parts[parts.length - 1];
-    if (last === undefined || batch.isStale()) return;
-    await this.deliver(batch.topic, batch.partition, parts, batch.highWatermark);
-    batch.resolve(last.lastOffset);
-    await batch.heartbeat();
-  }
-
-  /**
-   * The chunks of one unit, being labelled, in offset order. Alone, this thread labels chunk after
-   * chunk, taking a newer model version between them. Beside a labelling thread, the version is
-   * taken once for the unit: the thread gets the even chunks at once and this thread labels the odd
-   * ones meanwhile, since it has nothing else to do until the whole unit is labelled.
-   */
-  private labelUnit(
-    batch: PartitionBatch,
-    records: readonly SourceRecord[],
-  ): Iterable<Promise<PreparedUnit | undefined>> {
-    const size = this.options.settings.batchMaxRecords;
-    const helper = this.helper;
-    if (helper === undefined) return this.labelOneByOne(batch, chunks(records, size));
-    // A unit of one chunk is labelled in two halves, one on each thread.
-    const list = [
-      ...chunks(records, records.length <= size ? Math.ceil(records.length / 2) : size),
-    ];
-    const swapped = this.swapIfRefined();
-    const onThread = list.map((chunk, i) =>
-      i % 2 === 0 ? swapped.then(() => this.running(batch, chunk)) : undefined,
-    );
-    for (const labelled of onThread) labelled?.catch(() => undefined);
-    // The odd chunks one after the other here, while the thread works through the even ones.
-    let here: Promise<unknown> = swapped;
-    return list.map((chunk, i) => {
-      const onItsThread = onThread[i];
-      if (onItsThread !== undefined) return onItsThread;
-      const labelled = here.then(
-        () => this.running(batch, chunk, helper),
-        () => undefined,
-      );
-      labelled.catch(() => undefined);
-      here = labelled;
-      return labelled;
-    });
-  }
-
-  /** Chunk after chunk, each labelled once the caller has taken the one before. */
-  private *labelOneByOne(
-    batch: PartitionBatch,
-    list: Iterable<SourceRecord[]>,
-  ): Generator<Promise<PreparedUnit | undefined>> {
-    for (const chunk of list) {
-      yield (async () => {
-        if (!batch.isRunning() || batch.isStale()) return undefined;
-        // A newer model is taken between chunks, as when chunks publish one by one.
-        await this.swapIfRefined();
-        return this.label(chunk);
-      })();
-    }
-  }
-
-  /** Labels `chunk` unless the batch stopped running or went stale. */
-  private running(
-    batch: PartitionBatch,
-    chunk: readonly SourceRecord[],
-    labeller?: Labeller,
-  ): Promise<PreparedUnit | undefined> {
-    if (!batch.isRunning() || batch.isStale()) return Promise.resolve(undefined);
-    return this.label(chunk, labeller);
+    await this.pipeline.run(batch, records);
   }
 
   /** Drops the records of `partition` below the offset already published (read once per claim). */
@@ -840,8 +659,21 @@ export class StreamWorker implements HealthSource {
     }
     await this.serve(snapshot);
     await this.saveServing();
+    if (!(await this.publishWindow(records, signal))) return;
+    await this.options.sink.settle?.();
+    this.window = undefined;
+    this.setPhase(Phase.Online);
+    stream.resumeAll();
+  }
 
-    // Label the window itself, partition by partition, in offset order.
+  /**
+   * Labels and publishes the bootstrap window itself, partition by partition, in offset order;
+   * false when shutdown stopped it part way.
+   */
+  private async publishWindow(
+    records: readonly SourceRecord[],
+    signal: AbortSignal,
+  ): Promise<boolean> {
     const byPartition = new Map<number, SourceRecord[]>();
     for (const record of records) {
       const list = byPartition.get(record.partition) ?? [];
@@ -852,16 +684,13 @@ export class StreamWorker implements HealthSource {
       if (this.owned.size > 0 && !this.owned.has(partition)) continue;
       const topic = (list[0] as SourceRecord).topic;
       const pending = await this.unpublished(topic, partition, list);
-      for (const chunk of chunks(pending, settings.batchMaxRecords)) {
-        if (signal.aborted) return;
+      for (const chunk of chunks(pending, this.options.settings.batchMaxRecords)) {
+        if (signal.aborted) return false;
         const last = chunk[chunk.length - 1] as SourceRecord;
         await this.publish(topic, partition, chunk, (BigInt(last.offset) + 1n).toString());
       }
     }
-    await this.options.sink.settle?.();
-    this.window = undefined;
-    this.setPhase(Phase.Online);
-    stream.resumeAll();
+    return true;
   }
 }
 
@@ -914,9 +743,4 @@ function trainingRecords(
     usable.ids.push(decodedIds[i] as string);
   });
   return usable;
-}
-
-function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
-  const step = Math.max(1, size);
-  for (let i = 0; i < items.length; i += step) yield items.slice(i, i + step);
 }

@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { PoisonRecordError, UsageError } from '../../../src/errors.js';
-import {
-  SnapshotAssigner,
-  assignRecords,
-  resolveScaling,
-  trainSnapshot,
-} from '../../../src/model/build-snapshot.js';
+import { resolveScaling, trainSnapshot } from '../../../src/model/build-snapshot.js';
+import { ModelVersion, assignRecords } from '../../../src/model/model-version.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/model/snapshot-codec.js';
 
 /** Two tight groups far apart on a vector field, plus a scalar with a large offset. */
@@ -46,17 +42,17 @@ void test('trainSnapshot() builds version 1 with the feature spec, standardisati
   assert.deepEqual(Array.from(result.row), [0, -1, 1]);
   assert.equal(result.batch.rows, 2);
   assert.notEqual(result.batch.cluster[0], result.batch.cluster[1]);
-  assert.equal(result.poisoned.length, 1);
-  assert.equal(result.poisoned[0]?.index, 1);
-  assert.equal(result.poisoned[0]?.error.field, 'v');
+  assert.equal(result.rejected.length, 1);
+  assert.equal(result.rejected[0]?.index, 1);
+  assert.equal(result.rejected[0]?.error.field, 'v');
 
-  const assigner = new SnapshotAssigner(snapshot);
+  const model = new ModelVersion(snapshot);
   try {
-    const empty = assigner.assignRecords([{ nothing: true }]);
+    const empty = model.assignRecords([{ nothing: true }]);
     assert.equal(empty.batch.rows, 0);
-    assert.equal(assigner.version, 1);
+    assert.equal(model.version, 1);
   } finally {
-    assigner.dispose();
+    model.dispose();
   }
 });
 

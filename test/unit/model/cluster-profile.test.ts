@@ -9,7 +9,7 @@ import { decodeSnapshot, encodeSnapshot } from '../../../src/model/snapshot-code
 import { fitStandardisation, standardise } from '../../../src/model/standardise.js';
 import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
 import { resolveDecOptions } from '../../../src/model/defaults.js';
-import { versionStatistics } from '../../../src/online/version-statistics.js';
+import { versionStatistics } from '../../../src/model/version-statistics.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 
 /**

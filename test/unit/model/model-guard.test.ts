@@ -6,7 +6,7 @@ import { evaluateClustering } from '../../../src/model/evaluation.js';
 import { guardChoice, ModelKind } from '../../../src/model/model-guard.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 import { trainDec } from '../../../src/model/train-dec.js';
-import { Assigner } from '../../../src/online/assigner.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
 import type { Matrix } from '../../../src/model/types.js';
 
 /** Standardises columns in place, as trainSnapshot does before training. */
@@ -111,7 +111,7 @@ void describe('the guard', () => {
     assert.equal(trained.metrics.modelKind, ModelKind.Kmeans);
     // The k-means model is the identity map plus k-means' centres: it labels by nearest centre.
     assert.equal(trained.parameters.embeddingSize, 5);
-    const assigner = new Assigner(trained.parameters);
+    const assigner = ModelVersion.ofParameters(trained.parameters);
     try {
       assert.ok(evaluateClustering(labels, assigner.assign(x).cluster).acc > 0.95);
     } finally {
@@ -125,7 +125,7 @@ void describe('the guard', () => {
     assert.equal(trained.metrics.modelKind, ModelKind.Dec);
     const scores = trained.metrics.selection!.candidates;
     assert.ok(scores[1]!.score < scores[0]!.score);
-    const assigner = new Assigner(trained.parameters);
+    const assigner = ModelVersion.ofParameters(trained.parameters);
     try {
       assert.ok(evaluateClustering(labels, assigner.assign(x).cluster).acc > 0.9);
     } finally {

@@ -7,7 +7,7 @@ import { kmeansRestarts } from '../../../src/model/kmeans-init.js';
 import { kmeansParameters } from '../../../src/model/kmeans-model.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 import { tensorKmeans } from '../../../src/model/tensor-kmeans.js';
-import { Assigner } from '../../../src/online/assigner.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
 import type { Matrix } from '../../../src/model/types.js';
 
 /** Four blobs in 6 dimensions, one per corner of a square in the first two. */
@@ -56,7 +56,7 @@ void describe('kmeansParameters', () => {
   void test('a k-means model labels every row with its nearest centre through the usual assigner', async () => {
     const { x } = blobs(200, 3);
     const fit = await tensorKmeans(x, 4, 3, new SeededRandom(1));
-    const assigner = new Assigner(kmeansParameters(fit.centroids, 4, 6, 1));
+    const assigner = ModelVersion.ofParameters(kmeansParameters(fit.centroids, 4, 6, 1));
     try {
       const assigned = assigner.assign(x);
       assert.deepEqual([...assigned.cluster], [...fit.labels]);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/model/backend.js';
-import { Assigner } from '../../../src/online/assigner.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
 import {
   RefinementEngine,
   defaultRefinementSettings,
@@ -12,11 +12,11 @@ import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
 
 /** How many rows of x `snapshot` puts in `cluster`. */
 function labelsOf(snapshot: ModelSnapshot, x: Matrix, cluster: number): number {
-  const assigner = new Assigner(snapshot.parameters);
+  const model = ModelVersion.ofParameters(snapshot.parameters);
   try {
-    return assigner.assign(x).cluster.filter((c) => c === cluster).length;
+    return model.assign(x).cluster.filter((c) => c === cluster).length;
   } finally {
-    assigner.dispose();
+    model.dispose();
   }
 }
 
@@ -95,7 +95,7 @@ void describe('RefinementEngine', () => {
       [1, 2],
       'both far clusters were dying and were re-seeded',
     );
-    const assigner = new Assigner(outcome.snapshot?.parameters ?? snapshot.parameters);
+    const assigner = ModelVersion.ofParameters(outcome.snapshot?.parameters ?? snapshot.parameters);
     const labels = assigner.assign(x).cluster;
     assigner.dispose();
     const used = new Set(labels);
@@ -186,7 +186,7 @@ void describe('RefinementEngine.rebootstrap', () => {
     const snapshot = tinySnapshot([-4, 0, 4, 0, 0, 5]);
     const engine = new RefinementEngine(snapshot, settings);
     const { x } = blobs(60, 8);
-    const before = new Assigner(snapshot.parameters);
+    const before = ModelVersion.ofParameters(snapshot.parameters);
     const oldLabels = before.assign(x).cluster;
     before.dispose();
     const outcome = await engine.rebootstrap(x, {
@@ -202,7 +202,7 @@ void describe('RefinementEngine.rebootstrap', () => {
     assert.equal(outcome.accepted, true, outcome.detail);
     assert.equal(outcome.snapshot?.version, 2);
     assert.equal(outcome.snapshot?.parameters.encoder[0]?.outputSize, 8, 'a new network');
-    const after = new Assigner(outcome.snapshot?.parameters ?? snapshot.parameters);
+    const after = ModelVersion.ofParameters(outcome.snapshot?.parameters ?? snapshot.parameters);
     const newLabels = after.assign(x).cluster;
     after.dispose();
     let same = 0;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/model/backend.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../../src/model/types.js';
-import { Assigner } from '../../../src/online/assigner.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
 import { FsModelStore } from '../../../src/store/fs-model-store.js';
 import type { RefinementReport, WorkerObserver } from '../../../src/worker/observer.js';
 import { silentObserver } from '../../../src/worker/observer.js';
@@ -52,7 +52,7 @@ const baseOptions: RefinerOptions = {
  * (which takes ownership of what it observes).
  */
 function labelAndObserve(refiner: Refiner, snapshot: ModelSnapshot, x: Matrix): AssignmentBatch {
-  const assigner = new Assigner(snapshot.parameters);
+  const assigner = ModelVersion.ofParameters(snapshot.parameters);
   try {
     const assignment = assigner.assign(x);
     refiner.observe({ ...x, data: x.data.slice() }, assignment, snapshot.version);
@@ -194,7 +194,7 @@ void describe('Refiner (through the refinement thread)', () => {
         entry.centroids,
         'a published version never changes',
       );
-      const check = new Assigner(entry.snapshot.parameters);
+      const check = ModelVersion.ofParameters(entry.snapshot.parameters);
       assert.deepEqual(Array.from(check.assign(batch).cluster), Array.from(labels));
       check.dispose();
     }
@@ -314,8 +314,8 @@ void describe('Refiner (through the refinement thread)', () => {
     assert.equal(second?.accepted, true, second?.detail);
     assert.equal(refiner.current().version, 3);
     assert.equal(refiner.current().parameters.encoder[0]?.outputSize, 8, 'a retrained network');
-    const before = new Assigner(initial.parameters);
-    const after = new Assigner(refiner.current().parameters);
+    const before = ModelVersion.ofParameters(initial.parameters);
+    const after = ModelVersion.ofParameters(refiner.current().parameters);
     const sample = slice(x, 0, 300);
     const oldLabels = before.assign(sample).cluster;
     const newLabels = after.assign(sample).cluster;
@@ -333,7 +333,7 @@ void describe('Refiner (through the refinement thread)', () => {
     const initial = tinySnapshot([-4, 0, 4, 0, 0, 5]);
     await refiner.start(initial);
     const { x } = blobs(30, 19);
-    const assigner = new Assigner(initial.parameters);
+    const assigner = ModelVersion.ofParameters(initial.parameters);
     refiner.observe(x, assigner.assign(x), 1);
     assigner.dispose();
     assert.equal(

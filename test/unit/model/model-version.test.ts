@@ -2,10 +2,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/model/backend.js';
-import { Assigner } from '../../../src/online/assigner.js';
+import { PoisonReason, PoisonRecordError } from '../../../src/errors.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
 import { forward, layersToTensors, disposeLayers } from '../../../src/model/dense-network.js';
 import { softAssignment } from '../../../src/model/soft-assignment.js';
-import type { DecParameters, Matrix } from '../../../src/model/types.js';
+import type { DecParameters, Matrix, ModelSnapshot } from '../../../src/model/types.js';
 
 /** Identity encoder 2 → 2 (linear), identity decoder, centroids at (0,0) and (4,0). */
 const parameters: DecParameters = {
@@ -35,16 +36,16 @@ const parameters: DecParameters = {
 
 const points: Matrix = { data: Float32Array.of(0, 1, 4, 0, 3, 0), rows: 3, cols: 2 };
 
-void describe('Assigner', () => {
-  let assigner: Assigner;
+void describe('ModelVersion', () => {
+  let model: ModelVersion;
   before(async () => {
     await initBackend();
-    assigner = new Assigner(parameters);
+    model = ModelVersion.ofParameters(parameters);
   });
-  after(() => assigner.dispose());
+  after(() => model.dispose());
 
   void test('assign() puts each point in the cluster of its nearest centroid with q, confidence and distance', () => {
-    const out = assigner.assign(points);
+    const out = model.assign(points);
     assert.deepEqual(Array.from(out.cluster), [0, 1, 1]);
     // Row 0: d² = [1, 17] → kernel [1/2, 1/18] → q = [0.9, 0.1].
     assert.ok(Math.abs(out.q[0]! - 0.9) < 1e-6);
@@ -59,9 +60,9 @@ void describe('Assigner', () => {
     const rows = 5000;
     const data = new Float32Array(rows * 2);
     for (let i = 0; i < rows; i++) data[i * 2] = (i % 50) / 10;
-    const all = assigner.assign({ data, rows, cols: 2 });
+    const all = model.assign({ data, rows, cols: 2 });
     for (const i of [0, 19, 21, 4999]) {
-      const one = assigner.assign({ data: data.slice(i * 2, i * 2 + 2), rows: 1, cols: 2 });
+      const one = model.assign({ data: data.slice(i * 2, i * 2 + 2), rows: 1, cols: 2 });
       assert.equal(all.cluster[i], one.cluster[0]);
     }
   });
@@ -95,7 +96,7 @@ void describe('Assigner', () => {
         alpha,
       };
       const x: Matrix = { data: wave(3 * 40, 5).map((v) => 2 * v), rows: 40, cols: 3 };
-      const mine = new Assigner(model);
+      const mine = ModelVersion.ofParameters(model);
       const out = mine.assign(x);
       mine.dispose();
       const layers = layersToTensors(model.encoder);
@@ -120,30 +121,73 @@ void describe('Assigner', () => {
 
   void test('assign(), embed() and reconstructionError() leak no tensors', () => {
     const before = tf.memory().numTensors;
-    assigner.assign(points);
-    assigner.embed(points);
-    assigner.reconstructionError(points);
+    model.assign(points);
+    model.embed(points);
+    model.reconstructionError(points);
     assert.equal(tf.memory().numTensors, before);
   });
 
   void test('reconstructionError() is the per-row mean squared error', () => {
     // The decoder adds 1 to the second coordinate: error (0² + 1²)/2 on every row.
-    assert.deepEqual(Array.from(assigner.reconstructionError(points)), [0.5, 0.5, 0.5]);
-    assert.deepEqual(Array.from(assigner.embed(points).data), Array.from(points.data));
+    assert.deepEqual(Array.from(model.reconstructionError(points)), [0.5, 0.5, 0.5]);
+    assert.deepEqual(Array.from(model.embed(points).data), Array.from(points.data));
   });
 
   void test('a batch with the wrong width is refused', () => {
-    assert.throws(
-      () => assigner.assign({ data: new Float32Array(3), rows: 1, cols: 3 }),
-      /expects 2/,
-    );
+    assert.throws(() => model.assign({ data: new Float32Array(3), rows: 1, cols: 3 }), /expects 2/);
   });
 
   void test('dispose() frees the model tensors', () => {
     const before = tf.memory().numTensors;
-    const a = new Assigner(parameters);
+    const a = ModelVersion.ofParameters(parameters);
     a.dispose();
     a.dispose();
     assert.equal(tf.memory().numTensors, before);
+  });
+
+  void test('features() reads, standardises and checks each record, leaving out the unusable', () => {
+    // Field a is scaled by mean 1, std 2; field b by a std of 1e-6, so b = 3e38 overflows float32.
+    const snapshot: Pick<
+      ModelSnapshot,
+      'version' | 'featureSpec' | 'standardisation' | 'parameters'
+    > = {
+      version: 3,
+      featureSpec: { fields: ['a', 'b'], widths: [1, 1] },
+      standardisation: { mean: Float32Array.of(1, 0), std: Float32Array.of(2, 1e-6) },
+      parameters,
+    };
+    const version = new ModelVersion(snapshot);
+    try {
+      const records = [{ a: 9, b: 0 }, { a: 1, b: 3e38 }, { b: 1 }, { a: -1, b: 0.000004 }];
+      const { x, row, rejected } = version.features(records);
+      assert.deepEqual(Array.from(row), [0, -1, -1, 1]);
+      assert.deepEqual(Array.from(x.data), [4, 0, -1, 4]);
+      assert.equal(x.rows, 2);
+      assert.deepEqual(
+        rejected.map((r) => [r.index, r.error.reason]),
+        [
+          [1, PoisonReason.NonFinite],
+          [2, PoisonReason.MissingField],
+        ],
+      );
+      assert.equal(rejected[0]?.error.message, 'a feature overflows after standardisation');
+      const labelled = version.assignRecords(records);
+      assert.deepEqual(Array.from(labelled.batch.cluster), [1, 0]);
+      assert.equal(version.version, 3);
+    } finally {
+      version.dispose();
+    }
+  });
+
+  void test('standardiseRow() throws a non-finite poison error only for a row that overflows', () => {
+    const data = Float32Array.of(1, 1, 3e38, -3e38);
+    model.standardiseRow(data, 0);
+    assert.deepEqual(Array.from(data.subarray(0, 2)), [1, 1]);
+    assert.throws(
+      () => model.standardiseRow(Float32Array.of(Infinity, 0), 0),
+      (e: unknown) => e instanceof PoisonRecordError && e.reason === PoisonReason.NonFinite,
+    );
+    model.standardiseRow(data, 1);
+    assert.deepEqual(Array.from(data.subarray(2)), [Math.fround(3e38), Math.fround(-3e38)]);
   });
 });

@@ -2,10 +2,10 @@
  * The statistics a new model version keeps about the records it was made on (bootstrap, `train`,
  * refinement): those records labelled by the version itself, then summarised per cluster.
  */
-import type { ClusterStatistics } from '../model/cluster-statistics.js';
-import { clusterStatistics } from '../model/cluster-statistics.js';
-import type { DecParameters, Matrix, Standardisation } from '../model/types.js';
-import { Assigner } from './assigner.js';
+import type { ClusterStatistics } from './cluster-statistics.js';
+import { clusterStatistics } from './cluster-statistics.js';
+import { ModelVersion } from './model-version.js';
+import type { DecParameters, Matrix, Standardisation } from './types.js';
 
 /**
  * Labels standardised rows `x` with `parameters` and summarises them in input units. `ids`, when
@@ -17,11 +17,11 @@ export function versionStatistics(
   standardisation: Standardisation,
   ids?: readonly (string | undefined)[],
 ): ClusterStatistics {
-  const assigner = new Assigner(parameters);
+  const model = ModelVersion.ofParameters(parameters);
   try {
-    const assignment = assigner.assign(x);
+    const assignment = model.assign(x);
     return clusterStatistics(x, assignment, standardisation, ids === undefined ? {} : { ids });
   } finally {
-    assigner.dispose();
+    model.dispose();
   }
 }
