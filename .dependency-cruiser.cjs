@@ -77,20 +77,10 @@ module.exports = {
     },
     {
       name: 'model-does-not-import-online',
-      comment:
-        'online/ builds on model/, not the other way round. TEMPORARY exception: ' +
-        'src/model/build-snapshot.ts → src/online/assigner.ts, which is being removed; ' +
-        'delete the pathNot once it is.',
+      comment: 'online/ builds on model/, not the other way round.',
       severity: 'error',
-      from: { path: '^src/model/', pathNot: '^src/model/build-snapshot[.]ts$' },
+      from: { path: '^src/model/' },
       to: { path: '^src/online/' },
-    },
-    {
-      name: 'model-does-not-import-online-besides-the-known-exception',
-      comment: 'The temporary exception above covers build-snapshot.ts → online/assigner.ts only.',
-      severity: 'error',
-      from: { path: '^src/model/build-snapshot[.]ts$' },
-      to: { path: '^src/online/', pathNot: '^src/online/assigner[.]ts$' },
     },
     {
       name: 'pure-code-does-no-io',
