@@ -184,10 +184,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   const { codec, avroSchema } = await buildCodec(config);
   const profiles = await clusterProfileSink(config, kafka);
   checkpoint('loading the tensor backend');
-  const store = new FsModelStore(config.model.dir, {
-    keep: config.model.snapshotKeep,
-    log: (message) => log.warn('model store', { detail: message }),
-  });
+  const store = modelStore(config, log);
   await loadBackend(config, log);
   checkpoint('starting the labeller');
 
@@ -235,6 +232,13 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     await server?.close();
   });
   return { worker, httpPort: server?.port, close };
+}
+
+function modelStore(config: Config, log: Logger): FsModelStore {
+  return new FsModelStore(config.model.dir, {
+    keep: config.model.snapshotKeep,
+    log: (message) => log.warn('model store', { detail: message }),
+  });
 }
 
 async function loadBackend(config: Config, log: Logger): Promise<void> {

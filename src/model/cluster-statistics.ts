@@ -70,6 +70,35 @@ export function clusterStatistics(
   if (options.ids !== undefined && options.ids.length !== x.rows) {
     throw new RangeError(`${options.ids.length} ids for ${x.rows} rows`);
   }
+  const moments = unscaledMoments(x, assignment, standardisation);
+  const { members, memberFeatures } = keptMembers(x, assignment, standardisation, options);
+  return {
+    rows: x.rows,
+    counts: moments.counts,
+    meanConfidence: moments.confidenceSums.map((s, c) => s / (moments.counts[c] as number)),
+    mean: moments.mean,
+    std: moments.std,
+    clusterMeans: moments.clusterMeans,
+    members,
+    memberFeatures,
+  };
+}
+
+/**
+ * One pass over the rows in input units: the whole set's mean and spread per feature, and each
+ * cluster's count, confidence sum and feature means (an empty cluster gets the overall mean).
+ */
+function unscaledMoments(
+  x: Matrix,
+  assignment: AssignmentBatch,
+  standardisation: Standardisation,
+): {
+  counts: number[];
+  confidenceSums: number[];
+  mean: Float32Array;
+  std: Float32Array;
+  clusterMeans: Float32Array;
+} {
   const k = assignment.clusters;
   const dims = x.cols;
   const row = new Float64Array(dims);
@@ -104,9 +133,21 @@ export function clusterStatistics(
         count === 0 ? (mean[d] as number) : (clusterSums[c * dims + d] as number) / count;
     }
   }
+  return { counts, confidenceSums, mean, std, clusterMeans };
+}
+
+/** The sample of real members kept per cluster, their features in input units. */
+function keptMembers(
+  x: Matrix,
+  assignment: AssignmentBatch,
+  standardisation: Standardisation,
+  options: ClusterStatisticsOptions,
+): { members: ClusterMember[]; memberFeatures: Float32Array } {
+  const dims = x.cols;
+  const row = new Float64Array(dims);
   const perCluster = Math.min(
     options.membersPerCluster ?? DefaultMembersPerCluster,
-    Math.floor(MaxMemberFloats / Math.max(1, 2 * k * dims)),
+    Math.floor(MaxMemberFloats / Math.max(1, 2 * assignment.clusters * dims)),
   );
   const chosen = sampleMembers(assignment, perCluster);
   const memberFeatures = new Float32Array(chosen.length * dims);
@@ -123,16 +164,7 @@ export function clusterStatistics(
       distance: assignment.distance[i] as number,
     };
   });
-  return {
-    rows: x.rows,
-    counts,
-    meanConfidence: confidenceSums.map((s, c) => s / (counts[c] as number)),
-    mean,
-    std,
-    clusterMeans,
-    members,
-    memberFeatures,
-  };
+  return { members, memberFeatures };
 }
 
 /** Row i of standardised x in input units, into `out`. */

@@ -56,6 +56,30 @@ export function imageFieldOf(snapshot: ModelSnapshot): ImageField | undefined {
   return undefined;
 }
 
+/** A tile as the offset of its pixels in one of two arrays; null for an empty slot. */
+type Tile = { source: Float32Array; at: number } | null;
+
+/**
+ * Maps a value to a grey level, one scale for every tile. The real members' range sets it (a
+ * decoded prototype overshoots a little, which would grey the background of every tile);
+ * prototypes alone when no member was kept.
+ */
+function greyScale(rows: readonly Tile[][], pixels: number): (v: number) => number {
+  const scaleTiles = rows.flatMap((tiles) => tiles.slice(1)).filter((tile) => tile !== null);
+  let low = Infinity;
+  let high = -Infinity;
+  for (const tile of scaleTiles.length > 0 ? scaleTiles : rows.map((tiles) => tiles[0])) {
+    if (tile === null || tile === undefined) continue;
+    for (let p = 0; p < pixels; p++) {
+      const v = tile.source[tile.at + p] as number;
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+  }
+  const range = high > low ? high - low : 1;
+  return (v) => Math.round(255 * Math.min(1, Math.max(0, (v - low) / range)));
+}
+
 /**
  * The grid for `snapshot`'s image field, or undefined when it has none (or no prototypes). Every
  * tile shares one grey scale, from the lowest to the highest value of the members shown, so tiles
@@ -74,8 +98,6 @@ export function prototypeGrid(
   const scale = options.scale ?? Math.max(1, Math.floor(64 / Math.max(image.width, image.height)));
   const pixels = image.width * image.height;
 
-  // Each tile as the offset of its pixels in one of two arrays; null for an empty slot.
-  type Tile = { source: Float32Array; at: number } | null;
   const rows: Tile[][] = [];
   const stats = snapshot.clusterStatistics;
   for (let c = 0; c < k; c++) {
@@ -97,22 +119,7 @@ export function prototypeGrid(
     rows.push(tiles);
   }
 
-  // The real members' range sets the scale (a decoded prototype overshoots a little, which would
-  // grey the background of every tile); prototypes alone when no member was kept.
-  const scaleTiles = rows.flatMap((tiles) => tiles.slice(1)).filter((tile) => tile !== null);
-  let low = Infinity;
-  let high = -Infinity;
-  for (const tile of scaleTiles.length > 0 ? scaleTiles : rows.map((tiles) => tiles[0])) {
-    if (tile === null || tile === undefined) continue;
-    for (let p = 0; p < pixels; p++) {
-      const v = tile.source[tile.at + p] as number;
-      if (v < low) low = v;
-      if (v > high) high = v;
-    }
-  }
-  const range = high > low ? high - low : 1;
-  const grey = (v: number): number => Math.round(255 * Math.min(1, Math.max(0, (v - low) / range)));
-
+  const grey = greyScale(rows, pixels);
   const tileW = image.width * scale;
   const tileH = image.height * scale;
   const width = Gap + tileW + PrototypeGap + perRow * (tileW + Gap);

@@ -147,6 +147,15 @@ function checkChecksum(bytes: Uint8Array): void {
   }
 }
 
+/** The cluster statistics a header carries; none in snapshots written before they existed. */
+function statisticsOf(header: SnapshotHeader): Pick<ModelSnapshot, 'clusterStatistics'> {
+  if (header.clusterStatistics === undefined) return {};
+  const dims = header.featureSpec.widths.reduce((n, w) => n + w, 0);
+  return {
+    clusterStatistics: statisticsFromHeader(header.clusterStatistics, header.model.clusters, dims),
+  };
+}
+
 /**
  * Reads a snapshot back, verifying the magic, the format version, the checksum and every shape.
  * Throws SnapshotError saying what is wrong.
@@ -202,15 +211,7 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
       alpha: header.model.alpha,
     },
     metrics: header.metrics,
-    ...(header.clusterStatistics === undefined
-      ? {}
-      : {
-          clusterStatistics: statisticsFromHeader(
-            header.clusterStatistics,
-            header.model.clusters,
-            header.featureSpec.widths.reduce((n, w) => n + w, 0),
-          ),
-        }),
+    ...statisticsOf(header),
   };
   checkSnapshot(snapshot);
   if (blobs.size !== blobList(snapshot).length) {
