@@ -68,7 +68,16 @@ export class KafkaRecordStream implements RecordStream {
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 60_000,
       maxBytesPerPartition: options.maxBytesPerPartition ?? DefaultFetchBytesPerPartition,
       maxWaitTimeInMs: 500,
-      retry: { retries: 5, restartOnFailure: () => Promise.resolve(false) },
+      retry: {
+        retries: 5,
+        // kafkajs asks only about errors it deems retriable (a coordinator still loading on a
+        // fresh broker, a broker restarting): rejoin in-process rather than fail the worker.
+        // /readyz stays 503 until the brokers answer again; other errors still fail it.
+        restartOnFailure: (error) => {
+          options.logger.warn('consumer restarting after a retriable error', { error });
+          return Promise.resolve(true);
+        },
+      },
     });
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event) => {
