@@ -1,9 +1,11 @@
 import type { PoisonReason } from '../errors.js';
 import { PoisonRecordError, PoisonReason as Reason } from '../errors.js';
+import { reorderRows } from '../model/canonical-order.js';
 import { FeatureExtractor } from '../model/features.js';
 import { standardiseRows } from '../model/standardise.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 import { Assigner } from '../online/assigner.js';
+import { overflowedRows } from '../online/overflowed-rows.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
 import type {
   FeatureScanner,
@@ -66,8 +68,8 @@ export class ServingModel {
 
   /**
    * Decodes, extracts, standardises and assigns `records`; a record that fails any step (bytes,
-   * schema, missing or non-numeric field, NaN, wrong length, overflow after standardising) becomes
-   * a dead letter instead, so one bad record never holds up the others.
+   * schema, missing or non-numeric field, NaN, wrong length, overflow after standardising or in the
+   * soft assignment) becomes a dead letter instead, so one bad record never holds up the others.
    */
   label(records: readonly SourceRecord[], codec: RecordCodec): LabelledChunk {
     return labelledChunk(
@@ -84,9 +86,9 @@ export class ServingModel {
   labelValues(values: readonly (Buffer | null)[], codec: RecordCodec): ValueLabels {
     const dims = this.extractor.dims;
     const data = new Float32Array(values.length * dims);
-    const goodIndices: number[] = [];
+    let goodIndices: number[] = [];
     /** The decoded record of each good value; undefined where the codec's scanner read it. */
-    const decoded: (Record<string, unknown> | undefined)[] = [];
+    let decoded: (Record<string, unknown> | undefined)[] = [];
     const failures: LabelFailure[] = [];
     const scanner = this.scannerFor(codec);
 
@@ -116,7 +118,7 @@ export class ServingModel {
     }
 
     const version = this.snapshot.version;
-    const x: Matrix = {
+    let x: Matrix = {
       data: data.slice(0, goodIndices.length * dims),
       rows: goodIndices.length,
       cols: dims,
@@ -125,7 +127,35 @@ export class ServingModel {
       return { modelVersion: version, indices: [], values: [], failures, x, assignment: undefined };
     }
     this.assertLive();
-    const assignment = this.assigner.assign(x);
+    let assignment = this.assigner.assign(x);
+    // A record whose finite features are still too large for the model gets no label; the others
+    // are assigned again without it (rows are independent, so their labels do not change).
+    const overflowed = overflowedRows(assignment);
+    if (overflowed !== undefined) {
+      for (const row of overflowed.dropped) {
+        failures.push({
+          index: goodIndices[row] as number,
+          error: new PoisonRecordError(
+            Reason.NonFinite,
+            'a feature is too large for the model: its soft assignment overflows',
+          ),
+        });
+      }
+      x = reorderRows(x, overflowed.kept);
+      goodIndices = Array.from(overflowed.kept, (row) => goodIndices[row] as number);
+      decoded = Array.from(overflowed.kept, (row) => decoded[row]);
+      if (x.rows === 0) {
+        return {
+          modelVersion: version,
+          indices: [],
+          values: [],
+          failures,
+          x,
+          assignment: undefined,
+        };
+      }
+      assignment = this.assigner.assign(x);
+    }
     const indices: number[] = [];
     const out: Buffer[] = [];
     for (let i = 0; i < goodIndices.length; i++) {
