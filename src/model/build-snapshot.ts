@@ -1,5 +1,6 @@
-import { PoisonRecordError, UsageError } from '../errors.js';
+import { PoisonReason, PoisonRecordError, UsageError } from '../errors.js';
 import { Assigner } from '../online/assigner.js';
+import { overflowedRows } from '../online/overflowed-rows.js';
 import type { BackendPreference } from './backend.js';
 import { initBackend } from './backend.js';
 import { resolveDecOptions } from './defaults.js';
@@ -179,35 +180,78 @@ export class SnapshotAssigner {
     for (let i = 0; i < records.length; i++) {
       try {
         this.extractor.extract(records[i], this.buffer, rows * dims);
+        // A feature within float32 can still overflow once scaled by a small std.
+        standardiseRows(this.buffer, rows, 1, this.snapshot.standardisation);
+        checkFiniteRow(this.buffer, rows * dims, dims);
         row[i] = rows++;
       } catch (error) {
         if (!(error instanceof PoisonRecordError)) throw error;
         poisoned.push({ index: i, error });
       }
     }
-    standardiseRows(this.buffer, 0, rows, this.snapshot.standardisation);
     return { x: { data: this.buffer.subarray(0, rows * dims), rows, cols: dims }, row, poisoned };
   }
 
+  /**
+   * Features, then the assignment of the usable records. A record whose features overflow the
+   * model's soft assignment (q is 0/0 for every cluster) is poisoned too, and the others are
+   * assigned again without it.
+   */
   assignRecords(records: readonly unknown[]): RecordAssignments {
-    const { x, row, poisoned } = this.features(records);
-    const clusters = this.snapshot.parameters.clusters;
-    const batch: AssignmentBatch =
-      x.rows === 0
-        ? {
-            rows: 0,
-            clusters,
-            cluster: new Int32Array(0),
-            confidence: new Float32Array(0),
-            q: new Float32Array(0),
-            distance: new Float32Array(0),
-          }
-        : this.assigner.assign(x);
+    const features = this.features(records);
+    const { row, poisoned } = features;
+    let x = features.x;
+    let batch = this.assign(x);
+    const overflowed = overflowedRows(batch);
+    if (overflowed !== undefined) {
+      const renumbered = new Int32Array(x.rows).fill(-1);
+      overflowed.kept.forEach((kept, next) => (renumbered[kept] = next));
+      for (let i = 0; i < row.length; i++) {
+        const before = row[i] as number;
+        if (before < 0) continue;
+        row[i] = renumbered[before] as number;
+        if (row[i] === -1) {
+          poisoned.push({
+            index: i,
+            error: new PoisonRecordError(
+              PoisonReason.NonFinite,
+              'a feature is too large for the model: its soft assignment overflows',
+            ),
+          });
+        }
+      }
+      x = reorderRows(x, overflowed.kept);
+      batch = this.assign(x);
+    }
     return { batch, row, poisoned };
+  }
+
+  private assign(x: Matrix): AssignmentBatch {
+    if (x.rows > 0) return this.assigner.assign(x);
+    return {
+      rows: 0,
+      clusters: this.snapshot.parameters.clusters,
+      cluster: new Int32Array(0),
+      confidence: new Float32Array(0),
+      q: new Float32Array(0),
+      distance: new Float32Array(0),
+    };
   }
 
   dispose(): void {
     this.assigner.dispose();
+  }
+}
+
+/** Throws PoisonRecordError (NonFinite) when a standardised feature of the row overflowed. */
+function checkFiniteRow(data: Float32Array, offset: number, dims: number): void {
+  for (let i = offset; i < offset + dims; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new PoisonRecordError(
+        PoisonReason.NonFinite,
+        'a feature overflows after standardisation',
+      );
+    }
   }
 }
 

@@ -8,7 +8,9 @@ import {
   resolveScaling,
   trainSnapshot,
 } from '../../../src/model/build-snapshot.js';
+import { initBackend } from '../../../src/model/backend.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/model/snapshot-codec.js';
+import { tinySnapshot } from '../worker/tiny-snapshot.js';
 
 /** Two tight groups far apart on a vector field, plus a scalar with a large offset. */
 const records = Array.from({ length: 40 }, (_, i) => {
@@ -159,4 +161,37 @@ void test('the default pipeline trains the same model for the same records and s
   }
   const otherSeed = await trainSnapshot(ring, ['x', 'y', 'z'], { ...defaults, seed: 4 });
   assert.notDeepEqual(otherSeed.metrics.selection, a.metrics.selection);
+});
+
+void test('SnapshotAssigner poisons records whose features overflow once standardised or in the soft assignment', async () => {
+  await initBackend('cpu');
+  // Identity encoder, centroids (0, 0) and (10, 10); x is scaled by 1 / 0.5.
+  const snapshot = {
+    ...tinySnapshot(1),
+    standardisation: { mean: new Float32Array(2), std: Float32Array.from([0.5, 1]) },
+  };
+  const assigner = new SnapshotAssigner(snapshot);
+  try {
+    const result = assigner.assignRecords([
+      { x: 0.5, y: 1 },
+      // 3e38 is within float32 but 6e38 is not: it was assigned as Infinity.
+      { x: 3e38, y: 0 },
+      // Finite once scaled, but the squared distances overflow: it was assigned with q = NaN.
+      { x: 1e38, y: 1e38 },
+      { x: 5, y: 11 },
+    ]);
+    assert.deepEqual(Array.from(result.row), [0, -1, -1, 1]);
+    assert.deepEqual(
+      result.poisoned.map((p) => [p.index, p.error.reason]),
+      [
+        [1, 'non-finite'],
+        [2, 'non-finite'],
+      ],
+    );
+    assert.equal(result.batch.rows, 2);
+    assert.deepEqual(Array.from(result.batch.cluster), [0, 1]);
+    assert.ok(Array.from(result.batch.confidence).every((c) => c > 0.5 && c <= 1));
+  } finally {
+    assigner.dispose();
+  }
 });
