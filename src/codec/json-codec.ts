@@ -49,7 +49,7 @@ export class JsonCodec implements RecordCodec {
       Object.hasOwn(record, LabelField.ModelVersion)
     ) {
       return Buffer.from(
-        JSON.stringify({
+        stringify({
           ...record,
           cluster: label.cluster,
           confidence: label.confidence,
@@ -62,7 +62,7 @@ export class JsonCodec implements RecordCodec {
       const appended = this.tail.append(source, label);
       if (appended !== undefined) return appended;
     }
-    const body = JSON.stringify(record);
+    const body = stringify(record);
     // body is "{}" or "{...}": drop its closing brace, add a comma unless it was empty.
     const text =
       body.length > 2 ? `${body.slice(0, -1)},${labelTail(label)}` : `{${labelTail(label)}`;
@@ -74,6 +74,23 @@ export class JsonCodec implements RecordCodec {
       append: (source, label) => this.tail.append(source, label),
       encode: (source, label) => this.encodeLabelled(this.decode(source), label, source),
     });
+  }
+}
+
+/**
+ * JSON text of a decoded record. JSON.parse reads any depth of nesting, but JSON.stringify recurses
+ * and runs out of stack on a deep one (some ten thousand levels): such a record cannot be written
+ * again, which makes it a poison record, not a failure of the worker.
+ */
+function stringify(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new PoisonRecordError(
+      PoisonReason.Undecodable,
+      'value nests too deeply to be written again with its label',
+    );
   }
 }
 
