@@ -104,6 +104,8 @@ export class WorkerPathHarness {
   private readonly serving: ServingModel;
   private readonly extractor: FeatureExtractor;
   private readonly headers = new VersionHeaders();
+  /** The payload kinds of the chunk being checked. */
+  private kinds: readonly string[] = [];
 
   /**
    * `readOutput` decodes a labelled value with the output schema; `reference`, when given, is a
@@ -122,6 +124,7 @@ export class WorkerPathHarness {
 
   async check(payloads: readonly Payload[]): Promise<ChunkOutcome> {
     const values = payloads.map((p) => p.value);
+    this.kinds = payloads.map((p) => p.kind);
     const records: SourceRecord[] = values.map((value, i) => ({
       topic: 'fuzz-input',
       partition: 0,
@@ -169,7 +172,7 @@ export class WorkerPathHarness {
     const seen = new Uint8Array(values.length);
     for (const failure of labels.failures) {
       seen[failure.index] = (seen[failure.index] as number) + 1;
-      const problem = uncoded(failure.error);
+      const problem = uncoded(failure.error) ?? this.refusedValid(failure.index, failure.error);
       if (problem !== undefined) say(failure.index, problem);
     }
     for (let i = 0; i < labels.indices.length; i++) {
@@ -206,6 +209,12 @@ export class WorkerPathHarness {
         (p) => say(index, p),
       );
     }
+  }
+
+  /** A record that every format carries and the model can label must not be refused. */
+  private refusedValid(index: number, error: unknown): string | undefined {
+    if (this.kinds[index] !== 'valid') return undefined;
+    return `a valid payload was refused (${(error as Error).message})`;
   }
 
   /** The output holds a valid label and the same features as the input it came from. */
@@ -370,12 +379,14 @@ export class CsvPathHarness {
           origin.push(p);
         }
       } catch (error) {
-        if (error instanceof UsageError && error.message.trim() !== '')
-          reject(outcome, 'usage-error');
-        else
-          outcome.violations.push(
-            `${payload.kind} CSV (${preview(payload.value)}): ${uncoded(error) ?? 'not a usage error'}`,
-          );
+        const problem =
+          error instanceof UsageError && error.message.trim() !== ''
+            ? payload.kind === 'valid'
+              ? `valid CSV was refused (${error.message})`
+              : undefined
+            : (uncoded(error) ?? 'not a usage error');
+        if (problem === undefined) reject(outcome, 'usage-error');
+        else outcome.violations.push(`${payload.kind} CSV (${preview(payload.value)}): ${problem}`);
       }
       this.checkPrototypes(payload, outcome);
     }
@@ -415,7 +426,10 @@ export class CsvPathHarness {
     };
     const { x, row, poisoned } = this.assigner.features(records);
     for (const { index, error } of poisoned) {
-      const problem = uncoded(error);
+      const kind = (payloads[origin[index] as number] as Payload).kind;
+      const problem =
+        uncoded(error) ??
+        (kind === 'valid' ? `a valid row was refused (${error.message})` : undefined);
       if (problem === undefined) reject(outcome, error.reason);
       else say(index, problem);
     }
