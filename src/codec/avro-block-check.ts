@@ -8,7 +8,7 @@ type Layout =
   | { readonly kind: 'length-prefixed' }
   | { readonly kind: 'record'; readonly fields: Layout[] }
   | { readonly kind: 'union'; readonly branches: Layout[] }
-  | { readonly kind: 'array'; readonly items: Layout }
+  | { readonly kind: 'array'; readonly items: Layout; itemSize?: number | undefined }
   | { readonly kind: 'map'; readonly values: Layout };
 
 const fixedSizes: Readonly<Record<string, number>> = { null: 0, boolean: 1, float: 4, double: 8 };
@@ -74,6 +74,24 @@ function holdsBlocks(layout: Layout, seen = new Set<Layout>()): boolean {
   }
 }
 
+/** Every array layout reachable from `layout`. */
+function arrays(layout: Layout, seen = new Set<Layout>()): Extract<Layout, { kind: 'array' }>[] {
+  if (seen.has(layout)) return [];
+  seen.add(layout);
+  switch (layout.kind) {
+    case 'array':
+      return [layout, ...arrays(layout.items, seen)];
+    case 'map':
+      return arrays(layout.values, seen);
+    case 'record':
+      return layout.fields.flatMap((field) => arrays(field, seen));
+    case 'union':
+      return layout.branches.flatMap((branch) => arrays(branch, seen));
+    default:
+      return [];
+  }
+}
+
 /** The size of every value of `layout` when it is the same for all, else undefined. */
 function constantSize(layout: Layout, seen = new Set<Layout>()): number | undefined {
   if (layout.kind === 'fixed') return layout.size;
@@ -94,6 +112,8 @@ function constantSize(layout: Layout, seen = new Set<Layout>()): number | undefi
  */
 const maxEmptyItems = 65_536;
 
+const noBytes = Buffer.alloc(0);
+
 function corrupt(message: string): PoisonRecordError {
   return new PoisonRecordError(PoisonReason.Undecodable, `value is not valid Avro (${message})`);
 }
@@ -111,7 +131,7 @@ function corrupt(message: string): PoisonRecordError {
  */
 export class AvroBlockCheck {
   private readonly layout: Layout;
-  private bytes: Buffer = Buffer.alloc(0);
+  private bytes: Buffer = noBytes;
   private pos = 0;
 
   private constructor(layout: Layout) {
@@ -120,8 +140,12 @@ export class AvroBlockCheck {
 
   /** The check for bodies written with `type`; undefined when such a body holds no blocks. */
   static for(type: Type): AvroBlockCheck | undefined {
-    const layout = layoutOf(type, new Map());
-    return holdsBlocks(layout) ? new AvroBlockCheck(layout) : undefined;
+    const seen = new Map<Type, Layout>();
+    const layout = layoutOf(type, seen);
+    if (!holdsBlocks(layout)) return undefined;
+    // Once every layout is complete: arrays of fixed-size items skip a block in one step.
+    for (const array of arrays(layout)) array.itemSize = constantSize(array.items);
+    return new AvroBlockCheck(layout);
   }
 
   /** Throws PoisonRecordError (Undecodable) when a block of the body at `offset` is corrupt. */
@@ -131,7 +155,8 @@ export class AvroBlockCheck {
     try {
       this.walk(this.layout);
     } finally {
-      this.bytes = Buffer.alloc(0);
+      // Not kept alive by the check between values.
+      this.bytes = noBytes;
     }
   }
 
@@ -165,17 +190,16 @@ export class AvroBlockCheck {
         return;
       }
       case 'array':
-        this.blocks(layout.items, false);
+        this.blocks(layout.items, layout.itemSize, false);
         return;
       case 'map':
-        this.blocks(layout.values, true);
+        this.blocks(layout.values, undefined, true);
         return;
     }
   }
 
   /** The blocks of an array or map: a count, for a negative count a byte size, the items; 0 ends. */
-  private blocks(items: Layout, keyed: boolean): void {
-    const itemSize = keyed ? undefined : constantSize(items);
+  private blocks(items: Layout, itemSize: number | undefined, keyed: boolean): void {
     for (;;) {
       let count = this.readLong();
       if (this.pos > this.bytes.length || count === 0) return;
