@@ -2,12 +2,12 @@
  * Drives fuzzed payloads through the code every input record takes before it is labelled, and
  * checks what came out. For the worker's formats that is the labeller's own sequence (prepare the
  * codec, `ServingModel.labelValues`, `labelledChunk`, then `applyRecordLimits` as StreamWorker
- * does); for the CLI it is `readRecords` on CSV, then `SnapshotAssigner`.
+ * does); for the CLI it is `readRecords` on CSV or JSON lines, then `SnapshotAssigner`.
  *
  * The property: nothing throws out of that path; every payload is either labelled, with finite
  * features of the model's width and an output that carries the same features and a valid label,
  * or dead-lettered with a PoisonRecordError whose reason is one of PoisonReasons, a non-empty
- * message and the original bytes. A CSV line the CLI refuses must be refused with a UsageError.
+ * message and the original bytes. An input line the CLI refuses must be refused with a UsageError.
  */
 import { Readable } from 'node:stream';
 import type { Type } from 'avsc';
@@ -19,6 +19,7 @@ import { PoisonRecordError, PoisonReasons, UsageError } from '../../src/errors.j
 import { SnapshotAssigner } from '../../src/model/build-snapshot.js';
 import { FeatureExtractor } from '../../src/model/features.js';
 import type { ModelSnapshot } from '../../src/model/types.js';
+import type { InputFormat } from '../../src/offline/input.js';
 import { readRecords } from '../../src/offline/input.js';
 import { DeadLetterHeader } from '../../src/worker/dead-letter.js';
 import type { OutboundMessage, SourceRecord } from '../../src/worker/ports.js';
@@ -357,12 +358,18 @@ function prototypeNames(): string[] {
   );
 }
 
-/** The CLI's path for CSV input: readRecords, then SnapshotAssigner (as `dec-stream assign`). */
-export class CsvPathHarness {
+/**
+ * The CLI's path for CSV or JSON-lines input: readRecords, then SnapshotAssigner (as
+ * `dec-stream assign` does).
+ */
+export class CliPathHarness {
   private readonly assigner: SnapshotAssigner;
   private readonly baseline = prototypeNames();
 
-  constructor(snapshot: ModelSnapshot) {
+  constructor(
+    snapshot: ModelSnapshot,
+    private readonly format: InputFormat,
+  ) {
     this.assigner = new SnapshotAssigner(snapshot);
   }
 
@@ -374,7 +381,7 @@ export class CsvPathHarness {
       const payload = payloads[p] as Payload;
       try {
         const stdin = Readable.from([payload.value ?? Buffer.alloc(0)]);
-        for await (const item of readRecords('-', { format: 'csv', stdin })) {
+        for await (const item of readRecords('-', { format: this.format, stdin })) {
           records.push(item.record);
           origin.push(p);
         }
@@ -382,11 +389,14 @@ export class CsvPathHarness {
         const problem =
           error instanceof UsageError && error.message.trim() !== ''
             ? payload.kind === 'valid'
-              ? `valid CSV was refused (${error.message})`
+              ? `valid input was refused (${error.message})`
               : undefined
             : (uncoded(error) ?? 'not a usage error');
         if (problem === undefined) reject(outcome, 'usage-error');
-        else outcome.violations.push(`${payload.kind} CSV (${preview(payload.value)}): ${problem}`);
+        else
+          outcome.violations.push(
+            `${payload.kind} ${this.format} (${preview(payload.value)}): ${problem}`,
+          );
       }
       this.checkPrototypes(payload, outcome);
     }
@@ -403,7 +413,7 @@ export class CsvPathHarness {
     const now = prototypeNames();
     if (now.every((names, i) => names === this.baseline[i])) return;
     outcome.violations.push(
-      `${payload.kind} CSV (${preview(payload.value)}): a record path wrote to a shared prototype`,
+      `${payload.kind} ${this.format} (${preview(payload.value)}): a record path wrote to a shared prototype`,
     );
     // Undo it, so one polluting payload does not change how the ones after it behave.
     [Object.prototype, Object, Function.prototype].forEach((target, i) => {
@@ -422,7 +432,9 @@ export class CsvPathHarness {
   ): void {
     const say = (i: number, problem: string): void => {
       const payload = payloads[origin[i] as number] as Payload;
-      outcome.violations.push(`${payload.kind} CSV (${preview(payload.value)}): ${problem}`);
+      outcome.violations.push(
+        `${payload.kind} ${this.format} (${preview(payload.value)}): ${problem}`,
+      );
     };
     const { x, row, poisoned } = this.assigner.features(records);
     for (const { index, error } of poisoned) {

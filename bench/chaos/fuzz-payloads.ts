@@ -624,3 +624,29 @@ export const csvPayload: fc.Arbitrary<Payload> = fc.oneof(
   { weight: 1, arbitrary: tagged('truncated', truncated(validCsv)) },
   { weight: 1, arbitrary: tagged('random-bytes', randomBytes) },
 );
+
+// ---------------------------------------------------------------------------------------------
+// JSON lines for the CLI (one JSON object per line)
+
+const validJsonLines = fc
+  .tuple(fc.array(validRecord, { minLength: 1, maxLength: 3 }), fc.constantFrom('\n', '\r\n'))
+  .map(([records, eol]) =>
+    Buffer.from(`${records.map((r) => JSON.stringify(jsonOf(r))).join(eol)}${eol}`),
+  );
+
+export const jsonLinesPayload: fc.Arbitrary<Payload> = fc.oneof(
+  { weight: 4, arbitrary: tagged('valid', validJsonLines) },
+  {
+    weight: 5,
+    arbitrary: tagged(
+      'mixed-lines',
+      fc
+        .array(jsonPayload, { minLength: 1, maxLength: 3 })
+        .map((payloads) =>
+          Buffer.concat(payloads.flatMap((p) => [p.value ?? Buffer.alloc(0), Buffer.from('\n')])),
+        ),
+    ),
+  },
+  { weight: 3, arbitrary: tagged('mutated', mutated(validJsonLines)) },
+  { weight: 1, arbitrary: tagged('random-bytes', randomBytes) },
+);

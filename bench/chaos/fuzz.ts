@@ -2,8 +2,8 @@
  * Property-based fuzzing of everything a record goes through before it is labelled: the JSON,
  * plain Avro and Confluent decoders, feature extraction (the JSON fast path and the extractor),
  * standardisation and its finite check, the record limits and the dead-letter decision; and the
- * CLI's CSV reading. Payloads come from fast-check arbitraries (fuzz-payloads.ts), the property
- * is checked by fuzz-harness.ts.
+ * CLI's CSV and JSON-lines reading. Payloads come from fast-check arbitraries (fuzz-payloads.ts),
+ * the property is checked by fuzz-harness.ts.
  *
  *   node --import tsx bench/chaos/fuzz.ts --payloads 100000 [--seed 1]
  *
@@ -21,7 +21,7 @@ import type { ChunkOutcome } from './fuzz-harness.js';
 import {
   avroOutput,
   confluentOutput,
-  CsvPathHarness,
+  CliPathHarness,
   jsonOutput,
   preview,
   WorkerPathHarness,
@@ -36,7 +36,13 @@ import {
   writerSchemaV2,
 } from './fuzz-model.js';
 import type { Payload } from './fuzz-payloads.js';
-import { avroPayload, confluentPayload, csvPayload, jsonPayload } from './fuzz-payloads.js';
+import {
+  avroPayload,
+  confluentPayload,
+  csvPayload,
+  jsonLinesPayload,
+  jsonPayload,
+} from './fuzz-payloads.js';
 
 export interface FuzzOptions {
   /** Payloads in all, shared among the formats. */
@@ -51,14 +57,16 @@ export interface ScenarioResult {
   readonly notes: string[];
 }
 
-export type FuzzFormat = 'json' | 'avro' | 'confluent' | 'csv';
+/** The worker's three input formats, then the CLI's two. */
+export type FuzzFormat = 'json' | 'avro' | 'confluent' | 'csv' | 'jsonl';
 
 /** Share of the payloads per format. */
 const shares: Readonly<Record<FuzzFormat, number>> = {
-  json: 0.4,
+  json: 0.35,
   avro: 0.25,
   confluent: 0.2,
-  csv: 0.15,
+  csv: 0.12,
+  jsonl: 0.08,
 };
 
 const arbitraries: Readonly<Record<FuzzFormat, fc.Arbitrary<Payload>>> = {
@@ -66,6 +74,7 @@ const arbitraries: Readonly<Record<FuzzFormat, fc.Arbitrary<Payload>>> = {
   avro: avroPayload,
   confluent: confluentPayload,
   csv: csvPayload,
+  jsonl: jsonLinesPayload,
 };
 
 /** Payloads per chunk: one labelled unit, as the worker labels a batch. */
@@ -128,7 +137,8 @@ export async function createHarness(format: FuzzFormat): Promise<Harness> {
       return new WorkerPathHarness(codec, snapshot, recordLimits, confluentOutput(codec));
     }
     case 'csv':
-      return new CsvPathHarness(fuzzSnapshot(csvFeatures));
+    case 'jsonl':
+      return new CliPathHarness(fuzzSnapshot(csvFeatures), format);
   }
 }
 
@@ -251,7 +261,7 @@ export async function runFuzzScenario(options: FuzzOptions): Promise<ScenarioRes
     passed,
     figures,
     notes: [
-      `${totals.payloads} payloads (JSON, plain Avro, Confluent-framed Avro, CLI CSV) in chunks of ${chunkSize}, seed ${options.seed}`,
+      `${totals.payloads} payloads (JSON, plain Avro, Confluent-framed Avro, CLI CSV and JSON lines) in chunks of ${chunkSize}, seed ${options.seed}`,
       ...totals.notes,
     ],
   };

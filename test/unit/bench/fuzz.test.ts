@@ -8,6 +8,7 @@ import {
   avroPayload,
   confluentPayload,
   csvPayload,
+  jsonLinesPayload,
   jsonPayload,
 } from '../../../bench/chaos/fuzz-payloads.js';
 
@@ -16,6 +17,7 @@ const arbitraries: Record<FuzzFormat, fc.Arbitrary<Payload>> = {
   avro: avroPayload,
   confluent: confluentPayload,
   csv: csvPayload,
+  jsonl: jsonLinesPayload,
 };
 
 for (const format of Object.keys(arbitraries) as FuzzFormat[]) {
@@ -46,7 +48,7 @@ void test('runFuzzScenario() reports payloads per format, outcomes by reason, no
   const { figures } = result;
   assert.equal(figures.crashes, 0);
   assert.equal(figures.violations, 0);
-  for (const format of ['json', 'avro', 'confluent', 'csv']) {
+  for (const format of ['json', 'avro', 'confluent', 'csv', 'jsonl']) {
     assert.ok(Number(figures[`payloads_${format}`]) > 0, `${format} payloads`);
     assert.ok(Number(figures[`accepted_${format}`]) > 0, `${format} accepted`);
   }
