@@ -48,6 +48,8 @@ export interface FuzzOptions {
   /** Payloads in all, shared among the formats. */
   readonly payloads: number;
   readonly seed: number;
+  /** Told when each format is done (the CLI writes it to stderr). */
+  readonly log?: (line: string) => void;
 }
 
 export interface ScenarioResult {
@@ -243,6 +245,10 @@ export async function runFuzzScenario(options: FuzzOptions): Promise<ScenarioRes
     }
     figures[`payloads_${format}`] = totals.payloads - before.payloads;
     figures[`accepted_${format}`] = totals.accepted - before.accepted;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    options.log?.(
+      `${format}: ${totals.payloads - before.payloads} payloads, ${totals.crashes} crashes and ${totals.violations} violations so far, ${seconds} s`,
+    );
   }
   const elapsedS = (performance.now() - started) / 1000;
   figures.payloads = totals.payloads;
@@ -282,6 +288,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runFuzzScenario({
     payloads: argument(args, 'payloads', 100_000),
     seed: argument(args, 'seed', 1),
+    log: (line) => console.error(line),
   });
   console.log(JSON.stringify(result, null, 2));
   process.exitCode = result.passed ? 0 : 1;
