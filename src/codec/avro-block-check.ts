@@ -201,20 +201,24 @@ export class AvroBlockCheck {
   /** The blocks of an array or map: a count, for a negative count a byte size, the items; 0 ends. */
   private blocks(items: Layout, itemSize: number | undefined, keyed: boolean): void {
     for (;;) {
+      // A count cut short by the end of the value still counts: avsc loops over it all the same.
       let count = this.readLong();
-      if (this.pos > this.bytes.length || count === 0) return;
+      if (count === 0) return;
       let size: number | undefined;
       if (count < 0) {
         count = -count;
         size = this.length('a block size');
       }
-      const left = this.bytes.length - this.pos;
+      const left = Math.max(0, this.bytes.length - this.pos);
       if (itemSize === 0) {
         if (!(count <= maxEmptyItems)) {
           throw corrupt(`a block declares ${count} items that take no bytes`);
         }
       } else if (!(count <= left)) {
         throw corrupt(`a block declares ${count} items but only ${left} bytes are left`);
+      }
+      if (size !== undefined && size > left) {
+        throw corrupt(`a block declares ${size} bytes but only ${left} are left`);
       }
       const start = this.pos;
       if (itemSize !== undefined) {
@@ -228,7 +232,10 @@ export class AvroBlockCheck {
           this.walk(items);
         }
       }
-      if (size !== undefined && this.pos <= this.bytes.length && this.pos - start !== size) {
+      // avsc skips a block by its size in a field the reader skips, and reads it item by item
+      // elsewhere: unless both end at the same byte, the rest is read at another position than
+      // the one checked here.
+      if (size !== undefined && this.pos - start !== size) {
         throw corrupt(`a block declares ${size} bytes but its items take ${this.pos - start}`);
       }
     }

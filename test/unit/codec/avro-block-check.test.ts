@@ -63,6 +63,8 @@ void test('a block count far beyond the bytes of the value is undecodable at onc
   undecodable(() =>
     codec.decode(Buffer.concat([long(1), long(1), float(0.5), long(2 ** 40), Buffer.alloc(8)])),
   );
+  // A count whose last byte is missing: avsc still reads it as 42,091,085 items and loops.
+  undecodable(() => codec.decode(Buffer.concat([long(1), Buffer.from([0x99, 0x89, 0x92, 0xa8])])));
   // A map's block count.
   undecodable(() => codec.decode(Buffer.concat([long(1), long(0), long(2 ** 31), long(0)])));
   // Items that take no bytes: bounded by a count, not by the bytes.
@@ -171,5 +173,42 @@ void test('the Confluent codec checks the blocks of the writer schema, also in f
   assert.deepEqual({ ...codec.decode(valid) }, { f0: 1 });
   const started = performance.now();
   undecodable(() => codec.decode(corrupt));
+  assert.ok(performance.now() - started < 1000, 'refused without skipping the items');
+});
+
+void test('a block whose byte size disagrees with its items is undecodable, since a skipped field jumps by its size', async () => {
+  const reader: Schema = { type: 'record', name: 'R', fields: [{ name: 'f0', type: 'double' }] };
+  const writer: Schema = {
+    type: 'record',
+    name: 'R',
+    fields: [
+      { name: 'f0', type: 'double' },
+      { name: 'extra', type: { type: 'array', items: 'string' }, default: [] },
+    ],
+  };
+  const registry = new InMemorySchemaRegistry([{ id: 6, schema: JSON.stringify(writer) }]);
+  const codec = await ConfluentAvroCodec.create({
+    registry,
+    readerSchema: reader,
+    inputTopic: 'in',
+    outputTopic: 'out',
+  });
+  // One item in 2 bytes by its size; read item by item, a string of 100 bytes, past the end. The
+  // reader skips `extra` by its size and lands on a count of 2^31 strings the item-by-item walk
+  // never reaches.
+  const value = Buffer.concat([
+    Buffer.from([0, 0, 0, 0, 6]),
+    Buffer.alloc(8),
+    long(-1),
+    long(2),
+    long(100),
+    long(2 ** 31),
+  ]);
+  await codec.prepare([value]);
+  const started = performance.now();
+  assert.match(
+    undecodable(() => codec.decode(value)),
+    /declares 2 bytes but its items take 102/,
+  );
   assert.ok(performance.now() - started < 1000, 'refused without skipping the items');
 });
