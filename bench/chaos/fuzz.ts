@@ -268,6 +268,7 @@ export async function runFuzzScenario(options: FuzzOptions): Promise<ScenarioRes
     figures,
     notes: [
       `${totals.payloads} payloads (JSON, plain Avro, Confluent-framed Avro, CLI CSV and JSON lines) in chunks of ${chunkSize}, seed ${options.seed}`,
+      'the worker formats count one outcome per payload; the CLI formats one per row read, and a refused input (usage-error) once',
       ...totals.notes,
     ],
   };
