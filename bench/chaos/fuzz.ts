@@ -36,6 +36,7 @@ import {
   writerSchemaV2,
 } from './fuzz-model.js';
 import type { Payload } from './fuzz-payloads.js';
+import type { ScenarioResult } from './scenario.js';
 import {
   avroPayload,
   confluentPayload,
@@ -50,13 +51,6 @@ export interface FuzzOptions {
   readonly seed: number;
   /** Told when each format is done (the CLI writes it to stderr). */
   readonly log?: (line: string) => void;
-}
-
-export interface ScenarioResult {
-  readonly name: string;
-  readonly passed: boolean;
-  readonly figures: Record<string, number | string>;
-  readonly notes: string[];
 }
 
 /** The worker's three input formats, then the CLI's two. */
