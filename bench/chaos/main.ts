@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import type { Kafka } from 'kafkajs';
 import { foreignClientScenario } from './foreign-client.js';
+import { runFuzzScenario } from './fuzz.js';
 import { killScenario, restartScenario, signalScenario } from './kills.js';
 import type { KillMoment } from './kills.js';
 import { modelDirScenario } from './model-dir.js';
@@ -20,6 +21,7 @@ import { ChaosBroker, LogDir, chaosKafka } from './rig.js';
 import type { ScenarioResult } from './scenario.js';
 import { reliabilityDoc } from './reliability-doc.js';
 import type { ChaosReport } from './reliability-doc.js';
+import { runSecuredBrokerScenario } from './secured-broker.js';
 import { soakScenario } from './soak.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -33,6 +35,7 @@ interface Plan {
   readonly perCodec: number;
   readonly soakRecords: number;
   readonly pauseMs: number;
+  readonly fuzzPayloads: number;
 }
 
 const every: readonly KillMoment[] = ['bootstrap', 'training', 'online', 'refinement', 'shutdown'];
@@ -47,6 +50,7 @@ const Plans: Record<'full' | 'short', Plan> = {
     perCodec: 200,
     soakRecords: 1_000_000,
     pauseMs: 20_000,
+    fuzzPayloads: 100_000,
   },
   short: {
     eosKills: ['training', 'online', 'shutdown'],
@@ -57,6 +61,7 @@ const Plans: Record<'full' | 'short', Plan> = {
     perCodec: 60,
     soakRecords: 20_000,
     pauseMs: 10_000,
+    fuzzPayloads: 5_000,
   },
 };
 
@@ -64,6 +69,10 @@ type Scenario = (kafka: Kafka, broker: ChaosBroker, plan: Plan) => Promise<Scena
 
 /** In running order; the outage comes last because it stops and restarts the broker. */
 const Scenarios: Record<string, Scenario> = {
+  // Needs no broker: the decoders, feature extraction and the dead-letter decision.
+  fuzz: (_kafka, _broker, plan) => runFuzzScenario({ payloads: plan.fuzzPayloads, seed: 1 }),
+  // Starts and stops a SASL_SSL broker of its own.
+  'secured-broker': () => runSecuredBrokerScenario(),
   'foreign-client': (kafka, broker, plan) =>
     foreignClientScenario(kafka, broker.bootstrap, plan.outputCodecs, plan.perCodec),
   'sigkill-exactly-once': (kafka, broker, plan) =>

@@ -1,5 +1,6 @@
 import type { Schema, Type } from 'avsc';
 import { PoisonRecordError, PoisonReason } from '../errors.js';
+import { AvroBlockCheck } from './avro-block-check.js';
 import type { LabelledSchemas } from './avro-schema.js';
 import { labelledSchemas } from './avro-schema.js';
 import { LabelledWriter } from './labelled-writer.js';
@@ -13,19 +14,21 @@ export class AvroCodec implements RecordCodec {
   readonly schemas: LabelledSchemas;
   readonly outputDetail: OutputDetail;
   private readonly writer: LabelledWriter;
+  private readonly blocks: AvroBlockCheck | undefined;
 
   /** `schema`: the text of an .avsc (read by the caller) or the parsed schema. */
   constructor(schema: string | Schema, outputDetail: OutputDetail = 'basic') {
     this.outputDetail = outputDetail;
     this.schemas = labelledSchemas(schema, undefined, outputDetail);
     this.writer = new LabelledWriter(this.schemas.inputType, outputDetail);
+    this.blocks = AvroBlockCheck.for(this.schemas.inputType);
   }
 
   decode(bytes: Buffer | null): Record<string, unknown> {
     if (bytes === null) {
       throw new PoisonRecordError(PoisonReason.Undecodable, 'record has no value');
     }
-    return decodeBody(this.schemas.inputType, bytes, 0, undefined);
+    return decodeBody(this.schemas.inputType, bytes, 0, undefined, this.blocks);
   }
 
   /** With `source`, the label is appended to the bytes the record was decoded from. */
@@ -38,14 +41,17 @@ export class AvroCodec implements RecordCodec {
 
 /**
  * Decodes one Avro body that must fill `bytes` from `offset` to the end. Bytes that do not decode
- * are Undecodable; a body followed by more bytes was written with another schema.
+ * are Undecodable; a body followed by more bytes was written with another schema. `blocks`, the
+ * check of the writer schema's arrays and maps, runs first: avsc must never read a corrupt count.
  */
 export function decodeBody(
   type: Type,
   bytes: Buffer,
   offset: number,
   resolver: Parameters<Type['decode']>[2],
+  blocks: AvroBlockCheck | undefined,
 ): Record<string, unknown> {
+  blocks?.check(bytes, offset);
   let decoded: { value: unknown; offset: number };
   try {
     decoded = type.decode(bytes, offset, resolver);

@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import type { Schema, Type } from 'avsc';
 import { DecStreamError, PoisonRecordError, PoisonReason } from '../errors.js';
+import { AvroBlockCheck } from './avro-block-check.js';
 import { decodeBody } from './avro-codec.js';
 import type { LabelledSchemas } from './avro-schema.js';
 import { labelledSchemas } from './avro-schema.js';
@@ -21,6 +22,8 @@ type WriterEntry =
       readonly resolver: Resolver;
       /** The writer schema is the reader schema (same canonical form): bodies need no resolving. */
       readonly sameAsReader: boolean;
+      /** Checks the writer schema's array and map blocks before avsc reads them. */
+      readonly blocks: AvroBlockCheck | undefined;
     }
   | { readonly mismatch: string };
 
@@ -110,7 +113,7 @@ export class ConfluentAvroCodec implements RecordCodec {
     if ('mismatch' in entry) {
       throw new PoisonRecordError(PoisonReason.SchemaMismatch, entry.mismatch);
     }
-    return decodeBody(this.schemas.inputType, bytes, wireHeaderBytes, entry.resolver);
+    return decodeBody(this.schemas.inputType, bytes, wireHeaderBytes, entry.resolver, entry.blocks);
   }
 
   /**
@@ -139,7 +142,11 @@ export class ConfluentAvroCodec implements RecordCodec {
     try {
       const writerType = avro.Type.forSchema(JSON.parse(text) as Schema);
       const resolver = this.schemas.inputType.createResolver(writerType);
-      this.writers.set(id, { resolver, sameAsReader: writerType.equals(this.schemas.inputType) });
+      this.writers.set(id, {
+        resolver,
+        sameAsReader: writerType.equals(this.schemas.inputType),
+        blocks: AvroBlockCheck.for(writerType),
+      });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       this.writers.set(id, {

@@ -59,7 +59,7 @@ export class JsonCodec implements RecordCodec {
   encodeLabelled(record: Record<string, unknown>, label: Label, source?: Buffer | null): Buffer {
     if (this.outputNames.some((name) => Object.hasOwn(record, name))) {
       return Buffer.from(
-        JSON.stringify({
+        stringify({
           ...record,
           cluster: label.cluster,
           confidence: label.confidence,
@@ -75,7 +75,7 @@ export class JsonCodec implements RecordCodec {
       const appended = this.tail.append(source, label);
       if (appended !== undefined) return appended;
     }
-    const body = JSON.stringify(record);
+    const body = stringify(record);
     // body is "{}" or "{...}": drop its closing brace, add a comma unless it was empty.
     const text =
       body.length > 2 ? `${body.slice(0, -1)},${labelTail(label)}` : `{${labelTail(label)}`;
@@ -88,6 +88,23 @@ export class JsonCodec implements RecordCodec {
       encode: (source, label) => this.encodeLabelled(this.decode(source), label, source),
       extraNames: this.outputDetail === 'full' ? Object.values(DetailField) : [],
     });
+  }
+}
+
+/**
+ * JSON text of a decoded record. JSON.parse reads any depth of nesting, but JSON.stringify recurses
+ * and runs out of stack on a deep one (some ten thousand levels): such a record cannot be written
+ * again, which makes it a poison record, not a failure of the worker.
+ */
+function stringify(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new PoisonRecordError(
+      PoisonReason.Undecodable,
+      'value nests too deeply to be written again with its label',
+    );
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Type } from 'avsc';
+import { PoisonReason, PoisonRecordError } from '../errors.js';
 import type { Label, OutputDetail } from './record-codec.js';
 
 /**
@@ -21,13 +22,18 @@ export class LabelledWriter {
     private readonly outputDetail: OutputDetail = 'basic',
   ) {}
 
+  /**
+   * `[prefix][record body][label]`. Throws PoisonRecordError (Undecodable) for a record the input
+   * schema cannot write: avsc reads an int of more than 32 bits without complaint, then refuses to
+   * write it back.
+   */
   write(prefix: Uint8Array | undefined, record: Record<string, unknown>, label: Label): Buffer {
     const start = prefix === undefined ? 0 : prefix.length;
-    let end = this.inputType.encode(record, this.scratch, start);
+    let end = this.encode(record, start);
     if (end < 0) {
       // encode() returns minus the number of missing bytes.
       this.scratch = Buffer.allocUnsafe((this.scratch.length - end) * 2);
-      end = this.inputType.encode(record, this.scratch, start);
+      end = this.encode(record, start);
     }
     if (end + labelBytes > this.scratch.length) {
       const grown = Buffer.allocUnsafe((end + labelBytes) * 2);
@@ -40,6 +46,18 @@ export class LabelledWriter {
     const out = Buffer.allocUnsafe(end);
     buf.copy(out, 0, 0, end);
     return out;
+  }
+
+  private encode(record: Record<string, unknown>, start: number): number {
+    try {
+      return this.inputType.encode(record, this.scratch, start);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new PoisonRecordError(
+        PoisonReason.Undecodable,
+        `value decodes to a record its schema cannot write (${reason})`,
+      );
+    }
   }
 
   /**

@@ -10,7 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { PoisonReason, PoisonRecordError, UsageError } from '../errors.js';
 import { disposeLayers, forward, layersToTensors, type LayerTensors } from './dense-network.js';
+import { reorderRows } from './canonical-order.js';
 import { FeatureExtractor } from './features.js';
+import { overflowedRows } from './overflowed-rows.js';
 import { squaredDistances } from './soft-assignment.js';
 import type {
   AssignmentBatch,
@@ -153,10 +155,46 @@ export class ModelVersion {
     return { x: { data: data.subarray(0, rows * dims), rows, cols: dims }, row, rejected };
   }
 
-  /** Features, then assignment, of raw records; rejected records are reported, never thrown. */
+  /**
+   * Features, then assignment, of raw records; rejected records are reported, never thrown. A
+   * record whose features overflow the soft assignment (see assignUsable) is rejected too.
+   */
   assignRecords(records: readonly unknown[]): RecordAssignments {
-    const { x, row, rejected } = this.features(records);
-    return { batch: this.assign(x), row, rejected };
+    const { x, row, rejected: unreadable } = this.features(records);
+    const usable = this.assignUsable(x);
+    if (usable.dropped.length === 0) return { batch: usable.batch, row, rejected: unreadable };
+    const rejected = [...unreadable];
+    // Renumber the kept rows; a record whose row was dropped is rejected.
+    const renumbered = new Int32Array(x.rows).fill(-1);
+    usable.kept.forEach((kept, next) => (renumbered[kept] = next));
+    for (let i = 0; i < row.length; i++) {
+      const before = row[i] as number;
+      if (before < 0) continue;
+      row[i] = renumbered[before] as number;
+      if (row[i] === -1) rejected.push({ index: i, error: overflowError() });
+    }
+    rejected.sort((a, b) => a.index - b.index);
+    return { batch: usable.batch, row, rejected };
+  }
+
+  /**
+   * Assignment of the rows that have one. Finite features can still be too large for the model:
+   * the squared distances to every centroid overflow, and q is 0/0 for every cluster. Such rows
+   * are dropped (`dropped`, ascending) and the others assigned again without them (`kept`, the
+   * rows of `batch`); rows are independent, so their labels do not change.
+   */
+  assignUsable(x: Matrix): {
+    batch: AssignmentBatch;
+    kept: Int32Array;
+    dropped: readonly number[];
+  } {
+    const batch = this.assign(x);
+    const overflowed = overflowedRows(batch);
+    if (overflowed === undefined) {
+      return { batch, kept: Int32Array.from({ length: x.rows }, (_, i) => i), dropped: [] };
+    }
+    const kept = reorderRows(x, overflowed.kept);
+    return { batch: this.assign(kept), kept: overflowed.kept, dropped: overflowed.dropped };
   }
 
   /**
@@ -293,6 +331,14 @@ export class ModelVersion {
 }
 
 /** One-off labelling of records with a snapshot (builds and disposes the model version). */
+/** Why a record with finite features gets no cluster: they overflow the soft assignment. */
+export function overflowError(): PoisonRecordError {
+  return new PoisonRecordError(
+    PoisonReason.NonFinite,
+    'a feature is too large for the model: its soft assignment overflows',
+  );
+}
+
 export function assignRecords(
   snapshot: ModelSnapshot,
   records: readonly unknown[],

@@ -169,13 +169,26 @@ class CsvParser {
       let target = record;
       for (let p = 0; p < path.length - 1; p++) {
         const key = path[p] as string;
-        target[key] ??= {};
+        if (!Object.hasOwn(target, key)) setOwn(target, key, {});
         target = target[key] as Record<string, unknown>;
       }
-      target[path[path.length - 1] as string] = value;
+      setOwn(target, path[path.length - 1] as string, value);
     });
     return record;
   }
+}
+
+/**
+ * Sets an own property, as JSON.parse does. Plain assignment would follow a column named
+ * `__proto__.x` or `constructor.prototype.x` into Object.prototype and change every object.
+ */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 /** Splits one CSV line (RFC 4180 quoting: "a,b" and "" for a quote; no line breaks inside cells). */

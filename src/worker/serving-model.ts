@@ -1,5 +1,6 @@
 import type { PoisonReason } from '../errors.js';
-import { ModelVersion } from '../model/model-version.js';
+import { reorderRows } from '../model/canonical-order.js';
+import { ModelVersion, overflowError } from '../model/model-version.js';
 import type { AssignmentBatch, Matrix, ModelSnapshot } from '../model/types.js';
 import { recordLabel } from '../online/record-label.js';
 import { deadLetter, poisonReasonOf } from './dead-letter.js';
@@ -94,18 +95,48 @@ export class ServingModel {
     if (x.rows === 0) {
       return { modelVersion, indices: [], values: [], failures, x, assignment: undefined };
     }
-    const assignment = this.model.assign(x);
-    const { indices, out } = this.encode(values, read, assignment, codec, scanner);
+    const usable = this.usable(read);
+    if (usable.x.rows === 0) {
+      return {
+        modelVersion,
+        indices: [],
+        values: [],
+        failures,
+        x: usable.x,
+        assignment: undefined,
+      };
+    }
+    const assignment = usable.assignment;
+    const { indices, out } = this.encode(values, usable, assignment, codec, scanner);
     // An encoding failure dropped rows: no assignment, so x and the assignment never disagree
     // with the labelled records.
-    const complete = indices.length === x.rows;
+    const complete = indices.length === usable.x.rows;
     return {
       modelVersion,
       indices,
       values: out,
       failures,
-      x,
+      x: usable.x,
       assignment: complete ? assignment : undefined,
+    };
+  }
+
+  /**
+   * The read values that have a cluster, assigned. A value whose finite features are still too
+   * large for the model is dead-lettered (non-finite), and the rest go on without it.
+   */
+  private usable(read: ReadValues): ReadValues & { assignment: AssignmentBatch } {
+    const { batch, kept, dropped } = this.model.assignUsable(read.x);
+    if (dropped.length === 0) return { ...read, assignment: batch };
+    for (const row of dropped) {
+      read.failures.push({ index: read.indices[row] as number, error: overflowError() });
+    }
+    return {
+      indices: Array.from(kept, (row) => read.indices[row] as number),
+      decoded: Array.from(kept, (row) => read.decoded[row]),
+      x: reorderRows(read.x, kept),
+      failures: read.failures,
+      assignment: batch,
     };
   }
 

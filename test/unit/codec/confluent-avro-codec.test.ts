@@ -234,3 +234,33 @@ void test('without a reader schema the latest <input topic>-value schema is the 
   await codec.prepare?.([value]);
   assert.equal(codec.decode(value).camera, 'c');
 });
+
+void test('a resolved value whose int does not fit 32 bits is a poison record when written again, not a plain error', async () => {
+  const reader: Schema = { type: 'record', name: 'P', fields: [{ name: 'z', type: 'int' }] };
+  const writer: Schema = {
+    type: 'record',
+    name: 'P',
+    fields: [
+      { name: 'camera', type: 'string', default: '' },
+      { name: 'z', type: 'int' },
+    ],
+  };
+  const registry = new InMemorySchemaRegistry([{ id: 21, schema: JSON.stringify(writer) }]);
+  const codec = await ConfluentAvroCodec.create({
+    registry,
+    readerSchema: reader,
+    inputTopic: 'points',
+    outputTopic: 'points-labelled',
+  });
+  // camera "", then a five-byte varint for z: 2^33, which avsc reads as an int without complaint.
+  const value = framed(21, Buffer.from([0x00, 0x80, 0x80, 0x80, 0x80, 0x40]));
+  await codec.prepare([value]);
+  const record = codec.decode(value);
+  assert.equal(record.z, 2 ** 33);
+  assert.equal(
+    poisonReason(() =>
+      codec.encodeLabelled(record, { cluster: 0, confidence: 1, modelVersion: 1 }, value),
+    ),
+    PoisonReason.Undecodable,
+  );
+});

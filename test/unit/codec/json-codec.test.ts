@@ -142,3 +142,25 @@ void test('encodeLabelled with the source bytes writes each label as serialising
     });
   }
 });
+
+void test('a record too deeply nested to be written again with its label is a poison record, not a RangeError', () => {
+  // JSON.parse reads any depth; JSON.stringify runs out of stack. A label field forces the copy.
+  const depth = 100_000;
+  const text = `{"x":1,"cluster":5,"deep":${'['.repeat(depth)}${']'.repeat(depth)}}`;
+  const source = Buffer.from(text);
+  const record = codec.decode(source);
+  for (const run of [
+    () => codec.encodeLabelled(record, label, source),
+    () => codec.encodeLabelled({ deep: record.deep }, label),
+  ]) {
+    assert.throws(run, (error: unknown) => {
+      assert.ok(
+        error instanceof PoisonRecordError,
+        `expected PoisonRecordError, got ${String(error)}`,
+      );
+      assert.equal(error.reason, PoisonReason.Undecodable);
+      assert.match(error.message, /nests too deeply/);
+      return true;
+    });
+  }
+});

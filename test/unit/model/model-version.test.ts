@@ -7,6 +7,7 @@ import { ModelVersion } from '../../../src/model/model-version.js';
 import { forward, layersToTensors, disposeLayers } from '../../../src/model/dense-network.js';
 import { softAssignment } from '../../../src/model/soft-assignment.js';
 import type { DecParameters, Matrix, ModelSnapshot } from '../../../src/model/types.js';
+import { tinySnapshot } from '../worker/tiny-snapshot.js';
 
 /** Identity encoder 2 → 2 (linear), identity decoder, centroids at (0,0) and (4,0). */
 const parameters: DecParameters = {
@@ -190,4 +191,37 @@ void describe('ModelVersion', () => {
     model.standardiseRow(data, 1);
     assert.deepEqual(Array.from(data.subarray(2)), [Math.fround(3e38), Math.fround(-3e38)]);
   });
+});
+
+void test('assignRecords rejects records whose features overflow once standardised or in the soft assignment', async () => {
+  await initBackend('cpu');
+  // Identity encoder, centroids (0, 0) and (10, 10); x is scaled by 1 / 0.5.
+  const snapshot = {
+    ...tinySnapshot(1),
+    standardisation: { mean: new Float32Array(2), std: Float32Array.from([0.5, 1]) },
+  };
+  const model = new ModelVersion(snapshot);
+  try {
+    const result = model.assignRecords([
+      { x: 0.5, y: 1 },
+      // 3e38 is within float32 but 6e38 is not: it was assigned as Infinity.
+      { x: 3e38, y: 0 },
+      // Finite once scaled, but the squared distances overflow: it was assigned with q = NaN.
+      { x: 1e38, y: 1e38 },
+      { x: 5, y: 11 },
+    ]);
+    assert.deepEqual(Array.from(result.row), [0, -1, -1, 1]);
+    assert.deepEqual(
+      result.rejected.map((p) => [p.index, p.error.reason]),
+      [
+        [1, 'non-finite'],
+        [2, 'non-finite'],
+      ],
+    );
+    assert.equal(result.batch.rows, 2);
+    assert.deepEqual(Array.from(result.batch.cluster), [0, 1]);
+    assert.ok(Array.from(result.batch.confidence).every((c) => c > 0.5 && c <= 1));
+  } finally {
+    model.dispose();
+  }
 });

@@ -70,3 +70,27 @@ void test('a missing file or a directory is a UsageError', async (t) => {
   });
   await assert.rejects(readAllRecords(join(path, '..')), /is not a file/);
 });
+
+void test('CSV columns named like __proto__ or constructor.prototype become own fields and never reach Object.prototype', async () => {
+  const stdin = Readable.from([
+    '__proto__.polluted,constructor.prototype.polluted,toString.polluted,x\n',
+    '1,2,3,4\n',
+  ]);
+  const records = await readAllRecords('-', { format: 'csv', stdin });
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal((Object as unknown as Record<string, unknown>).polluted, undefined);
+  assert.equal(
+    (Object.prototype.toString as unknown as Record<string, unknown>).polluted,
+    undefined,
+  );
+  const record = records[0] as Record<string, Record<string, unknown>>;
+  assert.equal(records.length, 1);
+  assert.deepEqual(Object.keys(record), ['__proto__', 'constructor', 'toString', 'x']);
+  assert.equal(Object.getPrototypeOf(record), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(record, '__proto__')?.value, { polluted: 1 });
+  assert.deepEqual(record.constructor, { prototype: { polluted: 2 } });
+  assert.equal(
+    JSON.stringify(record),
+    '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}},"toString":{"polluted":3},"x":4}',
+  );
+});

@@ -81,3 +81,44 @@ void test('labelValues() labels a chunk alike with and without the codec fast pa
     model.dispose();
   }
 });
+
+void test('a record whose finite features overflow the soft assignment is dead-lettered as non-finite, the others keep their labels', async () => {
+  await initBackend('cpu');
+  const model = new ServingModel(tinySnapshot(2));
+  try {
+    // 3e38 is a finite float32, but its squared distance to every centroid is Infinity, which made
+    // q = 0/0 and labelled the record with confidence NaN.
+    const values = ['{"x":1,"y":1}', '{"x":3e38,"y":3e38}', '{"x":9,"y":11}'].map((text) =>
+      Buffer.from(text),
+    );
+    const records = values.map((value, i) => ({
+      topic: 'in',
+      partition: 0,
+      offset: String(i),
+      key: null,
+      value,
+      headers: {},
+      timestampMs: 0,
+    }));
+    const chunk = model.label(records, new JsonCodec());
+
+    assert.equal(chunk.labelled.length, 2);
+    assert.deepEqual(
+      chunk.labelled.map(
+        (m) => (JSON.parse(m.value?.toString() ?? '') as { cluster: number }).cluster,
+      ),
+      [0, 1],
+    );
+    assert.equal(chunk.deadLetters.length, 1);
+    assert.equal(chunk.deadLetters[0]?.headers['dec-dlq-reason'], 'non-finite');
+    assert.equal(chunk.deadLetters[0]?.headers['dec-source-offset'], '1');
+    assert.deepEqual(Object.fromEntries(chunk.deadReasons), { 'non-finite': 1 });
+    // The features and the assignment hold the labelled records only, all finite.
+    assert.equal(chunk.x.rows, 2);
+    assert.deepEqual(Array.from(chunk.x.data), [1, 1, 9, 11]);
+    assert.equal(chunk.assignment?.rows, 2);
+    assert.ok(Array.from(chunk.assignment?.confidence ?? []).every(Number.isFinite));
+  } finally {
+    model.dispose();
+  }
+});
