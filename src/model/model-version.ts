@@ -216,10 +216,17 @@ export class ModelVersion {
     this.eachChunk(x, (xb, start) => {
       // One tensor result per chunk: the squared distances. The Student-t kernel over k values a
       // row is cheaper here than as more tensor ops (each op has a fixed cost per call).
-      const d2 = tf.tidy(() => squaredDistances(forward(xb, this.encoder), this.centroids));
+      // |z|² rides along: an embedding too large to square overflows the distances, which some
+      // backends then clamp to 0 (relu(NaN)); such a row must come out as overflowed, not near.
+      const [d2, zz] = tf.tidy((): [tf.Tensor2D, tf.Tensor1D] => {
+        const z = forward(xb, this.encoder);
+        return [squaredDistances(z, this.centroids), tf.sum<tf.Tensor1D>(tf.square(z), 1)];
+      });
       const dv = d2.dataSync();
+      const zv = zz.dataSync();
       d2.dispose();
-      this.softAssign(dv, xb.shape[0], start, kernel, out);
+      zz.dispose();
+      this.softAssign(dv, zv, xb.shape[0], start, kernel, out);
     });
     return out;
   }
@@ -270,6 +277,7 @@ export class ModelVersion {
    */
   private softAssign(
     dv: ArrayLike<number>,
+    zz: ArrayLike<number>,
     size: number,
     start: number,
     kernel: Float64Array,
@@ -281,6 +289,13 @@ export class ModelVersion {
     const { q, cluster, confidence, distance } = out;
     for (let i = 0; i < size; i++) {
       const offset = i * k;
+      if (!Number.isFinite(zz[i])) {
+        // No cluster: q is 0/0 for every one (overflowedRows finds the row by its NaN).
+        q.fill(Number.NaN, (start + i) * k, (start + i + 1) * k);
+        confidence[start + i] = Number.NaN;
+        distance[start + i] = Number.POSITIVE_INFINITY;
+        continue;
+      }
       let sum = 0;
       let best = 0;
       let bestKernel = -1;
