@@ -22,8 +22,9 @@ import { ensureOutputTopics } from './kafka/topics.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend } from './model/backend.js';
-import { trainSnapshot } from './model/build-snapshot.js';
-import type { TrainSnapshotOptions } from './model/build-snapshot.js';
+import { clusterCountTable } from './model/suggest-clusters.js';
+import { trainWithClusterChoice } from './model/train-with-cluster-choice.js';
+import type { ClusterChoiceOptions } from './model/train-with-cluster-choice.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
 import type { HttpServerHandle } from './server/http-server.js';
 import { startHttpServer } from './server/http-server.js';
@@ -89,10 +90,11 @@ function fanOut(observers: readonly WorkerObserver[]): WorkerObserver {
   return fanned as unknown as WorkerObserver;
 }
 
-function trainOptions(config: Config): TrainSnapshotOptions {
+function trainOptions(config: Config): ClusterChoiceOptions {
   const m = config.model;
   return {
     clusters: m.clusters,
+    ...(m.clusterRange === undefined ? {} : { clusterRange: m.clusterRange }),
     seed: m.seed,
     ...(m.method === undefined ? {} : { method: m.method }),
     initialisation: m.initialisation,
@@ -186,10 +188,17 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   const features = config.stream.features;
   const options = trainOptions(config);
   const train: BootstrapTrainer = (records, hooks) =>
-    trainSnapshot(records, features, options, {
+    trainWithClusterChoice(records, features, options, {
       ...hooks,
       log: (message) => log.debug('training', { detail: message }),
       onPoison: () => undefined,
+      onSuggestion: (s) =>
+        log.info('number of clusters chosen', {
+          clusters: s.clusters,
+          criterion: `${s.rule.criterion} on the ${s.rule.space}`,
+          rows: s.rows,
+          scores: clusterCountTable(s.scores),
+        }),
     });
 
   const observer = fanOut(observers);

@@ -121,9 +121,14 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
 
   checkGroupTiming(v, ok, fail);
 
+  checkClusterRange(v, ok, fail);
+  // With DEC_CLUSTERS=auto the window must hold the largest k it may choose.
+  const most = (): number =>
+    v.DEC_CLUSTERS === 'auto' ? (v.DEC_CLUSTERS_MAX ?? AUTO_CLUSTERS_MAX) : v.DEC_CLUSTERS;
+  const clusterNames: SettingName[] = ['DEC_CLUSTERS', 'DEC_CLUSTERS_MIN', 'DEC_CLUSTERS_MAX'];
   let minRecords = 0;
-  if (ok('DEC_CLUSTERS', 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
-    const k = v.DEC_CLUSTERS;
+  if (ok(...clusterNames, 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
+    const k = most();
     const records = v.DEC_BOOTSTRAP_RECORDS;
     minRecords = v.DEC_BOOTSTRAP_MIN_RECORDS ?? Math.min(records, Math.max(500, k));
     if (records < k) {
@@ -134,10 +139,33 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
       fail('DEC_BOOTSTRAP_MIN_RECORDS', `must be <= DEC_BOOTSTRAP_RECORDS (${records})`);
     }
   }
-  if (ok('DEC_CLUSTERS', 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < v.DEC_CLUSTERS) {
-    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${v.DEC_CLUSTERS})`);
+  if (ok(...clusterNames, 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < most()) {
+    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${most()})`);
   }
   return minRecords;
+}
+
+/** The default range of DEC_CLUSTERS=auto, as `dec-stream suggest-k`'s. */
+const AUTO_CLUSTERS_MIN = 2;
+const AUTO_CLUSTERS_MAX = 20;
+
+/** DEC_CLUSTERS_MIN and _MAX: only with DEC_CLUSTERS=auto, and in order. */
+function checkClusterRange(
+  v: SettingValues,
+  ok: (...names: SettingName[]) => boolean,
+  fail: (path: SettingName, message: string) => void,
+): void {
+  if (!ok('DEC_CLUSTERS', 'DEC_CLUSTERS_MIN', 'DEC_CLUSTERS_MAX')) return;
+  if (v.DEC_CLUSTERS !== 'auto') {
+    if (v.DEC_CLUSTERS_MIN !== undefined)
+      fail('DEC_CLUSTERS_MIN', 'is only used with DEC_CLUSTERS=auto');
+    if (v.DEC_CLUSTERS_MAX !== undefined)
+      fail('DEC_CLUSTERS_MAX', 'is only used with DEC_CLUSTERS=auto');
+    return;
+  }
+  const min = v.DEC_CLUSTERS_MIN ?? AUTO_CLUSTERS_MIN;
+  const max = v.DEC_CLUSTERS_MAX ?? AUTO_CLUSTERS_MAX;
+  if (max < min) fail('DEC_CLUSTERS_MAX', `must be >= DEC_CLUSTERS_MIN (${min})`);
 }
 
 /** The broker defaults of group.min.session.timeout.ms and group.max.session.timeout.ms. */
@@ -231,6 +259,14 @@ function resolve(v: SettingValues, minRecords: number): Config {
     },
     model: {
       clusters: v.DEC_CLUSTERS,
+      ...(v.DEC_CLUSTERS === 'auto'
+        ? {
+            clusterRange: {
+              min: v.DEC_CLUSTERS_MIN ?? AUTO_CLUSTERS_MIN,
+              max: v.DEC_CLUSTERS_MAX ?? AUTO_CLUSTERS_MAX,
+            },
+          }
+        : {}),
       dir: v.DEC_MODEL_DIR,
       snapshotKeep: v.DEC_SNAPSHOT_KEEP,
       seed: v.DEC_SEED,
