@@ -22,7 +22,7 @@ import { ensureOutputTopics } from './kafka/topics.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend } from './model/backend.js';
-import { clusterCountTable } from './model/suggest-clusters.js';
+import { clusterCountTable, describeClusterCountRule } from './model/suggest-clusters.js';
 import { trainWithClusterChoice } from './model/train-with-cluster-choice.js';
 import type { ClusterChoiceOptions } from './model/train-with-cluster-choice.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
@@ -195,7 +195,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       onSuggestion: (s) =>
         log.info('number of clusters chosen', {
           clusters: s.clusters,
-          criterion: `${s.rule.criterion} on the ${s.rule.space}`,
+          rule: describeClusterCountRule(s.rule),
           rows: s.rows,
           scores: clusterCountTable(s.scores),
         }),

@@ -26,6 +26,8 @@ export type ClusterCountSpace = 'embedding' | 'layout';
 export interface ClusterCountRule {
   readonly space: ClusterCountSpace;
   readonly criterion: ClusterCountCriterion;
+  /** The smallest k within this much of the best value wins (recommendClusterCount). */
+  readonly tolerance: number;
 }
 
 /**
@@ -35,6 +37,7 @@ export interface ClusterCountRule {
 export const DEFAULT_CLUSTER_COUNT_RULE: ClusterCountRule = Object.freeze({
   space: 'layout',
   criterion: ClusterCountCriterion.Silhouette,
+  tolerance: 0.02,
 });
 
 export const DEFAULT_CLUSTER_COUNT_RANGE: ClusterCountRange = Object.freeze({ min: 2, max: 20 });
@@ -80,7 +83,7 @@ export async function suggestClusters(
     hooks.signal === undefined ? {} : { signal: hooks.signal },
   );
   return {
-    clusters: recommendClusterCount(scores, rule.criterion),
+    clusters: recommendClusterCount(scores, rule.criterion, rule.tolerance),
     rule,
     scores,
     rows: spaces.rows.length,
@@ -118,4 +121,12 @@ export function clusterCountTable(scores: readonly ClusterCountScore[]): {
     normalisedCut: round(s.normalisedCut, 4),
     smallestShare: round(s.smallestShare, 4),
   }));
+}
+
+/** The rule in words, for the command's output and the worker's log. */
+export function describeClusterCountRule(rule: ClusterCountRule): string {
+  const where = `k-means in the ${rule.space === 'layout' ? 'UMAP layout' : 'embedding'}`;
+  return rule.tolerance > 0
+    ? `smallest k whose ${rule.criterion} of ${where} is within ${rule.tolerance} of the best`
+    : `best ${rule.criterion} of ${where}`;
 }

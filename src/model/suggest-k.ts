@@ -117,36 +117,40 @@ export async function scoreClusterCounts(
   return scores;
 }
 
-/** How a table of scores becomes one k. */
+/** Which index turns a table of scores into one k. */
 export const ClusterCountCriterion = {
-  /** The k of the highest mean silhouette. */
+  /** The mean silhouette; higher is better. */
   Silhouette: 'silhouette',
-  /** The k of the highest Calinski–Harabasz index. */
+  /** The Calinski–Harabasz index; higher is better. */
   CalinskiHarabasz: 'calinski-harabasz',
-  /** The k of the lowest Davies–Bouldin index. */
+  /** The Davies–Bouldin index; lower is better. */
   DaviesBouldin: 'davies-bouldin',
 } as const;
 export type ClusterCountCriterion =
   (typeof ClusterCountCriterion)[keyof typeof ClusterCountCriterion];
 
-/** The k with the best value; ties go to the smaller k. */
-function bestBy(scores: readonly ClusterCountScore[], value: (s: ClusterCountScore) => number) {
-  let best = scores[0]!;
-  for (const s of scores) if (value(s) > value(best)) best = s;
-  return best.k;
-}
+/** Each criterion as a value to maximise. */
+const higherIsBetter: Record<ClusterCountCriterion, (s: ClusterCountScore) => number> = {
+  silhouette: (s) => s.silhouette,
+  'calinski-harabasz': (s) => s.calinskiHarabasz,
+  'davies-bouldin': (s) => -s.daviesBouldin,
+};
 
+/**
+ * The recommended k: the smallest k whose criterion is within `tolerance` (absolute, in the
+ * criterion's units) of the best value in the table. With tolerance 0 that is the best k (ties go
+ * to the smaller k); a small tolerance prefers fewer clusters when more score barely better, in
+ * the spirit of the one-standard-error rule: a UMAP layout tends to break a cluster into pieces
+ * that look as well separated as the whole.
+ */
 export function recommendClusterCount(
   scores: readonly ClusterCountScore[],
   criterion: ClusterCountCriterion,
+  tolerance = 0,
 ): number {
   if (scores.length === 0) throw new RangeError('no scores to choose from');
-  switch (criterion) {
-    case ClusterCountCriterion.Silhouette:
-      return bestBy(scores, (s) => s.silhouette);
-    case ClusterCountCriterion.CalinskiHarabasz:
-      return bestBy(scores, (s) => s.calinskiHarabasz);
-    case ClusterCountCriterion.DaviesBouldin:
-      return bestBy(scores, (s) => -s.daviesBouldin);
-  }
+  if (!(tolerance >= 0)) throw new RangeError(`tolerance must be >= 0, got ${tolerance}`);
+  const value = higherIsBetter[criterion];
+  const best = Math.max(...scores.map(value));
+  return scores.find((s) => value(s) >= best - tolerance)!.k;
 }

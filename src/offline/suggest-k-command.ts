@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { parseFeatureSpec } from '../model/features.js';
+import { describeClusterCountRule } from '../model/suggest-clusters.js';
 import type { ClusterCountSuggestion } from '../model/suggest-clusters.js';
 import type { DecOptions } from '../model/types.js';
 import {
@@ -19,7 +20,8 @@ export const SUGGEST_K_HELP = `Usage: dec-stream suggest-k --input FILE --featur
 Suggests the number of clusters k for the records of FILE. The autoencoder is pretrained once, as
 dec-stream train would pretrain it; then for each k from --min to --max, k-means runs in a UMAP
 layout of the embedding (the space of the training's manifold start) and its partition is scored.
-The recommended k has the highest mean silhouette; the other indices are shown for reference.
+The recommended k is the smallest whose mean silhouette is within 0.02 of the highest (fewer
+clusters when more score barely better); the other indices are shown for reference.
 It takes about one training's pretraining plus a few seconds per k (see docs/choosing-settings.md).
 
 Required:
@@ -90,7 +92,7 @@ export function formatSuggestion(s: ClusterCountSuggestion): string {
         (r.k === s.clusters ? '  <- recommended' : ''),
     ),
     '',
-    `recommended k: ${s.clusters} (highest ${s.rule.criterion} of k-means in the ${s.rule.space}, ` +
+    `recommended k: ${s.clusters} (${describeClusterCountRule(s.rule)}, ` +
       `on ${s.rows} rows; ${(sumMs(s.wallMs) / 1000).toFixed(1)} s)`,
   ];
   return `${lines.join('\n')}\n`;
@@ -150,8 +152,7 @@ export async function runSuggestKCommand(args: readonly string[], io: CommandIo)
     io.stdout.write(
       `${JSON.stringify({
         recommended: suggestion.clusters,
-        criterion: suggestion.rule.criterion,
-        space: suggestion.rule.space,
+        rule: suggestion.rule,
         rows: suggestion.rows,
         scores: suggestion.scores,
         wallMs: suggestion.wallMs,

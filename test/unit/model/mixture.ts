@@ -2,8 +2,9 @@ import { SeededRandom } from '../../../src/model/rng.js';
 import type { Matrix } from '../../../src/model/types.js';
 
 /**
- * `clusters` well separated Gaussian blobs (unit spread, centres 10 apart on random axes) in
- * `dims` dimensions, rows dealt round-robin to the blobs.
+ * `clusters` well separated Gaussian blobs (unit spread) in `dims` dimensions, centred at ±10 on
+ * each axis in turn (+10 e_0, +10 e_1, ..., then -10 e_0, ...: at least 14 apart), rows dealt
+ * round-robin to the blobs. At most 2 * dims clusters.
  */
 export function gaussianMixture(
   rows: number,
@@ -11,9 +12,10 @@ export function gaussianMixture(
   dims: number,
   seed: number,
 ): { x: Matrix; labels: Int32Array } {
+  if (clusters > 2 * dims) throw new RangeError(`at most ${2 * dims} blobs in ${dims} dimensions`);
   const rng = new SeededRandom(seed);
-  const centres = Array.from({ length: clusters }, () =>
-    Array.from({ length: dims }, () => 10 * (rng.next() * 2 - 1)),
+  const centres = Array.from({ length: clusters }, (_, c) =>
+    Array.from({ length: dims }, (_, d) => (d === c % dims ? (c < dims ? 10 : -10) : 0)),
   );
   const data = new Float32Array(rows * dims);
   const labels = new Int32Array(rows);

@@ -86,6 +86,34 @@ void describe('scoreClusterCounts', () => {
   });
 });
 
+void describe('recommendClusterCount', () => {
+  const table = [
+    [2, 0.5, 10, 0.9],
+    [3, 0.79, 30, 0.5],
+    [4, 0.8, 20, 0.4],
+    [5, 0.6, 40, 0.6],
+  ].map(([k, sil, ch, db]) => ({
+    k: k!,
+    silhouette: sil!,
+    calinskiHarabasz: ch!,
+    daviesBouldin: db!,
+    normalisedCut: 0,
+    smallestShare: 0.1,
+  }));
+
+  void test('picks the best k of each index', () => {
+    assert.equal(recommendClusterCount(table, ClusterCountCriterion.Silhouette), 4);
+    assert.equal(recommendClusterCount(table, ClusterCountCriterion.CalinskiHarabasz), 5);
+    assert.equal(recommendClusterCount(table, ClusterCountCriterion.DaviesBouldin), 4);
+  });
+
+  void test('with a tolerance, picks the smallest k within it of the best', () => {
+    assert.equal(recommendClusterCount(table, ClusterCountCriterion.Silhouette, 0.02), 3);
+    assert.equal(recommendClusterCount(table, ClusterCountCriterion.Silhouette, 0.005), 4);
+    assert.equal(recommendClusterCount(table, ClusterCountCriterion.Silhouette, 0.3), 2);
+  });
+});
+
 void describe('suggestClusters', () => {
   void test('finds k = 3 and k = 5 on mixtures through a small pretrained embedding', async () => {
     for (const k of [3, 5]) {
