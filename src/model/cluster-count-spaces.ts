@@ -41,6 +41,32 @@ export interface ClusterCountSpaces {
   readonly wallMs: { readonly pretrain: number; readonly layout: number };
 }
 
+/** Pretrains the autoencoder as trainDec does and embeds every row of x with its encoder. */
+async function pretrainedEmbedding(
+  x: Matrix,
+  options: DecOptions,
+  streams: ReturnType<typeof seedStreams>,
+  hooks: TrainingHooks,
+): Promise<{ embedding: Matrix; epochs: number; wallMs: number }> {
+  const shape = autoencoderShape(x.cols, options.hiddenSizes, options.embeddingSize);
+  const encoder0 = initDenseLayers(shape.encoder, streams.init);
+  const decoder0 = initDenseLayers(shape.decoder, streams.init);
+  const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
+  try {
+    const pre = await pretrainAutoencoder(
+      xTensor,
+      encoder0,
+      decoder0,
+      options,
+      streams.pretrain,
+      hooks,
+    );
+    return { embedding: embedTensor(xTensor, pre.encoder), epochs: pre.epochs, wallMs: pre.wallMs };
+  } finally {
+    xTensor.dispose();
+  }
+}
+
 /**
  * Pretrains the autoencoder on x (standardised, as trainDec receives it) with the training
  * defaults, embeds x, and lays a sample of the embedding out with UMAP. Same x and seed give the
@@ -57,18 +83,8 @@ export async function clusterCountSpaces(
   const resolved = resolveDecOptions({ ...rest, clusters: 2 }, x.cols, x.rows);
   checkTrainingInput(x, resolved);
   const streams = seedStreams(resolved.seed);
-  const shape = autoencoderShape(x.cols, resolved.hiddenSizes, resolved.embeddingSize);
-  const encoder0 = initDenseLayers(shape.encoder, streams.init);
-  const decoder0 = initDenseLayers(shape.decoder, streams.init);
-  const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
-  let z: Matrix;
-  let pre;
-  try {
-    pre = await pretrainAutoencoder(xTensor, encoder0, decoder0, resolved, streams.pretrain, hooks);
-    z = embedTensor(xTensor, pre.encoder);
-  } finally {
-    xTensor.dispose();
-  }
+  const pre = await pretrainedEmbedding(x, resolved, streams, hooks);
+  const z = pre.embedding;
   hooks.signal?.throwIfAborted();
   const layoutStarted = performance.now();
   const rng = new SeededRandom(streams.kmeans.fork());
