@@ -37,7 +37,7 @@ export interface ClusterCountRule {
 export const DEFAULT_CLUSTER_COUNT_RULE: ClusterCountRule = Object.freeze({
   space: 'layout',
   criterion: ClusterCountCriterion.Silhouette,
-  tolerance: 0.02,
+  tolerance: 0.01,
 });
 
 export const DEFAULT_CLUSTER_COUNT_RANGE: ClusterCountRange = Object.freeze({ min: 2, max: 20 });

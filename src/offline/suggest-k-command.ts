@@ -20,7 +20,7 @@ export const SUGGEST_K_HELP = `Usage: dec-stream suggest-k --input FILE --featur
 Suggests the number of clusters k for the records of FILE. The autoencoder is pretrained once, as
 dec-stream train would pretrain it; then for each k from --min to --max, k-means runs in a UMAP
 layout of the embedding (the space of the training's manifold start) and its partition is scored.
-The recommended k is the smallest whose mean silhouette is within 0.02 of the highest (fewer
+The recommended k is the smallest whose mean silhouette is within 0.01 of the highest (fewer
 clusters when more score barely better); the other indices are shown for reference.
 It takes about one training's pretraining plus a few seconds per k (see docs/choosing-settings.md).
 

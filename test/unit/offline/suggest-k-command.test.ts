@@ -57,7 +57,7 @@ void describe('dec-stream suggest-k', () => {
     assert.match(rows[2]!, /<- recommended$/);
     assert.match(
       stdout(),
-      /recommended k: 4 \(smallest k whose silhouette of k-means in the UMAP layout is within 0.02/,
+      /recommended k: 4 \(smallest k whose silhouette of k-means in the UMAP layout is within 0.01/,
     );
   });
 
