@@ -95,6 +95,13 @@ function hitRates(runs: readonly SetRun[], rule: ClusterCountRule) {
   };
 }
 
+/** The per-run score tables, one run per line and numbers to 5 significant digits. */
+function compactRuns(runs: readonly SetRun[]): string {
+  const round = (_: string, v: unknown): unknown =>
+    typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(5)) : v;
+  return `[\n${runs.map((r) => `  ${JSON.stringify(r, round)}`).join(',\n')}\n ]`;
+}
+
 async function main(): Promise<void> {
   await initBackend('wasm');
   const seeds = (value('--seeds') ?? '1,2').split(',').map(Number);
@@ -224,11 +231,11 @@ async function main(): Promise<void> {
           clusters: set.clusters,
           chosen: chosen.all.picks.filter((p) => p.set === set.name).map((p) => p.chosen),
         })),
-        runs,
+        runs: '@RUNS@',
       },
       null,
       1,
-    )}\n`,
+    ).replace('"@RUNS@"', compactRuns(runs))}\n`,
   );
   console.log(`wrote ${path.relative(process.cwd(), out)}`);
 }
