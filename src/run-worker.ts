@@ -21,7 +21,7 @@ import { fetchTopicMessageLimits, recordLimitsOf } from './kafka/topic-limits.js
 import { ensureOutputTopics } from './kafka/topics.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
-import { initBackend } from './model/backend.js';
+import { initBackend, liveTensorCount } from './model/backend.js';
 import { clusterCountTable, describeClusterCountRule } from './model/suggest-clusters.js';
 import { trainWithClusterChoice } from './model/train-with-cluster-choice.js';
 import type { ClusterChoiceOptions } from './model/train-with-cluster-choice.js';
@@ -181,7 +181,7 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     heartbeatIntervalMs: streamConfig.heartbeatIntervalMs,
     rebalanceTimeoutMs: streamConfig.rebalanceTimeoutMs,
   });
-  const metrics = createPrometheusObserver();
+  const metrics = createPrometheusObserver({ tensorCount: liveTensorCount });
   const observers: WorkerObserver[] = [metrics.observer];
   if (parts.observer !== undefined) observers.push(parts.observer);
 
@@ -245,10 +245,12 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
       maxInFlightBatches: streamConfig.maxInFlightBatches,
       bootstrap: config.bootstrap,
       shareHalfLifeRecords: config.refine.halfLifeRecords,
+      contactTimeoutMs: streamConfig.sessionTimeoutMs,
       recordLimits,
     },
   });
 
+  metrics.observer.readFrom(() => worker.isReady());
   let server: HttpServerHandle | undefined;
   try {
     checkpoint('starting the http server');

@@ -3,7 +3,9 @@
 // resolveKafka()  copies kafka_2.13 and its runtime jars into ~/.cache/dec-stream/kafka-<version>/
 //                 with Maven, once (a marker file records success; later runs never call mvn).
 // startBroker()   formats a fresh storage directory and starts kafka.Kafka on 127.0.0.1:<port>,
-//                 then waits until the broker answers a metadata request.
+//                 then waits until the broker answers a metadata request. With keepData it
+//                 restarts on the storage of the previous start instead (topics, offsets and
+//                 transactions survive), as a real broker restart does.
 // stopBroker()    sends SIGTERM, waits for the controlled shutdown, and removes the pid file.
 //
 // Everything that belongs to one broker (config, data, logs, pid) lives in
@@ -234,13 +236,38 @@ function logTail(port, lines = 30) {
   return parts.join('\n');
 }
 
+/** Formats the KRaft storage of the broker on `port` with a new cluster id. */
+function formatStorage(libs, port, config) {
+  const format = spawnSync(
+    'java',
+    javaArgs(libs, port, 'kafka.tools.StorageTool', [
+      'format',
+      '--cluster-id',
+      newClusterId(),
+      '--config',
+      config,
+      '--ignore-formatted',
+    ]),
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0) {
+    throw new Error(
+      `Formatting the Kafka storage failed (exit ${format.status}):\n${format.stdout}${format.stderr}`,
+    );
+  }
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Starts the broker on `port` unless this script already runs one there.
  * @returns {Promise<{ bootstrap: string; pid: number; alreadyRunning: boolean; startupMs: number }>}
  */
-export async function startBroker({ port = brokerPort(), log = console.log } = {}) {
+export async function startBroker({
+  port = brokerPort(),
+  log = console.log,
+  keepData = false,
+} = {}) {
   const bootstrap = `127.0.0.1:${port}`;
   const existing = runningBrokerPid(port);
   if (existing !== undefined) {
@@ -258,29 +285,15 @@ export async function startBroker({ port = brokerPort(), log = console.log } = {
   const libs = resolveKafka(KAFKA_VERSION, log);
   const started = Date.now();
   const dir = runDir(port);
-  // Every start gets a freshly formatted storage directory: no state leaks between runs.
-  rmSync(join(dir, 'data'), { recursive: true, force: true });
-  rmSync(join(dir, 'logs'), { recursive: true, force: true });
-  mkdirSync(join(dir, 'logs'), { recursive: true });
   const config = join(dir, 'server.properties');
-  writeFileSync(config, serverProperties(port));
-
-  const format = spawnSync(
-    'java',
-    javaArgs(libs, port, 'kafka.tools.StorageTool', [
-      'format',
-      '--cluster-id',
-      newClusterId(),
-      '--config',
-      config,
-      '--ignore-formatted',
-    ]),
-    { encoding: 'utf8' },
-  );
-  if (format.status !== 0) {
-    throw new Error(
-      `Formatting the Kafka storage failed (exit ${format.status}):\n${format.stdout}${format.stderr}`,
-    );
+  const restart = keepData && existsSync(join(dir, 'data', 'meta.properties'));
+  if (!restart) {
+    // Every fresh start gets a newly formatted storage directory: no state leaks between runs.
+    rmSync(join(dir, 'data'), { recursive: true, force: true });
+    rmSync(join(dir, 'logs'), { recursive: true, force: true });
+    mkdirSync(join(dir, 'logs'), { recursive: true });
+    writeFileSync(config, serverProperties(port));
+    formatStorage(libs, port, config);
   }
 
   const out = openSync(join(dir, 'logs', 'stdout.log'), 'a');

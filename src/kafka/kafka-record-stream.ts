@@ -85,6 +85,12 @@ export class KafkaRecordStream implements RecordStream {
     this.failureListeners.push(listener);
   }
 
+  onContact(listener: () => void): void {
+    const { HEARTBEAT, FETCH } = this.consumer.events;
+    this.consumer.on(HEARTBEAT, () => listener());
+    this.consumer.on(FETCH, () => listener());
+  }
+
   onAssignment(listener: (partitions: readonly number[]) => void): void {
     this.assignmentListeners.push(listener);
   }

@@ -43,6 +43,11 @@ export interface PrometheusObserverOptions {
   readonly lagStaleAfterMs?: number;
   /** Clock for the staleness of lag series and the last-success timestamps (tests). */
   readonly now?: () => number;
+  /**
+   * Live tensors of the main thread's tensor engine, read at each scrape: flat in a healthy
+   * worker, rising with a tensor leak. Without it the gauge is not registered.
+   */
+  readonly tensorCount?: () => number;
 }
 
 /** A count the worker reported, or 0 when it is not a positive finite number. */
@@ -72,6 +77,7 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly assignedPartitionsGauge: Gauge;
   private readonly phaseGauge: Gauge<'phase'>;
   private readonly readyGauge: Gauge;
+  private readiness: (() => boolean) | undefined;
   private readonly modelVersion: Gauge;
   private readonly modelInfo: Gauge<'backend' | 'input_dims' | 'clusters' | 'model_kind'>;
   private readonly clusterRecordsTotal: Counter<'cluster'>;
@@ -193,10 +199,14 @@ export class PrometheusObserver implements WorkerObserver {
       labelNames: ['phase'],
       registers,
     });
+    const readiness = (): boolean => this.readiness?.() ?? this.isReady();
     this.readyGauge = new Gauge({
       name: name('ready'),
-      help: '1 while a model serves, the consumer holds input partitions and the worker is online (what /readyz answers), else 0.',
+      help: '1 while a model serves, the consumer holds input partitions, the brokers answer and the worker is online (what /readyz answers), else 0.',
       registers,
+      collect() {
+        this.set(readiness() ? 1 : 0);
+      },
     });
     this.modelVersion = new Gauge({
       name: name('model_version'),
@@ -328,6 +338,17 @@ export class PrometheusObserver implements WorkerObserver {
       help: 'Unix time of the last snapshot written; 0 before the first.',
       registers,
     });
+    const tensorCount = options.tensorCount;
+    if (tensorCount !== undefined) {
+      new Gauge({
+        name: name('tensors'),
+        help: "Live tensors in the main thread's tensor engine, read at each scrape.",
+        registers,
+        collect() {
+          this.set(tensorCount());
+        },
+      });
+    }
 
     this.initialiseSeries();
   }
@@ -530,7 +551,15 @@ export class PrometheusObserver implements WorkerObserver {
     }
   }
 
-  /** What /readyz answers, as this observer has seen it. */
+  /**
+   * Reads readiness from the worker itself at each scrape, so the gauge and /readyz cannot
+   * disagree (the worker also knows when the brokers last answered).
+   */
+  readFrom(source: () => boolean): void {
+    this.readiness = source;
+  }
+
+  /** What /readyz answers, as this observer has seen it (until readFrom() names the worker). */
   isReady(): boolean {
     // Connected is not enough: kafkajs reports the consumer running before it has joined the
     // group, and a replica beyond the partition count holds nothing to label.

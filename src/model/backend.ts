@@ -81,3 +81,8 @@ export function initBackend(
 export function currentBackend(): string {
   return ready === undefined ? 'uninitialised' : tf.getBackend();
 }
+
+/** Tensors alive in this thread's engine: flat while nothing leaks. */
+export function liveTensorCount(): number {
+  return tf.memory().numTensors;
+}

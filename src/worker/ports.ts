@@ -72,6 +72,11 @@ export interface RecordStream {
   onFailure(listener: (error: unknown) => void): void;
   /** Called after every (re)assignment with the input partitions this member now owns. */
   onAssignment(listener: (partitions: readonly number[]) => void): void;
+  /**
+   * Called whenever the brokers answered this member: a heartbeat or a fetch came back. A member
+   * that has not heard from them for a session timeout has been (or is about to be) evicted.
+   */
+  onContact?(listener: () => void): void;
 }
 
 /** Everything one step writes for one input partition, with the offset to commit. */

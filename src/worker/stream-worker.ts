@@ -76,6 +76,12 @@ export interface StreamWorkerSettings {
   /** Half-life, in records, of the cluster shares reported to the observer. */
   readonly shareHalfLifeRecords?: number;
   /**
+   * Not ready once the brokers have not answered (heartbeat or fetch) for this long: the group's
+   * session timeout, after which the coordinator hands this member's partitions to others.
+   * Unchecked when absent or when the stream reports no contact.
+   */
+  readonly contactTimeoutMs?: number;
+  /**
    * The largest record the output and dead-letter topics take: a larger labelled record is
    * dead-lettered (too-large), a larger dead letter truncated. Unchecked when absent.
    */
@@ -95,6 +101,9 @@ export interface StreamWorkerSettings {
  * worker on 4 partitions (docs/benchmarks.md), for about 40 MiB more resident memory.
  */
 const DefaultConcurrentBatches = 4;
+
+/** How long a failed snapshot write waits before the next try: the error repeats no faster. */
+const SnapshotRetryMs = 30_000;
 
 export interface StreamWorkerOptions {
   readonly stream: RecordStream;
@@ -147,6 +156,8 @@ export class StreamWorker implements HealthSource {
   /** The snapshot of the version now serving. */
   private serving: ModelSnapshot | undefined;
   private savedVersion: number | undefined;
+  private nextSaveAttemptMs = 0;
+  private lastContactMs: number | undefined;
   private window: BootstrapWindow | undefined;
   private bootstrapTask: Promise<void> | undefined;
   private connected = false;
@@ -176,8 +187,25 @@ export class StreamWorker implements HealthSource {
     return this.state;
   }
 
+  /**
+   * /readyz: online with a model, holding input partitions (kafkajs reports the consumer running
+   * before it has joined the group, and a replica beyond the partition count holds none), and
+   * heard from the brokers within the session timeout (a frozen or unreachable broker).
+   */
   isReady(): boolean {
-    return this.state === Phase.Online && this.connected && this.serving !== undefined;
+    return (
+      this.state === Phase.Online &&
+      this.connected &&
+      this.serving !== undefined &&
+      this.owned.size > 0 &&
+      this.inContact()
+    );
+  }
+
+  private inContact(): boolean {
+    const timeoutMs = this.options.settings.contactTimeoutMs;
+    if (timeoutMs === undefined || this.lastContactMs === undefined) return true;
+    return Date.now() - this.lastContactMs <= timeoutMs;
   }
 
   /** The model version now serving, if any. */
@@ -202,6 +230,9 @@ export class StreamWorker implements HealthSource {
       if (stopped()) return;
       stream.onFailure((error) => this.fail(error));
       stream.onAssignment((partitions) => this.assigned(partitions));
+      stream.onContact?.(() => {
+        this.lastContactMs = Date.now();
+      });
       if (snapshot !== undefined) {
         this.log.info('model snapshot found, skipping the bootstrap', {
           modelVersion: snapshot.version,
@@ -260,7 +291,7 @@ export class StreamWorker implements HealthSource {
     await step('finish bootstrap', () => this.bootstrapTask);
     await step('stop consuming', () => this.options.stream.stop());
     await step('close refiner', () => this.options.refiner?.close());
-    await step('save model', () => this.saveServing());
+    await step('save model', () => this.saveServing(true));
     await step('close output', () => this.options.sink.close());
     await step('leave group', () => this.options.stream.close());
     await step('release model', () => this.labeller.close());
@@ -695,17 +726,32 @@ export class StreamWorker implements HealthSource {
     await this.saveServing();
   }
 
-  private async saveServing(): Promise<void> {
+  /**
+   * Saves the serving version unless it is saved already. A failed write (a read-only or full
+   * model directory) must not stop labelling: it is counted and logged as an error, the worker
+   * goes on with the serving version, and the write is tried again at the next chance after
+   * SnapshotRetryMs (or at once when `force`, as at shutdown). A restart meanwhile resumes from the
+   * newest version that did reach the directory.
+   */
+  private async saveServing(force = false): Promise<void> {
     const snapshot = this.serving;
     if (snapshot === undefined || snapshot.version === this.savedVersion) return;
+    if (!force && Date.now() < this.nextSaveAttemptMs) return;
     try {
       await this.options.store.save(snapshot);
       this.savedVersion = snapshot.version;
+      this.nextSaveAttemptMs = 0;
       this.observer.snapshotWritten(true);
       this.log.info('model snapshot saved', { modelVersion: snapshot.version });
     } catch (error) {
+      this.nextSaveAttemptMs = Date.now() + SnapshotRetryMs;
       this.observer.snapshotWritten(false);
-      throw error;
+      this.log.error('model snapshot write failed; labelling goes on with the serving version', {
+        modelVersion: snapshot.version,
+        savedVersion: this.savedVersion ?? null,
+        retryInMs: SnapshotRetryMs,
+        error,
+      });
     }
   }
 

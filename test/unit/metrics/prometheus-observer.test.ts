@@ -418,3 +418,13 @@ void describe('createPrometheusObserver', () => {
     for (const metric of registry.getMetricsAsArray()) assert.match(metric.name, /^decstream_/);
   });
 });
+
+void test('decstream_tensors reads the live tensor count at each scrape, and exists only when a count is given', async () => {
+  let live = 7;
+  const { registry } = createPrometheusObserver({ defaultMetrics: false, tensorCount: () => live });
+  assert.equal(await value(registry, 'decstream_tensors'), 7);
+  live = 9;
+  assert.equal(await value(registry, 'decstream_tensors'), 9);
+  const without = createPrometheusObserver({ defaultMetrics: false });
+  assert.equal(without.registry.getSingleMetric('decstream_tensors'), undefined);
+});

@@ -35,6 +35,7 @@ export class FakeStream implements RecordStream {
   resolved = new Map<number, string>();
   private failure: ((error: unknown) => void) | undefined;
   private assignment: ((partitions: readonly number[]) => void) | undefined;
+  private contactListener: (() => void) | undefined;
 
   /** What the worker asked for when it started the stream. */
   startOptions: RecordStreamOptions | undefined;
@@ -66,6 +67,17 @@ export class FakeStream implements RecordStream {
   }
   onAssignment(listener: (partitions: readonly number[]) => void): void {
     this.assignment = listener;
+  }
+  onContact(listener: () => void): void {
+    this.contactListener = listener;
+  }
+  /** The brokers answered (a heartbeat or a fetch came back). */
+  contact(): void {
+    this.contactListener?.();
+  }
+  /** A rebalance handed this member `partitions`. */
+  assign(partitions: readonly number[]): void {
+    this.assignment?.(partitions);
   }
   crash(error: unknown): void {
     this.failure?.(error);

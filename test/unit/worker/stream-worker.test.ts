@@ -110,6 +110,60 @@ void test('the bootstrap trains once on exactly the window, saves, labels the wi
   await w.close();
 });
 
+void test('ready only while holding partitions and heard from the brokers within the contact timeout', async () => {
+  const { worker: w, stream } = worker({
+    store: new MemoryStore(tinySnapshot(3)),
+    settings: { ...settings, contactTimeoutMs: 40 },
+  });
+  await w.start();
+  stream.contact();
+  assert.ok(w.isReady(), 'online, partition 0 held, just heard from the brokers');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(!w.isReady(), 'silent brokers for longer than the contact timeout');
+  stream.contact();
+  assert.ok(w.isReady(), 'contact again');
+  stream.assign([]);
+  assert.ok(!w.isReady(), 'a member that holds no partition labels nothing');
+  stream.assign([0]);
+  assert.ok(w.isReady());
+  await w.close();
+});
+
+void test('a snapshot write that fails (read-only or full model directory) is counted and logged, and labelling goes on with the serving version', async () => {
+  class FailingStore extends MemoryStore {
+    override save(): Promise<void> {
+      return Promise.reject(
+        Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }),
+      );
+    }
+  }
+  const written: boolean[] = [];
+  const errors: string[] = [];
+  const observer = { ...silentObserver, snapshotWritten: (ok: boolean) => written.push(ok) };
+  const logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: (message: string) => errors.push(message),
+    child: () => logger,
+  };
+  const { worker: w, stream, sink } = worker({ store: new FailingStore(), observer, logger });
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true), near(2, false), near(3, true)]);
+  for (let i = 0; i < 50 && w.phase() !== Phase.Online; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  assert.equal(w.phase(), Phase.Online, 'the failed write does not stop the worker');
+  assert.deepEqual(written, [false]);
+  assert.ok(
+    errors.some((m) => m.includes('snapshot write failed')),
+    errors.join('; '),
+  );
+  await stream.deliver([near(4, true), near(5, false)]);
+  assert.equal(sink.labelled, 6, 'the window and later records are labelled');
+  await w.close();
+  assert.deepEqual(written, [false, false], 'shutdown tries the write once more');
+});
+
 void test('a batch delivered while training is left unresolved so that it is fetched again', async () => {
   let release!: (s: ModelSnapshot) => void;
   const train: BootstrapTrainer = () => new Promise((resolve) => (release = resolve));
