@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_METHOD } from '../src/model/defaults.js';
+import { suggestKSection } from './benchmarks/suggest-k-section.js';
 
 const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const readmePath = fileURLToPath(new URL('../README.md', import.meta.url));
@@ -29,6 +30,7 @@ const benchmarkNames = [
   'throughput',
   'codecs',
   'suite',
+  'suggest-k',
 ] as const;
 
 function readResults(dir: URL = resultsDir): Results {
@@ -984,6 +986,7 @@ export function renderBlocks(results: Results): Record<string, string> {
     profile: profileSection(results.throughput),
     codecs: codecsSection(results.codecs),
     suite: suiteSection(results.suite),
+    'suggest-k': suggestKSection(results['suggest-k']),
     headline: headline(results),
   };
 }

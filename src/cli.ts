@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * dec-stream: the one entry point. Offline commands (train, assign, evaluate, inspect) run here;
+ * dec-stream: the one entry point. Offline commands (train, assign, evaluate, inspect, suggest-k) run here;
  * `run` starts the streaming worker. Every failure ends as one line on stderr and a non-zero exit.
  */
 import { DecStreamError, UsageError } from './errors.js';
@@ -17,6 +17,7 @@ Commands:
   assign     label the records of a file with the newest stored model (JSONL out)
   evaluate   compare predicted clusters with known classes (ACC, NMI, ARI)
   inspect    describe the newest stored model
+  suggest-k  score each number of clusters k on a file and recommend one
 
 Run dec-stream <command> --help for the options of a command.
 Exit status: 0 on success, 1 on failure, 2 on a usage error (bad flag, input or option).
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   assign: async () => (await import('./offline/assign-command.js')).runAssignCommand,
   evaluate: async () => (await import('./offline/evaluate-command.js')).runEvaluateCommand,
   inspect: async () => (await import('./offline/inspect-command.js')).runInspectCommand,
+  'suggest-k': async () => (await import('./offline/suggest-k-command.js')).runSuggestKCommand,
 };
 
 export async function main(argv: readonly string[], io: CommandIo): Promise<number> {

@@ -25,10 +25,12 @@ import { clusterProfileEncoder } from './codec/cluster-profile-codec.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend, liveTensorCount } from './model/backend.js';
-import { trainSnapshot } from './model/build-snapshot.js';
 import type { TrainSnapshotOptions } from './model/build-snapshot.js';
 import { defaultRefinementSettings } from './online/refinement-engine.js';
 import { defaultRefinementBounds } from './online/refinement-policy.js';
+import { clusterCountTable, describeClusterCountRule } from './model/suggest-clusters.js';
+import { trainWithClusterChoice } from './model/train-with-cluster-choice.js';
+import type { ClusterChoiceOptions } from './model/train-with-cluster-choice.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
 import type { HttpServerHandle, HttpServerOptions } from './server/http-server.js';
 import { startHttpServer } from './server/http-server.js';
@@ -94,10 +96,11 @@ function fanOut(observers: readonly WorkerObserver[]): WorkerObserver {
   return fanned as unknown as WorkerObserver;
 }
 
-function trainOptions(config: Config): TrainSnapshotOptions {
+function trainOptions(config: Config): ClusterChoiceOptions {
   const m = config.model;
   return {
     clusters: m.clusters,
+    ...(m.clusterRange === undefined ? {} : { clusterRange: m.clusterRange }),
     seed: m.seed,
     ...(m.method === undefined ? {} : { method: m.method }),
     initialisation: m.initialisation,
@@ -329,10 +332,17 @@ function bootstrapTrainer(config: Config, log: Logger): BootstrapTrainer {
   const features = config.stream.features;
   const options = trainOptions(config);
   return (records, hooks) =>
-    trainSnapshot(records, features, options, {
+    trainWithClusterChoice(records, features, options, {
       ...hooks,
       log: (message) => log.debug('training', { detail: message }),
       onPoison: () => undefined,
+      onSuggestion: (s) =>
+        log.info('number of clusters chosen', {
+          clusters: s.clusters,
+          rule: describeClusterCountRule(s.rule),
+          rows: s.rows,
+          scores: clusterCountTable(s.scores),
+        }),
     });
 }
 

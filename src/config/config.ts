@@ -71,7 +71,10 @@ export interface BootstrapConfig {
 
 /** Training options as given; unset ones are left to the trainer's defaults (resolveDecOptions). */
 export interface ModelConfig {
-  readonly clusters: number;
+  /** `auto`: chosen from `clusterRange` on the bootstrap window before training. */
+  readonly clusters: number | 'auto';
+  /** With clusters `auto`: the smallest and largest k considered. */
+  readonly clusterRange?: { readonly min: number; readonly max: number };
   readonly dir: string;
   readonly snapshotKeep: number;
   readonly seed: number;

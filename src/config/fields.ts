@@ -129,3 +129,14 @@ export function imageSize(): FieldSchema<{ width: number; height: number }> {
     })
     .refine((size) => size.width >= 2 && size.height >= 2, message);
 }
+
+/** An integer >= min, or the word `auto` (the value is then chosen at run time). */
+export function integerOrAuto(min: number): FieldSchema<number | 'auto'> {
+  const message = `must be an integer >= ${min} or auto`;
+  return z
+    .string()
+    .trim()
+    .refine((s) => s.toLowerCase() === 'auto' || /^[+-]?\d+$/.test(s), message)
+    .transform((s): number | 'auto' => (s.toLowerCase() === 'auto' ? 'auto' : Number(s)))
+    .refine((v) => v === 'auto' || (Number.isSafeInteger(v) && v >= min), message);
+}

@@ -106,9 +106,10 @@ function checkCombinations(v: SettingValues, bad: ReadonlySet<SettingName>, issu
 
   checkGroupTiming(v, ok, fail);
 
+  checkClusterRange(v, ok, fail);
   const minRecords = checkBootstrapSizes(v, ok, fail);
-  if (ok('DEC_CLUSTERS', 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < v.DEC_CLUSTERS) {
-    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${v.DEC_CLUSTERS})`);
+  if (ok(...ClusterNames, 'DEC_REFINE_WINDOW') && v.DEC_REFINE_WINDOW < mostClusters(v)) {
+    fail('DEC_REFINE_WINDOW', `must be >= DEC_CLUSTERS (${mostClusters(v)})`);
   }
   return minRecords;
 }
@@ -137,14 +138,21 @@ function checkKafkaSecurity(v: SettingValues, ok: SettingsValid, fail: SettingFa
   }
 }
 
+const ClusterNames: SettingName[] = ['DEC_CLUSTERS', 'DEC_CLUSTERS_MIN', 'DEC_CLUSTERS_MAX'];
+
+/** The most clusters training may ask for: with DEC_CLUSTERS=auto, the largest k it may choose. */
+function mostClusters(v: SettingValues): number {
+  return v.DEC_CLUSTERS === 'auto' ? (v.DEC_CLUSTERS_MAX ?? AUTO_CLUSTERS_MAX) : v.DEC_CLUSTERS;
+}
+
 /**
  * The bootstrap window must hold at least one record per cluster; returns the fewest records a
  * bootstrap trains on (DEC_BOOTSTRAP_MIN_RECORDS, or its default).
  */
 function checkBootstrapSizes(v: SettingValues, ok: SettingsValid, fail: SettingFails): number {
   let minRecords = 0;
-  if (ok('DEC_CLUSTERS', 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
-    const k = v.DEC_CLUSTERS;
+  if (ok(...ClusterNames, 'DEC_BOOTSTRAP_RECORDS', 'DEC_BOOTSTRAP_MIN_RECORDS')) {
+    const k = mostClusters(v);
     const records = v.DEC_BOOTSTRAP_RECORDS;
     minRecords = v.DEC_BOOTSTRAP_MIN_RECORDS ?? Math.min(records, Math.max(500, k));
     if (records < k) {
@@ -156,6 +164,29 @@ function checkBootstrapSizes(v: SettingValues, ok: SettingsValid, fail: SettingF
     }
   }
   return minRecords;
+}
+
+/** The default range of DEC_CLUSTERS=auto, as `dec-stream suggest-k`'s. */
+const AUTO_CLUSTERS_MIN = 2;
+const AUTO_CLUSTERS_MAX = 20;
+
+/** DEC_CLUSTERS_MIN and _MAX: only with DEC_CLUSTERS=auto, and in order. */
+function checkClusterRange(
+  v: SettingValues,
+  ok: (...names: SettingName[]) => boolean,
+  fail: (path: SettingName, message: string) => void,
+): void {
+  if (!ok('DEC_CLUSTERS', 'DEC_CLUSTERS_MIN', 'DEC_CLUSTERS_MAX')) return;
+  if (v.DEC_CLUSTERS !== 'auto') {
+    if (v.DEC_CLUSTERS_MIN !== undefined)
+      fail('DEC_CLUSTERS_MIN', 'is only used with DEC_CLUSTERS=auto');
+    if (v.DEC_CLUSTERS_MAX !== undefined)
+      fail('DEC_CLUSTERS_MAX', 'is only used with DEC_CLUSTERS=auto');
+    return;
+  }
+  const min = v.DEC_CLUSTERS_MIN ?? AUTO_CLUSTERS_MIN;
+  const max = v.DEC_CLUSTERS_MAX ?? AUTO_CLUSTERS_MAX;
+  if (max < min) fail('DEC_CLUSTERS_MAX', `must be >= DEC_CLUSTERS_MIN (${min})`);
 }
 
 /** The broker defaults of group.min.session.timeout.ms and group.max.session.timeout.ms. */
@@ -270,6 +301,14 @@ function resolve(v: SettingValues, minRecords: number): Config {
     },
     model: {
       clusters: v.DEC_CLUSTERS,
+      ...(v.DEC_CLUSTERS === 'auto'
+        ? {
+            clusterRange: {
+              min: v.DEC_CLUSTERS_MIN ?? AUTO_CLUSTERS_MIN,
+              max: v.DEC_CLUSTERS_MAX ?? AUTO_CLUSTERS_MAX,
+            },
+          }
+        : {}),
       dir: v.DEC_MODEL_DIR,
       snapshotKeep: v.DEC_SNAPSHOT_KEEP,
       seed: v.DEC_SEED,

@@ -8,6 +8,7 @@ import {
   imageSize,
   integer,
   integerList,
+  integerOrAuto,
   list,
   oneOf,
   text,
@@ -265,9 +266,20 @@ export const definitions = {
       'Run the Kafka producers (and exactly-once transactions) on a worker thread of their own, while the main thread consumes: on, off, or auto (on with 2 or more CPUs).',
   }),
 
-  DEC_CLUSTERS: required(integer(2), {
+  DEC_CLUSTERS: required(integerOrAuto(2), {
     group: Model,
-    description: 'Number of clusters k.',
+    description:
+      "Number of clusters k, or `auto`: before the bootstrap trains, pretrain the autoencoder on the window and choose k from DEC_CLUSTERS_MIN to DEC_CLUSTERS_MAX: the smallest k whose silhouette of k-means in the embedding's UMAP layout is within 0.01 of the best (as `dec-stream suggest-k`; see docs/choosing-settings.md). The chosen k and the score table are logged. A restart with a stored model keeps that model's k.",
+  }),
+  DEC_CLUSTERS_MIN: optional(integer(2), {
+    group: Model,
+    defaultText: '2 with DEC_CLUSTERS=auto',
+    description: 'Smallest k that DEC_CLUSTERS=auto considers; only with DEC_CLUSTERS=auto.',
+  }),
+  DEC_CLUSTERS_MAX: optional(integer(2), {
+    group: Model,
+    defaultText: '20 with DEC_CLUSTERS=auto',
+    description: 'Largest k that DEC_CLUSTERS=auto considers; only with DEC_CLUSTERS=auto.',
   }),
   DEC_BOOTSTRAP_RECORDS: withDefault('5000', integer(1), {
     group: Bootstrap,

@@ -34,19 +34,19 @@ function toRows(x: Matrix): number[][] {
 const EPOCHS_PER_YIELD = 10;
 
 /**
- * UMAP (min_dist 0, N2D's setting: tight clumps) into k dimensions, then k-means with restarts.
- * The layout is optimised epoch by epoch with yields in between, so a worker's consumer keeps its
- * heartbeat during a bootstrap.
+ * UMAP (min_dist 0, N2D's setting: tight clumps) of z into `dims` dimensions, row-major
+ * [rows, dims]. The layout is optimised epoch by epoch with yields in between, so a worker's
+ * consumer keeps its heartbeat during a bootstrap.
  */
-export async function manifoldPartition(
+export async function umapLayout(
   z: Matrix,
-  options: ManifoldPartitionOptions,
+  dims: number,
+  neighbours: number,
   rng: SeededRandom,
-): Promise<ManifoldPartition> {
-  const dims = options.clusters;
+): Promise<Matrix> {
   const umap = new UMAP({
     nComponents: dims,
-    nNeighbors: Math.min(options.neighbours, z.rows - 1),
+    nNeighbors: Math.min(neighbours, z.rows - 1),
     minDist: 0,
     random: () => rng.next(),
   });
@@ -58,7 +58,16 @@ export async function manifoldPartition(
   const fitted = umap.getEmbedding();
   const data = new Float32Array(z.rows * dims);
   fitted.forEach((row, i) => data.set(row, i * dims));
-  const layout: Matrix = { data, rows: z.rows, cols: dims };
+  return { data, rows: z.rows, cols: dims };
+}
+
+/** UMAP into k dimensions (N2D), then k-means with restarts there. */
+export async function manifoldPartition(
+  z: Matrix,
+  options: ManifoldPartitionOptions,
+  rng: SeededRandom,
+): Promise<ManifoldPartition> {
+  const layout = await umapLayout(z, options.clusters, options.neighbours, rng);
   const { labels } = kmeansRestarts(layout, options.clusters, options.kmeansRestarts, rng);
   return { labels, layout };
 }

@@ -3,6 +3,8 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { DecStreamError, UsageError } from '../errors.js';
 import { digitAugmentation, parseImageSize } from '../model/augment.js';
 import type { TrainSnapshotOptions } from '../model/build-snapshot.js';
+import type { ClusterCountSuggestion } from '../model/suggest-clusters.js';
+import type { ClusterChoiceOptions } from '../model/train-with-cluster-choice.js';
 import { parseFeatureSpec } from '../feature-list.js';
 import type { DecOptions, ModelSnapshot, TrainingProgress } from '../model/types.js';
 import { FsModelStore } from '../store/fs-model-store.js';
@@ -18,6 +20,7 @@ import type { OptionSpec } from './args.js';
 import type { CommandIo } from './command-io.js';
 import { readAllRecords } from './input.js';
 import { createProgressReporter } from './progress.js';
+import { formatSuggestion } from './suggest-k-command.js';
 
 export const TRAIN_HELP = `Usage: dec-stream train --input FILE --features SPEC --clusters K --model-dir DIR [options]
 
@@ -27,7 +30,8 @@ Required:
   --input FILE              JSONL (one object per line) or CSV with a header row; - reads stdin
   --features SPEC           fields to cluster on, comma-separated dot paths: "f0,f1,f2", "pixels",
                             "point.x,point.y"; each holds a number or an array of numbers
-  --clusters K              number of clusters (at least 2, at most the number of records)
+  --clusters K              number of clusters (at least 2, at most the number of records), or
+                            auto: chosen first as dec-stream suggest-k chooses it
   --model-dir DIR           where model versions are stored (created if missing)
 
 Model and training:
@@ -62,6 +66,8 @@ Model and training:
   --augment-image WxH       the features are W x H images: train on randomly shifted and
                             slightly rotated copies (DEC-DA); needs global or none scaling
   --backend NAME            auto (default), tensorflow, wasm or cpu
+  --clusters-min K          with --clusters auto: smallest k considered (default 2)
+  --clusters-max K          with --clusters auto: largest k considered (default 20)
   --keep N                  model versions to keep in DIR (default 5)
   --quiet                   no progress output
   -h, --help                this help
@@ -73,6 +79,8 @@ const OPTIONS: OptionSpec = {
   input: { type: 'string' },
   features: { type: 'string' },
   clusters: { type: 'string' },
+  'clusters-min': { type: 'string' },
+  'clusters-max': { type: 'string' },
   'model-dir': { type: 'string' },
   seed: { type: 'string' },
   hidden: { type: 'string' },
@@ -159,6 +167,32 @@ function trainOptions(
   };
 }
 
+/** --clusters K, or auto with --clusters-min and --clusters-max. */
+function clusterChoiceOption(
+  values: ReturnType<typeof parseCommandArgs>,
+): { clusters: number } | { clusters: 'auto'; range: { min: number; max: number } } {
+  const text = requiredString('train', values, 'clusters');
+  const auto = text.trim().toLowerCase() === 'auto';
+  const min = integerOption(values, 'clusters-min', 2);
+  const max = integerOption(values, 'clusters-max', 2);
+  if (!auto) {
+    if (min !== undefined || max !== undefined) {
+      throw new UsageError('--clusters-min and --clusters-max need --clusters auto');
+    }
+    const clusters = integerOption(values, 'clusters') as number;
+    if (clusters < 2)
+      throw new UsageError(`--clusters must be at least 2 or auto, got ${clusters}`);
+    return { clusters };
+  }
+  const range = { min: min ?? 2, max: max ?? Math.max(min ?? 2, 20) };
+  if (range.max < range.min) {
+    throw new UsageError(
+      `--clusters-max must be at least --clusters-min (${range.min}), got ${range.max}`,
+    );
+  }
+  return { clusters: 'auto', range };
+}
+
 /** Turns a filesystem failure of the model directory into one clear error. */
 async function storeGuard<T>(modelDir: string, action: () => Promise<T>): Promise<T> {
   try {
@@ -189,10 +223,11 @@ function nextStoreVersion(store: FsModelStore, modelDir: string): Promise<number
 async function trainUntilInterrupted(
   records: readonly unknown[],
   fields: readonly string[],
-  options: TrainSnapshotOptions,
+  options: ClusterChoiceOptions,
   hooks: {
     log: (message: string) => void;
     recordIds: readonly string[];
+    onSuggestion: (suggestion: ClusterCountSuggestion) => void;
     onProgress?: (progress: TrainingProgress) => void;
     done: () => void;
   },
@@ -201,12 +236,13 @@ async function trainUntilInterrupted(
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
   // Loaded here, after the flags and the input are known to be good: it brings in tfjs.
-  const { trainSnapshot } = await import('../model/build-snapshot.js');
+  const { trainWithClusterChoice } = await import('../model/train-with-cluster-choice.js');
   try {
-    return await trainSnapshot(records, fields, options, {
+    return await trainWithClusterChoice(records, fields, options, {
       log: hooks.log,
       signal: abort.signal,
       recordIds: hooks.recordIds,
+      onSuggestion: hooks.onSuggestion,
       ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
     });
   } catch (error) {
@@ -226,9 +262,9 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
   }
   const input = requiredString('train', values, 'input');
   const fields = parseFeatureSpec(requiredString('train', values, 'features'));
-  requiredString('train', values, 'clusters');
-  const clusters = integerOption(values, 'clusters') as number;
-  if (clusters < 2) throw new UsageError(`--clusters must be at least 2, got ${clusters}`);
+  const clusterChoice = clusterChoiceOption(values);
+  const clusters =
+    clusterChoice.clusters === 'auto' ? clusterChoice.range.max : clusterChoice.clusters;
   const modelDir = requiredString('train', values, 'model-dir');
   const options = trainOptions(values, clusters);
   const keep = integerOption(values, 'keep', 1);
@@ -239,6 +275,11 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
 
   const records = await readAllRecords(input, { stdin: io.stdin });
   if (records.length === 0) throw new UsageError(`input "${input}" holds no records`);
+  if (clusterChoice.clusters === 'auto' && records.length <= clusters) {
+    throw new UsageError(
+      `cannot score up to ${clusters} clusters in ${records.length} records: lower --clusters-max or use more data`,
+    );
+  }
   if (records.length < clusters) {
     throw new UsageError(
       `cannot find ${clusters} clusters in ${records.length} records: use fewer clusters or more data`,
@@ -248,16 +289,30 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
   // Check the directory before a long training run rather than after it.
   const version = await nextStoreVersion(store, modelDir);
 
-  log(`training on ${records.length} records, ${fields.length} feature field(s), k=${clusters}`);
+  log(
+    `training on ${records.length} records, ${fields.length} feature field(s), ` +
+      (clusterChoice.clusters === 'auto'
+        ? `k chosen from ${clusterChoice.range.min} to ${clusterChoice.range.max}`
+        : `k=${clusters}`),
+  );
   const progress = quiet ? undefined : createProgressReporter(io.stderr);
   const snapshot = await trainUntilInterrupted(
     records,
     fields,
-    { ...options, version },
+    {
+      ...options,
+      version,
+      clusters: clusterChoice.clusters,
+      ...(clusterChoice.clusters === 'auto' ? { clusterRange: clusterChoice.range } : {}),
+    },
     {
       log,
       // The sample of members kept in the snapshot names records by position in the input.
       recordIds: records.map((_, i) => String(i)),
+      onSuggestion: (s) => {
+        progress?.done();
+        log(formatSuggestion(s).trimEnd());
+      },
       ...(progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) }),
       done: () => progress?.done(),
     },

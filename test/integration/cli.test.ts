@@ -214,13 +214,55 @@ void test('train, assign and evaluate recover three separated blobs (ACC >= 0.95
   assert.equal(piped.stdout.trimEnd().split('\n').length, 150);
 });
 
+void test('suggest-k prints a score table and recommends the three blobs', async () => {
+  const run = await runCli([
+    'suggest-k',
+    '--input',
+    csv,
+    '--features',
+    'f0,f1,f2,f3',
+    '--max',
+    '6',
+    '--quiet',
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  const rows = run.stdout.split('\n').filter((line) => /^ +\d+ /.test(line));
+  assert.equal(rows.length, 5);
+  assert.match(run.stdout, /^ +k +silhouette/);
+  assert.match(run.stdout, /recommended k: 3 /);
+});
+
+void test('train --clusters auto trains on the k it chose and says so', async () => {
+  const models = join(dir, 'auto-models');
+  const run = await runCli([
+    'train',
+    '--input',
+    csv,
+    '--features',
+    'f0,f1,f2,f3',
+    '--clusters',
+    'auto',
+    '--clusters-max',
+    '5',
+    '--model-dir',
+    models,
+    '--epochs',
+    '30',
+  ]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal((JSON.parse(run.stdout) as { clusters: number }).clusters, 3);
+  assert.match(run.stderr, /recommended k: 3 /);
+});
+
 void test('every command answers --help on stdout with exit 0', async () => {
   const runs = await Promise.all(
-    ['train', 'assign', 'evaluate', 'inspect', 'run'].map((c) => runCli([c, '--help'])),
+    ['train', 'assign', 'evaluate', 'inspect', 'suggest-k', 'run'].map((c) =>
+      runCli([c, '--help']),
+    ),
   );
   for (const run of runs) {
     assert.equal(run.code, 0);
-    assert.match(run.stdout, /^Usage: dec-stream \w+/);
+    assert.match(run.stdout, /^Usage: dec-stream [\w-]+/);
   }
   const top = await runCli(['--help']);
   assert.match(top.stdout, /Commands:/);
