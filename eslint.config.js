@@ -26,8 +26,8 @@ export default tseslint.config(
   },
   // Import boundaries between the layers: .dependency-cruiser.cjs (`npm run lint:boundaries`).
   {
-    // Long functions hide their steps; one that reads best long says why beside an
-    // eslint-disable-next-line comment.
+    // Long functions hide their steps; one that reads best long says why beside the comment
+    // that turns this rule off for it.
     files: ['src/**'],
     rules: {
       'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],

@@ -25,7 +25,6 @@ import { clusterProfileEncoder } from './codec/cluster-profile-codec.js';
 import type { RecordLimits } from './worker/record-limits.js';
 import { createPrometheusObserver } from './metrics/prometheus-observer.js';
 import { initBackend, liveTensorCount } from './model/backend.js';
-import type { TrainSnapshotOptions } from './model/build-snapshot.js';
 import { defaultRefinementSettings } from './online/refinement-engine.js';
 import { defaultRefinementBounds } from './online/refinement-policy.js';
 import { clusterCountTable, describeClusterCountRule } from './model/suggest-clusters.js';

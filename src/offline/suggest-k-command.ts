@@ -148,18 +148,12 @@ export async function runSuggestKCommand(args: readonly string[], io: CommandIo)
   } finally {
     progress?.done();
   }
-  if (values.json === true) {
-    io.stdout.write(
-      `${JSON.stringify({
-        recommended: suggestion.clusters,
-        rule: suggestion.rule,
-        rows: suggestion.rows,
-        scores: suggestion.scores,
-        wallMs: suggestion.wallMs,
-      })}\n`,
-    );
-  } else {
-    io.stdout.write(formatSuggestion(suggestion));
-  }
+  io.stdout.write(values.json === true ? suggestionJson(suggestion) : formatSuggestion(suggestion));
   return 0;
+}
+
+/** One JSON line: the recommendation, the rule and every k's scores. */
+function suggestionJson(suggestion: ClusterCountSuggestion): string {
+  const { clusters: recommended, rule, rows, scores, wallMs } = suggestion;
+  return `${JSON.stringify({ recommended, rule, rows, scores, wallMs })}\n`;
 }

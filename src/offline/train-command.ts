@@ -274,17 +274,7 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
   };
 
   const records = await readAllRecords(input, { stdin: io.stdin });
-  if (records.length === 0) throw new UsageError(`input "${input}" holds no records`);
-  if (clusterChoice.clusters === 'auto' && records.length <= clusters) {
-    throw new UsageError(
-      `cannot score up to ${clusters} clusters in ${records.length} records: lower --clusters-max or use more data`,
-    );
-  }
-  if (records.length < clusters) {
-    throw new UsageError(
-      `cannot find ${clusters} clusters in ${records.length} records: use fewer clusters or more data`,
-    );
-  }
+  checkRecordCount(input, records.length, clusters, clusterChoice.clusters === 'auto');
   const store = new FsModelStore(modelDir, { ...(keep === undefined ? {} : { keep }), log });
   // Check the directory before a long training run rather than after it.
   const version = await nextStoreVersion(store, modelDir);
@@ -319,21 +309,39 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
   );
   await storeGuard(modelDir, () => store.save(snapshot));
 
-  const m = snapshot.metrics;
-  io.stdout.write(
-    `${JSON.stringify({
-      version: snapshot.version,
-      file: store.fileFor(snapshot.version),
-      samples: m.samples,
-      inputDims: m.inputDims,
-      clusters: snapshot.parameters.clusters,
-      clusterSizes: m.clusterSizes,
-      pretrainLoss: m.pretrainLoss,
-      finalKl: m.finalKl,
-      clusterIterations: m.clusterIterations,
-      backend: m.backend,
-      wallMs: m.wallMs,
-    })}\n`,
-  );
+  io.stdout.write(storedSummary(snapshot, store.fileFor(snapshot.version)));
   return 0;
+}
+
+/** Enough records for `clusters` (or, choosing k, for scoring up to the largest). */
+function checkRecordCount(input: string, records: number, clusters: number, auto: boolean): void {
+  if (records === 0) throw new UsageError(`input "${input}" holds no records`);
+  if (auto && records <= clusters) {
+    throw new UsageError(
+      `cannot score up to ${clusters} clusters in ${records} records: lower --clusters-max or use more data`,
+    );
+  }
+  if (records < clusters) {
+    throw new UsageError(
+      `cannot find ${clusters} clusters in ${records} records: use fewer clusters or more data`,
+    );
+  }
+}
+
+/** The one JSON line `train` prints about the model it stored. */
+function storedSummary(snapshot: ModelSnapshot, file: string): string {
+  const m = snapshot.metrics;
+  return `${JSON.stringify({
+    version: snapshot.version,
+    file,
+    samples: m.samples,
+    inputDims: m.inputDims,
+    clusters: snapshot.parameters.clusters,
+    clusterSizes: m.clusterSizes,
+    pretrainLoss: m.pretrainLoss,
+    finalKl: m.finalKl,
+    clusterIterations: m.clusterIterations,
+    backend: m.backend,
+    wallMs: m.wallMs,
+  })}\n`;
 }
