@@ -69,6 +69,47 @@ function pickLabels(labels: Int32Array, rows: Int32Array): Int32Array {
   return rows.length === labels.length ? labels : Int32Array.from(rows, (r) => labels[r]!);
 }
 
+/** Scores partitions of one row sample on nearest-neighbour graphs of some spaces. */
+export interface PartitionJudge {
+  /** Normalised cut of `labels` (one per row of the full set) on each space's graph. */
+  cuts(labels: Int32Array): Partial<Record<SelectionSpace, number>>;
+}
+
+/**
+ * Builds the nearest-neighbour graph of each given space on the same seeded sample of rows, once,
+ * so that any number of candidate partitions can be scored on them.
+ */
+export async function partitionJudge(
+  spaces: Partial<Readonly<Record<SelectionSpace, Matrix>>>,
+  options: Pick<GuardOptions, 'clusters' | 'neighbours' | 'sampleRows'>,
+  rng: SeededRandom,
+): Promise<PartitionJudge> {
+  const present = SelectionSpaces.filter((s) => spaces[s] !== undefined);
+  const rows = sampleRowIndices(spaces[present[0]!]!.rows, options.sampleRows, rng);
+  const graphs: { space: SelectionSpace; graph: Int32Array }[] = [];
+  for (const space of present) {
+    const graph = await nearestNeighbourGraph(pickRows(spaces[space]!, rows), options.neighbours);
+    graphs.push({ space, graph });
+  }
+  const neighbours = Math.min(options.neighbours, rows.length - 1);
+  return {
+    cuts: (labels) => {
+      const picked = pickLabels(labels, rows);
+      return Object.fromEntries(
+        graphs.map(({ space, graph }) => [
+          space,
+          normalisedCut(graph, neighbours, picked, options.clusters),
+        ]),
+      );
+    },
+  };
+}
+
+/** The criterion of a partition, from a judge that has (at least) the criterion's spaces. */
+export function judgedScore(judge: PartitionJudge, labels: Int32Array): number {
+  return criterionScore(judge.cuts(labels) as Record<SelectionSpace, number>);
+}
+
 /**
  * Scores k-means' and the deep model's partitions in every space and chooses: the deep model when
  * its score is lower than k-means' by more than the relative margin, k-means otherwise.
@@ -79,21 +120,9 @@ export async function guardChoice(
   options: GuardOptions,
   rng: SeededRandom,
 ): Promise<GuardDecision> {
-  const rows = sampleRowIndices(spaces.input.rows, options.sampleRows, rng);
-  const graphs: { space: SelectionSpace; graph: Int32Array }[] = [];
-  for (const space of SelectionSpaces) {
-    const graph = await nearestNeighbourGraph(pickRows(spaces[space], rows), options.neighbours);
-    graphs.push({ space, graph });
-  }
-  const neighbours = Math.min(options.neighbours, rows.length - 1);
+  const judge = await partitionJudge(spaces, options, rng);
   const candidates = ([ModelKind.Kmeans, ModelKind.Dec] as const).map((kind): CandidateScore => {
-    const labels = pickLabels(partitions[kind], rows);
-    const cut = Object.fromEntries(
-      graphs.map(({ space, graph }) => [
-        space,
-        normalisedCut(graph, neighbours, labels, options.clusters),
-      ]),
-    ) as Record<SelectionSpace, number>;
+    const cut = judge.cuts(partitions[kind]) as Record<SelectionSpace, number>;
     return { kind, cut, score: criterionScore(cut) };
   });
   const [kmeans, dec] = candidates as [CandidateScore, CandidateScore];

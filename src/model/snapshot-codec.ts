@@ -74,12 +74,16 @@ export interface SnapshotSummary {
 /** Snapshots written before the guard and the manifold step were trained without them. */
 function withOptionDefaults(
   options: Partial<DecOptions> &
-    Omit<DecOptions, 'initialisation' | 'distilEpochs' | 'guard' | 'guardMargin'>,
+    Omit<
+      DecOptions,
+      'initialisation' | 'distilEpochs' | 'manifoldStarts' | 'guard' | 'guardMargin'
+    >,
 ): DecOptions {
   return {
     ...options,
     initialisation: options.initialisation ?? 'kmeans',
     distilEpochs: options.distilEpochs ?? 0,
+    manifoldStarts: options.manifoldStarts ?? 1,
     guard: options.guard ?? false,
     guardMargin: options.guardMargin ?? 0,
   };

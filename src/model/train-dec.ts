@@ -20,7 +20,13 @@ import { kmeansRestarts, nearestCentroids } from './kmeans-init.js';
 import { kmeansParameters } from './kmeans-model.js';
 import { tensorKmeans } from './tensor-kmeans.js';
 import { clusterMeans, manifoldPartition } from './manifold-partition.js';
-import { guardChoice, ModelKind, type GuardDecision } from './model-guard.js';
+import {
+  guardChoice,
+  judgedScore,
+  ModelKind,
+  partitionJudge,
+  type GuardDecision,
+} from './model-guard.js';
 import {
   pretrainAutoencoder,
   yieldToEventLoop,
@@ -43,6 +49,7 @@ export function seedStreams(seed: number): {
   kmeans: SeededRandom;
   cluster: SeededRandom;
   guard: SeededRandom;
+  select: SeededRandom;
 } {
   const master = new SeededRandom(seed);
   return {
@@ -51,6 +58,7 @@ export function seedStreams(seed: number): {
     kmeans: new SeededRandom(master.fork()),
     cluster: new SeededRandom(master.fork()),
     guard: new SeededRandom(master.fork()),
+    select: new SeededRandom(master.fork()),
   };
 }
 
@@ -116,20 +124,17 @@ export function checkTrainingInput(x: Matrix, options: DecOptions): void {
 
 /** Fine-tuning start: centroids, and the partition to distil first when the manifold step ran. */
 async function initialPartition(
-  z: Matrix,
+  spaces: { x: Matrix; z: Matrix },
   options: DecOptions,
-  rng: SeededRandom,
+  streams: { kmeans: SeededRandom; select: SeededRandom },
   hooks: TrainingHooks,
 ): Promise<{ centroids: Float32Array; labels: Int32Array; inertia: number; anchored: boolean }> {
   await yieldToEventLoop();
+  const { z } = spaces;
   if (options.initialisation === 'manifold') {
     const started = performance.now();
-    const manifold = await manifoldPartition(
-      z,
-      { clusters: options.clusters, neighbours: 20, kmeansRestarts: options.kmeansRestarts },
-      rng,
-    );
-    const centroids = clusterMeans(z, manifold.labels, options.clusters);
+    const labels = await bestManifoldPartition(spaces, options, streams);
+    const centroids = clusterMeans(z, labels, options.clusters);
     const { inertia } = nearestCentroids(z, centroids, options.clusters);
     // The initial partition's stage, reported as DEC's k-means step is.
     hooks.onProgress?.({
@@ -139,8 +144,9 @@ async function initialPartition(
       loss: inertia,
       elapsedMs: performance.now() - started,
     });
-    return { centroids, labels: manifold.labels, inertia, anchored: true };
+    return { centroids, labels, inertia, anchored: true };
   }
+  const rng = streams.kmeans;
   const started = performance.now();
   const kmeans = kmeansRestarts(z, options.clusters, options.kmeansRestarts, rng, {
     onRestart: (restart, inertia) =>
@@ -153,6 +159,38 @@ async function initialPartition(
       }),
   });
   return { ...kmeans, anchored: false };
+}
+
+/**
+ * The manifold start's partition: N2D's UMAP layout and k-means, from `manifoldStarts` random
+ * starts. With more than one, each partition is scored by the guard's criterion (normalised cut on
+ * the graphs of the inputs and of the pretrained embedding, spaces every start shares) and the
+ * lowest wins; the first start is the one a single start would have made.
+ */
+async function bestManifoldPartition(
+  spaces: { x: Matrix; z: Matrix },
+  options: DecOptions,
+  streams: { kmeans: SeededRandom; select: SeededRandom },
+): Promise<Int32Array> {
+  const partitionOptions = {
+    clusters: options.clusters,
+    neighbours: 20,
+    kmeansRestarts: options.kmeansRestarts,
+  };
+  const first = await manifoldPartition(spaces.z, partitionOptions, streams.kmeans);
+  if (options.manifoldStarts <= 1) return first.labels;
+  const judge = await partitionJudge(
+    { input: spaces.x, pretrained: spaces.z },
+    { clusters: options.clusters, neighbours: GUARD_NEIGHBOURS, sampleRows: GUARD_SAMPLE_ROWS },
+    streams.select,
+  );
+  let best = { labels: first.labels, score: judgedScore(judge, first.labels) };
+  for (let start = 1; start < options.manifoldStarts; start++) {
+    const { labels } = await manifoldPartition(spaces.z, partitionOptions, streams.kmeans);
+    const score = judgedScore(judge, labels);
+    if (score < best.score) best = { labels, score };
+  }
+  return best.labels;
 }
 
 /** Steps spent distilling the manifold partition before self-training takes over. */
@@ -195,7 +233,7 @@ export async function trainDec(
     const initial = await timed(async () => {
       const z = embedTensor(xTensor, pre.encoder);
       hooks.onStage?.({ name: 'pretrained', embedding: z });
-      return { z, init: await initialPartition(z, options, streams.kmeans, hooks) };
+      return { z, init: await initialPartition({ x, z }, options, streams, hooks) };
     });
     const { z, init } = initial.value;
     hooks.onStage?.({ name: 'initial', labels: init.labels, embedding: z });

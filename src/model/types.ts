@@ -90,6 +90,11 @@ export interface DecOptions {
    * before self-training (DEC's sharpened target) takes over for the remaining iterations.
    */
   readonly distilEpochs: number;
+  /**
+   * With the manifold start: UMAP layouts tried, each from its own random start; the partition
+   * the guard's criterion scores best is distilled. 1: one layout, as N2D.
+   */
+  readonly manifoldStarts: number;
   /** Also train k-means on the inputs and serve it when the deep model is not better (model-guard.ts). */
   readonly guard: boolean;
   /** How much lower the deep model's mean normalised cut must be for it to serve. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../src/model/backend.js';
 import { resolveDecOptions } from '../../../src/model/defaults.js';
 import { evaluateClustering } from '../../../src/model/evaluation.js';
-import { guardChoice, ModelKind } from '../../../src/model/model-guard.js';
+import { guardChoice, ModelKind, partitionJudge } from '../../../src/model/model-guard.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 import { trainDec } from '../../../src/model/train-dec.js';
 import { ModelVersion } from '../../../src/model/model-version.js';
@@ -131,5 +131,33 @@ void describe('the guard', () => {
     } finally {
       assigner.dispose();
     }
+  });
+
+  void test('trainDec() with several manifold starts distils a partition the criterion scores no worse than the first start', async () => {
+    const { x } = twoMoons(400, 6);
+    const first: Int32Array[] = [];
+    const best: Int32Array[] = [];
+    const base = { ...options(2, 4), maxIterations: 0, guard: false };
+    await trainDec(
+      x,
+      { ...base, manifoldStarts: 1 },
+      {
+        onStage: (s) => s.name === 'initial' && first.push(s.labels!),
+      },
+    );
+    await trainDec(
+      x,
+      { ...base, manifoldStarts: 4 },
+      {
+        onStage: (s) => s.name === 'initial' && best.push(s.labels!),
+      },
+    );
+    const judge = await partitionJudge(
+      { input: x },
+      { clusters: 2, neighbours: 10, sampleRows: 3000 },
+      new SeededRandom(1),
+    );
+    const cut = (l: Int32Array) => judge.cuts(l).input!;
+    assert.ok(cut(best[0]!) <= cut(first[0]!) + 1e-9, `${cut(best[0]!)} vs ${cut(first[0]!)}`);
   });
 });

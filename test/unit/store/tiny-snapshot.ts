@@ -52,6 +52,7 @@ export function tinySnapshot(version = 1): ModelSnapshot {
       maxIterations: 100,
       initialisation: 'kmeans',
       distilEpochs: 0,
+      manifoldStarts: 1,
       guard: false,
       guardMargin: 0,
     },
