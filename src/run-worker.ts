@@ -302,6 +302,8 @@ async function buildWorker(inputs: WorkerInputs): Promise<{
             worker,
           ),
         );
+  // Without scale-out every worker trains the model it serves.
+  if (role === undefined) observer.trainerRole(true);
   return { worker, labeller, sink, feed, role };
 }
 

@@ -93,7 +93,10 @@ export async function spawnReplicas(
     t.after(() =>
       Promise.all(
         replicas.map((r, i) =>
-          writeFile(join(dump, `replica-${i}.log`), r.logs.map((l) => JSON.stringify(l)).join('\n')),
+          writeFile(
+            join(dump, `replica-${i}.log`),
+            r.logs.map((l) => JSON.stringify(l)).join('\n'),
+          ),
         ),
       ),
     );
