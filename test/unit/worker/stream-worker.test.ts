@@ -410,7 +410,7 @@ void test('start() with an aborted signal does not start consuming, and close() 
 });
 
 /** A feed of versions trained elsewhere, filled by the test. */
-function memoryFeed(): { feed: ModelFeed; publish(snapshot: ModelSnapshot): void } {
+function memoryFeed(): { feed: ModelFeed; publish: (snapshot: ModelSnapshot) => void } {
   let newest: ModelSnapshot | undefined;
   return {
     feed: { caughtUp: Promise.resolve(), latest: () => newest },
