@@ -80,6 +80,9 @@ export async function replicaEnv(
   });
 }
 
+/** Replicas spawned by this test process so far: names every log dump apart. */
+let spawnedReplicas = 0;
+
 export async function spawnReplicas(
   t: TestContext,
   s: WorkerScenario,
@@ -88,13 +91,15 @@ export async function spawnReplicas(
 ): Promise<WorkerProcess[]> {
   const replicas: WorkerProcess[] = [];
   for (let i = 0; i < count; i++) replicas.push(spawnWorker(t, await replicaEnv(t, s, extra)));
+  const first = spawnedReplicas;
+  spawnedReplicas += count;
   const dump = process.env.DEC_TEST_LOG_DIR;
   if (dump !== undefined) {
     t.after(() =>
       Promise.all(
         replicas.map((r, i) =>
           writeFile(
-            join(dump, `replica-${i}.log`),
+            join(dump, `replica-${first + i}.log`),
             r.logs.map((l) => JSON.stringify(l)).join('\n'),
           ),
         ),
