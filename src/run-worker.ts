@@ -40,7 +40,11 @@ import { HeapTrimmer } from './runtime/heap-trimmer.js';
 import type { CodecDescription } from './worker/labeller/codec-description.js';
 import { InProcessLabeller } from './worker/labeller/in-process-labeller.js';
 import { ThreadLabeller, threadWorthwhile } from './worker/labeller/thread-labeller.js';
-import type { WorkerObserver } from './worker/observer.js';
+import type { HealthSource, WorkerObserver } from './worker/observer.js';
+import type { KafkaModelFeed } from './kafka/kafka-model-feed.js';
+import type { TrainerKit } from './run-scale-out.js';
+import { createTrainerRole, startModelFeed } from './run-scale-out.js';
+import type { TrainerRole } from './worker/scale-out/trainer-role.js';
 import { Phase, silentObserver } from './worker/observer.js';
 import type { ClusterProfileSink, Labeller, ModelRefiner, OutputSink } from './worker/ports.js';
 import type { RefinerOptions } from './worker/refiner/refiner.js';
@@ -184,7 +188,8 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   const recordLimits = await prepareOutputTopics(kafka, config, log, checkpoint);
   checkpoint('building the codec');
   const { codec, avroSchema } = await buildCodec(config);
-  const profiles = await clusterProfileSink(config, kafka);
+  // Scale-out: the trainer publishes the profiles of the versions every replica serves.
+  const profiles = config.stream.scaleOut ? undefined : await clusterProfileSink(config, kafka);
   checkpoint('loading the tensor backend');
   const store = modelStore(config, log);
   await loadBackend(config, log);
@@ -195,16 +200,81 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
   const observer = fanOut(
     parts.observer === undefined ? [metrics.observer] : [metrics.observer, parts.observer],
   );
-  const train = bootstrapTrainer(config, log);
-  const refiner = createRefiner(config, parts, observer, log);
-  const labeller = await createLabeller(
+  const { worker, labeller, sink, feed, role } = await buildWorker({
+    kafka,
     config,
-    codec,
-    describeCodec(config, avroSchema, codec),
+    parts,
     log,
-  );
-  const sink = await startSink(labeller, checkpoint, () =>
-    createSink(config, kafka, stream.consumer, log, maxRequestBytesOf(recordLimits)),
+    checkpoint,
+    codec,
+    codecDescription: describeCodec(config, avroSchema, codec),
+    stream,
+    store,
+    observer,
+    recordLimits,
+    profiles,
+  });
+  metrics.observer.readFrom(() => worker.isReady());
+  const health = healthOf(worker, role);
+  const server = await serveHttp(config, parts, metrics.registry, health, checkpoint, async () => {
+    // The worker never started: only the labelling and publishing threads hold anything open.
+    await labeller.close();
+    await sink.close();
+    await feed?.close();
+  });
+  if (server !== undefined) log.info('http server listening', { port: server.port });
+  const trimmer = startHeapTrimmer(config, log);
+  // Between fetches the last one's records are garbage and no thread waits on this one.
+  if (trimmer !== undefined) stream.onFetchStart(() => trimmer.quietPoint());
+  const close = await startUnlessAborted(worker, parts, log, async () => {
+    trimmer?.stop();
+    await closeScaleOut(role, feed, log);
+    await server?.close();
+  });
+  await startElection(role, close);
+  return { worker, httpPort: server?.port, close };
+}
+
+/** What the labelling worker is built from. */
+interface WorkerInputs {
+  readonly kafka: Kafka;
+  readonly config: Config;
+  readonly parts: WorkerParts;
+  readonly log: Logger;
+  readonly checkpoint: Checkpoint;
+  readonly codec: RecordCodec;
+  readonly codecDescription: CodecDescription | undefined;
+  readonly stream: KafkaRecordStream;
+  readonly store: FsModelStore;
+  readonly observer: WorkerObserver;
+  readonly recordLimits: RecordLimits;
+  readonly profiles: ClusterProfileSink | undefined;
+}
+
+/**
+ * The labelling worker with its labeller, sink and refiner; in scale-out, with the models topic's
+ * feed instead of a refiner, and the trainer's role beside it.
+ */
+async function buildWorker(inputs: WorkerInputs): Promise<{
+  worker: StreamWorker;
+  labeller: Labeller;
+  sink: OutputSink;
+  feed: KafkaModelFeed | undefined;
+  role: TrainerRole | undefined;
+}> {
+  const { kafka, config, parts, log, checkpoint, codec, stream, store, observer } = inputs;
+  const { recordLimits, profiles } = inputs;
+  const train = bootstrapTrainer(config, log);
+  const refiner = config.stream.scaleOut ? undefined : createRefiner(config, parts, observer, log);
+  const feed = config.stream.scaleOut
+    ? await startModelFeed(kafka, config, observer, log)
+    : undefined;
+  const labeller = await createLabeller(config, codec, inputs.codecDescription, log);
+  const sink = await startSink(
+    labeller,
+    checkpoint,
+    () => createSink(config, kafka, stream.consumer, log, maxRequestBytesOf(recordLimits)),
+    () => feed?.close(),
   );
   const worker = new StreamWorker({
     stream,
@@ -216,24 +286,85 @@ export async function startWorker(config: Config, parts: WorkerParts = {}): Prom
     observer,
     logger: log,
     ...(refiner === undefined ? {} : { refiner }),
-    profiles,
+    ...(profiles === undefined ? {} : { profiles }),
+    ...(feed === undefined ? {} : { feed }),
     settings: workerSettings(config, recordLimits),
   });
-  metrics.observer.readFrom(() => worker.isReady());
-  const server = await serveHttp(config, parts, metrics.registry, worker, checkpoint, async () => {
-    // The worker never started: only the labelling and publishing threads hold anything open.
-    await labeller.close();
-    await sink.close();
-  });
-  if (server !== undefined) log.info('http server listening', { port: server.port });
-  const trimmer = startHeapTrimmer(config, log);
-  // Between fetches the last one's records are garbage and no thread waits on this one.
-  if (trimmer !== undefined) stream.onFetchStart(() => trimmer.quietPoint());
-  const close = await startUnlessAborted(worker, parts, log, async () => {
-    trimmer?.stop();
-    await server?.close();
-  });
-  return { worker, httpPort: server?.port, close };
+  const role =
+    feed === undefined
+      ? undefined
+      : createTrainerRole(
+          trainerKit(
+            kafka,
+            config,
+            parts,
+            { codec, feed, cache: store, train, observer, log },
+            worker,
+          ),
+        );
+  // Without scale-out every worker trains the model it serves.
+  if (role === undefined) observer.trainerRole(true);
+  return { worker, labeller, sink, feed, role };
+}
+
+/** What the scale-out trainer is built from, besides what every worker shares. */
+function trainerKit(
+  kafka: Kafka,
+  config: Config,
+  parts: WorkerParts,
+  shared: Pick<TrainerKit, 'codec' | 'feed' | 'cache' | 'train' | 'observer' | 'log'>,
+  worker: StreamWorker,
+): TrainerKit {
+  const { log } = shared;
+  return {
+    ...shared,
+    kafka,
+    config,
+    // The trainer writes no output: the output topics' limits do not concern it.
+    settings: workerSettings(config, { labelledBytes: Infinity, deadLetterBytes: Infinity }),
+    createStream: (groupId) => createRecordStream(kafka, config, log, groupId),
+    createRefiner: (observer) => createRefiner(config, parts, observer, log),
+    createProfiles: () => clusterProfileSink(config, kafka),
+    // The process fails with its trainer, and Kubernetes restarts it.
+    onFailure: (error) => worker.failWith(error),
+  };
+}
+
+/** Scale-out: the trainer (if this replica holds the role) and the election, then the feed. */
+async function closeScaleOut(
+  role: TrainerRole | undefined,
+  feed: KafkaModelFeed | undefined,
+  log: Logger,
+): Promise<void> {
+  await role?.close().catch((error: unknown) => log.error('closing the trainer failed', { error }));
+  await feed
+    ?.close()
+    .catch((error: unknown) => log.error('closing the model feed failed', { error }));
+}
+
+/** /readyz and /healthz: the labelling worker's, and in scale-out whether this replica trains. */
+function healthOf(worker: StreamWorker, role: TrainerRole | undefined): HealthSource {
+  return {
+    isReady: () => worker.isReady(),
+    phase: () => worker.phase(),
+    ...(role === undefined
+      ? {}
+      : { role: () => (role.isTrainer() ? ('trainer' as const) : ('labeller' as const)) }),
+  };
+}
+
+/** Scale-out: joins the trainer's election once the labelling worker runs. */
+async function startElection(
+  role: TrainerRole | undefined,
+  close: () => Promise<void>,
+): Promise<void> {
+  if (role === undefined) return;
+  try {
+    await role.start();
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 function modelStore(config: Config, log: Logger): FsModelStore {
@@ -255,12 +386,14 @@ async function startSink(
   labeller: Labeller,
   checkpoint: Checkpoint,
   create: () => Promise<OutputSink>,
+  closeOthers: () => Promise<void> | undefined,
 ): Promise<OutputSink> {
   try {
     checkpoint('starting the output');
     return await create();
   } catch (error) {
     await labeller.close();
+    await closeOthers();
     throw error;
   }
 }
@@ -281,7 +414,10 @@ async function prepareOutputTopics(
     {
       input: stream.inputTopic,
       outputs: [stream.outputTopic, stream.dlqTopic],
-      compacted: [stream.clustersTopic],
+      // Scale-out: the models topic, and the control topic whose one partition elects the trainer.
+      compacted: stream.scaleOut
+        ? [stream.clustersTopic, stream.modelTopic, stream.controlTopic]
+        : [stream.clustersTopic],
     },
     log,
   );
@@ -312,11 +448,16 @@ async function buildCodec(
   return { codec, avroSchema };
 }
 
-function createRecordStream(kafka: Kafka, config: Config, log: Logger): KafkaRecordStream {
+function createRecordStream(
+  kafka: Kafka,
+  config: Config,
+  log: Logger,
+  groupId = config.stream.groupId,
+): KafkaRecordStream {
   const { stream } = config;
   return new KafkaRecordStream({
     kafka,
-    groupId: stream.groupId,
+    groupId,
     topic: stream.inputTopic,
     logger: log,
     maxBytesPerPartition: stream.fetchMaxBytesPerPartition,
@@ -386,7 +527,7 @@ async function serveHttp(
   config: Config,
   parts: WorkerParts,
   registry: HttpServerOptions['registry'],
-  health: StreamWorker,
+  health: HealthSource,
   checkpoint: Checkpoint,
   closeOpened: () => Promise<void>,
 ): Promise<HttpServerHandle | undefined> {

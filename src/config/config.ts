@@ -61,6 +61,12 @@ export interface StreamConfig {
   readonly publishThread: LabelThreadMode;
   /** Codec of the batches written to the output and dead-letter topics. */
   readonly outputCompression: OutputCompression;
+  /** Replicas share one model: an elected trainer publishes it on `modelTopic`. */
+  readonly scaleOut: boolean;
+  /** Compacted topic of model versions (scale-out). */
+  readonly modelTopic: string;
+  /** Single-partition topic whose consumer group elects the trainer (scale-out). */
+  readonly controlTopic: string;
 }
 
 export interface BootstrapConfig {

@@ -293,6 +293,9 @@ function resolve(v: SettingValues, minRecords: number): Config {
       labelThread: v.DEC_LABEL_THREAD,
       publishThread: v.DEC_PUBLISH_THREAD,
       outputCompression: v.DEC_OUTPUT_COMPRESSION,
+      scaleOut: v.DEC_SCALE_OUT,
+      modelTopic: v.DEC_MODEL_TOPIC ?? `${v.DEC_GROUP_ID}.models`,
+      controlTopic: `${v.DEC_GROUP_ID}.control`,
     },
     bootstrap: {
       records: v.DEC_BOOTSTRAP_RECORDS,

@@ -204,6 +204,17 @@ export const definitions = {
     description:
       "Compacted topic of cluster profiles, key = cluster id: one record per cluster each time a model version starts serving (prototype in input units, share, mean confidence, nearest kept records, the features that set it apart), in the output's format. Join labelled records to it by `cluster`.",
   }),
+  DEC_SCALE_OUT: withDefault('false', boolean(), {
+    group: Stream,
+    description:
+      'Run as one of several replicas that share one model. One replica, elected through the single-partition control topic `<DEC_GROUP_ID>.control`, trains (bootstrap, refinement) on a sample of the whole input and publishes each version to DEC_MODEL_TOPIC; every replica labels its share of the partitions with the newest version there, and holds them without committing until the first exists. Off: each replica trains its own model, right for one replica. The chart turns it on when replicaCount or the autoscaler allows more than one.',
+  }),
+  DEC_MODEL_TOPIC: optional(topic(), {
+    group: Stream,
+    defaultText: '`<DEC_GROUP_ID>.models`',
+    description:
+      'With DEC_SCALE_OUT: the compacted topic the trainer publishes model versions to (chunked, with a manifest and checksum, in transactions) and every replica reads whole.',
+  }),
   DEC_OUTPUT_DETAIL: withDefault('basic', oneOf(outputDetails), {
     group: Stream,
     description:

@@ -116,3 +116,14 @@ function positiveInteger(text: string | undefined): number | undefined {
   const value = Number(text);
   return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }
+
+/** `max.message.bytes` of one topic (the models topic), else the brokers' limit. */
+export async function fetchTopicMessageLimit(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return (await topicLimits(admin, [topic])).get(topic) ?? (await brokerLimit(admin));
+  } finally {
+    await admin.disconnect();
+  }
+}

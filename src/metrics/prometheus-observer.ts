@@ -16,6 +16,7 @@ import type {
   RefinementReport,
   WorkerObserver,
 } from '../worker/observer.js';
+import { ModelSkipReasons } from '../worker/ports.js';
 import { BoundedLabel } from './bounded-label.js';
 import { BulkHistogram } from './bulk-histogram.js';
 
@@ -102,9 +103,12 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly bootstrapLoss: Gauge;
   private readonly snapshotWritesTotal: Counter<'result'>;
   private readonly snapshotLastSuccessTimestamp: Gauge;
+  private readonly trainerGauge: Gauge;
+  private readonly modelVersionsSkippedTotal: Counter<'reason'>;
 
   private readonly deadLetterReasons = new BoundedLabel(16, PoisonReasons);
   private readonly rejectReasons = new BoundedLabel(8, RejectReasons);
+  private readonly skipReasons = new BoundedLabel(8, ModelSkipReasons);
   private readonly stages = new BoundedLabel(4, TrainingPhases);
   private readonly topics = new BoundedLabel(8);
   private readonly lagUpdatedAt = new Map<
@@ -339,6 +343,17 @@ export class PrometheusObserver implements WorkerObserver {
       help: 'Unix time of the last snapshot written; 0 before the first.',
       registers,
     });
+    this.trainerGauge = new Gauge({
+      name: name('trainer'),
+      help: '1 while this replica holds the trainer’s role (it bootstraps, refines and publishes the model versions every replica serves), else 0. Without DEC_SCALE_OUT every replica trains its own model and reports 1.',
+      registers,
+    });
+    this.modelVersionsSkippedTotal = new Counter({
+      name: name('model_versions_skipped_total'),
+      help: 'Model versions read from the models topic and not served, by reason: bad-manifest, missing-chunk, checksum, undecodable. The version before keeps serving.',
+      labelNames: ['reason'],
+      registers,
+    });
     const tensorCount = options.tensorCount;
     if (tensorCount !== undefined) {
       new Gauge({
@@ -367,6 +382,8 @@ export class PrometheusObserver implements WorkerObserver {
     for (const result of RefinementResults) this.refinementsTotal.inc({ result }, 0);
     for (const reason of RejectReasons) this.refinementRejectionsTotal.inc({ reason }, 0);
     for (const result of SnapshotWriteResults) this.snapshotWritesTotal.inc({ result }, 0);
+    for (const reason of ModelSkipReasons) this.modelVersionsSkippedTotal.inc({ reason }, 0);
+    this.trainerGauge.set(0);
     this.consumerConnectedGauge.set(0);
     this.assignedPartitionsGauge.set(0);
     this.readyGauge.set(0);
@@ -538,6 +555,14 @@ export class PrometheusObserver implements WorkerObserver {
   snapshotWritten(ok: boolean): void {
     this.snapshotWritesTotal.inc({ result: ok ? 'ok' : 'failed' });
     if (ok) this.snapshotLastSuccessTimestamp.set(this.now() / 1000);
+  }
+
+  trainerRole(active: boolean): void {
+    this.trainerGauge.set(active ? 1 : 0);
+  }
+
+  modelVersionSkipped(reason: string): void {
+    this.modelVersionsSkippedTotal.inc({ reason: this.skipReasons.value(reason) });
   }
 
   /**

@@ -103,7 +103,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     const ready = health.isReady();
-    sendJson(req, res, ready ? 200 : 503, { ready, phase });
+    const role = health.role?.();
+    sendJson(req, res, ready ? 200 : 503, {
+      ready,
+      phase,
+      ...(role === undefined ? {} : { role }),
+    });
   };
 
   const server = createServer((req, res) => {

@@ -86,6 +86,10 @@ export interface WorkerObserver {
   drift(report: DriftReport): void;
   bootstrap(report: BootstrapReport): void;
   snapshotWritten(ok: boolean): void;
+  /** Whether this replica now holds the trainer's role (scale-out: one trainer per group). */
+  trainerRole(active: boolean): void;
+  /** A model version on the models topic was corrupted or truncated and is not served. */
+  modelVersionSkipped(reason: string): void;
 }
 
 const ignore = (): void => undefined;
@@ -110,6 +114,8 @@ export const silentObserver: WorkerObserver = {
   drift: ignore,
   bootstrap: ignore,
   snapshotWritten: ignore,
+  trainerRole: ignore,
+  modelVersionSkipped: ignore,
 };
 
 /** What /readyz and /healthz ask of the worker. */
@@ -117,4 +123,6 @@ export interface HealthSource {
   /** A model serves, the consumer holds input partitions and the worker is online. */
   isReady(): boolean;
   phase(): Phase;
+  /** Scale-out only: whether this replica trains ('trainer') or only labels ('labeller'). */
+  role?(): 'trainer' | 'labeller';
 }

@@ -192,3 +192,45 @@ export interface Labeller {
   /** Releases the model and stops the thread, if any; idempotent. */
   close(): Promise<void>;
 }
+
+/** Why a model version read from where the trainer publishes was not served. */
+export const ModelSkipReasons = [
+  'bad-manifest',
+  'missing-chunk',
+  'checksum',
+  'undecodable',
+] as const;
+export type ModelSkipReason = (typeof ModelSkipReasons)[number];
+
+/**
+ * Model versions trained by another member of the group (the elected trainer), read from where
+ * it publishes them. Every replica follows the same feed, so the same record at the same version
+ * gets the same cluster whichever replica labels it.
+ */
+export interface ModelFeed {
+  /** Settles once every version published before the feed started has been read. */
+  readonly caughtUp: Promise<void>;
+  /** The newest version that arrived whole and verified, if any. */
+  latest(): ModelSnapshot | undefined;
+}
+
+/** Where the trainer publishes each version it serves, for every replica to follow. */
+export interface ModelPublisher {
+  /**
+   * Publishes one version whole or not at all. Rejects once another trainer took over (this one
+   * is fenced): a member that lost the trainer's role can never publish a stale model.
+   */
+  publish(snapshot: ModelSnapshot): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Chooses the one member of the group that trains; the others only label. */
+export interface TrainerElection {
+  /**
+   * Joins the election; `onChange` hears true once this member holds the trainer's role in a
+   * stable group, and false when it lost it.
+   */
+  start(onChange: (trainer: boolean) => void): Promise<void>;
+  /** Leaves the election (another member takes over within a rebalance). */
+  close(): Promise<void>;
+}

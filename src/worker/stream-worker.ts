@@ -16,6 +16,7 @@ import { chunks } from './online/unit-pipeline.js';
 import type {
   ClusterProfileSink,
   Labeller,
+  ModelFeed,
   ModelRefiner,
   OutputSink,
   PartitionBatch,
@@ -89,6 +90,9 @@ const DefaultConcurrentBatches = 4;
 /** How long a failed snapshot write waits before the next try: the error repeats no faster. */
 const SnapshotRetryMs = 30_000;
 
+/** How often a labeller without a model looks for the trainer's first version. */
+const FeedPollMs = 200;
+
 export interface StreamWorkerOptions {
   readonly stream: RecordStream;
   readonly sink: OutputSink;
@@ -107,6 +111,13 @@ export interface StreamWorkerOptions {
   readonly refiner?: ModelRefiner;
   /** Receives the cluster profiles of every version that starts serving. */
   readonly profiles?: ClusterProfileSink;
+  /**
+   * Versions trained by another member (scale-out: the elected trainer). The worker then never
+   * bootstraps: it serves the feed's newest version, swaps to newer ones between batches, and
+   * until the first one exists it holds its partitions without fetching or committing (not
+   * ready). `store` only caches what it serves.
+   */
+  readonly feed?: ModelFeed;
 }
 
 /**
@@ -229,7 +240,7 @@ export class StreamWorker implements HealthSource {
     const { stream, sink, store, settings } = this.options;
     const stopped = (): boolean => signal?.aborted === true;
     try {
-      const snapshot = await store.loadLatest();
+      const snapshot = await this.startingVersion(store, signal);
       if (stopped()) return;
       await sink.start();
       if (stopped()) return;
@@ -246,8 +257,11 @@ export class StreamWorker implements HealthSource {
         this.savedVersion = snapshot.version;
         await this.serve(snapshot);
         this.setPhase(Phase.Online);
-      } else {
+      } else if (this.options.feed === undefined) {
         this.window = new BootstrapWindow(settings.bootstrap);
+        this.setPhase(Phase.Bootstrapping);
+      } else {
+        this.log.info('no model version yet: waiting for the trainer', {});
         this.setPhase(Phase.Bootstrapping);
       }
       if (stopped()) return;
@@ -258,11 +272,15 @@ export class StreamWorker implements HealthSource {
       });
       this.connected = true;
       this.observer.consumerConnected(true);
-      if (this.window !== undefined) {
-        this.bootstrapTask = this.bootstrap(this.window).catch((error: unknown) => {
-          if (!this.abort.signal.aborted) this.fail(error);
-        });
-      }
+      const first =
+        this.window !== undefined
+          ? this.bootstrap(this.window)
+          : this.state === Phase.Bootstrapping && this.options.feed !== undefined
+            ? this.awaitFirstVersion(this.options.feed)
+            : undefined;
+      this.bootstrapTask = first?.catch((error: unknown) => {
+        if (!this.abort.signal.aborted) this.fail(error);
+      });
     } catch (error) {
       this.fail(error);
       throw error;
@@ -313,6 +331,14 @@ export class StreamWorker implements HealthSource {
     this.finish(final);
   }
 
+  /**
+   * Fails the worker from outside: something beside it that it cannot do without has failed (in
+   * scale-out, the trainer of this process). It closes everything, as after its own failures.
+   */
+  failWith(error: unknown): void {
+    this.fail(error);
+  }
+
   private fail(error: unknown): void {
     if (this.state === Phase.Failed || this.state === Phase.Stopped) return;
     this.failure ??= error;
@@ -354,6 +380,11 @@ export class StreamWorker implements HealthSource {
   private async handle(batch: PartitionBatch): Promise<void> {
     const last = batch.records[batch.records.length - 1];
     if (last === undefined) return;
+    if (this.state === Phase.Bootstrapping && this.window === undefined) {
+      // No model yet (scale-out): leave the batch unresolved, so it is fetched again once one is.
+      this.options.stream.pauseAll();
+      return;
+    }
     if (this.state === Phase.Bootstrapping) {
       const window = this.window;
       // While training, batches are left unresolved: they are fetched again once online.
@@ -566,7 +597,9 @@ export class StreamWorker implements HealthSource {
    * Batches of several partitions may ask at once: they share one swap.
    */
   private swapIfRefined(): Promise<void> {
-    if (this.options.refiner === undefined) return Promise.resolve();
+    if (this.options.refiner === undefined && this.options.feed === undefined) {
+      return Promise.resolve();
+    }
     this.swapping ??= this.swapToRefined().finally(() => {
       this.swapping = undefined;
     });
@@ -574,10 +607,48 @@ export class StreamWorker implements HealthSource {
   }
 
   private async swapToRefined(): Promise<void> {
-    const next = this.options.refiner?.poll();
+    const next = this.newerVersion();
     if (next === undefined || next.version === this.serving?.version) return;
     await this.serve(next);
     await this.saveServing();
+  }
+
+  /** The refiner's next version, or else the feed's newest when it is newer than the serving one. */
+  private newerVersion(): ModelSnapshot | undefined {
+    const { refiner, feed } = this.options;
+    if (refiner !== undefined) return refiner.poll();
+    const latest = feed?.latest();
+    if (latest === undefined || latest.version <= (this.serving?.version ?? 0)) return undefined;
+    return latest;
+  }
+
+  /**
+   * The version to start with: with a feed, its newest once it has read what was published
+   * before (the local store is only its cache); else the newest in the store.
+   */
+  private async startingVersion(
+    store: ModelStore,
+    signal: AbortSignal | undefined,
+  ): Promise<ModelSnapshot | undefined> {
+    const feed = this.options.feed;
+    if (feed === undefined) return store.loadLatest();
+    await abortable(feed.caughtUp, signal);
+    return feed.latest();
+  }
+
+  /** Scale-out without a model yet: serves the trainer's first version once it arrives. */
+  private async awaitFirstVersion(feed: ModelFeed): Promise<void> {
+    const signal = this.abort.signal;
+    let snapshot = feed.latest();
+    while (snapshot === undefined) {
+      await delay(FeedPollMs, signal);
+      if (signal.aborted) return;
+      snapshot = feed.latest();
+    }
+    await this.serve(snapshot);
+    await this.saveServing();
+    this.setPhase(Phase.Online);
+    this.options.stream.resumeAll();
   }
 
   /**
@@ -743,4 +814,28 @@ function trainingRecords(
     usable.ids.push(decodedIds[i] as string);
   });
   return usable;
+}
+
+/** Settles after `ms`, or at once when `signal` is aborted. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** `promise`, or undefined as soon as `signal` is aborted. */
+async function abortable(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (signal === undefined) return promise;
+  await Promise.race([
+    promise,
+    new Promise<void>((resolve) =>
+      signal.addEventListener('abort', () => resolve(), { once: true }),
+    ),
+  ]);
 }

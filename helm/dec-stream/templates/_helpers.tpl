@@ -101,3 +101,14 @@ printed as integers (1000000, never 1e+06).
 {{- define "dec-stream.modelClaimName" -}}
 {{- default (printf "%s-models" (include "dec-stream.fullname" .)) .Values.persistence.existingClaim }}
 {{- end }}
+
+{{/*
+"true" when replicas share one model through Kafka (DEC_SCALE_OUT): more than one replica, by
+replicaCount or by KEDA's maxReplicaCount, or config.scaleOut set.
+*/}}
+{{- define "dec-stream.scaleOut" -}}
+{{- $keda := and .Values.keda.enabled (gt (int .Values.keda.maxReplicaCount) 1) }}
+{{- $replicas := and (not .Values.keda.enabled) (gt (int .Values.replicaCount) 1) }}
+{{- $explicit := eq (toString .Values.config.scaleOut) "true" }}
+{{- if or $keda $replicas $explicit }}true{{- end }}
+{{- end }}

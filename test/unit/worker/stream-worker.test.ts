@@ -4,7 +4,7 @@ import { JsonCodec } from '../../../src/codec/json-codec.js';
 import { initBackend } from '../../../src/model/backend.js';
 import type { ModelSnapshot } from '../../../src/model/types.js';
 import { Phase, silentObserver } from '../../../src/worker/observer.js';
-import type { ModelRefiner } from '../../../src/worker/ports.js';
+import type { ModelFeed, ModelRefiner } from '../../../src/worker/ports.js';
 import type { BootstrapTrainer, StreamWorkerOptions } from '../../../src/worker/stream-worker.js';
 import { StreamWorker } from '../../../src/worker/stream-worker.js';
 import { FakeSink, FakeStream, MemoryStore, jsonRecord } from './fakes.js';
@@ -407,4 +407,50 @@ void test('start() with an aborted signal does not start consuming, and close() 
   await w.close();
   assert.equal(await w.done, Phase.Stopped);
   assert.ok(stream.closed && sink.closed);
+});
+
+/** A feed of versions trained elsewhere, filled by the test. */
+function memoryFeed(): { feed: ModelFeed; publish: (snapshot: ModelSnapshot) => void } {
+  let newest: ModelSnapshot | undefined;
+  return {
+    feed: { caughtUp: Promise.resolve(), latest: () => newest },
+    publish: (snapshot) => {
+      newest = snapshot;
+    },
+  };
+}
+
+void test('with a feed and no version yet, the worker never trains: it holds its batches unresolved, commits nothing and is not ready until the first version arrives', async () => {
+  const { feed, publish } = memoryFeed();
+  const { worker: w, stream, sink, trained } = worker({ feed });
+  await w.start();
+  stream.assign([0]);
+  await stream.deliver([near(0, false), near(1, true)]);
+  assert.equal(w.phase(), Phase.Bootstrapping);
+  assert.equal(stream.resolved.size, 0, 'nothing resolved');
+  assert.equal(stream.paused, true, 'fetching paused');
+  assert.equal(sink.units.length, 0, 'nothing published or committed');
+  assert.equal(w.isReady(), false);
+  publish(tinySnapshot(3));
+  for (let i = 0; i < 50 && w.phase() !== Phase.Online; i++)
+    await new Promise((r) => setTimeout(r, 20));
+  assert.equal(w.modelVersion, 3);
+  assert.equal(stream.paused, false, 'fetching resumed');
+  await stream.deliver([near(0, false), near(1, true)]);
+  assert.equal(sink.labelled, 2);
+  assert.deepEqual(trained, [], 'no bootstrap');
+  await w.close();
+});
+
+void test('with a feed, a newer version is served from the next batch on', async () => {
+  const { feed, publish } = memoryFeed();
+  publish(tinySnapshot(1));
+  const { worker: w, stream } = worker({ feed });
+  await w.start();
+  await stream.deliver([near(0, false)]);
+  assert.equal(w.modelVersion, 1);
+  publish(tinySnapshot(2));
+  await stream.deliver([near(1, true)]);
+  assert.equal(w.modelVersion, 2);
+  await w.close();
 });
