@@ -84,7 +84,9 @@ export function permuteValues(values: readonly number[], mapping: IdMapping): nu
 }
 
 /** One line for the log: `id←new (kept %)` per id and the overall change. */
-export function describeIdMapping(mapping: IdMapping): string {
+export function describeIdMapping(
+  mapping: Pick<IdMappingReport, 'overlap' | 'records' | 'labelChangeRatio'>,
+): string {
   const pairs = mapping.overlap
     .map((o) => `${o.id}←${o.from} (${o.kept === null ? '-' : `${(100 * o.kept).toFixed(1)}%`})`)
     .join(' ');
