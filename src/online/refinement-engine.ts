@@ -14,6 +14,7 @@ import type {
   DecParameters,
   Matrix,
   ModelSnapshot,
+  IdMappingReport,
   PromotionRecord,
   TrainingMetrics,
 } from '../model/types.js';
@@ -116,6 +117,8 @@ export interface RefinementOutcome {
   readonly method?: RefinementMethod;
   /** Criterion of the serving version and of the best candidate (lower is better). */
   readonly criterion?: { readonly serving: number; readonly candidate: number };
+  /** How a refinement that re-seeded clusters matched them to the served ids. */
+  readonly idMapping?: IdMappingReport;
   /** A promotion's evidence and id matching (kind promotion, accepted or not). */
   readonly promotion?: PromotionRecord;
 }
@@ -198,16 +201,15 @@ export class RefinementEngine {
       ...this.kmeansCandidates(start, window),
     ];
     if (candidates.length === 0) {
-      const why = verdict.accepted ? { reason: 'none', detail: '' } : verdict;
-      return {
-        ...rejected,
-        reason: why.reason,
-        detail: why.detail,
-        labelChangeFraction: step.labelChangeFraction,
-        durationSeconds: elapsed(),
-      };
+      const { reason, detail } = verdict.accepted ? { reason: 'none', detail: '' } : verdict;
+      const labelChangeFraction = step.labelChangeFraction;
+      return { ...rejected, reason, detail, labelChangeFraction, durationSeconds: elapsed() };
     }
-    const choice = await this.choose(candidates, window, served);
+    const chosen = await this.choose(candidates, window, served);
+    const choice =
+      reseeded.length === 0
+        ? { ...chosen, reseeded, start }
+        : this.matchReseeded(chosen, window, served, { reseeded, start });
     const labelled = choice.labelled;
     const labelChangeFraction = labelChangeRate(served.cluster, labelled.cluster);
     const judged = {
@@ -216,7 +218,7 @@ export class RefinementEngine {
     };
     const veto =
       worseThanServing(choice) ??
-      this.labelChangeBound(window, start, reseeded, labelled, labelChangeFraction);
+      this.labelChangeBound(window, choice.start, reseeded, labelled, labelChangeFraction);
     if (veto !== undefined) {
       return { ...rejected, ...judged, ...veto, labelChangeFraction, durationSeconds: elapsed() };
     }
@@ -228,7 +230,8 @@ export class RefinementEngine {
       snapshot: this.nextVersion(choice.parameters, window),
       labelChangeFraction,
       clusterSizes: softSizes(labelled.q, labelled.rows, labelled.clusters),
-      reseeded,
+      reseeded: choice.reseeded,
+      ...(choice.idMapping === undefined ? {} : { idMapping: choice.idMapping }),
       durationSeconds: elapsed(),
     };
   }
@@ -292,6 +295,36 @@ export class RefinementEngine {
       }
     }
     return { ...best, criterion: { serving, candidate: bestScore } };
+  }
+
+  /**
+   * After a re-seed, the clusters are matched to the served ids by the Hungarian method on the
+   * window's labels (the split cluster's id goes to the half that keeps most of its records), and
+   * the re-seed events are renumbered to match.
+   */
+  private matchReseeded<C extends { parameters: DecParameters; labelled: AssignmentBatch }>(
+    choice: C,
+    window: Matrix,
+    served: AssignmentBatch,
+    { reseeded, start }: { reseeded: readonly ReseedEvent[]; start: DecParameters },
+  ): C & { reseeded: readonly ReseedEvent[]; start: DecParameters; idMapping?: IdMappingReport } {
+    const k = choice.parameters.clusters;
+    const mapping = matchClusterIds(served.cluster, choice.labelled.cluster, k);
+    const idMapping = idMappingReport(mapping);
+    if (mapping.permutation.every((from, id) => from === id))
+      return { ...choice, reseeded, start, idMapping };
+    const idOf = new Int32Array(k);
+    mapping.permutation.forEach((from, id) => (idOf[from] = id));
+    const parameters = applyIdMapping(choice.parameters, mapping);
+    return {
+      ...choice,
+      parameters,
+      labelled: this.assignUnder(parameters, window),
+      // The step's starting point in the same numbering, for the label-change bound.
+      start: applyIdMapping(start, mapping),
+      reseeded: reseeded.map((e) => ({ cluster: idOf[e.cluster]!, splitFrom: idOf[e.splitFrom]! })),
+      idMapping,
+    };
   }
 
   /** `window` labelled under `parameters`. */

@@ -512,6 +512,9 @@ export class Refiner implements ModelRefiner {
             `(version ${snapshot.version})`,
         );
       }
+      if (outcome.idMapping !== undefined) {
+        this.log(`refiner: ids after the re-seed: ${describeIdMapping(outcome.idMapping)}`);
+      }
       if (outcome.kind === 'rebootstrap') {
         // A new model: its own cluster sizes and reconstruction error become the baseline.
         const sizes = outcome.clusterSizes;
