@@ -740,6 +740,14 @@ function refineSettings(
     ...(env[`BENCH_${prefix}_MINSHARE`] === undefined
       ? {}
       : { minClusterShare: Number(env[`BENCH_${prefix}_MINSHARE`]) }),
+    ...(env[`BENCH_${prefix}_KMEANS_STEPS`] === undefined
+      ? {}
+      : {
+          kmeansSteps: (env[`BENCH_${prefix}_KMEANS_STEPS`] ?? '')
+            .split(',')
+            .filter((v) => v.trim() !== '')
+            .map(Number),
+        }),
   };
 }
 
@@ -829,7 +837,7 @@ function retrainStreams(): RetrainStream[] {
       tuned: true,
       drifting: true,
       family: 'four',
-      spec: { ...base, fadingComponent: 3, appearingAngleDegrees: 225 },
+      spec: { ...base, fadingComponent: 3, appearingAngleDegrees: 45 },
     },
     { name: 'stationary', tuned: true, drifting: false, family: 'four', spec: base },
     { name: 'unseen', tuned: false, drifting: true, family: 'unseen', spec: unseen },

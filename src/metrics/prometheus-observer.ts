@@ -549,7 +549,7 @@ export class PrometheusObserver implements WorkerObserver {
       this.promotionCriterion.set({ model: 'serving' }, report.servingScore);
     if (report.shadowScore !== undefined)
       this.promotionCriterion.set({ model: 'shadow' }, report.shadowScore);
-    if (report.labelChangeRatio !== undefined)
+    if (report.outcome === 'promoted' && report.labelChangeRatio !== undefined)
       this.promotionLabelChangeRatio.set(report.labelChangeRatio);
   }
 

@@ -77,7 +77,7 @@ export const defaultRefinementSettings: RefinementSettings = {
   gamma: 0.1,
   bounds: defaultRefinementBounds,
   minClusterShare: 0.005,
-  kmeansSteps: [0.005, 0.02],
+  kmeansSteps: [0.01, 0.05, 0.2],
   criterion: defaultCriterionOptions,
   seed: 1,
 };

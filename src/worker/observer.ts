@@ -60,7 +60,10 @@ export interface RetrainReport {
   /** Criterion of each model on the held-out records (promoted, discarded). */
   readonly servingScore?: number;
   readonly shadowScore?: number;
-  /** Fraction of the held-out records whose id changed (promoted). */
+  /**
+   * Fraction of the held-out records whose id changed after matching (promoted), or would have
+   * changed (discarded).
+   */
   readonly labelChangeRatio?: number;
 }
 

@@ -559,7 +559,8 @@ export class Refiner implements ModelRefiner {
       ...(evidence === undefined
         ? {}
         : { servingScore: evidence.servingScore, shadowScore: evidence.shadowScore }),
-      ...(promoted ? { labelChangeRatio: outcome.labelChangeFraction } : {}),
+      // For a discarded shadow: the share of ids that would have changed, had it been promoted.
+      labelChangeRatio: outcome.labelChangeFraction,
     });
     if (!promoted) {
       this.log(
