@@ -417,7 +417,7 @@ export const definitions = {
   DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
     group: Refinement,
     description:
-      'Population stability index of the cluster mix above which the model is trained afresh; 0 turns it off.',
+      'Population stability index of the cluster mix above which a shadow model is trained on the stream sample (it serves only if it beats the serving model; see DEC_RETRAIN_*); 0 turns it off.',
   }),
   DEC_REBOOTSTRAP_AFTER_MS: withDefault('600000', integer(0), {
     group: Refinement,
