@@ -428,9 +428,14 @@ async function latency(
   options: RefinerOptions,
 ): Promise<Record<string, unknown>> {
   const reports: RefinementReport[] = [];
+  const retrains: RetrainReport[] = [];
   const refiner = new Refiner(
     { ...options, everyRecords: 2 * batch, intervalMs: 3_600_000 },
-    { ...silentObserver, refinement: (r) => reports.push(r) },
+    {
+      ...silentObserver,
+      refinement: (r) => reports.push(r),
+      retrain: (r) => retrains.push(r),
+    },
   );
   await refiner.start(snapshot);
   let assigner = ModelVersion.ofParameters(snapshot.parameters);
@@ -473,7 +478,7 @@ async function latency(
   await refiner.whenIdle();
   assigner.dispose();
   await refiner.close();
-  const refineSeconds = reports.reduce((sum, r) => sum + r.durationSeconds, 0);
+  const refineSeconds = [...reports, ...retrains].reduce((sum, r) => sum + r.durationSeconds, 0);
   off.sort((a, b) => a - b);
   on.sort((a, b) => a - b);
   const p99Off = quantile(off, 0.99);
@@ -489,6 +494,12 @@ async function latency(
     p99Ratio: round(p99On / p99Off, 3),
     refinementsDuringOn: reports.length,
     refinementsAccepted: reports.filter((r) => r.accepted).length,
+    ...(options.retrain === undefined
+      ? {}
+      : {
+          shadowsTrainedDuringOn: retrains.filter((r) => r.outcome === 'trained').length,
+          shadowsPromotedDuringOn: retrains.filter((r) => r.outcome === 'promoted').length,
+        }),
     threadBusyFractionDuringOn: round(Math.min(1, refineSeconds / (onWallMs / 1000)), 3),
     modelVersionAtEnd: serving.version,
   };
@@ -963,10 +974,22 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     const four = models.get('four');
     if (four !== undefined) {
       const data = mixtureStream(streams[0]!.spec, 20000, 13, 0, 1);
-      out.latency = await latency(four.snapshot, data.x, batch, quick ? 4 : 8, quick ? 100 : 250, {
-        ...retrainOptions,
-        retrain: { ...retrainOptions.retrain!, everyRecords: 2 * batch, holdoutRecords: batch },
-      });
+      const latencyBatch = envNumber('BENCH_RETRAIN_LATENCY_BATCH', batch);
+      out.latency = await latency(
+        four.snapshot,
+        data.x,
+        latencyBatch,
+        quick ? 4 : 8,
+        quick ? 100 : 250,
+        {
+          ...retrainOptions,
+          retrain: {
+            ...retrainOptions.retrain!,
+            everyRecords: 2 * latencyBatch,
+            holdoutRecords: latencyBatch,
+          },
+        },
+      );
       log(`retrain latency: ${JSON.stringify(out.latency)}`);
     }
   }

@@ -17,7 +17,10 @@ export interface RefineThreadInit {
   readonly windowRecords: number;
   readonly settings: RefinementSettings;
   readonly backend: BackendPreference;
-  /** Nice value for the thread (Linux applies it to the calling thread only); 0 leaves it. */
+  /**
+   * Nice increment for the thread over the process's own (Linux applies it to the calling thread
+   * only; at most 19); 0 leaves it.
+   */
   readonly nice: number;
   /** The background retrain; undefined: off (no stream sample is kept). */
   readonly retrain?: RetrainThreadSettings;

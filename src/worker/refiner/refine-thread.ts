@@ -66,7 +66,9 @@ serveThread<RefineProtocol>({
   async init(init, context) {
     if (init.nice !== 0) {
       try {
-        os.setPriority(0, init.nice);
+        // Relative to the process: a worker started under `nice` keeps the thread below its
+        // labelling thread instead of at the same level.
+        os.setPriority(0, Math.min(19, os.getPriority(0) + init.nice));
       } catch (error) {
         context.emit(`refiner: could not lower thread priority (${describe(error)})`);
       }

@@ -74,7 +74,7 @@ export interface RefinerOptions {
   /** Background retrain with promotion on evidence; undefined: off. */
   readonly retrain?: RetrainPolicy;
   readonly backend?: BackendPreference;
-  /** Nice value of the refinement thread so it yields the CPU to labelling; default 10. */
+  /** How much nicer than the process the refinement thread runs, so it yields the CPU to labelling; default 10. */
   readonly threadNice?: number;
   /**
    * Report WorkerObserver.clusterShares from the running soft estimate on every observed batch
