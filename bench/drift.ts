@@ -530,7 +530,7 @@ async function main(): Promise<void> {
   const out = writeResult(
     resultFile(
       only === 'retrain'
-        ? `drift-retrain${quick ? '-quick' : ''}`
+        ? `drift-retrain${quick || args.values('--stream').length > 0 ? '-partial' : ''}`
         : quick || only !== undefined
           ? 'drift-partial'
           : 'drift',
@@ -968,7 +968,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
         `retrains ${JSON.stringify(entry.retrain.retrains)}`,
     );
     results.retrain = out;
-    writeResult(resultFile(`drift-retrain-progress`), results);
+    writeResult(resultFile('drift-retrain-progress-partial'), results);
   }
   if (process.env.BENCH_SKIP_LATENCY !== '1') {
     const four = models.get('four');
