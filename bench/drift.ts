@@ -443,6 +443,9 @@ async function latency(
   const off: number[] = [];
   const on: number[] = [];
   let onWallMs = 0;
+  let rssMaxOffMiB = 0;
+  let rssBeforeOnMiB = 0;
+  let rssMaxOnMiB = 0;
   let row = 0;
   const nextBatch = (): Matrix => {
     if (row + batch > data.rows) row = 0;
@@ -472,8 +475,14 @@ async function latency(
       if (refining) refiner.observe(x, assignment, serving.version);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       (refining ? on : off).push(ms);
+      // Resident memory of the whole process (both threads), at its highest in each kind of block.
+      const rss = process.memoryUsage.rss() / 2 ** 20;
+      if (refining) rssMaxOnMiB = Math.max(rssMaxOnMiB, rss);
+      else rssMaxOffMiB = Math.max(rssMaxOffMiB, rss);
     }
     if (refining) onWallMs += performance.now() - blockStart;
+    // Before the first retrain: the process with both threads warm and nothing trained yet.
+    if (block === 0) rssBeforeOnMiB = process.memoryUsage.rss() / 2 ** 20;
   }
   await refiner.whenIdle();
   assigner.dispose();
@@ -502,6 +511,9 @@ async function latency(
         }),
     threadBusyFractionDuringOn: round(Math.min(1, refineSeconds / (onWallMs / 1000)), 3),
     modelVersionAtEnd: serving.version,
+    rssBeforeOnMiB: round(rssBeforeOnMiB, 1),
+    rssMaxOffMiB: round(rssMaxOffMiB, 1),
+    rssMaxOnMiB: round(rssMaxOnMiB, 1),
   };
 }
 

@@ -428,7 +428,9 @@ export class Refiner implements ModelRefiner {
     this.pendingRows = 0;
     this.recordsSinceRequest = 0;
     this.lastRequestAtMs = this.now();
-    this.rebootstrapDue = false;
+    // A drift-triggered retrain stays due until one is asked for (a refinement may come first
+    // while a shadow waits to be judged).
+    if (kind !== 'refine') this.rebootstrapDue = false;
     return new Promise((resolve) => {
       this.inFlight = { id, kind, generation: this.generation, resolve };
       let answer: Promise<RefinementOutcome | undefined>;
