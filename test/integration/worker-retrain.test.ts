@@ -80,9 +80,9 @@ void test('a retrained shadow is promoted between units: every record is labelle
   const snapshots = new Map<number, ModelSnapshot>();
   for (const version of await store.versions())
     snapshots.set(version, decodeSnapshot(await readFile(store.fileFor(version))));
-  const promotedTo = [...snapshots.values()].find((v) => v.metrics.promotion !== undefined);
-  assert.ok(promotedTo !== undefined, 'the promoted version was saved with its evidence');
-  assert.equal(promotedTo.metrics.promotion?.idMapping.overlap.length, 3);
+  const promotions = [...snapshots.values()].filter((v) => v.metrics.promotion !== undefined);
+  assert.ok(promotions.length > 0, 'the promoted version was saved with its evidence');
+  for (const p of promotions) assert.equal(p.metrics.promotion?.idMapping.overlap.length, 3);
 
   // One partition, offset order: versions never go back, and each record's label is what the whole
   // version in its header gives it.
@@ -105,17 +105,31 @@ void test('a retrained shadow is promoted between units: every record is labelle
     byVersion.set(version, list);
   }
   for (const model of models.values()) model.dispose();
-  assert.ok(byVersion.has(promotedTo.version), 'records were labelled by the promoted version');
+  const promotedTo = promotions.find((p) => byVersion.has(p.version));
+  assert.ok(promotedTo !== undefined, 'records were labelled by a promoted version');
 
-  // The clusters the bootstrap knew (truths 0 and 1) keep the id they had before the promotion.
-  const majority = (version: number, truth: number): number | undefined => {
+  // A cluster the version before the promotion held whole (one id with nearly all of one truth's
+  // records) keeps that id. (The bootstrap saw two truths with k = 3 and split one of them: that
+  // one's records are spread over two ids before the retrain, so no single id can be kept.)
+  const majority = (version: number, truth: number): { id: number; share: number } | undefined => {
     const counts = new Map<number, number>();
-    for (const r of byVersion.get(version) ?? [])
-      if (r.truth === truth) counts.set(r.cluster, (counts.get(r.cluster) ?? 0) + 1);
-    return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+    let total = 0;
+    for (const r of byVersion.get(version) ?? []) {
+      if (r.truth !== truth) continue;
+      counts.set(r.cluster, (counts.get(r.cluster) ?? 0) + 1);
+      total++;
+    }
+    const [id, count] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0] ?? [];
+    return id === undefined || count === undefined ? undefined : { id, share: count / total };
   };
-  const before = promotedTo.metrics.promotion?.replacedVersion ?? 0;
-  for (const truth of [0, 1]) {
-    assert.equal(majority(promotedTo.version, truth), majority(before, truth), `truth ${truth}`);
+  const before = Math.max(...[...byVersion.keys()].filter((v) => v < promotedTo.version));
+  const whole = [0, 1].filter((truth) => (majority(before, truth)?.share ?? 0) >= 0.9);
+  assert.ok(whole.length > 0, `version ${before} held one of the known clusters whole`);
+  for (const truth of whole) {
+    assert.equal(
+      majority(promotedTo.version, truth)?.id,
+      majority(before, truth)?.id,
+      `truth ${truth}`,
+    );
   }
 });
