@@ -483,6 +483,7 @@ export class Refiner implements ModelRefiner {
     }
     if (outcome.kind === 'promotion') {
       this.shadowJudged(outcome, previous.version);
+      this.reportDrift();
       return;
     }
     this.observer.refinement({
