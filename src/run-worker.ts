@@ -170,6 +170,17 @@ function refinerOptionsFromConfig(config: Config): RefinerOptions {
           },
         }
       : {}),
+    ...(refine.retrainEveryRecords > 0 || refine.rebootstrapPsiThreshold > 0
+      ? {
+          retrain: {
+            everyRecords: refine.retrainEveryRecords,
+            sampleRecords: refine.retrainSampleRecords,
+            sampleHalfLifeRecords: refine.retrainSampleHalfLifeRecords,
+            holdoutRecords: refine.retrainHoldoutRecords,
+            promotionMargin: refine.retrainPromotionMargin,
+          },
+        }
+      : {}),
   };
 }
 
@@ -497,7 +508,10 @@ function createRefiner(
   log: Logger,
 ): ModelRefiner | undefined {
   if (parts.refiner !== undefined) return parts.refiner ?? undefined;
-  const refineOn = config.refine.everyRecords > 0 || config.refine.rebootstrapPsiThreshold > 0;
+  const refineOn =
+    config.refine.everyRecords > 0 ||
+    config.refine.rebootstrapPsiThreshold > 0 ||
+    config.refine.retrainEveryRecords > 0;
   if (!refineOn) return undefined;
   // The worker saves every version it starts serving, so the refiner gets no store of its own.
   return new Refiner(refinerOptionsFromConfig(config), observer, {

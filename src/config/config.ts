@@ -117,6 +117,13 @@ export interface RefineConfig {
   /** 0: re-bootstrapping on drift is off. */
   readonly rebootstrapPsiThreshold: number;
   readonly rebootstrapAfterMs: number;
+  /** Shadow retrain after this many records; 0: only on sustained drift. */
+  readonly retrainEveryRecords: number;
+  readonly retrainSampleRecords: number;
+  /** 0: a uniform reservoir. */
+  readonly retrainSampleHalfLifeRecords: number;
+  readonly retrainHoldoutRecords: number;
+  readonly retrainPromotionMargin: number;
 }
 
 export interface Config {

@@ -428,11 +428,37 @@ export const definitions = {
   DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
     group: Refinement,
     description:
-      'Population stability index of the cluster mix above which the model is trained afresh; 0 turns it off.',
+      'Population stability index of the cluster mix above which a shadow model is trained on the stream sample (it serves only if it beats the serving model; see DEC_RETRAIN_*); 0 turns it off.',
   }),
   DEC_REBOOTSTRAP_AFTER_MS: withDefault('600000', integer(0), {
     group: Refinement,
     description: 'How long the PSI must stay above its threshold before a new bootstrap.',
+  }),
+
+  DEC_RETRAIN_EVERY_RECORDS: withDefault('0', integer(0), {
+    group: Refinement,
+    description:
+      'Train a shadow model on the stream sample after this many labelled records, in the refinement thread; it serves only if it beats the serving model on records neither trained on. 0: only on sustained drift (DEC_REBOOTSTRAP_PSI_THRESHOLD), or never when that is 0 too.',
+  }),
+  DEC_RETRAIN_SAMPLE_RECORDS: withDefault('10000', integer(1), {
+    group: Refinement,
+    description:
+      'Records in the bounded sample of the stream a shadow model trains on (the memory bound of the retrain).',
+  }),
+  DEC_RETRAIN_SAMPLE_HALF_LIFE_RECORDS: withDefault('20000', integer(0), {
+    group: Refinement,
+    description:
+      "Half-life, in records, of a record's chance to stay in the sample; 0 keeps a uniform sample of the whole stream.",
+  }),
+  DEC_RETRAIN_HOLDOUT_RECORDS: withDefault('2000', integer(1), {
+    group: Refinement,
+    description:
+      'Records that must arrive after a shadow model is trained; the shadow and the serving model are compared on them.',
+  }),
+  DEC_RETRAIN_PROMOTION_MARGIN: withDefault('0.02', decimal({ min: 0, max: 0.99 }), {
+    group: Refinement,
+    description:
+      "A shadow model is promoted only when its criterion (mean normalised cut, lower is better) is below the serving model's times (1 - margin).",
   }),
 
   DEC_METRICS_PORT: withDefault('9464', integer(0, 65535), {

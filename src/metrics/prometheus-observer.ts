@@ -6,6 +6,7 @@ import {
   Phase,
   RecordOutcomes,
   RefinementResults,
+  RetrainOutcomes,
   SnapshotWriteResults,
 } from '../worker/observer.js';
 import type {
@@ -14,6 +15,7 @@ import type {
   ModelInfo,
   RecordOutcome,
   RefinementReport,
+  RetrainReport,
   WorkerObserver,
 } from '../worker/observer.js';
 import { ModelSkipReasons } from '../worker/ports.js';
@@ -93,6 +95,10 @@ export class PrometheusObserver implements WorkerObserver {
   private readonly refineConsecutiveFailures: Gauge;
   private readonly refineLastAcceptedTimestamp: Gauge;
   private readonly clusterReseedsTotal: Counter<'cluster'>;
+  private readonly retrainsTotal: Counter<'outcome'>;
+  private readonly retrainDuration: Histogram;
+  private readonly promotionCriterion: Gauge<'model'>;
+  private readonly promotionLabelChangeRatio: Gauge;
   private readonly driftPsi: Gauge;
   private readonly driftReconstructionErrorRatio: Gauge;
   private readonly driftLabelChangeRatio: Gauge;
@@ -291,6 +297,29 @@ export class PrometheusObserver implements WorkerObserver {
       labelNames: ['cluster'],
       registers,
     });
+    this.retrainsTotal = new Counter({
+      name: name('retrains_total'),
+      help: 'Background retrains (shadow models), by outcome: trained, failed, promoted, discarded.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.retrainDuration = new Histogram({
+      name: name('retrain_duration_seconds'),
+      help: 'Time one background retrain took to train its shadow model.',
+      buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 2400],
+      registers,
+    });
+    this.promotionCriterion = new Gauge({
+      name: name('promotion_criterion'),
+      help: 'Criterion (mean normalised cut, lower is better) of the last judged shadow and of the serving model, on the same held-out records.',
+      labelNames: ['model'],
+      registers,
+    });
+    this.promotionLabelChangeRatio = new Gauge({
+      name: name('promotion_label_change_ratio'),
+      help: 'Fraction of recent records whose cluster id changed at the last promotion, after Hungarian matching.',
+      registers,
+    });
     this.driftPsi = new Gauge({
       name: name('drift_psi'),
       help: 'Population stability index of current cluster shares against the bootstrap shares.',
@@ -381,6 +410,7 @@ export class PrometheusObserver implements WorkerObserver {
     for (const reason of PoisonReasons) this.deadLettersTotal.inc({ reason }, 0);
     for (const result of RefinementResults) this.refinementsTotal.inc({ result }, 0);
     for (const reason of RejectReasons) this.refinementRejectionsTotal.inc({ reason }, 0);
+    for (const outcome of RetrainOutcomes) this.retrainsTotal.inc({ outcome }, 0);
     for (const result of SnapshotWriteResults) this.snapshotWritesTotal.inc({ result }, 0);
     for (const reason of ModelSkipReasons) this.modelVersionsSkippedTotal.inc({ reason }, 0);
     this.trainerGauge.set(0);
@@ -524,6 +554,20 @@ export class PrometheusObserver implements WorkerObserver {
   clusterReseeded(cluster: number): void {
     if (!Number.isInteger(cluster) || cluster < 0 || cluster >= this.clusterLimit) return;
     this.clusterReseedsTotal.inc({ cluster: String(cluster) });
+  }
+
+  retrain(report: RetrainReport): void {
+    this.retrainsTotal.inc({ outcome: report.outcome });
+    const trained = report.outcome === 'trained' || report.outcome === 'failed';
+    if (trained && Number.isFinite(report.durationSeconds) && report.durationSeconds >= 0) {
+      this.retrainDuration.observe(report.durationSeconds);
+    }
+    if (report.servingScore !== undefined)
+      this.promotionCriterion.set({ model: 'serving' }, report.servingScore);
+    if (report.shadowScore !== undefined)
+      this.promotionCriterion.set({ model: 'shadow' }, report.shadowScore);
+    if (report.outcome === 'promoted' && report.labelChangeRatio !== undefined)
+      this.promotionLabelChangeRatio.set(report.labelChangeRatio);
   }
 
   drift(report: DriftReport): void {

@@ -139,6 +139,8 @@ export interface TrainingMetrics {
   /** Mean squared reconstruction error of the training set after training (drift baseline). */
   readonly reconstructionError: number;
   readonly pretrainSamplesPerSecond: number;
+  /** How this version came to serve when it replaced a retrained shadow's predecessor. */
+  readonly promotion?: PromotionRecord;
   readonly wallMs: {
     readonly pretrain: number;
     readonly kmeans: number;
@@ -146,6 +148,43 @@ export interface TrainingMetrics {
     /** k-means on the inputs plus the guard's scoring. */
     readonly guard?: number;
   };
+}
+
+/** How one id of the previous version fared when a new model took over its clusters. */
+export interface ClusterOverlap {
+  /** The id (the previous version's cluster). */
+  readonly id: number;
+  /** The new model's own index of the cluster that took this id. */
+  readonly from: number;
+  /** Recent records the previous version put in this id. */
+  readonly records: number;
+  /** Of those, the fraction the new version keeps in it; null when there were none. */
+  readonly kept: number | null;
+}
+
+/** The Hungarian matching of a new model's clusters to the previous version's ids, as JSON. */
+export interface IdMappingReport {
+  /** permutation[id] = the new model's own index of the cluster that took id `id`. */
+  readonly permutation: readonly number[];
+  readonly overlap: readonly ClusterOverlap[];
+  /** Recent records both versions labelled. */
+  readonly records: number;
+  /** Fraction of those whose id changed after matching. */
+  readonly labelChangeRatio: number;
+}
+
+/** A shadow model that was promoted: the evidence, and how its ids were matched. */
+export interface PromotionRecord {
+  /** The version it replaced. */
+  readonly replacedVersion: number;
+  /** Criterion (mean normalised cut, lower is better) of each on the held-out recent records. */
+  readonly servingScore: number;
+  readonly shadowScore: number;
+  readonly margin: number;
+  /** Sampled records the shadow trained on, and recent records it was judged on. */
+  readonly trainedOnRecords: number;
+  readonly judgedOnRecords: number;
+  readonly idMapping: IdMappingReport;
 }
 
 /** One model version, as stored and as handed between threads. */

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { clusterProfiles } from '../model/cluster-profile.js';
 import { prototypeGrid } from '../model/prototype-grid.js';
 import type { ModelSnapshot } from '../model/types.js';
+import { describeIdMapping } from '../online/id-mapping.js';
 import { FsModelStore } from '../store/fs-model-store.js';
 import { loadModel } from './assign-command.js';
 import { parseCommandArgs, requiredString, stringOption } from './args.js';
@@ -60,6 +61,8 @@ export function describeSnapshot(snapshot: ModelSnapshot): Record<string, unknow
     // 'kmeans' when the guard found the deep model no better than k-means on the inputs.
     modelKind: metrics.modelKind ?? 'dec',
     ...(metrics.selection === undefined ? {} : { guard: metrics.selection }),
+    // A promoted shadow: the evidence, and which of its clusters took which id (with overlap).
+    ...(metrics.promotion === undefined ? {} : { promotion: metrics.promotion }),
     backend: metrics.backend,
     clusterSizes: metrics.clusterSizes,
     metrics,
@@ -97,13 +100,26 @@ export async function runInspectCommand(args: readonly string[], io: CommandIo):
     );
     return 0;
   }
-  io.stdout.write(`${summaryLine(snapshot, stored.length)}\n\n${profileTable(profiles)}`);
+  io.stdout.write(
+    `${summaryLine(snapshot, stored.length)}\n${promotionLine(snapshot)}\n${profileTable(profiles)}`,
+  );
   if (snapshot.clusterStatistics === undefined) {
     io.stdout.write(
       'This version was saved before versions kept statistics of their records: no confidence, members or features.\n',
     );
   }
   return 0;
+}
+
+/** How a promoted version replaced the previous one, and how its ids were matched; else empty. */
+function promotionLine(snapshot: ModelSnapshot): string {
+  const p = snapshot.metrics.promotion;
+  if (p === undefined) return '';
+  return (
+    `promoted from a retrain on ${p.trainedOnRecords} sampled records, replacing version ${p.replacedVersion}: ` +
+    `criterion ${p.shadowScore.toFixed(4)} against ${p.servingScore.toFixed(4)} on ${p.judgedOnRecords} recent records; ` +
+    `ids: ${describeIdMapping(p.idMapping)}\n`
+  );
 }
 
 function summaryLine(snapshot: ModelSnapshot, storedVersions: number): string {

@@ -14,8 +14,15 @@ import type {
   DecParameters,
   Matrix,
   ModelSnapshot,
+  IdMappingReport,
+  PromotionRecord,
+  TrainingMetrics,
 } from '../model/types.js';
-import { labelChangeRate, meanOf, toShares } from './drift.js';
+import { applyIdMapping, idMappingReport, matchClusterIds, permuteValues } from './id-mapping.js';
+import { onlineKmeansPass } from './online-kmeans.js';
+import type { CriterionOptions } from './partition-criterion.js';
+import { SharedGraphs, decidePromotion, defaultCriterionOptions } from './partition-criterion.js';
+import { centroidShift, labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';
 import type { RefinementBounds, ReseedEvent } from './refinement-policy.js';
@@ -47,6 +54,17 @@ export interface RefinementSettings {
   readonly bounds: RefinementBounds;
   /** A cluster whose running share falls below this is re-seeded by splitting the largest; 0: never. */
   readonly minClusterShare: number;
+  /**
+   * Constant steps of the online k-means candidates (one pass over the window in the embedding,
+   * warm-started from the serving centroids) that compete with the KL step; empty: none.
+   */
+  readonly kmeansSteps: readonly number[];
+  /**
+   * Judge candidates by the criterion (mean normalised cut on shared kNN graphs of the window):
+   * the best candidate serves only when it does not score worse than the serving version.
+   * Undefined: judge by the bounds alone.
+   */
+  readonly criterion: CriterionOptions | undefined;
   readonly seed: number;
 }
 
@@ -59,10 +77,20 @@ export const defaultRefinementSettings: RefinementSettings = {
   gamma: 0.1,
   bounds: defaultRefinementBounds,
   minClusterShare: 0.005,
+  kmeansSteps: [0.01, 0.05, 0.2],
+  criterion: defaultCriterionOptions,
   seed: 1,
 };
 
-export type RefinementKind = 'refine' | 'rebootstrap';
+/**
+ * refine: a step on the window; rebootstrap: a retrain on the window that serves at once;
+ * retrain: a shadow model trained on the stream sample, not serving yet; promotion: the shadow
+ * judged against the serving version on records neither trained on.
+ */
+export type RefinementKind = 'refine' | 'rebootstrap' | 'retrain' | 'promotion';
+
+/** How an accepted refinement moved the centroids. */
+export type RefinementMethod = 'kl' | 'kmeans';
 
 export interface RefinementOutcome {
   readonly kind: RefinementKind;
@@ -85,10 +113,26 @@ export interface RefinementOutcome {
   readonly clusterSizes?: Float32Array;
   /** Dying clusters re-seeded by this refinement (only when accepted). */
   readonly reseeded: readonly ReseedEvent[];
+  /** The candidate that won (refinements judged by the criterion). */
+  readonly method?: RefinementMethod;
+  /** Criterion of the serving version and of the best candidate (lower is better). */
+  readonly criterion?: { readonly serving: number; readonly candidate: number };
+  /** How a refinement that re-seeded clusters matched them to the served ids. */
+  readonly idMapping?: IdMappingReport;
+  /** A promotion's evidence and id matching (kind promotion, accepted or not). */
+  readonly promotion?: PromotionRecord;
 }
 
 /** Options for the full retrain on the window; unset ones keep the serving version's options. */
 export type RebootstrapOptions = Partial<Omit<DecOptions, 'clusters'>>;
+
+/** A retrained model that does not serve yet. */
+interface Shadow {
+  readonly parameters: DecParameters;
+  readonly metrics: TrainingMetrics;
+  readonly options: DecOptions;
+  readonly trainedOnRecords: number;
+}
 
 /** The window as the serving version labelled it, before a refinement or a retrain. */
 interface ServedWindow {
@@ -101,6 +145,7 @@ export class RefinementEngine {
   private model: ModelVersion;
   private readonly settings: RefinementSettings;
   private readonly now: () => number;
+  private shadow: Shadow | undefined;
 
   constructor(
     snapshot: ModelSnapshot,
@@ -120,6 +165,7 @@ export class RefinementEngine {
 
   /** Serves `snapshot` from now on (e.g. a version restored elsewhere). */
   replace(snapshot: ModelSnapshot): void {
+    this.shadow = undefined;
     this.model.dispose();
     this.snapshot = snapshot;
     this.model = new ModelVersion(snapshot);
@@ -129,7 +175,7 @@ export class RefinementEngine {
    * Refines the serving version on `window` (standardised rows, oldest first) with the running
    * cluster-size estimate `clusterSizes` (f in DEC's target, never the window's own).
    */
-  refine(window: Matrix, clusterSizes: Float32Array): RefinementOutcome {
+  async refine(window: Matrix, clusterSizes: Float32Array): Promise<RefinementOutcome> {
     const started = this.now();
     const { served, reconstructionError } = this.serve(window);
     const { start, sizes, reseeded } = this.reseed(window, served, clusterSizes);
@@ -142,36 +188,153 @@ export class RefinementEngine {
     );
     const common = {
       kind: 'refine' as const,
-      durationSeconds: (this.now() - started) / 1000,
+      durationSeconds: 0,
       loss: step.loss,
       lossBefore: step.lossBefore,
       reconstructionError,
       centroidShift: verdict.centroidShift,
     };
     const rejected = { ...common, accepted: false, reseeded: [] };
-    if (!verdict.accepted) {
+    const elapsed = (): number => (this.now() - started) / 1000;
+    const candidates = [
+      ...(verdict.accepted ? [{ method: 'kl' as const, parameters: step.parameters }] : []),
+      ...this.kmeansCandidates(start, window),
+    ];
+    if (candidates.length === 0) {
+      const { reason, detail } = verdict.accepted ? { reason: 'none', detail: '' } : verdict;
       const labelChangeFraction = step.labelChangeFraction;
-      return { ...rejected, reason: verdict.reason, detail: verdict.detail, labelChangeFraction };
+      return { ...rejected, reason, detail, labelChangeFraction, durationSeconds: elapsed() };
     }
-    const after = ModelVersion.ofParameters(step.parameters);
-    let labelled: AssignmentBatch;
-    try {
-      labelled = after.assign(window);
-    } finally {
-      after.dispose();
-    }
-    // Reported against the labels the window was served with (re-seeding included).
+    const chosen = await this.choose(candidates, window, served);
+    const choice =
+      reseeded.length === 0
+        ? { ...chosen, reseeded, start }
+        : this.matchReseeded(chosen, window, served, { reseeded, start });
+    const labelled = choice.labelled;
     const labelChangeFraction = labelChangeRate(served.cluster, labelled.cluster);
-    const bound = this.labelChangeBound(window, start, reseeded, labelled, labelChangeFraction);
-    if (bound !== undefined) return { ...rejected, ...bound, labelChangeFraction };
+    const judged = {
+      ...(choice.criterion === undefined ? {} : { criterion: choice.criterion }),
+      method: choice.method,
+    };
+    const veto =
+      worseThanServing(choice) ??
+      this.labelChangeBound(window, choice.start, reseeded, labelled, labelChangeFraction);
+    if (veto !== undefined) {
+      return { ...rejected, ...judged, ...veto, labelChangeFraction, durationSeconds: elapsed() };
+    }
     return {
       ...common,
+      ...judged,
+      centroidShift: centroidShiftOf(start, choice.parameters),
       accepted: true,
-      snapshot: this.nextVersion(step.parameters, window),
+      snapshot: this.nextVersion(choice.parameters, window),
       labelChangeFraction,
       clusterSizes: softSizes(labelled.q, labelled.rows, labelled.clusters),
-      reseeded,
+      reseeded: choice.reseeded,
+      ...(choice.idMapping === undefined ? {} : { idMapping: choice.idMapping }),
+      durationSeconds: elapsed(),
     };
+  }
+
+  /** Warm-started online k-means passes in the serving embedding, one per configured step. */
+  private kmeansCandidates(
+    start: DecParameters,
+    window: Matrix,
+  ): { method: 'kmeans'; parameters: DecParameters }[] {
+    const steps = this.settings.kmeansSteps;
+    if (steps.length === 0) return [];
+    const embedded = this.model.embed(window);
+    const out: { method: 'kmeans'; parameters: DecParameters }[] = [];
+    for (const step of steps) {
+      const centroids = onlineKmeansPass(start.centroids, embedded, start.clusters, step);
+      const parameters = { ...start, centroids };
+      // Its loss is not computed: only the NaN and shift bounds apply.
+      const verdict = judgeRefinement(
+        start,
+        parameters,
+        { before: NaN, after: 0 },
+        this.settings.bounds,
+      );
+      if (verdict.accepted) out.push({ method: 'kmeans', parameters });
+    }
+    return out;
+  }
+
+  /**
+   * The candidate to serve: with the criterion on, the one whose partition of the window has the
+   * lowest mean normalised cut on kNN graphs of the window's inputs and serving embedding (spaces
+   * every candidate shares); otherwise the first (the KL step when the bounds let it through).
+   */
+  private async choose(
+    candidates: readonly { method: RefinementMethod; parameters: DecParameters }[],
+    window: Matrix,
+    served: AssignmentBatch,
+  ): Promise<{
+    method: RefinementMethod;
+    parameters: DecParameters;
+    labelled: AssignmentBatch;
+    criterion?: { serving: number; candidate: number };
+  }> {
+    const labelledBy = candidates.map((c) => ({
+      ...c,
+      labelled: this.assignUnder(c.parameters, window),
+    }));
+    const first = labelledBy[0]!;
+    const options = this.settings.criterion;
+    if (options === undefined) return first;
+    const graphs = await SharedGraphs.build([window, this.model.embed(window)], options);
+    const k = this.snapshot.parameters.clusters;
+    const serving = graphs.score(served.cluster, k);
+    let best = first;
+    let bestScore = Infinity;
+    for (const candidate of labelledBy) {
+      const score = graphs.score(candidate.labelled.cluster, k);
+      if (score < bestScore) {
+        best = candidate;
+        bestScore = score;
+      }
+    }
+    return { ...best, criterion: { serving, candidate: bestScore } };
+  }
+
+  /**
+   * After a re-seed, the clusters are matched to the served ids by the Hungarian method on the
+   * window's labels (the split cluster's id goes to the half that keeps most of its records), and
+   * the re-seed events are renumbered to match.
+   */
+  private matchReseeded<C extends { parameters: DecParameters; labelled: AssignmentBatch }>(
+    choice: C,
+    window: Matrix,
+    served: AssignmentBatch,
+    { reseeded, start }: { reseeded: readonly ReseedEvent[]; start: DecParameters },
+  ): C & { reseeded: readonly ReseedEvent[]; start: DecParameters; idMapping?: IdMappingReport } {
+    const k = choice.parameters.clusters;
+    const mapping = matchClusterIds(served.cluster, choice.labelled.cluster, k);
+    const idMapping = idMappingReport(mapping);
+    if (mapping.permutation.every((from, id) => from === id))
+      return { ...choice, reseeded, start, idMapping };
+    const idOf = new Int32Array(k);
+    mapping.permutation.forEach((from, id) => (idOf[from] = id));
+    const parameters = applyIdMapping(choice.parameters, mapping);
+    return {
+      ...choice,
+      parameters,
+      labelled: this.assignUnder(parameters, window),
+      // The step's starting point in the same numbering, for the label-change bound.
+      start: applyIdMapping(start, mapping),
+      reseeded: reseeded.map((e) => ({ cluster: idOf[e.cluster]!, splitFrom: idOf[e.splitFrom]! })),
+      idMapping,
+    };
+  }
+
+  /** `window` labelled under `parameters`. */
+  private assignUnder(parameters: DecParameters, window: Matrix): AssignmentBatch {
+    const model = ModelVersion.ofParameters(parameters);
+    try {
+      return model.assign(window);
+    } finally {
+      model.dispose();
+    }
   }
 
   /** The window under the serving version: its labels and its reconstruction error. */
@@ -340,8 +503,151 @@ export class RefinementEngine {
     }
   }
 
+  /** True while a retrained shadow waits to be judged. */
+  hasShadow(): boolean {
+    return this.shadow !== undefined;
+  }
+
+  /** Drops the shadow waiting to be judged, if any. */
+  discardShadow(): void {
+    this.shadow = undefined;
+  }
+
+  /**
+   * Trains a shadow model from scratch on `sample` (the bounded sample of the stream) with the
+   * full pipeline (pretraining, initialisation, guard, fine-tuning). It does not serve: it waits,
+   * in this engine, for `judgeShadow` on records that arrive after it was trained.
+   */
+  async trainShadow(
+    sample: Matrix,
+    options: RebootstrapOptions = {},
+    signal?: AbortSignal,
+  ): Promise<RefinementOutcome> {
+    const started = this.now();
+    this.shadow = undefined;
+    const decOptions: DecOptions = {
+      ...this.snapshot.options,
+      ...options,
+      clusters: this.snapshot.parameters.clusters,
+    };
+    const { parameters, metrics } = await trainDec(
+      sample,
+      decOptions,
+      signal === undefined ? {} : { signal },
+    );
+    const rejection = this.checkRetrain(parameters, metrics.finalKl);
+    const outcome = {
+      kind: 'retrain' as const,
+      accepted: rejection === undefined,
+      ...rejection,
+      durationSeconds: (this.now() - started) / 1000,
+      loss: metrics.finalKl,
+      lossBefore: NaN,
+      centroidShift: NaN,
+      labelChangeFraction: NaN,
+      reconstructionError: metrics.reconstructionError,
+      reseeded: [],
+    };
+    if (rejection === undefined) {
+      this.shadow = { parameters, metrics, options: decOptions, trainedOnRecords: sample.rows };
+    }
+    return outcome;
+  }
+
+  /**
+   * Judges the shadow against the serving version on `holdout`, recent records neither trained on,
+   * by the criterion: the mean normalised cut on kNN graphs of the records' inputs and of both
+   * models' embeddings (each model gets its own space once, so neither is favoured). Promoted
+   * only past the margin, with its clusters matched to the serving ids (Hungarian on both
+   * models' labels of the holdout); the shadow is gone afterwards either way.
+   */
+  async judgeShadow(
+    holdout: Matrix,
+    margin: number,
+    criterion: CriterionOptions = defaultCriterionOptions,
+  ): Promise<RefinementOutcome> {
+    const shadow = this.shadow;
+    if (shadow === undefined) throw new Error('there is no shadow model to judge');
+    this.shadow = undefined;
+    const started = this.now();
+    const { served, reconstructionError } = this.serve(holdout);
+    const k = this.snapshot.parameters.clusters;
+    const { shadowLabels, servingScore, shadowScore } = await this.scoreShadow(
+      shadow,
+      holdout,
+      served.cluster,
+      criterion,
+    );
+    const decision = decidePromotion(servingScore, shadowScore, margin);
+    const mapping = matchClusterIds(served.cluster, shadowLabels, k);
+    const promotion: PromotionRecord = {
+      replacedVersion: this.snapshot.version,
+      servingScore: decision.servingScore,
+      shadowScore: decision.shadowScore,
+      margin,
+      trainedOnRecords: shadow.trainedOnRecords,
+      judgedOnRecords: holdout.rows,
+      idMapping: idMappingReport(mapping),
+    };
+    const common = {
+      kind: 'promotion' as const,
+      loss: shadow.metrics.finalKl,
+      lossBefore: NaN,
+      centroidShift: NaN,
+      reconstructionError,
+      reseeded: [],
+      promotion,
+      labelChangeFraction: mapping.labelChangeRatio,
+    };
+    if (!decision.promote) {
+      const durationSeconds = (this.now() - started) / 1000;
+      const reason = RejectReason.NotBetter;
+      return { ...common, accepted: false, reason, detail: decision.detail, durationSeconds };
+    }
+    const metrics = { ...shadow.metrics, promotion };
+    metrics.clusterSizes = permuteValues(shadow.metrics.clusterSizes, mapping);
+    const parameters = applyIdMapping(shadow.parameters, mapping);
+    const next = this.nextVersion(parameters, holdout, { options: shadow.options, metrics });
+    const after = this.model.assign(holdout);
+    return {
+      ...common,
+      accepted: true,
+      detail: decision.detail,
+      snapshot: next,
+      durationSeconds: (this.now() - started) / 1000,
+      clusterSizes: softSizes(after.q, after.rows, after.clusters),
+    };
+  }
+
+  /**
+   * The criterion of both partitions of `holdout`, on kNN graphs of its inputs and of both models'
+   * embeddings (each model gets its own space once, so neither is favoured).
+   */
+  private async scoreShadow(
+    shadow: Shadow,
+    holdout: Matrix,
+    servedLabels: Int32Array,
+    criterion: CriterionOptions,
+  ): Promise<{ shadowLabels: Int32Array; servingScore: number; shadowScore: number }> {
+    const candidate = ModelVersion.ofParameters(shadow.parameters);
+    try {
+      const shadowLabels = candidate.labels(holdout);
+      const spaces = [holdout, this.model.embed(holdout), candidate.embed(holdout)];
+      const graphs = await SharedGraphs.build(spaces, criterion);
+      const k = shadow.parameters.clusters;
+      return {
+        shadowLabels,
+        servingScore: graphs.score(servedLabels, k),
+        shadowScore: graphs.score(shadowLabels, k),
+      };
+    } finally {
+      candidate.dispose();
+    }
+  }
+
   dispose(): void {
     this.model.dispose();
+    this.shadow = undefined;
   }
 
   /**
@@ -392,6 +698,25 @@ export class RefinementEngine {
     this.model = new ModelVersion(next);
     return next;
   }
+}
+
+/** The rejection when the chosen candidate scores worse than the serving version, else undefined. */
+function worseThanServing(choice: {
+  method: RefinementMethod;
+  criterion?: { serving: number; candidate: number };
+}): { reason: string; detail: string } | undefined {
+  const c = choice.criterion;
+  if (c === undefined || c.candidate <= c.serving) return undefined;
+  return {
+    reason: RejectReason.Criterion,
+    detail: `the best candidate (${choice.method}) scores ${c.candidate.toFixed(4)} against the serving ${c.serving.toFixed(4)} (mean normalised cut, lower is better)`,
+  };
+}
+
+/** Largest centroid move between two parameter sets in the same embedding. */
+function centroidShiftOf(before: DecParameters, after: DecParameters): number {
+  return centroidShift(before.centroids, after.centroids, before.clusters, before.embeddingSize)
+    .max;
 }
 
 /** The retrain's parameters with its centroids renumbered to the old ids. */

@@ -14,6 +14,10 @@ export const RejectReason = {
   LabelChangeBound: 'label-change-bound',
   /** A re-bootstrap produced a different number of clusters than the serving model has. */
   Mismatch: 'mismatch',
+  /** Every candidate partitions the window worse than the serving version (the criterion). */
+  Criterion: 'criterion',
+  /** A retrained shadow did not beat the serving version by the promotion margin. */
+  NotBetter: 'not-better',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 /** Every reject reason: the known values of the refinement-rejection `reason` label. */

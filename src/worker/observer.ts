@@ -45,6 +45,28 @@ export interface RefinementReport {
   readonly labelChangeFraction: number;
 }
 
+/**
+ * What became of a shadow model: trained (it waits for fresh records to be judged on), failed
+ * (training gave no usable model), promoted (it serves as the next version), discarded (it did not
+ * beat the serving version by the margin).
+ */
+export const RetrainOutcomes = ['trained', 'failed', 'promoted', 'discarded'] as const;
+export type RetrainOutcome = (typeof RetrainOutcomes)[number];
+
+export interface RetrainReport {
+  readonly outcome: RetrainOutcome;
+  /** Training time (trained, failed) or judging time (promoted, discarded). */
+  readonly durationSeconds: number;
+  /** Criterion of each model on the held-out records (promoted, discarded). */
+  readonly servingScore?: number;
+  readonly shadowScore?: number;
+  /**
+   * Fraction of the held-out records whose id changed after matching (promoted), or would have
+   * changed (discarded).
+   */
+  readonly labelChangeRatio?: number;
+}
+
 export interface DriftReport {
   /** Population stability index of current cluster shares against the bootstrap's. */
   readonly psi: number;
@@ -83,6 +105,8 @@ export interface WorkerObserver {
   confidence(values: ArrayLike<number>): void;
   refinement(report: RefinementReport): void;
   clusterReseeded(cluster: number): void;
+  /** A background retrain (shadow model) finished training, or was promoted or discarded. */
+  retrain(report: RetrainReport): void;
   drift(report: DriftReport): void;
   bootstrap(report: BootstrapReport): void;
   snapshotWritten(ok: boolean): void;
@@ -111,6 +135,7 @@ export const silentObserver: WorkerObserver = {
   confidence: ignore,
   refinement: ignore,
   clusterReseeded: ignore,
+  retrain: ignore,
   drift: ignore,
   bootstrap: ignore,
   snapshotWritten: ignore,

@@ -17,8 +17,32 @@ export interface RefineThreadInit {
   readonly windowRecords: number;
   readonly settings: RefinementSettings;
   readonly backend: BackendPreference;
-  /** Nice value for the thread (Linux applies it to the calling thread only); 0 leaves it. */
+  /**
+   * Nice increment for the thread over the process's own (Linux applies it to the calling thread
+   * only; at most 19); 0 leaves it.
+   */
   readonly nice: number;
+  /** The background retrain; undefined: off (no stream sample is kept). */
+  readonly retrain?: RetrainThreadSettings;
+}
+
+/** What the thread needs of the retrain policy. */
+export interface RetrainThreadSettings {
+  /** Rows of the bounded stream sample a shadow model trains on. */
+  readonly sampleRecords: number;
+  /** Half-life in records of the sample; 0: a uniform reservoir. */
+  readonly sampleHalfLifeRecords: number;
+  /** Records that must arrive after a shadow is trained before it is judged on them. */
+  readonly holdoutRecords: number;
+  /** The shadow must beat the serving criterion by this relative margin. */
+  readonly promotionMargin: number;
+  readonly seed: number;
+}
+
+/** Train a shadow model on the stream sample after appending `batches` to window and sample. */
+export interface RetrainRequest {
+  readonly batches: readonly Matrix[];
+  readonly options: RebootstrapOptions;
 }
 
 /**
@@ -43,7 +67,12 @@ export type RefineProtocol = {
   readonly requests: {
     /** Serve this version from now on (a restart or an outside swap); the window starts empty. */
     readonly replace: Call<ModelSnapshot, undefined>;
-    readonly refine: Call<RefineRequest, RefinementOutcome>;
+    /**
+     * A refinement; or, once a shadow model has seen enough fresh records, its judgement (a
+     * promotion outcome); undefined when there was nothing to refine on.
+     */
+    readonly refine: Call<RefineRequest, RefinementOutcome | undefined>;
+    readonly retrain: Call<RetrainRequest, RefinementOutcome>;
     readonly rebootstrap: Call<RebootstrapRequest, RefinementOutcome>;
     /** Releases the engine's tensors; the thread then ends. */
     readonly close: Call<undefined, undefined>;

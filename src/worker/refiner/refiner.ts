@@ -17,6 +17,7 @@ import type {
   RefinementSettings,
 } from '../../online/refinement-engine.js';
 import { defaultRefinementSettings } from '../../online/refinement-engine.js';
+import { describeIdMapping } from '../../online/id-mapping.js';
 import type { ModelStore } from '../../store/model-store.js';
 import type { WorkerObserver } from '../observer.js';
 import { silentObserver } from '../observer.js';
@@ -24,7 +25,7 @@ import { spawnModuleThread } from '../../runtime/module-thread.js';
 import type { ThreadLoss } from '../../runtime/thread-channel.js';
 import { ThreadChannel } from '../../runtime/thread-channel.js';
 import type { ModelRefiner } from '../ports.js';
-import type { RefineProtocol } from './protocol.js';
+import type { RefineProtocol, RetrainThreadSettings } from './protocol.js';
 
 export interface RebootstrapPolicy {
   /** PSI of the cluster mix above which drift counts. */
@@ -39,6 +40,22 @@ export interface RebootstrapPolicy {
   readonly options?: RebootstrapOptions;
 }
 
+/** The background retrain: a shadow model trained on a bounded sample of the stream. */
+export interface RetrainPolicy {
+  /** Train a shadow after this many observed records; 0: only when drift stays high. */
+  readonly everyRecords: number;
+  /** Rows of the stream sample the shadow trains on (the memory bound). */
+  readonly sampleRecords: number;
+  /** Half-life in records of the sample; 0: a uniform reservoir. */
+  readonly sampleHalfLifeRecords: number;
+  /** Records that must arrive after the shadow is trained; both models are judged on them. */
+  readonly holdoutRecords: number;
+  /** The shadow serves only when its criterion beats the serving one by this relative margin. */
+  readonly promotionMargin: number;
+  /** Training options for the shadow; unset ones keep the serving version's. */
+  readonly options?: RebootstrapOptions;
+}
+
 export interface RefinerOptions {
   /** Refine after this many observed records; 0 turns refinement off (a frozen model). */
   readonly everyRecords: number;
@@ -49,10 +66,15 @@ export interface RefinerOptions {
   /** Half-life (records) of the cluster-size estimate and of the mean confidence. */
   readonly halfLifeRecords: number;
   readonly settings?: Partial<RefinementSettings>;
-  /** Full retrain on sustained drift; undefined: off. */
+  /**
+   * Full retrain on sustained drift; undefined: off. With `retrain` on, sustained drift starts a
+   * shadow retrain (promoted only on evidence) instead of a retrain that serves at once.
+   */
   readonly rebootstrap?: RebootstrapPolicy;
+  /** Background retrain with promotion on evidence; undefined: off. */
+  readonly retrain?: RetrainPolicy;
   readonly backend?: BackendPreference;
-  /** Nice value of the refinement thread so it yields the CPU to labelling; default 10. */
+  /** How much nicer than the process the refinement thread runs, so it yields the CPU to labelling; default 10. */
   readonly threadNice?: number;
   /**
    * Report WorkerObserver.clusterShares from the running soft estimate on every observed batch
@@ -98,6 +120,9 @@ export class Refiner implements ModelRefiner {
   private windowRows = 0;
   private sustained: SustainedDrift | undefined;
   private rebootstrapDue = false;
+  private recordsSinceRetrain = 0;
+  /** A trained shadow waits in the thread for fresh records to be judged on. */
+  private shadowWaiting = false;
 
   private channel: ThreadChannel<RefineProtocol> | undefined;
   private threadReady: Promise<void> | undefined;
@@ -165,6 +190,8 @@ export class Refiner implements ModelRefiner {
     this.windowRows = 0;
     this.recordsSinceRequest = 0;
     this.recordsSinceDrift = 0;
+    this.recordsSinceRetrain = 0;
+    this.shadowWaiting = false;
     this.lastRequestAtMs = this.now();
     if (!this.enabled) return;
     if (this.channel !== undefined) {
@@ -205,6 +232,7 @@ export class Refiner implements ModelRefiner {
     }
     this.queue(features);
     this.recordsSinceRequest += features.rows;
+    this.recordsSinceRetrain += features.rows;
     this.maybeRefine();
   }
 
@@ -252,7 +280,7 @@ export class Refiner implements ModelRefiner {
     await this.threadReady;
     while (this.inFlight !== undefined) await this.whenIdle();
     if (this.closed || this.windowRows === 0) return undefined;
-    return this.request(kind ?? (this.rebootstrapDue ? 'rebootstrap' : 'refine'));
+    return this.request(kind ?? this.nextKind());
   }
 
   /** Stops the thread and waits for pending snapshot writes. Idempotent; never throws. */
@@ -285,6 +313,7 @@ export class Refiner implements ModelRefiner {
         settings: this.settings,
         backend: this.options.backend ?? 'auto',
         nice: this.options.threadNice ?? 10,
+        ...this.retrainThreadSettings(),
       },
       {
         // Only start() sees this error: once the thread is ready, a loss freezes the model instead.
@@ -305,6 +334,21 @@ export class Refiner implements ModelRefiner {
     const backend = await channel.ready;
     this.ready = true;
     this.log(`refiner: thread ready (backend ${backend})`);
+  }
+
+  /** The retrain policy as the thread needs it; nothing when the retrain is off. */
+  private retrainThreadSettings(): { retrain?: RetrainThreadSettings } {
+    const policy = this.options.retrain;
+    if (policy === undefined) return {};
+    return {
+      retrain: {
+        sampleRecords: policy.sampleRecords,
+        sampleHalfLifeRecords: policy.sampleHalfLifeRecords,
+        holdoutRecords: policy.holdoutRecords,
+        promotionMargin: policy.promotionMargin,
+        seed: this.settings.seed,
+      },
+    };
   }
 
   /** The thread is gone while serving: refinement stops and the serving version stays. */
@@ -357,7 +401,20 @@ export class Refiner implements ModelRefiner {
     const byCount = this.recordsSinceRequest >= this.options.everyRecords;
     const byTime = this.now() - this.lastRequestAtMs >= this.options.intervalMs;
     if (!byCount && !byTime) return;
-    void this.request(this.rebootstrapDue ? 'rebootstrap' : 'refine');
+    void this.request(this.nextKind());
+  }
+
+  /**
+   * What the next request is: a shadow retrain when one is due (by count, or by sustained drift
+   * when the retrain is on) and none waits to be judged; a retrain that serves at once on
+   * sustained drift when the background retrain is off; a refinement otherwise.
+   */
+  private nextKind(): RefinementKind {
+    const retrain = this.options.retrain;
+    if (retrain === undefined) return this.rebootstrapDue ? 'rebootstrap' : 'refine';
+    if (this.shadowWaiting) return 'refine';
+    const byCount = retrain.everyRecords > 0 && this.recordsSinceRetrain >= retrain.everyRecords;
+    return byCount || this.rebootstrapDue ? 'retrain' : 'refine';
   }
 
   private request(kind: RefinementKind): Promise<RefinementOutcome | undefined> {
@@ -371,11 +428,17 @@ export class Refiner implements ModelRefiner {
     this.pendingRows = 0;
     this.recordsSinceRequest = 0;
     this.lastRequestAtMs = this.now();
-    this.rebootstrapDue = false;
+    // A drift-triggered retrain stays due until one is asked for (a refinement may come first
+    // while a shadow waits to be judged).
+    if (kind !== 'refine') this.rebootstrapDue = false;
     return new Promise((resolve) => {
       this.inFlight = { id, kind, generation: this.generation, resolve };
-      let answer: Promise<RefinementOutcome>;
-      if (kind === 'refine') {
+      let answer: Promise<RefinementOutcome | undefined>;
+      if (kind === 'retrain') {
+        this.recordsSinceRetrain = 0;
+        const options = this.options.retrain?.options ?? {};
+        answer = channel.request('retrain', { batches, options }, transfer);
+      } else if (kind === 'refine') {
         const clusterSizes = estimate.sizes();
         answer = channel.request('refine', { batches, clusterSizes }, [
           ...transfer,
@@ -414,6 +477,15 @@ export class Refiner implements ModelRefiner {
     const monitor = this.monitor;
     const previous = this.serving;
     if (estimate === undefined || monitor === undefined || previous === undefined) return;
+    if (outcome.kind === 'retrain') {
+      this.shadowTrained(outcome);
+      return;
+    }
+    if (outcome.kind === 'promotion') {
+      this.shadowJudged(outcome, previous.version);
+      this.reportDrift();
+      return;
+    }
     this.observer.refinement({
       accepted: outcome.accepted,
       ...(outcome.accepted ? {} : { rejectReason: outcome.reason ?? 'rejected' }),
@@ -443,6 +515,9 @@ export class Refiner implements ModelRefiner {
             `(version ${snapshot.version})`,
         );
       }
+      if (outcome.idMapping !== undefined) {
+        this.log(`refiner: ids after the re-seed: ${describeIdMapping(outcome.idMapping)}`);
+      }
       if (outcome.kind === 'rebootstrap') {
         // A new model: its own cluster sizes and reconstruction error become the baseline.
         const sizes = outcome.clusterSizes;
@@ -450,12 +525,60 @@ export class Refiner implements ModelRefiner {
         monitor.rebase(snapshot.metrics);
         this.log(`refiner: re-bootstrapped on drift as version ${snapshot.version}`);
       }
-      this.serving = snapshot;
-      this.pending = snapshot;
-      for (const listener of this.listeners) listener(snapshot);
-      this.persist(snapshot);
+      this.serve(snapshot);
     }
     this.reportDrift();
+  }
+
+  /** `snapshot` serves from the next batch on, and is saved. */
+  private serve(snapshot: ModelSnapshot): void {
+    this.serving = snapshot;
+    this.pending = snapshot;
+    for (const listener of this.listeners) listener(snapshot);
+    this.persist(snapshot);
+  }
+
+  private shadowTrained(outcome: RefinementOutcome): void {
+    this.shadowWaiting = outcome.accepted;
+    const durationSeconds = outcome.durationSeconds;
+    this.observer.retrain({ outcome: outcome.accepted ? 'trained' : 'failed', durationSeconds });
+    const holdout = this.options.retrain?.holdoutRecords ?? 0;
+    this.log(
+      outcome.accepted
+        ? `refiner: shadow model trained in ${durationSeconds.toFixed(1)} s; it is judged on the next ${holdout} records`
+        : `refiner: shadow retrain failed (${outcome.reason ?? 'unknown'}: ${outcome.detail ?? ''}); version ${this.serving?.version ?? '?'} keeps serving`,
+    );
+  }
+
+  /** A shadow was judged: promoted as the next version with matched ids, or discarded. */
+  private shadowJudged(outcome: RefinementOutcome, servingVersion: number): void {
+    this.shadowWaiting = false;
+    const evidence = outcome.promotion;
+    const snapshot = outcome.snapshot;
+    const promoted = outcome.accepted && snapshot !== undefined;
+    this.observer.retrain({
+      outcome: promoted ? 'promoted' : 'discarded',
+      durationSeconds: outcome.durationSeconds,
+      ...(evidence === undefined
+        ? {}
+        : { servingScore: evidence.servingScore, shadowScore: evidence.shadowScore }),
+      // For a discarded shadow: the share of ids that would have changed, had it been promoted.
+      labelChangeRatio: outcome.labelChangeFraction,
+    });
+    if (!promoted) {
+      this.log(
+        `refiner: shadow model discarded, version ${servingVersion} keeps serving: ${outcome.detail ?? outcome.reason ?? ''}`,
+      );
+      return;
+    }
+    const mapping = evidence === undefined ? '' : `; ids: ${describeIdMapping(evidence.idMapping)}`;
+    this.log(
+      `refiner: shadow model promoted as version ${snapshot.version} (replaces ${servingVersion}): ${outcome.detail ?? ''}${mapping}`,
+    );
+    const sizes = outcome.clusterSizes;
+    if (sizes !== undefined) this.estimate?.reset(sizes);
+    this.monitor?.rebase(snapshot.metrics);
+    this.serve(snapshot);
   }
 
   private reportDrift(): void {

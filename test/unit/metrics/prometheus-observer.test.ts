@@ -368,6 +368,44 @@ void describe('PrometheusObserver', () => {
     assert.equal(await value(registry, 'decstream_drift_mean_confidence'), 0.7);
   });
 
+  void test('retrain() counts shadows by outcome; only a promotion sets the label-change ratio', async () => {
+    const { registry, observer } = fresh();
+    assert.equal(await value(registry, 'decstream_retrains_total', { outcome: 'promoted' }), 0);
+    observer.retrain({ outcome: 'trained', durationSeconds: 42 });
+    observer.retrain({
+      outcome: 'promoted',
+      durationSeconds: 1,
+      servingScore: 0.05,
+      shadowScore: 0.03,
+      labelChangeRatio: 0.02,
+    });
+    observer.retrain({
+      outcome: 'discarded',
+      durationSeconds: 1,
+      servingScore: 0.03,
+      shadowScore: 0.04,
+      labelChangeRatio: 0.4,
+    });
+    assert.equal(await value(registry, 'decstream_retrains_total', { outcome: 'trained' }), 1);
+    assert.equal(await value(registry, 'decstream_retrains_total', { outcome: 'promoted' }), 1);
+    assert.equal(await value(registry, 'decstream_retrains_total', { outcome: 'discarded' }), 1);
+    assert.equal(
+      await value(
+        registry,
+        'decstream_retrain_duration_seconds_count',
+        {},
+        'decstream_retrain_duration_seconds',
+      ),
+      1,
+    );
+    assert.equal(await value(registry, 'decstream_promotion_label_change_ratio'), 0.02);
+    assert.equal(await value(registry, 'decstream_promotion_criterion', { model: 'shadow' }), 0.04);
+    assert.equal(
+      await value(registry, 'decstream_promotion_criterion', { model: 'serving' }),
+      0.03,
+    );
+  });
+
   void test('bootstrap() tracks records collected, the stage, its epoch and loss', async () => {
     const { registry, observer } = fresh();
     observer.bootstrap({ recordsCollected: 500 });

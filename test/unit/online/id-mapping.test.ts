@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { initBackend } from '../../../src/model/backend.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
+import {
+  applyIdMapping,
+  describeIdMapping,
+  matchClusterIds,
+} from '../../../src/online/id-mapping.js';
+import { permuteRows } from '../../../src/online/refinement-policy.js';
+import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
+
+void describe('matchClusterIds', () => {
+  before(async () => {
+    await initBackend('cpu');
+  });
+
+  void test('the Hungarian mapping gives a permuted model back its ids: no record changes id', () => {
+    const serving = tinySnapshot([-4, 0, 4, 0, 0, 5]);
+    const { x } = blobs(50, 4);
+    // The same model with its clusters numbered 2, 0, 1: its raw labels are all shuffled.
+    const shuffled = {
+      ...serving.parameters,
+      centroids: permuteRows(serving.parameters.centroids, [2, 0, 1], 2),
+    };
+    const before = ModelVersion.ofParameters(serving.parameters);
+    const permuted = ModelVersion.ofParameters(shuffled);
+    const oldLabels = before.labels(x);
+    const rawLabels = permuted.labels(x);
+    assert.ok(
+      oldLabels.some((c, i) => c !== rawLabels[i]),
+      'the raw labels differ',
+    );
+
+    const mapping = matchClusterIds(oldLabels, rawLabels, 3);
+    assert.equal(mapping.labelChangeRatio, 0);
+    assert.deepEqual(
+      mapping.overlap.map((o) => o.kept),
+      [1, 1, 1],
+    );
+    const mapped = ModelVersion.ofParameters(applyIdMapping(shuffled, mapping));
+    assert.deepEqual(mapped.labels(x), oldLabels);
+    for (const m of [before, permuted, mapped]) m.dispose();
+  });
+
+  void test('the report counts, per id, the records that keep it', () => {
+    // Old: 4 records in 0, 4 in 1. New (own numbering): 0 → 1 for three of them, one goes astray.
+    const oldLabels = [0, 0, 0, 0, 1, 1, 1, 1];
+    const newLabels = [1, 1, 1, 0, 0, 0, 0, 0];
+    const mapping = matchClusterIds(oldLabels, newLabels, 2);
+    assert.deepEqual(Array.from(mapping.permutation), [1, 0]);
+    assert.equal(mapping.overlap[0]?.kept, 0.75);
+    assert.equal(mapping.overlap[1]?.kept, 1);
+    assert.equal(mapping.labelChangeRatio, 1 / 8);
+    assert.match(
+      describeIdMapping(mapping),
+      /12\.50% of 8 recent records change id; 0←1 \(75\.0%\) 1←0/,
+    );
+  });
+
+  void test('an id no recent record had is reported with no overlap instead of a made-up one', () => {
+    const mapping = matchClusterIds([0, 0, 1], [1, 1, 0], 3);
+    assert.equal(mapping.overlap[2]?.records, 0);
+    assert.equal(mapping.overlap[2]?.kept, null);
+    assert.equal(mapping.labelChangeRatio, 0);
+  });
+});

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import { initBackend } from '../../../src/model/backend.js';
+import { onlineKmeansPass } from '../../../src/online/online-kmeans.js';
+import { SharedGraphs, decidePromotion } from '../../../src/online/partition-criterion.js';
+import { blobs } from '../../fixtures/refinement.js';
+
+void describe('the partition criterion', () => {
+  before(async () => {
+    await initBackend('cpu');
+  });
+
+  void test('the true partition of separated blobs scores better than one cutting across them', async () => {
+    const { x, labels } = blobs(60, 2);
+    const graphs = await SharedGraphs.build([x], { neighbours: 8, sampleRows: 1000, seed: 1 });
+    // Cut by the sign of the first coordinate into two, and a third id nobody gets: a worse partition.
+    const across = Int32Array.from({ length: x.rows }, (_, i) => (x.data[2 * i]! < 0 ? 0 : 1));
+    const truth = graphs.score(labels, 3);
+    assert.ok(truth < 0.05, `true partition ${truth}`);
+    assert.ok(graphs.score(across, 3) > truth + 0.2);
+  });
+
+  void test('a shadow is promoted only when it beats the serving score by the margin', () => {
+    assert.equal(decidePromotion(0.2, 0.1, 0.05).promote, true);
+    assert.equal(decidePromotion(0.2, 0.195, 0.05).promote, false, 'better, but inside the margin');
+    assert.equal(decidePromotion(0.2, 0.3, 0.05).promote, false);
+    assert.equal(decidePromotion(0.2, NaN, 0.05).promote, false);
+    assert.match(decidePromotion(0.2, 0.1, 0.05).detail, /shadow 0\.1000, serving 0\.2000/);
+  });
+});
+
+void describe('onlineKmeansPass', () => {
+  void test('moves each row’s nearest centroid a constant step towards it, in arrival order', () => {
+    const centroids = Float32Array.from([0, 0, 10, 10]);
+    const rows = { data: Float32Array.from([2, 0, 2, 0, 10, 12]), rows: 3, cols: 2 };
+    const out = onlineKmeansPass(centroids, rows, 2, 0.5);
+    // Centroid 0: 0 → 1 → 1.5 on x; centroid 1: 10 → 11 on y.
+    assert.deepEqual(Array.from(out), [1.5, 0, 10, 11]);
+    assert.deepEqual(Array.from(centroids), [0, 0, 10, 10], 'the input is untouched');
+  });
+});
