@@ -10,7 +10,7 @@ import { reorderRows } from './canonical-order.js';
 import { resolveDecOptions } from './defaults.js';
 import { autoencoderShape, initDenseLayers } from './dense-network.js';
 import { umapLayout } from './manifold-partition.js';
-import { sampleRowIndices } from './model-guard.js';
+import { sampleRowIndices } from './shared-graphs.js';
 import { pretrainAutoencoder, type TrainingHooks } from './pretrain.js';
 import { SeededRandom } from './rng.js';
 import { checkTrainingInput, embedTensor, seedStreams } from './train-dec.js';

@@ -14,7 +14,7 @@ import {
   silhouette,
 } from './cluster-validity.js';
 import { reorderRows } from './canonical-order.js';
-import { sampleRowIndices } from './model-guard.js';
+import { sampleRowIndices } from './shared-graphs.js';
 import { nearestNeighbourGraph, normalisedCut } from './partition-score.js';
 import { yieldToEventLoop } from './pretrain.js';
 import type { SeededRandom } from './rng.js';

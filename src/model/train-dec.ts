@@ -20,13 +20,8 @@ import { kmeansRestarts, nearestCentroids } from './kmeans-init.js';
 import { kmeansParameters } from './kmeans-model.js';
 import { tensorKmeans } from './tensor-kmeans.js';
 import { clusterMeans, manifoldPartition } from './manifold-partition.js';
-import {
-  guardChoice,
-  judgedScore,
-  ModelKind,
-  partitionJudge,
-  type GuardDecision,
-} from './model-guard.js';
+import { guardChoice, ModelKind, type GuardDecision } from './model-guard.js';
+import { SharedGraphs } from './shared-graphs.js';
 import {
   pretrainAutoencoder,
   yieldToEventLoop,
@@ -179,16 +174,18 @@ async function bestManifoldPartition(
   };
   const first = await manifoldPartition(spaces.z, partitionOptions, streams.kmeans);
   if (options.manifoldStarts <= 1) return first.labels;
-  const judge = await partitionJudge(
-    { input: spaces.x, pretrained: spaces.z },
-    { clusters: options.clusters, neighbours: GUARD_NEIGHBOURS, sampleRows: GUARD_SAMPLE_ROWS },
+  // The guard's criterion: the spaces every start shares (CriterionSpaces).
+  const graphs = await SharedGraphs.build(
+    [spaces.x, spaces.z],
+    { neighbours: GUARD_NEIGHBOURS, sampleRows: GUARD_SAMPLE_ROWS },
     streams.select,
   );
-  let best = { labels: first.labels, score: judgedScore(judge, first.labels) };
+  const score = (labels: Int32Array): number => graphs.score(labels, options.clusters);
+  let best = { labels: first.labels, score: score(first.labels) };
   for (let start = 1; start < options.manifoldStarts; start++) {
     const { labels } = await manifoldPartition(spaces.z, partitionOptions, streams.kmeans);
-    const score = judgedScore(judge, labels);
-    if (score < best.score) best = { labels, score };
+    const candidate = { labels, score: score(labels) };
+    if (candidate.score < best.score) best = candidate;
   }
   return best.labels;
 }

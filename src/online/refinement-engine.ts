@@ -20,8 +20,9 @@ import type {
 } from '../model/types.js';
 import { applyIdMapping, idMappingReport, matchClusterIds, permuteValues } from './id-mapping.js';
 import { onlineKmeansPass } from './online-kmeans.js';
-import type { CriterionOptions } from './partition-criterion.js';
-import { SharedGraphs, decidePromotion, defaultCriterionOptions } from './partition-criterion.js';
+import type { CriterionOptions } from '../model/shared-graphs.js';
+import { SharedGraphs, defaultCriterionOptions } from '../model/shared-graphs.js';
+import { decidePromotion } from './partition-criterion.js';
 import { centroidShift, labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';

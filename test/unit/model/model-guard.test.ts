@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../src/model/backend.js';
 import { resolveDecOptions } from '../../../src/model/defaults.js';
 import { evaluateClustering } from '../../../src/model/evaluation.js';
-import { guardChoice, ModelKind, partitionJudge } from '../../../src/model/model-guard.js';
+import { guardChoice, ModelKind } from '../../../src/model/model-guard.js';
+import { SharedGraphs } from '../../../src/model/shared-graphs.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 import { trainDec } from '../../../src/model/train-dec.js';
 import { ModelVersion } from '../../../src/model/model-version.js';
@@ -152,12 +153,8 @@ void describe('the guard', () => {
         onStage: (s) => s.name === 'initial' && best.push(s.labels!),
       },
     );
-    const judge = await partitionJudge(
-      { input: x },
-      { clusters: 2, neighbours: 10, sampleRows: 3000 },
-      new SeededRandom(1),
-    );
-    const cut = (l: Int32Array) => judge.cuts(l).input!;
+    const graphs = await SharedGraphs.build([x], { neighbours: 10, sampleRows: 3000 });
+    const cut = (l: Int32Array) => graphs.score(l, 2);
     assert.ok(cut(best[0]!) <= cut(first[0]!) + 1e-9, `${cut(best[0]!)} vs ${cut(first[0]!)}`);
   });
 });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/model/backend.js';
 import { onlineKmeansPass } from '../../../src/online/online-kmeans.js';
-import { SharedGraphs, decidePromotion } from '../../../src/online/partition-criterion.js';
+import { SharedGraphs } from '../../../src/model/shared-graphs.js';
+import { decidePromotion } from '../../../src/online/partition-criterion.js';
 import { blobs } from '../../fixtures/refinement.js';
 
 void describe('the partition criterion', () => {
