@@ -113,7 +113,7 @@ async function startReplicas(
 ): Promise<Replica[]> {
   const output = `${groupId}.out`;
   await createTopics(b.kafka, [{ topic: output, partitions: settings.partitions }]);
-  b.topics.push(output, `${groupId}.control`, `${groupId}.models`);
+  b.topics.push(output, `${output}.clusters`, `${groupId}.control`, `${groupId}.models`);
   const replicas: Replica[] = [];
   for (let i = 0; i < count; i++) {
     const modelDir = await modelDirWith(b.snapshot);
