@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_METHOD } from '../src/model/defaults.js';
+import { scaleSection } from './benchmarks/scale-section.js';
 import { suggestKSection } from './benchmarks/suggest-k-section.js';
 
 const benchmarksDocPath = fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
@@ -31,6 +32,7 @@ const benchmarkNames = [
   'codecs',
   'suite',
   'suggest-k',
+  'scale',
 ] as const;
 
 function readResults(dir: URL = resultsDir): Results {
@@ -987,6 +989,7 @@ export function renderBlocks(results: Results): Record<string, string> {
     codecs: codecsSection(results.codecs),
     suite: suiteSection(results.suite),
     'suggest-k': suggestKSection(results['suggest-k']),
+    scale: scaleSection(results.scale),
     headline: headline(results),
   };
 }

@@ -41,8 +41,12 @@ function trainsFlag(member: GroupMember): boolean {
   return metadata?.userData[0] === 1;
 }
 
-/** A kafkajs assigner that gives the control partition to `chooseTrainer`'s member. */
-function stickyTrainerAssigner(topic: string, trains: () => boolean): PartitionAssigner {
+/**
+ * A kafkajs assigner that gives the control partition to `chooseTrainer`'s member. Exported for
+ * tools that hold the role themselves for a while (the scale benchmark starts its replicas
+ * together that way).
+ */
+export function stickyTrainerAssigner(topic: string, trains: () => boolean): PartitionAssigner {
   return (): Assigner => ({
     name: AssignerName,
     version: 1,

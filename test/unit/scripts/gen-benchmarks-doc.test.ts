@@ -122,3 +122,30 @@ void test('a suite run over one half says so for the other instead of summing no
   assert.match(block, /_No held-out set in this run\._/);
   assert.doesNotMatch(block, /Infinity/);
 });
+
+void test('the scale block shows each set-up as a ratio to one replica and the swap time, "–" where a share does not apply', () => {
+  const block =
+    renderBlocks({
+      scale: {
+        settings: { records: 1000, partitions: 6, rounds: 1 },
+        setups: [
+          { replicas: 1, scaleOut: false, recordsPerSecond: 500, ratioToOneReplica: 1.25 },
+          {
+            replicas: 1,
+            scaleOut: true,
+            recordsPerSecond: 400,
+            ratioToOneReplica: 1,
+            trainerProcessCpuShare: 1,
+            trainerRoleCpuShare: 0.3,
+            loadAverages: [2.5],
+          },
+          { replicas: 3, scaleOut: true, recordsPerSecond: 600, ratioToOneReplica: 1.5 },
+        ],
+        swapToEveryReplicaMs: { median: 140, max: 230, versions: 5 },
+      },
+    }).scale ?? '';
+  assert.match(block, /\| 1 worker, no scale-out \(reference\) \| 500 \| 1\.25× \|.*\| – \| – \|/);
+  assert.match(block, /\| 1 replica \| 400 \| 1\.00× \| not measured \| 100 % \| 30 % \| 2\.50 \|/);
+  assert.match(block, /\| 3 replicas \| 600 \| 1\.50× \|/);
+  assert.match(block, /median 140 ms, slowest 230 ms over 5 versions/);
+});
