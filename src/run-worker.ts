@@ -280,7 +280,13 @@ async function buildWorker(inputs: WorkerInputs): Promise<{
   const feed = config.stream.scaleOut
     ? await startModelFeed(kafka, config, observer, log)
     : undefined;
-  const labeller = await createLabeller(config, codec, inputs.codecDescription, log);
+  const labeller = await createLabeller(config, codec, inputs.codecDescription, log).catch(
+    async (error: unknown) => {
+      // The feed's consumer is already in its group: leave it before failing.
+      await feed?.close();
+      throw error;
+    },
+  );
   const sink = await startSink(
     labeller,
     checkpoint,
