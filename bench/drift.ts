@@ -587,21 +587,7 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
     maxIterations: quick ? 600 : 1500,
     batchSize: 256,
   });
-  const syntheticRefiner: RefinerOptions = {
-    everyRecords: 500,
-    intervalMs: 3_600_000,
-    windowRecords: 2000,
-    halfLifeRecords: 2000,
-    backend: 'auto',
-    settings: refineSettings('SYN', {
-      learningRate: 3,
-      encoderLearningRate: 0.2,
-      steps: 5,
-      batchSize: 256,
-      updateEncoder: true,
-      minClusterShare: 0.02,
-    }),
-  };
+  const syntheticRefiner = syntheticRefinerOptions();
   const kmeansStep = envNumber('BENCH_KMEANS_STEP', 0.02);
   const syntheticResults: Record<string, unknown> = {
     stream: {
@@ -888,11 +874,9 @@ function retrainStreams(): RetrainStream[] {
   ];
 }
 
-function retrainRefinerOptions(streamRows: number): {
-  refined: RefinerOptions;
-  retrain: RefinerOptions;
-} {
-  const refined: RefinerOptions = {
+/** The refiner of the synthetic streams (BENCH_SYN_* override its settings). */
+function syntheticRefinerOptions(): RefinerOptions {
+  return {
     everyRecords: 500,
     intervalMs: 3_600_000,
     windowRecords: 2000,
@@ -907,6 +891,13 @@ function retrainRefinerOptions(streamRows: number): {
       minClusterShare: 0.02,
     }),
   };
+}
+
+function retrainRefinerOptions(streamRows: number): {
+  refined: RefinerOptions;
+  retrain: RefinerOptions;
+} {
+  const refined = syntheticRefinerOptions();
   const every = envNumber('BENCH_RETRAIN_EVERY', Math.max(1000, Math.round(streamRows / 8)));
   const retrain: RefinerOptions = {
     ...refined,
