@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import * as prettier from 'prettier';
 import type { Kafka } from 'kafkajs';
 import { foreignClientScenario } from './foreign-client.js';
+import { frozenWorkerScenario } from './frozen-worker.js';
 import { runFuzzScenario } from './fuzz.js';
 import { killScenario, restartScenario, signalScenario } from './kills.js';
 import type { KillMoment } from './kills.js';
@@ -35,6 +36,7 @@ interface Plan {
   readonly perCodec: number;
   readonly soakRecords: number;
   readonly pauseMs: number;
+  readonly workerFreezes: number;
   readonly fuzzPayloads: number;
 }
 
@@ -50,6 +52,7 @@ const Plans: Record<'full' | 'short', Plan> = {
     perCodec: 200,
     soakRecords: 1_000_000,
     pauseMs: 20_000,
+    workerFreezes: 3,
     fuzzPayloads: 100_000,
   },
   short: {
@@ -61,6 +64,7 @@ const Plans: Record<'full' | 'short', Plan> = {
     perCodec: 60,
     soakRecords: 20_000,
     pauseMs: 10_000,
+    workerFreezes: 1,
     fuzzPayloads: 5_000,
   },
 };
@@ -91,6 +95,8 @@ const Scenarios: Record<string, Scenario> = {
   'restart-to-first-label': (kafka, broker, plan) =>
     restartScenario(kafka, broker.bootstrap, plan.sessionTimeoutsMs),
   'model-dir-unwritable': (kafka, broker) => modelDirScenario(kafka, broker.bootstrap),
+  'frozen-worker': (kafka, broker, plan) =>
+    frozenWorkerScenario(kafka, broker.bootstrap, plan.workerFreezes, plan.pauseMs),
   soak: (kafka, broker, plan) => soakScenario(kafka, broker.bootstrap, plan.soakRecords),
   'broker-outage': (kafka, broker, plan) => outageScenario(kafka, broker, plan.pauseMs),
 };

@@ -69,6 +69,11 @@ export function reliabilityDoc(report: ChaosReport): string {
     '  with the serving version, and the write is retried every 30 s and at shutdown.',
     '- **Broker outages**: while the broker is frozen or down, the worker holds no partitions that it',
     '  can use and `/readyz` answers 503; it reconnects by itself when the broker is back.',
+    '- **A frozen worker** (SIGSTOP past its session timeout, as a long GC pause or a throttled',
+    '  container does) is dropped by the group while it holds a unit. When it wakes, the offset',
+    '  commit of that unit is refused; the worker logs `group membership lost; rejoining`, rejoins,',
+    '  and fetches the uncommitted units again. At-least-once labels them a second time (the',
+    '  duplicated figure); exactly-once never publishes them twice.',
     '',
   ].join('\n');
 }

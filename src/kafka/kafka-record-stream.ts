@@ -1,7 +1,9 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../runtime/logger.js';
+import { lostMembership } from './group-membership.js';
 import type {
   BatchHandler,
+  PartitionBatch,
   RecordStream,
   RecordStreamOptions,
   SourceRecord,
@@ -122,7 +124,7 @@ export class KafkaRecordStream implements RecordStream {
       partitionsConsumedConcurrently: options.concurrentBatches ?? 1,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
-        await handler({
+        await this.handled(batch.partition, handler, {
           topic: batch.topic,
           partition: batch.partition,
           highWatermark: batch.highWatermark,
@@ -135,6 +137,30 @@ export class KafkaRecordStream implements RecordStream {
       },
     });
     this.running = true;
+  }
+
+  /**
+   * Runs `handler` on one batch. When the group dropped this member meanwhile, its error goes to
+   * kafkajs as the coordinator's own, which makes the consumer rejoin: the batch's uncommitted
+   * units are fetched again.
+   */
+  private async handled(
+    partition: number,
+    handler: BatchHandler,
+    batch: PartitionBatch,
+  ): Promise<void> {
+    try {
+      await handler(batch);
+    } catch (error) {
+      const lost = lostMembership(error);
+      if (lost === undefined) throw error;
+      this.options.logger.warn('group membership lost; rejoining', {
+        topic: this.options.topic,
+        partition,
+        reason: lost.type,
+      });
+      throw lost;
+    }
   }
 
   pauseAll(): void {

@@ -4,6 +4,7 @@ import type { OutputCompression } from '../config/config.js';
 import type { Logger } from '../runtime/logger.js';
 import { compressionType } from './compression.js';
 import { encodedHeadersOf } from './encoded-headers.js';
+import { lostMembership } from './group-membership.js';
 import type { OutboundMessage, OutputSink, PublishUnit } from '../worker/ports.js';
 
 /** Where units go and how they are produced. */
@@ -159,11 +160,19 @@ export class AtLeastOnceSink implements OutputSink {
   }
 }
 
-/** Commits the input offset after `unit` through the group member that read it. */
+/**
+ * Commits the input offset after `unit` through the group member that read it. A commit refused
+ * because the group dropped this member is rethrown as the coordinator's own error, so that the
+ * consumer rejoins and fetches the unit again (at-least-once repeats it) instead of crashing.
+ */
 export async function commitUnit(consumer: Consumer, unit: PublishUnit): Promise<void> {
-  await consumer.commitOffsets([
-    { topic: unit.topic, partition: unit.partition, offset: unit.nextOffset },
-  ]);
+  try {
+    await consumer.commitOffsets([
+      { topic: unit.topic, partition: unit.partition, offset: unit.nextOffset },
+    ]);
+  } catch (error) {
+    throw lostMembership(error) ?? error;
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { spawnModuleThread } from '../../runtime/module-thread.js';
 import type { RequestOf, ResponseOf, ThreadLoss } from '../../runtime/thread-channel.js';
 import { ThreadChannel } from '../../runtime/thread-channel.js';
 import type { OutputSink, PublishUnit } from '../../worker/ports.js';
+import { lostMembership } from '../group-membership.js';
 import { commitUnit } from '../output-sink.js';
 import type { PublisherSettings, PublishProtocol } from './protocol.js';
 import { packUnit, unitTransfer } from './protocol.js';
@@ -126,11 +127,28 @@ export class ThreadSink implements OutputSink {
       () => this.commits.delete(committing),
       () => undefined,
     );
-    await Promise.all([produced, previous]);
+    await this.surfacing(Promise.all([produced, previous]));
   }
 
   async settle(): Promise<void> {
-    await Promise.all([...this.commits]);
+    await this.surfacing(Promise.all([...this.commits]));
+  }
+
+  /**
+   * Any other failure stays: every later unit fails with it. A commit refused because the group
+   * dropped this member ends only the batch that sees it; the consumer rejoins and fetches the
+   * uncommitted units again, and their commits start a new chain.
+   */
+  private async surfacing(waiting: Promise<unknown>): Promise<void> {
+    try {
+      await waiting;
+    } catch (error) {
+      if (lostMembership(error) !== undefined) {
+        this.commits.clear();
+        this.committing = Promise.resolve();
+      }
+      throw error;
+    }
   }
 
   /** Disconnects the producers, then ends the thread; idempotent. */
