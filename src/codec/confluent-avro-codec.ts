@@ -38,6 +38,11 @@ export interface ConfluentAvroCodecOptions {
   readonly outputDetail?: OutputDetail;
 }
 
+/** Unknown writer-schema ids remembered at most (beyond the ones recent batches need). */
+export const MaxUnknownSchemaIds = 10_000;
+/** Prepare calls whose unknown ids are never forgotten: batches prepared but not yet decoded. */
+const RecentPrepareCalls = 4;
+
 /**
  * Avro in the Confluent wire format. Values written with any registered writer schema are read
  * into the reader schema (Avro schema resolution); writer schemas are fetched once per id by
@@ -49,6 +54,13 @@ export class ConfluentAvroCodec implements RecordCodec {
   readonly outputSchemaId: number;
   private readonly registry: SchemaRegistry;
   private readonly writers = new Map<number, WriterEntry>();
+  /**
+   * Ids the registry does not know, each with the `prepare` call that last needed it, least
+   * recently needed first. Bounded: a producer writing other binary data whose first byte is 0
+   * would otherwise leave one entry per random id.
+   */
+  private readonly unknownIds = new Map<number, number>();
+  private prepareCalls = 0;
   private readonly writer: LabelledWriter;
   private readonly header: Buffer;
 
@@ -84,12 +96,38 @@ export class ConfluentAvroCodec implements RecordCodec {
   }
 
   async prepare(values: readonly (Buffer | null)[]): Promise<void> {
+    const call = ++this.prepareCalls;
     const missing = new Set<number>();
     for (const value of values) {
       const id = schemaIdOf(value);
-      if (id !== undefined && !this.writers.has(id)) missing.add(id);
+      if (id === undefined || this.writers.has(id)) continue;
+      if (this.unknownIds.has(id)) {
+        // Moved to the end: the least recently needed ids are forgotten first.
+        this.unknownIds.delete(id);
+        this.unknownIds.set(id, call);
+      } else missing.add(id);
     }
-    await Promise.all([...missing].map((id) => this.loadWriter(id)));
+    await Promise.all([...missing].map((id) => this.loadWriter(id, call)));
+    this.forgetUnknownIds(call);
+  }
+
+  /**
+   * Forgets the least recently needed unknown ids beyond MaxUnknownSchemaIds, but never one that
+   * this call or the calls just before it needed: their batches may not be decoded yet. A
+   * forgotten id costs one more registry lookup if it comes again.
+   */
+  private forgetUnknownIds(call: number): void {
+    for (const [id, neededBy] of this.unknownIds) {
+      if (this.unknownIds.size <= MaxUnknownSchemaIds || neededBy > call - RecentPrepareCalls) {
+        break;
+      }
+      this.unknownIds.delete(id);
+    }
+  }
+
+  /** How many unknown writer-schema ids are remembered (bounded; see forgetUnknownIds). */
+  get unknownSchemaIds(): number {
+    return this.unknownIds.size;
   }
 
   decode(bytes: Buffer | null): Record<string, unknown> {
@@ -101,6 +139,12 @@ export class ConfluentAvroCodec implements RecordCodec {
       throw new PoisonRecordError(
         PoisonReason.Undecodable,
         'value is not in the Confluent wire format (magic byte 0 and a 4-byte schema id)',
+      );
+    }
+    if (this.unknownIds.has(id)) {
+      throw new PoisonRecordError(
+        PoisonReason.SchemaMismatch,
+        `writer schema ${id} is not in the registry`,
       );
     }
     const entry = this.writers.get(id);
@@ -130,13 +174,13 @@ export class ConfluentAvroCodec implements RecordCodec {
     return this.writer.write(this.header, record, label);
   }
 
-  private async loadWriter(id: number): Promise<void> {
+  private async loadWriter(id: number, call: number): Promise<void> {
     let text: string;
     try {
       text = await this.registry.getSchema(id);
     } catch (error) {
       if (!(error instanceof SchemaNotFoundError)) throw error;
-      this.writers.set(id, { mismatch: `writer schema ${id} is not in the registry` });
+      this.unknownIds.set(id, call);
       return;
     }
     try {

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import avro from 'avsc';
 import type { Schema } from 'avsc';
-import { ConfluentAvroCodec, schemaIdOf } from '../../../src/codec/confluent-avro-codec.js';
+import {
+  ConfluentAvroCodec,
+  MaxUnknownSchemaIds,
+  schemaIdOf,
+} from '../../../src/codec/confluent-avro-codec.js';
 import { createRecordCodec } from '../../../src/codec/create-record-codec.js';
 import { InMemorySchemaRegistry } from '../../../src/codec/in-memory-schema-registry.js';
 import { DecStreamError, PoisonRecordError, PoisonReason } from '../../../src/errors.js';
@@ -167,6 +171,52 @@ void test('unknown and unreadable writer schemas are schema mismatches', async (
   );
   assert.equal(
     poisonReason(() => codec.decode(unreadable)),
+    PoisonReason.SchemaMismatch,
+  );
+});
+
+void test('unknown schema ids are remembered within a bound, and a batch is always decodable after its prepare', async () => {
+  let lookups = 0;
+  class CountingRegistry extends InMemorySchemaRegistry {
+    override getSchema(id: number): Promise<string> {
+      lookups += 1;
+      return super.getSchema(id);
+    }
+  }
+  const registry = new CountingRegistry([{ id: 11, schema: JSON.stringify(v1) }]);
+  const codec = await ConfluentAvroCodec.create({
+    registry,
+    readerSchema: v1,
+    inputTopic: 'images',
+    outputTopic: 'out',
+  });
+  // Binary data that is not Avro but starts with a 0 byte: every value names another schema id.
+  const batch = 2_000;
+  const batches = Math.ceil((MaxUnknownSchemaIds * 2) / batch);
+  const garbage = (n: number): Buffer => framed(100_000 + n, Buffer.from([2, 0]));
+  for (let b = 0; b < batches; b++) {
+    const values = Array.from({ length: batch }, (_, i) => garbage(b * batch + i));
+    await codec.prepare(values);
+    for (const value of values) {
+      assert.equal(
+        poisonReason(() => codec.decode(value)),
+        PoisonReason.SchemaMismatch,
+      );
+    }
+  }
+  assert.equal(lookups, batches * batch, 'one lookup per new id');
+  assert.ok(
+    codec.unknownSchemaIds <= MaxUnknownSchemaIds,
+    `${codec.unknownSchemaIds} ids remembered`,
+  );
+  // The most recent ids are still known; the oldest were forgotten and cost a lookup again.
+  const recent = garbage(batches * batch - 1);
+  await codec.prepare([recent]);
+  assert.equal(lookups, batches * batch);
+  await codec.prepare([garbage(0)]);
+  assert.equal(lookups, batches * batch + 1);
+  assert.equal(
+    poisonReason(() => codec.decode(garbage(0))),
     PoisonReason.SchemaMismatch,
   );
 });
