@@ -69,6 +69,31 @@ export function labelledSchemas(
       { name: LabelField.ModelVersion, type: 'long', doc: 'Model version that assigned it' },
     ],
   };
-  const outputType = avro.Type.forSchema(outputSchema as Schema);
-  return { inputType, outputSchema, outputType };
+  return { inputType, outputSchema, outputType: outputTypeOf(outputSchema, input, setting) };
+}
+
+/**
+ * The output schema's type. It renames the record, so a record that refers to itself by name (a
+ * recursive type) has no definition left for that reference: a ConfigError that says so.
+ */
+function outputTypeOf(
+  outputSchema: Record<string, unknown>,
+  input: Record<string, unknown>,
+  setting: string,
+): Type {
+  try {
+    return avro.Type.forSchema(outputSchema as Schema);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const name = String(input.name);
+    const recursive = JSON.stringify(input.fields).includes(JSON.stringify(name));
+    throw new ConfigError([
+      {
+        path: setting,
+        message: recursive
+          ? `record ${name} refers to itself (a recursive type), which the labelled output schema cannot extend; give the features a record without recursion`
+          : `cannot be extended with the label fields (${reason})`,
+      },
+    ]);
+  }
 }

@@ -127,6 +127,24 @@ void test('a schema that is not a record, invalid, or already labelled is a Conf
   );
 });
 
+void test('a recursive record schema is a ConfigError that says so, naming the setting', () => {
+  const recursive = {
+    type: 'record',
+    name: 'Node',
+    fields: [
+      { name: 'x', type: 'float' },
+      { name: 'next', type: ['null', 'Node'], default: null },
+    ],
+  };
+  assert.throws(
+    () => new AvroCodec(recursive as Schema),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      /DEC_AVRO_SCHEMA/.test(error.message) &&
+      /record Node refers to itself \(a recursive type\)/.test(error.message),
+  );
+});
+
 void test('encodeLabelled with the source bytes appends the label: the same bytes as writing the record again', () => {
   const codec = new AvroCodec(schemaText);
   const source = writerType.toBuffer(record);
