@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/model/backend.js';
 import { ModelVersion } from '../../../src/model/model-version.js';
-import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../../src/model/types.js';
+import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
 import { FsModelStore } from '../../../src/store/fs-model-store.js';
 import type { RetrainReport, WorkerObserver } from '../../../src/worker/observer.js';
 import { silentObserver } from '../../../src/worker/observer.js';
 import type { RefinerOptions, RetrainPolicy } from '../../../src/worker/refiner/refiner.js';
 import { Refiner } from '../../../src/worker/refiner/refiner.js';
-import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
+import { blobs, labelAndObserve, sliceRows, tinySnapshot } from '../../fixtures/refinement.js';
 
 const shadowTraining = {
   hiddenSizes: [8],
@@ -50,21 +50,6 @@ function recording(): WorkerObserver & { retrains: RetrainReport[] } {
     { ...silentObserver, retrain: (r: RetrainReport) => retrains.push(r) },
     { retrains },
   );
-}
-
-function labelAndObserve(refiner: Refiner, snapshot: ModelSnapshot, x: Matrix): AssignmentBatch {
-  const model = ModelVersion.ofParameters(snapshot.parameters);
-  try {
-    const assignment = model.assign(x);
-    refiner.observe({ ...x, data: x.data.slice() }, assignment, snapshot.version);
-    return assignment;
-  } finally {
-    model.dispose();
-  }
-}
-
-function slice(x: Matrix, start: number, rows: number): Matrix {
-  return { data: x.data.slice(start * x.cols, (start + rows) * x.cols), rows, cols: x.cols };
 }
 
 /** Serving: two centroids in the left blob and none near the top one, a poor partition. */
@@ -126,7 +111,7 @@ void describe('Refiner background retrain', () => {
     const labelled: { version: number; batch: Matrix; labels: Int32Array }[] = [];
     for (let start = 0; start + 30 <= x.rows; start += 30) {
       serving = refiner.poll() ?? serving;
-      const batch = slice(x, start, 30);
+      const batch = sliceRows(x, start, 30);
       labelled.push({
         version: serving.version,
         batch,

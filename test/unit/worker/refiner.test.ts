@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { initBackend } from '../../../src/model/backend.js';
-import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../../src/model/types.js';
+import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
 import { ModelVersion } from '../../../src/model/model-version.js';
 import { FsModelStore } from '../../../src/store/fs-model-store.js';
 import type { RefinementReport, WorkerObserver } from '../../../src/worker/observer.js';
 import { silentObserver } from '../../../src/worker/observer.js';
 import type { RefinerOptions } from '../../../src/worker/refiner/refiner.js';
 import { Refiner } from '../../../src/worker/refiner/refiner.js';
-import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
+import { blobs, labelAndObserve, sliceRows, tinySnapshot } from '../../fixtures/refinement.js';
 
 /** An observer that remembers what refinement reported. */
 function recordingObserver(): WorkerObserver & {
@@ -46,25 +46,6 @@ const baseOptions: RefinerOptions = {
   threadNice: 0,
   settings: { learningRate: 0.5, steps: 10, batchSize: 64, minClusterShare: 0.01 },
 };
-
-/**
- * Labels `x` with `snapshot` on this thread, as the worker does, and hands a copy to the refiner
- * (which takes ownership of what it observes).
- */
-function labelAndObserve(refiner: Refiner, snapshot: ModelSnapshot, x: Matrix): AssignmentBatch {
-  const assigner = ModelVersion.ofParameters(snapshot.parameters);
-  try {
-    const assignment = assigner.assign(x);
-    refiner.observe({ ...x, data: x.data.slice() }, assignment, snapshot.version);
-    return assignment;
-  } finally {
-    assigner.dispose();
-  }
-}
-
-function slice(x: Matrix, start: number, rows: number): Matrix {
-  return { data: x.data.slice(start * x.cols, (start + rows) * x.cols), rows, cols: x.cols };
-}
 
 void describe('Refiner (through the refinement thread)', () => {
   const dirs: string[] = [];
@@ -177,7 +158,7 @@ void describe('Refiner (through the refinement thread)', () => {
     const labelled: { version: number; batch: Matrix; labels: Int32Array }[] = [];
     for (let start = 0; start + 30 <= x.rows; start += 30) {
       serving = refiner.poll() ?? serving;
-      const batch = slice(x, start, 30);
+      const batch = sliceRows(x, start, 30);
       const assignment = labelAndObserve(refiner, serving, batch);
       labelled.push({ version: serving.version, batch, labels: assignment.cluster });
       // Let the thread's messages in between batches, as the event loop does in the worker.
@@ -212,7 +193,7 @@ void describe('Refiner (through the refinement thread)', () => {
     await refiner.start(initial);
     const { x } = blobs(100, 15);
     for (let round = 0; round < 4; round++) {
-      labelAndObserve(refiner, refiner.current(), slice(x, round * 75, 75));
+      labelAndObserve(refiner, refiner.current(), sliceRows(x, round * 75, 75));
       const outcome = await refiner.refineNow();
       assert.equal(outcome?.accepted, true, outcome?.detail);
     }
@@ -234,7 +215,7 @@ void describe('Refiner (through the refinement thread)', () => {
     t.after(() => restarted.close());
     assert.ok(restored !== undefined);
     await restarted.start(restored);
-    labelAndObserve(restarted, restored, slice(x, 0, 150));
+    labelAndObserve(restarted, restored, sliceRows(x, 0, 150));
     const next = await restarted.refineNow();
     assert.equal(next?.snapshot?.version, 5, 'refinement resumes from the restored version');
   });
@@ -260,10 +241,10 @@ void describe('Refiner (through the refinement thread)', () => {
     await refiner.start(initial);
     const next = new Promise<number>((resolve) => refiner.onVersion((s) => resolve(s.version)));
     const { x } = blobs(30, 17);
-    labelAndObserve(refiner, initial, slice(x, 0, 60));
+    labelAndObserve(refiner, initial, sliceRows(x, 0, 60));
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(refiner.poll(), undefined, 'not due before 90 records');
-    labelAndObserve(refiner, initial, slice(x, 60, 30));
+    labelAndObserve(refiner, initial, sliceRows(x, 60, 30));
     assert.equal(await next, 2);
   });
 
@@ -308,7 +289,7 @@ void describe('Refiner (through the refinement thread)', () => {
     const first = await refiner.refineNow();
     assert.equal(first?.kind, 'refine');
     assert.ok((refiner.drift()?.psi ?? 0) > 0.1, `PSI ${refiner.drift()?.psi}`);
-    labelAndObserve(refiner, refiner.current(), slice(x, 0, 100));
+    labelAndObserve(refiner, refiner.current(), sliceRows(x, 0, 100));
     const second = await refiner.refineNow();
     assert.equal(second?.kind, 'rebootstrap');
     assert.equal(second?.accepted, true, second?.detail);
@@ -316,7 +297,7 @@ void describe('Refiner (through the refinement thread)', () => {
     assert.equal(refiner.current().parameters.encoder[0]?.outputSize, 8, 'a retrained network');
     const before = ModelVersion.ofParameters(initial.parameters);
     const after = ModelVersion.ofParameters(refiner.current().parameters);
-    const sample = slice(x, 0, 300);
+    const sample = sliceRows(x, 0, 300);
     const oldLabels = before.assign(sample).cluster;
     const newLabels = after.assign(sample).cluster;
     before.dispose();
