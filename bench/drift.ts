@@ -577,16 +577,11 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
   const bootstrap = mixtureStream(spec, bootstrapRows, 11, 0, 0);
   const drifting = mixtureStream(spec, streamRows, 12, 0, 1);
   const stationary = mixtureStream(still, streamRows, 12, 0, 1);
-  const synthetic = await bootstrapSnapshot('synthetic', bootstrap.x, {
-    clusters: spec.clusters,
-    hiddenSizes: [32, 64],
-    embeddingSize: 4,
-    seed: 1,
-    pretrainEpochs: quick ? 30 : 60,
-    kmeansRestarts: 10,
-    maxIterations: quick ? 600 : 1500,
-    batchSize: 256,
-  });
+  const synthetic = await bootstrapSnapshot(
+    'synthetic',
+    bootstrap.x,
+    syntheticDecOptions(spec.clusters),
+  );
   const syntheticRefiner = syntheticRefinerOptions();
   const kmeansStep = envNumber('BENCH_KMEANS_STEP', 0.02);
   const syntheticResults: Record<string, unknown> = {
@@ -874,6 +869,20 @@ function retrainStreams(): RetrainStream[] {
   ];
 }
 
+/** The bootstrap of every synthetic stream's model: small, as the streams are 10- or 12-wide. */
+function syntheticDecOptions(clusters: number): Partial<DecOptions> & { clusters: number } {
+  return {
+    clusters,
+    hiddenSizes: [32, 64],
+    embeddingSize: 4,
+    seed: 1,
+    pretrainEpochs: quick ? 30 : 60,
+    kmeansRestarts: 10,
+    maxIterations: quick ? 600 : 1500,
+    batchSize: 256,
+  };
+}
+
 /** The refiner of the synthetic streams (BENCH_SYN_* override its settings). */
 function syntheticRefinerOptions(): RefinerOptions {
   return {
@@ -923,16 +932,11 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     const spec = streams.find((s) => s.family === family && !s.drifting)?.spec;
     if (spec === undefined) continue;
     const bootstrap = mixtureStream(spec, bootstrapRows, 11, 0, 0);
-    const snapshot = await bootstrapSnapshot(`retrain-${family}`, bootstrap.x, {
-      clusters: spec.clusters,
-      hiddenSizes: [32, 64],
-      embeddingSize: 4,
-      seed: 1,
-      pretrainEpochs: quick ? 30 : 60,
-      kmeansRestarts: 10,
-      maxIterations: quick ? 600 : 1500,
-      batchSize: 256,
-    });
+    const snapshot = await bootstrapSnapshot(
+      `retrain-${family}`,
+      bootstrap.x,
+      syntheticDecOptions(spec.clusters),
+    );
     models.set(family, { snapshot, bootstrap });
   }
   const out: Record<string, unknown> = {
