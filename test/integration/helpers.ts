@@ -67,6 +67,26 @@ export function testKafka(
   return new Kafka({ ...security, clientId, brokers, logLevel: clientLogLevel() });
 }
 
+/**
+ * Waits until `topic`'s leaders answer. A leader in the metadata does not yet mean the leader hosts
+ * the partition (KRaft applies a new topic asynchronously); ListOffsets is answered by the
+ * partition leader itself.
+ */
+export async function waitUntilServed(admin: Admin, topic: string): Promise<void> {
+  await waitFor(
+    async () => {
+      try {
+        await admin.fetchTopicOffsets(topic);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    `topic ${topic} served by its leader`,
+  );
+}
+
 /** Creates the topics (one replica each) and waits until every partition has a leader. */
 export async function createTopics(
   brokers: string[],
@@ -84,23 +104,7 @@ export async function createTopics(
         replicationFactor: 1,
       })),
     });
-    // A leader in the metadata does not yet mean the leader hosts the partition (KRaft applies the
-    // new topic asynchronously); ListOffsets is answered by the partition leader itself, so wait
-    // until it answers for every topic.
-    for (const { topic } of topics) {
-      await waitFor(
-        async () => {
-          try {
-            await admin.fetchTopicOffsets(topic);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        30_000,
-        `topic ${topic} served by its leader`,
-      );
-    }
+    for (const { topic } of topics) await waitUntilServed(admin, topic);
   } finally {
     await admin.disconnect();
   }

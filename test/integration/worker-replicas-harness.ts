@@ -14,7 +14,7 @@ import { initBackend } from '../../src/model/backend.js';
 import { ModelVersion } from '../../src/model/model-version.js';
 import { decodeSnapshot } from '../../src/model/snapshot-codec.js';
 import type { ModelSnapshot } from '../../src/model/types.js';
-import { uniqueTopic, waitFor } from './helpers.js';
+import { uniqueTopic, waitFor, waitUntilServed } from './helpers.js';
 import type { ReadMessage, WorkerProcess, WorkerScenario } from './worker-harness.js';
 import { spawnWorker } from './worker-harness.js';
 
@@ -40,18 +40,7 @@ export async function createModelTopic(kafka: Kafka, group: string): Promise<str
         },
       ],
     });
-    await waitFor(
-      async () => {
-        try {
-          await admin.fetchTopicOffsets(topic);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      30_000,
-      'the models topic served',
-    );
+    await waitUntilServed(admin, topic);
   } finally {
     await admin.disconnect();
   }
