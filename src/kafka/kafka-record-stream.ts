@@ -124,7 +124,7 @@ export class KafkaRecordStream implements RecordStream {
       partitionsConsumedConcurrently: options.concurrentBatches ?? 1,
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch } = payload;
-        await this.handled(batch.partition, handler, {
+        await this.handled(handler, {
           topic: batch.topic,
           partition: batch.partition,
           highWatermark: batch.highWatermark,
@@ -144,19 +144,15 @@ export class KafkaRecordStream implements RecordStream {
    * kafkajs as the coordinator's own, which makes the consumer rejoin: the batch's uncommitted
    * units are fetched again.
    */
-  private async handled(
-    partition: number,
-    handler: BatchHandler,
-    batch: PartitionBatch,
-  ): Promise<void> {
+  private async handled(handler: BatchHandler, batch: PartitionBatch): Promise<void> {
     try {
       await handler(batch);
     } catch (error) {
       const lost = lostMembership(error);
       if (lost === undefined) throw error;
       this.options.logger.warn('group membership lost; rejoining', {
-        topic: this.options.topic,
-        partition,
+        topic: batch.topic,
+        partition: batch.partition,
         reason: lost.type,
       });
       throw lost;
