@@ -141,13 +141,13 @@ export class ConfluentAvroCodec implements RecordCodec {
         'value is not in the Confluent wire format (magic byte 0 and a 4-byte schema id)',
       );
     }
-    if (this.unknownIds.has(id)) {
+    const entry = this.writers.get(id);
+    if (entry === undefined && this.unknownIds.has(id)) {
       throw new PoisonRecordError(
         PoisonReason.SchemaMismatch,
         `writer schema ${id} is not in the registry`,
       );
     }
-    const entry = this.writers.get(id);
     if (entry === undefined) {
       throw new DecStreamError(
         'SCHEMA_NOT_PREPARED',
