@@ -10,8 +10,12 @@
  * 3. p99 labelling latency on the main thread while the refinement thread trains, as a ratio to
  *    refinement off, in the same run (alternating blocks).
  *
- * Usage: npm run bench:drift [-- --quick] [--only=synthetic,mnist,retrain]; writes
- * bench/results/drift.json (or drift-retrain.json for --only=retrain) and prints a table.
+ * 4. `--only=spread`: refinement as it is against refinement before the online k-means candidates
+ *    and the criterion, over stream seeds and record orders (drift-spread.json).
+ *
+ * Usage: npm run bench:drift [-- --quick] [--only=synthetic,mnist,retrain,spread]; writes
+ * bench/results/drift.json (or drift-retrain.json, drift-spread.json for --only=retrain, spread)
+ * and prints a table.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -541,14 +545,15 @@ async function main(): Promise<void> {
   if (parts.includes('synthetic')) await syntheticPart(results);
   if (parts.includes('mnist')) await mnistPart(results);
   if (parts.includes('retrain')) await retrainPart(results);
+  if (parts.includes('spread')) await spreadPart(results);
   results.checks = checks(results);
   results.bootstrapsFromCache = bootstrapsFromCache;
   results.wallSeconds = round(clock.seconds(), 1);
 
   const out = writeResult(
     resultFile(
-      only === 'retrain'
-        ? `drift-retrain${quick || args.values('--stream').length > 0 ? '-partial' : ''}`
+      only === 'retrain' || only === 'spread'
+        ? `drift-${only}${quick || args.values('--stream').length > 0 ? '-partial' : ''}`
         : quick || !parts.includes('synthetic') || !parts.includes('mnist')
           ? 'drift-partial'
           : 'drift',
@@ -1008,6 +1013,145 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
   }
   results.retrain = out;
   results.retrainChecks = retrainChecks(out);
+}
+
+/**
+ * The rows of `data` shuffled within consecutive blocks of `block` rows: the same drift over time,
+ * but another arrival order, as when partitions fill at different rates.
+ */
+function blockShuffled(data: Labelled, block: number, seed: number): Labelled {
+  const random = mulberry32(seed);
+  const order = Array.from({ length: data.x.rows }, (_, i) => i);
+  for (let from = 0; from < order.length; from += block) {
+    const to = Math.min(order.length, from + block);
+    for (let i = to - 1; i > from; i--) {
+      const j = from + Math.floor(random() * (i - from + 1));
+      [order[i], order[j]] = [order[j] ?? 0, order[i] ?? 0];
+    }
+  }
+  return take(data, order);
+}
+
+/** Median, minimum and maximum, rounded. */
+function spreadOf(values: readonly number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    median: round(
+      sorted.length % 2 === 1
+        ? sorted[(sorted.length - 1) / 2]!
+        : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2,
+    ),
+    min: round(sorted[0] ?? NaN),
+    max: round(sorted[sorted.length - 1] ?? NaN),
+  };
+}
+
+/**
+ * 4. Refinement as it is (online k-means candidates weighed against the KL step, kept only when
+ * the partition criterion does not get worse) against refinement before them (the KL step alone,
+ * judged by the bounds), on the retrain part's streams (but swap, where every method ties), over
+ * stream seeds (each with its own bootstrap model) and two record orders. Held-out streams are
+ * reported apart: the current default was chosen on the tuning ones.
+ */
+async function spreadPart(results: Record<string, unknown>): Promise<void> {
+  const seeds = quick ? [1] : [1, 2, 3];
+  const orders = quick ? [0] : [0, 1];
+  const bootstrapRows = quick ? 1500 : 3000;
+  const streamRows = envNumber('BENCH_SPREAD_STREAM', quick ? 6000 : 20000);
+  const batch = 100;
+  const current = syntheticRefinerOptions();
+  const before: RefinerOptions = {
+    ...current,
+    settings: { ...current.settings, kmeansSteps: [], criterion: undefined },
+  };
+  const streams = retrainStreams().filter((s) => s.name !== 'swap');
+  const runs: Record<string, unknown>[] = [];
+  for (const seed of seeds) {
+    const models = new Map<string, { snapshot: ModelSnapshot; bootstrap: Labelled }>();
+    for (const stream of streams) {
+      if (models.has(stream.family)) continue;
+      const still = streams.find((s) => s.family === stream.family && !s.drifting)!.spec;
+      const bootstrap = mixtureStream(still, bootstrapRows, 11 + 100 * (seed - 1), 0, 0);
+      const snapshot = await bootstrapSnapshot(`spread-${stream.family}-seed${seed}`, bootstrap.x, {
+        ...syntheticDecOptions(still.clusters),
+        seed,
+      });
+      models.set(stream.family, { snapshot, bootstrap });
+    }
+    for (const stream of streams) {
+      const model = models.get(stream.family)!;
+      const inOrder = mixtureStream(stream.spec, streamRows, 12 + 100 * (seed - 1), 0, 1);
+      for (const order of orders) {
+        const data = order === 0 ? inOrder : blockShuffled(inOrder, 1000, order);
+        const whole = (run: StreamRun): number =>
+          round(acc(data.labels, run.predictions, 0, streamRows));
+        const second = (run: StreamRun): number =>
+          round(acc(data.labels, run.predictions, Math.floor(streamRows / 2), streamRows));
+        const frozen = runFrozen(model.snapshot, data.x, batch);
+        const now = await runRefined(model.snapshot, data.x, batch, current);
+        const then = await runRefined(model.snapshot, data.x, batch, before);
+        const kmeansBest = bestOnlineKmeans(model.bootstrap.x, data, stream.spec.clusters);
+        const run = {
+          stream: stream.name,
+          tuned: stream.tuned,
+          drifting: stream.drifting,
+          seed,
+          order,
+          whole: {
+            frozen: whole(frozen),
+            refined: whole(now),
+            before: whole(then),
+            onlineKmeans: whole(kmeansBest.run),
+          },
+          secondHalf: {
+            frozen: second(frozen),
+            refined: second(now),
+            before: second(then),
+            onlineKmeans: second(kmeansBest.run),
+          },
+          onlineKmeansStep: kmeansBest.step,
+        };
+        runs.push(run);
+        log(`spread ${stream.name} seed ${seed} order ${order}: ${JSON.stringify(run.whole)}`);
+      }
+    }
+  }
+  const byStream = streams.map((stream) => {
+    const mine = runs.filter((r) => r.stream === stream.name) as unknown as {
+      whole: Record<string, number>;
+      secondHalf: Record<string, number>;
+    }[];
+    const of = (part: 'whole' | 'secondHalf', method: string) =>
+      spreadOf(mine.map((r) => r[part][method]!));
+    return {
+      stream: stream.name,
+      tuned: stream.tuned,
+      drifting: stream.drifting,
+      runs: mine.length,
+      whole: Object.fromEntries(
+        ['frozen', 'refined', 'before', 'onlineKmeans'].map((m) => [m, of('whole', m)]),
+      ),
+      secondHalf: Object.fromEntries(
+        ['frozen', 'refined', 'before', 'onlineKmeans'].map((m) => [m, of('secondHalf', m)]),
+      ),
+      refinedMinusBefore: spreadOf(mine.map((r) => r.whole.refined! - r.whole.before!)),
+      refinedMinusOnlineKmeans: spreadOf(mine.map((r) => r.whole.refined! - r.whole.onlineKmeans!)),
+    };
+  });
+  results.spread = {
+    seeds,
+    orders: orders.map((o) =>
+      o === 0 ? 'in time order' : `shuffled within 1,000-record blocks (seed ${o})`,
+    ),
+    bootstrapRecords: bootstrapRows,
+    streamRecords: streamRows,
+    batchRecords: batch,
+    refiner: current,
+    before:
+      'the same, with kmeansSteps [] and no criterion: the KL step alone, judged by the bounds',
+    byStream,
+    runs,
+  };
 }
 
 function retrainChecks(
