@@ -71,8 +71,10 @@ function lloyd(
       const assigned = tf.argMin<tf.Tensor1D>(d2, 1);
       const best = tf.sum(tf.relu(tf.min(d2, 1)));
       // Per-cluster sums and counts as products with the one-hot assignment (the wasm backend
-      // has no segment sum).
-      const members = tf.oneHot(assigned, clusters, 1, 0, 'float32') as tf.Tensor2D;
+      // has no segment sum). The one-hot is cast rather than asked for as float32: the wasm
+      // backend's OneHot kernel ignores the dtype and writes int32 bits into a float32 tensor,
+      // which read as denormals (1 as 1.4e-45) and left every centre short of its rows' mean.
+      const members = tf.cast(tf.oneHot(assigned, clusters), 'float32') as tf.Tensor2D;
       return [
         assigned.dataSync() as Int32Array,
         best.dataSync()[0]!,

@@ -50,6 +50,31 @@ void describe('tensorKmeans', () => {
       `${tensor.inertia} vs ${reference.inertia}`,
     );
   });
+
+  void test('leaves each centre at the mean of its rows when the clusters overlap', async () => {
+    // Blobs two standard deviations apart: k-means++ seeds land far from the means, so the
+    // centres only end right if every update step computes the means right (on the wasm
+    // backend a float32 one-hot once read as denormals and left them near their seeds).
+    const { x } = blobs(400, 4);
+    const squeezed: Matrix = { ...x, data: x.data.map((v) => v / 4) };
+    const fit = await tensorKmeans(squeezed, 4, 1, new SeededRandom(5));
+    const { cols } = squeezed;
+    const sums = new Float64Array(4 * cols);
+    const counts = new Float64Array(4);
+    fit.labels.forEach((label, row) => {
+      counts[label]! += 1;
+      for (let c = 0; c < cols; c++) sums[label * cols + c]! += squeezed.data[row * cols + c]!;
+    });
+    for (let j = 0; j < 4; j++) {
+      for (let c = 0; c < cols; c++) {
+        const mean = sums[j * cols + c]! / counts[j]!;
+        assert.ok(
+          Math.abs(fit.centroids[j * cols + c]! - mean) < 1e-4,
+          `centre ${j}, column ${c}: ${fit.centroids[j * cols + c]} against the mean ${mean}`,
+        );
+      }
+    }
+  });
 });
 
 void describe('kmeansParameters', () => {
