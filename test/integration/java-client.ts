@@ -47,19 +47,18 @@ export async function javaProduce(
   await runJava(args, `${values.join('\n')}\n`);
 }
 
-export interface JavaRecord {
+/** A record as a peer client's consumer prints it: key, value, headers. */
+export interface PeerRecord {
   readonly key: string;
   readonly value: string;
   readonly headers: Readonly<Record<string, string>>;
 }
 
-/** Reads `count` records of `topic` from the start with the Java consumer (read_committed). */
-export async function javaConsume(
-  brokers: readonly string[],
-  topic: string,
-  count: number,
-): Promise<JavaRecord[]> {
-  const text = await runJava(['consume', brokers.join(','), topic, String(count)]);
+/**
+ * The records a peer client printed, one per line: key, value and headers (name=value,
+ * comma-separated), tab-separated.
+ */
+export function parsePeerRecords(text: string): PeerRecord[] {
   return text
     .split('\n')
     .filter((line) => line.length > 0)
@@ -72,6 +71,15 @@ export async function javaConsume(
       }
       return { key, value, headers };
     });
+}
+
+/** Reads `count` records of `topic` from the start with the Java consumer (read_committed). */
+export async function javaConsume(
+  brokers: readonly string[],
+  topic: string,
+  count: number,
+): Promise<PeerRecord[]> {
+  return parsePeerRecords(await runJava(['consume', brokers.join(','), topic, String(count)]));
 }
 
 const codecNames = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
