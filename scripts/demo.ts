@@ -22,7 +22,9 @@ import { createLogger } from '../src/runtime/logger.js';
 import type { BootstrapReport, WorkerObserver } from '../src/worker/observer.js';
 import { Phase, silentObserver } from '../src/worker/observer.js';
 import { SeededRandom } from '../src/model/rng.js';
-import { kmeansRestarts, nearestCentroids } from '../src/model/kmeans-init.js';
+import { initBackend } from '../src/model/backend.js';
+import { nearestCentroids } from '../src/model/kmeans-init.js';
+import { tensorKmeans } from '../src/model/tensor-kmeans.js';
 import type { Matrix } from '../src/model/types.js';
 
 interface BrokerModule {
@@ -35,7 +37,7 @@ interface BrokerModule {
 
 const brokerModulePath = './kafka/broker.mjs';
 const records = 10_000;
-const bootstrapRecords = 3_000;
+const bootstrapRecords = 7_000;
 const producePerSecond = Number(process.env.DEMO_RATE ?? 1_000);
 const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? 15 * 60_000);
 const tty = process.stdout.isTTY;
@@ -99,10 +101,11 @@ class LiveState {
 const KMEANS_RESTARTS = 10;
 
 /**
- * k-means (the same ml-kmeans restarts as the trainer's) on the raw pixels of the records the
- * bootstrap window holds (the stream's first `bootstrapRecords`), then every digit labelled by its
- * nearest centre: what plain k-means would publish for the same stream. It waits until the worker
- * is online and yields between restarts, so it neither slows the bootstrap nor stalls the worker.
+ * k-means (the guard's own: k-means++ restarts, Lloyd's steps as matrix products) on the raw pixels
+ * of the records the bootstrap window holds (the stream's first `bootstrapRecords`), then every
+ * digit labelled by its nearest centre: what plain k-means would publish for the same stream. It
+ * waits until the worker is online and yields between restarts, so it neither slows the bootstrap
+ * nor stalls the worker.
  */
 async function kmeansBaseline(
   x: Matrix,
@@ -122,15 +125,10 @@ async function kmeansBaseline(
     return { data, rows: rows.length, cols: x.cols };
   };
   const window = pick(order.slice(0, bootstrapRecords));
-  const rng = new SeededRandom(1);
-  let best: { centroids: Float32Array; inertia: number } | undefined;
-  for (let r = 0; r < KMEANS_RESTARTS; r++) {
-    await new Promise((resolve) => setImmediate(resolve));
-    const fit = kmeansRestarts(window, 10, 1, rng);
-    if (best === undefined || fit.inertia < best.inertia) best = fit;
-  }
+  await initBackend();
+  const best = await tensorKmeans(window, 10, KMEANS_RESTARTS, new SeededRandom(1));
   const all = pick(order);
-  const assigned = nearestCentroids(all, best!.centroids, 10).labels;
+  const assigned = nearestCentroids(all, best.centroids, 10).labels;
   return evaluateClustering(
     order.map((row) => labels[row]!),
     assigned,
@@ -249,7 +247,8 @@ async function main(): Promise<number> {
       DEC_MODEL_DIR: modelDir,
       DEC_HIDDEN: '256,256,1024',
       DEC_BATCH_SIZE: '64',
-      DEC_PRETRAIN_EPOCHS: '50',
+      DEC_PRETRAIN_EPOCHS: '20',
+      DEC_MAX_ITERATIONS: '600',
       DEC_SEED: '1',
       DEC_BATCH_MAX_RECORDS: '500',
       DEC_METRICS_PORT: '0',
