@@ -3,10 +3,10 @@
  * independent client for the integration tests, and a reader of the codec each stored record
  * batch carries.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveKafka, runDir } from '../../scripts/kafka/broker.mjs';
+import { parsePeerRecords, runPeer, type PeerRecord } from './peer-clients.js';
 
 const source = join(import.meta.dirname, '..', 'java', 'JavaClient.java');
 const quiet = (): void => undefined;
@@ -14,22 +14,7 @@ const quiet = (): void => undefined;
 /** Runs JavaClient.java with `args`, `stdin` as its input; resolves with its standard output. */
 function runJava(args: readonly string[], stdin = ''): Promise<string> {
   const classpath = `${resolveKafka(undefined, quiet)}/*`;
-  const child = spawn('java', ['-cp', classpath, source, ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  child.stdin.end(stdin);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else
-        reject(new Error(`JavaClient ${args[0]} exited ${code}: ${Buffer.concat(err).toString()}`));
-    });
-  });
+  return runPeer(`JavaClient ${args[0]}`, 'java', ['-cp', classpath, source, ...args], stdin);
 }
 
 /**
@@ -45,32 +30,6 @@ export async function javaProduce(
 ): Promise<void> {
   const args = ['produce', brokers.join(','), topic, codec, String(values.length), keyPrefix];
   await runJava(args, `${values.join('\n')}\n`);
-}
-
-/** A record as a peer client's consumer prints it: key, value, headers. */
-export interface PeerRecord {
-  readonly key: string;
-  readonly value: string;
-  readonly headers: Readonly<Record<string, string>>;
-}
-
-/**
- * The records a peer client printed, one per line: key, value and headers (name=value,
- * comma-separated), tab-separated.
- */
-export function parsePeerRecords(text: string): PeerRecord[] {
-  return text
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => {
-      const [key = '', value = '', headerText = ''] = line.split('\t');
-      const headers: Record<string, string> = {};
-      for (const pair of headerText.split(',').filter((p) => p.length > 0)) {
-        const at = pair.indexOf('=');
-        headers[pair.slice(0, at)] = pair.slice(at + 1);
-      }
-      return { key, value, headers };
-    });
 }
 
 /** Reads `count` records of `topic` from the start with the Java consumer (read_committed). */

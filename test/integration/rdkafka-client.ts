@@ -4,34 +4,17 @@
  * whose batches differ from the Java client's (raw snappy blocks, liblz4 and libzstd frames, its
  * own transaction markers).
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { resolveRdkafkaPython } from '../../scripts/kafka/rdkafka.mjs';
-import { parsePeerRecords, type PeerRecord } from './java-client.js';
+import { parsePeerRecords, runPeer, type PeerRecord } from './peer-clients.js';
 
 const script = join(import.meta.dirname, '..', 'python', 'rdkafka_client.py');
 const quiet = (): void => undefined;
 
 /** Runs rdkafka_client.py with `args`, `stdin` as its input; resolves with its standard output. */
 function runPython(args: readonly string[], stdin = ''): Promise<string> {
-  const child = spawn(resolveRdkafkaPython(undefined, quiet), [script, ...args], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-  child.stdin.end(stdin);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
-      else
-        reject(
-          new Error(`rdkafka_client ${args[0]} exited ${code}: ${Buffer.concat(err).toString()}`),
-        );
-    });
-  });
+  const python = resolveRdkafkaPython(undefined, quiet);
+  return runPeer(`rdkafka_client ${args[0]}`, python, [script, ...args], stdin);
 }
 
 const lines = (values: readonly string[]): string => `${values.join('\n')}\n`;

@@ -8,6 +8,7 @@ import type { KafkaConfig } from '../../src/config/config.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createTopics, kafkaBrokers, uniqueTopic } from './helpers.js';
 import { javaConsume, javaProduce, storedBatchCodecs } from './java-client.js';
+import { assertPeerBatchesLabelled } from './peer-clients.js';
 import { mixtureRecord, runInProcess, scenario, separatedMixture } from './worker-harness.js';
 
 const inputCodecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -44,21 +45,7 @@ void test('the worker labels batches the Java client compressed with gzip, snapp
   const dead = await javaConsume(s.brokers, s.dlq, inputCodecs.length);
   await running.close();
 
-  assert.equal(out.length, total, 'every record labelled');
-  assert.equal(new Set(out.map((r) => r.key)).size, total, 'no record twice');
-  for (const record of out) {
-    const codec = record.key.split('-')[0] as string;
-    assert.equal(record.headers.source, `java-${codec}`, 'the input headers are kept');
-    assert.equal(record.headers['dec-model-version'], '1');
-    const value = JSON.parse(record.value) as { cluster: number; f0: number };
-    assert.ok(Number.isInteger(value.cluster) && value.cluster < 3);
-    assert.equal(typeof value.f0, 'number');
-  }
-  assert.deepEqual(
-    dead.map((r) => r.key).sort(),
-    inputCodecs.map((codec) => `${codec}-${perCodec}`).sort(),
-    'the one poison record of each batch is a dead letter',
-  );
+  assertPeerBatchesLabelled('java', inputCodecs, perCodec, out, dead);
   const written = storedBatchCodecs(s.brokers, s.output);
   if (written !== undefined) {
     assert.ok(written.length > 0 && written.every((c) => c === 'snappy'), written.join(','));

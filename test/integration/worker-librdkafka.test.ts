@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { OutputCompression } from '../../src/config/config.js';
 import { storedBatchCodecs } from './java-client.js';
+import { assertPeerBatchesLabelled } from './peer-clients.js';
 import { rdkafkaConsume, rdkafkaProduce, rdkafkaTransact } from './rdkafka-client.js';
 import {
   mixtureRecord,
@@ -42,20 +43,7 @@ for (const outputCodec of ['lz4', 'zstd'] as const satisfies readonly OutputComp
     const dead = await rdkafkaConsume(s.brokers, s.dlq, inputCodecs.length);
     await running.close();
 
-    assert.equal(new Set(out.map((r) => r.key)).size, total, 'every record labelled, none twice');
-    for (const record of out) {
-      const codec = record.key.split('-')[0] as string;
-      assert.equal(record.headers.source, `rdkafka-${codec}`, 'the input headers are kept');
-      assert.equal(record.headers['dec-model-version'], '1');
-      const value = JSON.parse(record.value) as { cluster: number; f0: number };
-      assert.ok(Number.isInteger(value.cluster) && value.cluster >= 0 && value.cluster < 3);
-      assert.equal(typeof value.f0, 'number');
-    }
-    assert.deepEqual(
-      dead.map((r) => r.key).sort(),
-      inputCodecs.map((codec) => `${codec}-${perCodec}`).sort(),
-      'the one poison record of each batch is a dead letter',
-    );
+    assertPeerBatchesLabelled('rdkafka', inputCodecs, perCodec, out, dead);
     const written = storedBatchCodecs(s.brokers, s.output);
     if (written !== undefined) {
       assert.ok(written.length > 0 && written.every((c) => c === outputCodec), written.join(','));
