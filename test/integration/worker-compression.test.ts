@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/runtime/logger.js';
 import { createTopics, kafkaBrokers, uniqueTopic } from './helpers.js';
 import { javaConsume, javaProduce, storedBatchCodecs } from './java-client.js';
 import { assertPeerBatchesLabelled } from './peer-clients.js';
+import { rdkafkaConsume } from './rdkafka-client.js';
 import { mixtureRecord, runInProcess, scenario, separatedMixture } from './worker-harness.js';
 
 const inputCodecs = ['gzip', 'snappy', 'lz4', 'zstd'] as const;
@@ -54,7 +55,7 @@ void test('the worker labels batches the Java client compressed with gzip, snapp
 });
 
 for (const codec of outputCodecs) {
-  void test(`records produced with DEC_OUTPUT_COMPRESSION=${codec} are stored with ${codec} and read by the Java client`, async (t) => {
+  void test(`records produced with DEC_OUTPUT_COMPRESSION=${codec} are stored with ${codec} and read by the Java client and librdkafka`, async (t) => {
     const brokers = kafkaBrokers();
     const output = uniqueTopic(`compressed-${codec}`);
     const dlq = `${output}.dlq`;
@@ -79,15 +80,19 @@ for (const codec of outputCodecs) {
     const deadLetters = [{ key: Buffer.from('bad'), value: Buffer.from('{'), headers: {} }];
     await producer.produce({ topic: 'in', partition: 0, nextOffset: '201', labelled, deadLetters });
 
-    const read = await javaConsume(brokers, output, labelled.length);
-    assert.deepEqual(
-      read.map((r) => [r.key, r.value, r.headers.origin, r.headers['dec-model-version']]),
-      labelled.map((m, i) => [`k${i}`, m.value.toString(), `o${i}`, '4']),
-    );
-    assert.deepEqual(
-      (await javaConsume(brokers, dlq, 1)).map((r) => r.value),
-      ['{'],
-    );
+    // Both peer clients read it: snappy-java's framing, liblz4's and libzstd's frame checks.
+    for (const consume of [javaConsume, rdkafkaConsume]) {
+      const read = await consume(brokers, output, labelled.length);
+      assert.deepEqual(
+        read.map((r) => [r.key, r.value, r.headers.origin, r.headers['dec-model-version']]),
+        labelled.map((m, i) => [`k${i}`, m.value.toString(), `o${i}`, '4']),
+        consume.name,
+      );
+      assert.deepEqual(
+        (await consume(brokers, dlq, 1)).map((r) => r.value),
+        ['{'],
+      );
+    }
     const stored = storedBatchCodecs(brokers, output);
     if (stored === undefined) t.diagnostic('not the local broker: batch codecs not checked');
     else assert.deepEqual(stored, [codec]);
