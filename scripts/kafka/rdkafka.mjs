@@ -51,14 +51,14 @@ export function resolveRdkafkaPython(version = CONFLUENT_KAFKA_VERSION, log = co
     `confluent-kafka==${version}`,
   ]);
   // Only the environment's python runs (never its scripts, whose first lines name the staging
-  // path), so the finished environment can be renamed into place.
+  // path), so the finished environment can be renamed into place, marker and all: a directory
+  // in place is always complete.
+  writeFileSync(join(staging, '.resolved'), `${new Date().toISOString()}\n`);
   try {
     renameSync(staging, home);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(marker)) throw error;
-    return python;
   }
-  writeFileSync(marker, `${new Date().toISOString()}\n`);
   return python;
 }
