@@ -810,6 +810,33 @@ function bestOnlineKmeans(
   return { run: best.run, step: best.step, perStep };
 }
 
+interface BootstrapModel {
+  readonly snapshot: ModelSnapshot;
+  readonly bootstrap: Labelled;
+}
+
+/**
+ * Every contender on one stream from one bootstrap model: the frozen model, the model refined with
+ * each of two refiner settings, and online k-means with its best constant step.
+ */
+async function runContenders(
+  model: BootstrapModel,
+  data: Labelled,
+  clusters: number,
+  batch: number,
+  refiners: readonly [RefinerOptions, RefinerOptions],
+): Promise<{
+  frozen: StreamRun;
+  refined: readonly [StreamRun, StreamRun];
+  kmeansBest: ReturnType<typeof bestOnlineKmeans>;
+}> {
+  const frozen = runFrozen(model.snapshot, data.x, batch);
+  const first = await runRefined(model.snapshot, data.x, batch, refiners[0]);
+  const second = await runRefined(model.snapshot, data.x, batch, refiners[1]);
+  const kmeansBest = bestOnlineKmeans(model.bootstrap.x, data, clusters);
+  return { frozen, refined: [first, second], kmeansBest };
+}
+
 interface RetrainStream {
   readonly name: string;
   /** Whether the retrain settings were tuned on this stream (reported apart). */
@@ -932,7 +959,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
   const batch = 100;
   const streams = retrainStreams();
   const { refined: refinedOptions, retrain: retrainOptions } = retrainRefinerOptions(streamRows);
-  const models = new Map<string, { snapshot: ModelSnapshot; bootstrap: Labelled }>();
+  const models = new Map<string, BootstrapModel>();
   for (const family of ['four', 'unseen'] as const) {
     const spec = streams.find((s) => s.family === family && !s.drifting)?.spec;
     if (spec === undefined) continue;
@@ -959,10 +986,14 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     if (model === undefined) continue;
     const data = mixtureStream(stream.spec, streamRows, 12, 0, 1);
     const started = stopwatch();
-    const frozen = runFrozen(model.snapshot, data.x, batch);
-    const refined = await runRefined(model.snapshot, data.x, batch, refinedOptions);
-    const retrained = await runRefined(model.snapshot, data.x, batch, retrainOptions);
-    const kmeansBest = bestOnlineKmeans(model.bootstrap.x, data, stream.spec.clusters);
+    const {
+      frozen,
+      refined: [refined, retrained],
+      kmeansBest,
+    } = await runContenders(model, data, stream.spec.clusters, batch, [
+      refinedOptions,
+      retrainOptions,
+    ]);
     const entry = {
       tuned: stream.tuned,
       drifting: stream.drifting,
@@ -1067,7 +1098,7 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
   const streams = retrainStreams().filter((s) => s.name !== 'swap');
   const runs: Record<string, unknown>[] = [];
   for (const seed of seeds) {
-    const models = new Map<string, { snapshot: ModelSnapshot; bootstrap: Labelled }>();
+    const models = new Map<string, BootstrapModel>();
     for (const stream of streams) {
       if (models.has(stream.family)) continue;
       const still = streams.find((s) => s.family === stream.family && !s.drifting)!.spec;
@@ -1087,10 +1118,11 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
           round(acc(data.labels, run.predictions, 0, streamRows));
         const second = (run: StreamRun): number =>
           round(acc(data.labels, run.predictions, Math.floor(streamRows / 2), streamRows));
-        const frozen = runFrozen(model.snapshot, data.x, batch);
-        const now = await runRefined(model.snapshot, data.x, batch, current);
-        const then = await runRefined(model.snapshot, data.x, batch, before);
-        const kmeansBest = bestOnlineKmeans(model.bootstrap.x, data, stream.spec.clusters);
+        const {
+          frozen,
+          refined: [now, then],
+          kmeansBest,
+        } = await runContenders(model, data, stream.spec.clusters, batch, [current, before]);
         const run = {
           stream: stream.name,
           tuned: stream.tuned,
