@@ -56,6 +56,16 @@ async function setUp() {
   return { registry, codec };
 }
 
+/** A codec that reads the images topic with reader schema v1 through `registry`. */
+function v1Reader(registry: InMemorySchemaRegistry): Promise<ConfluentAvroCodec> {
+  return ConfluentAvroCodec.create({
+    registry,
+    readerSchema: v1,
+    inputTopic: 'images',
+    outputTopic: 'out',
+  });
+}
+
 function poisonReason(run: () => unknown): string {
   try {
     run();
@@ -184,12 +194,7 @@ void test('unknown schema ids are remembered within a bound, and a batch is alwa
     }
   }
   const registry = new CountingRegistry([{ id: 11, schema: JSON.stringify(v1) }]);
-  const codec = await ConfluentAvroCodec.create({
-    registry,
-    readerSchema: v1,
-    inputTopic: 'images',
-    outputTopic: 'out',
-  });
+  const codec = await v1Reader(registry);
   // Binary data that is not Avro but starts with a 0 byte: every value names another schema id.
   const batch = 2_000;
   const batches = Math.ceil((MaxUnknownSchemaIds * 2) / batch);
@@ -255,12 +260,7 @@ void test('prepare passes registry outages on and retries the id once the regist
     }
   }
   const registry = new FlakyRegistry([{ id: 11, schema: JSON.stringify(v1) }]);
-  const codec = await ConfluentAvroCodec.create({
-    registry,
-    readerSchema: v1,
-    inputTopic: 'images',
-    outputTopic: 'out',
-  });
+  const codec = await v1Reader(registry);
   const value = framed(11, avro.Type.forSchema(v1).toBuffer({ id: 3, pixels: [] }));
   registry.down = true;
   await assert.rejects(codec.prepare([value]), outage);
