@@ -6,7 +6,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveKafka, runDir } from '../../scripts/kafka/broker.mjs';
-import { parsePeerRecords, runPeer, type PeerRecord } from './peer-clients.js';
+import {
+  parsePeerRecords,
+  runPeer,
+  valueLines,
+  type ConsumeRecords,
+  type ProduceBatch,
+} from './peer-clients.js';
 
 const source = join(import.meta.dirname, '..', 'java', 'JavaClient.java');
 const quiet = (): void => undefined;
@@ -17,29 +23,15 @@ function runJava(args: readonly string[], stdin = ''): Promise<string> {
   return runPeer(`JavaClient ${args[0]}`, 'java', ['-cp', classpath, source, ...args], stdin);
 }
 
-/**
- * Produces `values` to partition 0 of `topic` as one batch compressed with `codec`: keys
- * `<keyPrefix>-<i>`, each with the header source=java-<codec>.
- */
-export async function javaProduce(
-  brokers: readonly string[],
-  topic: string,
-  codec: string,
-  values: readonly string[],
-  keyPrefix: string,
-): Promise<void> {
+/** The Java producer's batch: each record with the header source=java-<codec>. */
+export const javaProduce: ProduceBatch = async (brokers, topic, codec, values, keyPrefix) => {
   const args = ['produce', brokers.join(','), topic, codec, String(values.length), keyPrefix];
-  await runJava(args, `${values.join('\n')}\n`);
-}
+  await runJava(args, valueLines(values));
+};
 
-/** Reads `count` records of `topic` from the start with the Java consumer (read_committed). */
-export async function javaConsume(
-  brokers: readonly string[],
-  topic: string,
-  count: number,
-): Promise<PeerRecord[]> {
-  return parsePeerRecords(await runJava(['consume', brokers.join(','), topic, String(count)]));
-}
+/** The Java consumer. */
+export const javaConsume: ConsumeRecords = async (brokers, topic, count) =>
+  parsePeerRecords(await runJava(['consume', brokers.join(','), topic, String(count)]));
 
 const codecNames = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 

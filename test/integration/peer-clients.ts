@@ -31,6 +31,28 @@ export function runPeer(
   });
 }
 
+/**
+ * Produces `values` to partition 0 of `topic` as one batch compressed with `codec`, keys
+ * `<keyPrefix>-<i>`, each with a header naming the client and codec.
+ */
+export type ProduceBatch = (
+  brokers: readonly string[],
+  topic: string,
+  codec: string,
+  values: readonly string[],
+  keyPrefix: string,
+) => Promise<void>;
+
+/** Reads `count` records of `topic` from the start (read_committed). */
+export type ConsumeRecords = (
+  brokers: readonly string[],
+  topic: string,
+  count: number,
+) => Promise<PeerRecord[]>;
+
+/** Values as a peer client reads them from its standard input: one per line. */
+export const valueLines = (values: readonly string[]): string => `${values.join('\n')}\n`;
+
 /** A record as a peer client's consumer prints it: key, value, headers. */
 export interface PeerRecord {
   readonly key: string;

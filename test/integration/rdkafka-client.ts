@@ -6,7 +6,13 @@
  */
 import { join } from 'node:path';
 import { resolveRdkafkaPython } from '../../scripts/kafka/rdkafka.mjs';
-import { parsePeerRecords, runPeer, type PeerRecord } from './peer-clients.js';
+import {
+  parsePeerRecords,
+  runPeer,
+  valueLines,
+  type ConsumeRecords,
+  type ProduceBatch,
+} from './peer-clients.js';
 
 const script = join(import.meta.dirname, '..', 'python', 'rdkafka_client.py');
 const quiet = (): void => undefined;
@@ -17,21 +23,10 @@ function runPython(args: readonly string[], stdin = ''): Promise<string> {
   return runPeer(`rdkafka_client ${args[0]}`, python, [script, ...args], stdin);
 }
 
-const lines = (values: readonly string[]): string => `${values.join('\n')}\n`;
-
-/**
- * Produces `values` to partition 0 of `topic` as one batch compressed with `codec`: keys
- * `<keyPrefix>-<i>`, each with the header source=rdkafka-<codec>.
- */
-export async function rdkafkaProduce(
-  brokers: readonly string[],
-  topic: string,
-  codec: string,
-  values: readonly string[],
-  keyPrefix: string,
-): Promise<void> {
-  await runPython(['produce', brokers.join(','), topic, codec, keyPrefix], lines(values));
-}
+/** librdkafka's batch: each record with the header source=rdkafka-<codec>. */
+export const rdkafkaProduce: ProduceBatch = async (brokers, topic, codec, values, keyPrefix) => {
+  await runPython(['produce', brokers.join(','), topic, codec, keyPrefix], valueLines(values));
+};
 
 /**
  * Produces `values` to partition 0 of `topic` in transactions of a transactional producer, as
@@ -46,14 +41,12 @@ export async function rdkafkaTransact(
   keyPrefix: string,
   plan: string,
 ): Promise<void> {
-  await runPython(['transact', brokers.join(','), topic, codec, keyPrefix, plan], lines(values));
+  await runPython(
+    ['transact', brokers.join(','), topic, codec, keyPrefix, plan],
+    valueLines(values),
+  );
 }
 
-/** Reads `count` records of `topic` from the start with librdkafka's consumer (read_committed). */
-export async function rdkafkaConsume(
-  brokers: readonly string[],
-  topic: string,
-  count: number,
-): Promise<PeerRecord[]> {
-  return parsePeerRecords(await runPython(['consume', brokers.join(','), topic, String(count)]));
-}
+/** librdkafka's consumer. */
+export const rdkafkaConsume: ConsumeRecords = async (brokers, topic, count) =>
+  parsePeerRecords(await runPython(['consume', brokers.join(','), topic, String(count)]));
