@@ -763,6 +763,9 @@ function refineSettings(
     ...(env[`BENCH_${prefix}_MINSHARE`] === undefined
       ? {}
       : { minClusterShare: Number(env[`BENCH_${prefix}_MINSHARE`]) }),
+    ...(env[`BENCH_${prefix}_FADING_VALLEY`] === undefined
+      ? {}
+      : { fadingSplitMaxValley: Number(env[`BENCH_${prefix}_FADING_VALLEY`]) }),
     ...(env[`BENCH_${prefix}_KMEANS_STEPS`] === undefined
       ? {}
       : {
@@ -891,6 +894,21 @@ function retrainStreams(): RetrainStream[] {
     },
     { name: 'stationary', tuned: true, drifting: false, family: 'four', spec: base },
     { name: 'unseen', tuned: false, drifting: true, family: 'unseen', spec: unseen },
+    {
+      // One of the unseen family's six clusters fades while a new one grows between two others;
+      // added with the rule that re-seeds a fading cluster early, and never used to tune it.
+      name: 'unseen-swap',
+      tuned: false,
+      drifting: true,
+      family: 'unseen',
+      spec: {
+        ...unseen,
+        rotationDegrees: 0,
+        finalWeights: undefined,
+        fadingComponent: 4,
+        appearingAngleDegrees: 90,
+      },
+    },
     {
       name: 'unseen-stationary',
       tuned: false,

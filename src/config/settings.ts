@@ -423,7 +423,7 @@ export const definitions = {
   DEC_MIN_CLUSTER_SHARE: withDefault('0.005', decimal({ min: 0, max: 1 }), {
     group: Refinement,
     description:
-      'A cluster whose share of recent records falls below this, and below half its share at bootstrap, is re-seeded by splitting the largest.',
+      'A cluster whose share of recent records falls below this, and below half its share at bootstrap, is re-seeded by splitting the largest; one below half its bootstrap share is re-seeded earlier when the cluster that grew most holds two separate groups (docs/operations.md). 0: never re-seed.',
   }),
   DEC_REBOOTSTRAP_PSI_THRESHOLD: withDefault('0', decimal({ min: 0 }), {
     group: Refinement,
@@ -458,7 +458,7 @@ export const definitions = {
   DEC_RETRAIN_PROMOTION_MARGIN: withDefault('0.02', decimal({ min: 0, max: 0.99 }), {
     group: Refinement,
     description:
-      "A shadow model is promoted only when its criterion (mean normalised cut, lower is better) is below the serving model's times (1 - margin).",
+      "A shadow model is promoted only when its criterion (mean normalised cut plus the share of records it merges that the serving model keeps apart, lower is better) is below the serving model's times (1 - margin).",
   }),
 
   DEC_METRICS_PORT: withDefault('9464', integer(0, 65535), {

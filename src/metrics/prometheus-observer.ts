@@ -311,7 +311,7 @@ export class PrometheusObserver implements WorkerObserver {
     });
     this.promotionCriterion = new Gauge({
       name: name('promotion_criterion'),
-      help: 'Criterion (mean normalised cut, lower is better) of the last judged shadow and of the serving model, on the same held-out records.',
+      help: 'Criterion (mean normalised cut plus merged share, lower is better) of the last judged shadow and of the serving model, on the same held-out records.',
       labelNames: ['model'],
       registers,
     });

@@ -9,7 +9,7 @@
  * rows² · width), and every candidate's labels are then scored on them, which is cheap.
  */
 import { reorderRows } from './canonical-order.js';
-import { nearestNeighbourGraph, normalisedCut } from './partition-score.js';
+import { mergedAgainst, nearestNeighbourGraph, normalisedCut } from './partition-score.js';
 import { SeededRandom } from './rng.js';
 import type { Matrix } from './types.js';
 
@@ -65,8 +65,7 @@ export class SharedGraphs {
 
   /** The normalised cut of `labels` (one per record of the spaces) on each graph. */
   cuts(labels: Int32Array, clusters: number): number[] {
-    const picked =
-      this.rows.length === labels.length ? labels : Int32Array.from(this.rows, (r) => labels[r]!);
+    const picked = this.pick(labels);
     return this.graphs.map((graph) => normalisedCut(graph, this.neighbours, picked, clusters));
   }
 
@@ -74,5 +73,40 @@ export class SharedGraphs {
   score(labels: Int32Array, clusters: number): number {
     const cuts = this.cuts(labels, clusters);
     return cuts.reduce((sum, c) => sum + c, 0) / cuts.length;
+  }
+
+  /**
+   * The criterion of two partitions with the same k judged against each other: each one's mean
+   * normalised cut plus the share of rows it merges that the other keeps apart (`mergedAgainst`).
+   * The cut alone cannot see a merge (two separate groups in one cluster cut no edge), so between
+   * a model that merges a new group into a neighbour and one that gives it a cluster, it prefers
+   * the merge; this charges each partition for the separate groups it merges. Lower is better.
+   */
+  scorePair(
+    a: Int32Array,
+    b: Int32Array,
+    clusters: number,
+    maxCut: number,
+  ): { readonly a: number; readonly b: number } {
+    const pa = this.pick(a);
+    const pb = this.pick(b);
+    let scoreA = 0;
+    let scoreB = 0;
+    for (const graph of this.graphs) {
+      scoreA +=
+        normalisedCut(graph, this.neighbours, pa, clusters) +
+        mergedAgainst(graph, this.neighbours, pa, pb, clusters, maxCut);
+      scoreB +=
+        normalisedCut(graph, this.neighbours, pb, clusters) +
+        mergedAgainst(graph, this.neighbours, pb, pa, clusters, maxCut);
+    }
+    return { a: scoreA / this.graphs.length, b: scoreB / this.graphs.length };
+  }
+
+  /** The sampled rows' labels. */
+  private pick(labels: Int32Array): Int32Array {
+    return this.rows.length === labels.length
+      ? labels
+      : Int32Array.from(this.rows, (r) => labels[r]!);
   }
 }

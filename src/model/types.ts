@@ -177,7 +177,7 @@ export interface IdMappingReport {
 export interface PromotionRecord {
   /** The version it replaced. */
   readonly replacedVersion: number;
-  /** Criterion (mean normalised cut, lower is better) of each on the held-out recent records. */
+  /** Criterion (mean normalised cut plus the share of rows merged that the other keeps apart; lower is better) of each on the held-out recent records. */
   readonly servingScore: number;
   readonly shadowScore: number;
   readonly margin: number;

@@ -1,6 +1,7 @@
 /**
  * Whether a retrained (shadow) model replaces the serving one, by the shared criterion
- * (model/shared-graphs.ts) of both partitions of records neither trained on.
+ * (model/shared-graphs.ts) of both partitions of records neither trained on, each charged for the
+ * separate groups it merges that the other keeps apart (`SharedGraphs.scorePair`).
  */
 
 export interface PromotionDecision {
@@ -25,7 +26,7 @@ export function decidePromotion(
   const bar = servingScore * (1 - margin);
   const promote = Number.isFinite(shadowScore) && shadowScore < bar;
   const detail =
-    `criterion (mean normalised cut, lower is better): shadow ${shadowScore.toFixed(4)}, ` +
+    `criterion (mean normalised cut plus merged share, lower is better): shadow ${shadowScore.toFixed(4)}, ` +
     `serving ${servingScore.toFixed(4)}, bar ${bar.toFixed(4)} (margin ${(100 * margin).toFixed(1)}%)`;
   return { promote, servingScore, shadowScore, margin, detail };
 }

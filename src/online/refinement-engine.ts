@@ -20,6 +20,8 @@ import type {
 } from '../model/types.js';
 import { applyIdMapping, idMappingReport, matchClusterIds, permuteValues } from './id-mapping.js';
 import { onlineKmeansPass } from './online-kmeans.js';
+import { reseedFadingCluster } from './fading-cluster.js';
+import { SEPARATE_GROUPS_MAX_CUT } from '../model/partition-score.js';
 import type { CriterionOptions } from '../model/shared-graphs.js';
 import { SharedGraphs, defaultCriterionOptions } from '../model/shared-graphs.js';
 import { decidePromotion } from './partition-criterion.js';
@@ -56,6 +58,12 @@ export interface RefinementSettings {
   /** A cluster whose running share falls below this is re-seeded by splitting the largest; 0: never. */
   readonly minClusterShare: number;
   /**
+   * A cluster below half its bootstrap share of the window is re-seeded earlier, from the cluster
+   * that grew most, when that cluster's 2-means halves are separate groups: a valley ratio at most
+   * this (fading-cluster.ts); 0: only the `minClusterShare` rule.
+   */
+  readonly fadingSplitMaxValley: number;
+  /**
    * Constant steps of the online k-means candidates (one pass over the window in the embedding,
    * warm-started from the serving centroids) that compete with the KL step; empty: none.
    */
@@ -78,6 +86,7 @@ export const defaultRefinementSettings: RefinementSettings = {
   gamma: 0.1,
   bounds: defaultRefinementBounds,
   minClusterShare: 0.005,
+  fadingSplitMaxValley: 0.3,
   kmeansSteps: [0.01, 0.05, 0.2],
   criterion: defaultCriterionOptions,
   seed: 1,
@@ -206,20 +215,20 @@ export class RefinementEngine {
       const labelChangeFraction = step.labelChangeFraction;
       return { ...rejected, reason, detail, labelChangeFraction, durationSeconds: elapsed() };
     }
-    const chosen = await this.choose(candidates, window, served);
+    const reference = this.criterionReference(window, served, { start, reseeded });
+    const chosen = await this.choose(candidates, window, reference.labels);
     const choice =
       reseeded.length === 0
         ? { ...chosen, reseeded, start }
         : this.matchReseeded(chosen, window, served, { reseeded, start });
-    const labelled = choice.labelled;
-    const labelChangeFraction = labelChangeRate(served.cluster, labelled.cluster);
+    const labelChangeFraction = labelChangeRate(served.cluster, choice.labelled.cluster);
     const judged = {
       ...(choice.criterion === undefined ? {} : { criterion: choice.criterion }),
       method: choice.method,
     };
     const veto =
-      worseThanServing(choice) ??
-      this.labelChangeBound(window, choice.start, reseeded, labelled, labelChangeFraction);
+      worseThanReference(choice, reference.name) ??
+      this.labelChangeBound(window, choice.start, reseeded, choice.labelled, labelChangeFraction);
     if (veto !== undefined) {
       return { ...rejected, ...judged, ...veto, labelChangeFraction, durationSeconds: elapsed() };
     }
@@ -228,13 +237,30 @@ export class RefinementEngine {
       ...judged,
       centroidShift: centroidShiftOf(start, choice.parameters),
       accepted: true,
-      snapshot: this.nextVersion(choice.parameters, window),
+      snapshot: this.nextRefinedVersion(choice, window),
       labelChangeFraction,
-      clusterSizes: softSizes(labelled.q, labelled.rows, labelled.clusters),
+      clusterSizes: softSizes(choice.labelled.q, choice.labelled.rows, choice.labelled.clusters),
       reseeded: choice.reseeded,
       ...(choice.idMapping === undefined ? {} : { idMapping: choice.idMapping }),
       durationSeconds: elapsed(),
     };
+  }
+
+  /**
+   * The partition the chosen candidate must not score worse than: the served labels, or after a
+   * fading cluster's re-seed the re-seeded start's. That re-seed dissolves the records the fading
+   * cluster still holds into their neighbours on purpose (fading-cluster.ts); the criterion cannot
+   * see the merge it undoes (two separate groups in one cluster cut no edge), only the records
+   * dissolved, so the step after it is held to where it started.
+   */
+  private criterionReference(
+    window: Matrix,
+    served: AssignmentBatch,
+    { start, reseeded }: { start: DecParameters; reseeded: readonly ReseedEvent[] },
+  ): { labels: Int32Array; name: string } {
+    if (!reseeded.some((e) => e.splitValley !== undefined))
+      return { labels: served.cluster, name: 'the serving version' };
+    return { labels: this.labelsUnder(start, window), name: 'the re-seeded start' };
   }
 
   /** Warm-started online k-means passes in the serving embedding, one per configured step. */
@@ -265,11 +291,13 @@ export class RefinementEngine {
    * The candidate to serve: with the criterion on, the one whose partition of the window has the
    * lowest mean normalised cut on kNN graphs of the window's inputs and serving embedding (spaces
    * every candidate shares); otherwise the first (the KL step when the bounds let it through).
+   * `criterion.serving` is the score of `reference`, the partition the candidate must not be worse
+   * than: the served labels, or the re-seeded start's.
    */
   private async choose(
     candidates: readonly { method: RefinementMethod; parameters: DecParameters }[],
     window: Matrix,
-    served: AssignmentBatch,
+    reference: Int32Array,
   ): Promise<{
     method: RefinementMethod;
     parameters: DecParameters;
@@ -285,7 +313,7 @@ export class RefinementEngine {
     if (options === undefined) return first;
     const graphs = await SharedGraphs.build([window, this.model.embed(window)], options);
     const k = this.snapshot.parameters.clusters;
-    const serving = graphs.score(served.cluster, k);
+    const serving = graphs.score(reference, k);
     let best = first;
     let bestScore = Infinity;
     for (const candidate of labelledBy) {
@@ -323,9 +351,44 @@ export class RefinementEngine {
       labelled: this.assignUnder(parameters, window),
       // The step's starting point in the same numbering, for the label-change bound.
       start: applyIdMapping(start, mapping),
-      reseeded: reseeded.map((e) => ({ cluster: idOf[e.cluster]!, splitFrom: idOf[e.splitFrom]! })),
+      reseeded: reseeded.map((e) => ({
+        ...e,
+        cluster: idOf[e.cluster]!,
+        splitFrom: idOf[e.splitFrom]!,
+      })),
       idMapping,
     };
+  }
+
+  /** The next version from an accepted refinement, its re-seeded clusters' shares rebased. */
+  private nextRefinedVersion(
+    choice: {
+      parameters: DecParameters;
+      reseeded: readonly ReseedEvent[];
+      labelled: AssignmentBatch;
+    },
+    window: Matrix,
+  ): ModelSnapshot {
+    const rebased = this.rebasedShares(choice.reseeded, choice.labelled.cluster);
+    return this.nextVersion(choice.parameters, window, rebased);
+  }
+
+  /**
+   * After a re-seed, the baseline the dying and fading rules measure a re-seeded cluster against
+   * (the bootstrap's cluster sizes) becomes its share of the window now: it holds another group,
+   * and without this a newly re-seeded cluster, still small, would count as fading at once.
+   */
+  private rebasedShares(
+    reseeded: readonly ReseedEvent[],
+    labels: Int32Array,
+  ): Partial<Pick<ModelSnapshot, 'metrics'>> {
+    if (reseeded.length === 0) return {};
+    const metrics = this.snapshot.metrics;
+    const sizes = [...metrics.clusterSizes];
+    const total = sizes.reduce((sum, n) => sum + n, 0);
+    const shares = labelShares(labels, sizes.length);
+    for (const event of reseeded) sizes[event.cluster] = (shares[event.cluster] ?? 0) * total;
+    return { metrics: { ...metrics, clusterSizes: sizes } };
   }
 
   /** `window` labelled under `parameters`. */
@@ -347,7 +410,8 @@ export class RefinementEngine {
 
   /**
    * Where the step starts: the serving parameters, with each dying cluster re-seeded by splitting
-   * the largest one, and the cluster sizes split to match.
+   * the largest one (or else a fading cluster re-seeded from a grown cluster that holds two separate
+   * groups), and the cluster sizes split to match.
    */
   private reseed(
     window: Matrix,
@@ -357,18 +421,36 @@ export class RefinementEngine {
     const before = this.snapshot.parameters;
     const sizes = Float32Array.from(clusterSizes);
     if (this.settings.minClusterShare <= 0) return { start: before, sizes, reseeded: [] };
-    const reseed = reseedDyingClusters(
+    const shares = toShares(sizes);
+    const baselineShares = toShares(this.snapshot.metrics.clusterSizes);
+    const seed = this.settings.seed + this.snapshot.version;
+    const labelled = {
+      inputs: window,
+      embeddings: this.model.embed(window),
+      labels: served.cluster,
+    };
+    const minShare = this.settings.minClusterShare;
+    const dims = before.embeddingSize;
+    let reseed = reseedDyingClusters(
       before.centroids,
       before.clusters,
-      before.embeddingSize,
-      toShares(sizes),
-      {
-        minShare: this.settings.minClusterShare,
-        baselineShares: toShares(this.snapshot.metrics.clusterSizes),
-      },
-      { embeddings: this.model.embed(window), labels: served.cluster },
-      this.settings.seed + this.snapshot.version,
+      dims,
+      shares,
+      { minShare, baselineShares },
+      labelled,
+      seed,
     );
+    if (reseed.events.length === 0 && this.settings.fadingSplitMaxValley > 0) {
+      // Measured on the window's own labels: the running estimate lags a swap by its half-life.
+      reseed = reseedFadingCluster(
+        before.centroids,
+        dims,
+        labelShares(served.cluster, before.clusters),
+        { minShare, baselineShares, maxValley: this.settings.fadingSplitMaxValley },
+        labelled,
+        seed,
+      );
+    }
     if (reseed.events.length === 0) return { start: before, sizes, reseeded: [] };
     for (const event of reseed.events) {
       const half = (sizes[event.splitFrom] ?? 0) / 2;
@@ -638,8 +720,7 @@ export class RefinementEngine {
       const k = shadow.parameters.clusters;
       return {
         shadowLabels,
-        servingScore: graphs.score(servedLabels, k),
-        shadowScore: graphs.score(shadowLabels, k),
+        ...scoresOf(graphs.scorePair(servedLabels, shadowLabels, k, SEPARATE_GROUPS_MAX_CUT)),
       };
     } finally {
       candidate.dispose();
@@ -702,15 +783,18 @@ export class RefinementEngine {
 }
 
 /** The rejection when the chosen candidate scores worse than the serving version, else undefined. */
-function worseThanServing(choice: {
-  method: RefinementMethod;
-  criterion?: { serving: number; candidate: number };
-}): { reason: string; detail: string } | undefined {
+function worseThanReference(
+  choice: {
+    method: RefinementMethod;
+    criterion?: { serving: number; candidate: number };
+  },
+  reference: string,
+): { reason: string; detail: string } | undefined {
   const c = choice.criterion;
   if (c === undefined || c.candidate <= c.serving) return undefined;
   return {
     reason: RejectReason.Criterion,
-    detail: `the best candidate (${choice.method}) scores ${c.candidate.toFixed(4)} against the serving ${c.serving.toFixed(4)} (mean normalised cut, lower is better)`,
+    detail: `the best candidate (${choice.method}) scores ${c.candidate.toFixed(4)} against ${reference}'s ${c.serving.toFixed(4)} (mean normalised cut, lower is better)`,
   };
 }
 
@@ -735,4 +819,19 @@ export function softSizes(q: Float32Array, rows: number, clusters: number): Floa
     for (let j = 0; j < clusters; j++) out[j] = (out[j] ?? 0) + (q[i * clusters + j] ?? 0);
   }
   return out;
+}
+
+/** The share of `labels` in each of `clusters` clusters. */
+function labelShares(labels: Int32Array, clusters: number): Float64Array {
+  const shares = new Float64Array(clusters);
+  for (const c of labels) shares[c] = (shares[c] ?? 0) + 1 / labels.length;
+  return shares;
+}
+
+/** A pair score (serving first) as the promotion names it. */
+function scoresOf(pair: { readonly a: number; readonly b: number }): {
+  servingScore: number;
+  shadowScore: number;
+} {
+  return { servingScore: pair.a, shadowScore: pair.b };
 }

@@ -155,6 +155,11 @@ export interface ReseedEvent {
   readonly cluster: number;
   /** The largest cluster that was split to make it. */
   readonly splitFrom: number;
+  /**
+   * Set when the cluster was fading rather than dying (fading-cluster.ts): the valley ratio
+   * between the two groups the donor held.
+   */
+  readonly splitValley?: number;
 }
 
 export interface ReseedResult {
@@ -182,50 +187,119 @@ export function reseedDyingClusters(
   window: { readonly embeddings: Matrix; readonly labels: Int32Array },
   seed = 1,
 ): ReseedResult {
-  const out = Float32Array.from(centroids);
-  const s = Float64Array.from(shares);
-  const events: ReseedEvent[] = [];
-  const labels = Int32Array.from(window.labels);
-  const z = window.embeddings;
-  const random = mulberry32(seed);
+  const state = splitState(centroids, dims, shares, window, seed);
   const spacing = minCentroidDistance(centroids, clusters, dims) || 1;
   for (const dying of dyingClusters(shares, rule)) {
     let donor = -1;
     for (let j = 0; j < clusters; j++) {
-      if (j !== dying && (donor < 0 || (s[j] ?? 0) > (s[donor] ?? 0))) donor = j;
+      if (j !== dying && (donor < 0 || (state.shares[j] ?? 0) > (state.shares[donor] ?? 0)))
+        donor = j;
     }
-    if (donor < 0 || (s[donor] ?? 0) <= rule.minShare) break;
-    const members: number[] = [];
-    for (let i = 0; i < labels.length; i++) if (labels[i] === donor) members.push(i);
-    const donorCentroid = out.slice(donor * dims, (donor + 1) * dims);
-    let keep: Float32Array;
-    let give: Float32Array;
-    if (members.length >= 2) {
-      const split = twoMeans(z, members, donorCentroid);
-      const d0 = squaredDistance(split.a, 0, donorCentroid, 0, dims);
-      const d1 = squaredDistance(split.b, 0, donorCentroid, 0, dims);
-      [keep, give] = d0 <= d1 ? [split.a, split.b] : [split.b, split.a];
-      const moveToDying = d0 <= d1 ? split.bMembers : split.aMembers;
-      for (const i of moveToDying) labels[i] = dying;
-    } else {
-      const direction = new Float32Array(dims);
-      let norm = 0;
-      for (let t = 0; t < dims; t++) {
-        direction[t] = random() - 0.5;
-        norm += (direction[t] ?? 0) ** 2;
-      }
-      const scale = (0.05 * spacing) / (Math.sqrt(norm) || 1);
-      keep = donorCentroid.map((v, t) => v + (direction[t] ?? 0) * scale);
-      give = donorCentroid.map((v, t) => v - (direction[t] ?? 0) * scale);
-    }
-    out.set(keep, donor * dims);
-    out.set(give, dying * dims);
-    const half = (s[donor] ?? 0) / 2;
-    s[donor] = half;
-    s[dying] = half;
-    events.push({ cluster: dying, splitFrom: donor });
+    if (donor < 0 || (state.shares[donor] ?? 0) <= rule.minShare) break;
+    const members = membersOf(state.labels, donor);
+    const split =
+      members.length >= 2
+        ? splitMembers(state, donor, members)
+        : nudgeApart(state, donor, 0.05 * spacing);
+    applySplit(state, donor, dying, split);
   }
-  return { centroids: out, shares: s, events };
+  return { centroids: state.centroids, shares: state.shares, events: state.events };
+}
+
+/** The working copy a sequence of splits edits: centroids, shares, window labels and events. */
+export interface SplitState {
+  readonly centroids: Float32Array;
+  readonly shares: Float64Array;
+  readonly labels: Int32Array;
+  readonly embeddings: Matrix;
+  readonly dims: number;
+  readonly random: () => number;
+  readonly events: ReseedEvent[];
+}
+
+export function splitState(
+  centroids: Float32Array,
+  dims: number,
+  shares: ArrayLike<number>,
+  window: { readonly embeddings: Matrix; readonly labels: Int32Array },
+  seed: number,
+): SplitState {
+  return {
+    centroids: Float32Array.from(centroids),
+    shares: Float64Array.from(shares),
+    labels: Int32Array.from(window.labels),
+    embeddings: window.embeddings,
+    dims,
+    random: mulberry32(seed),
+    events: [],
+  };
+}
+
+/** How a donor's members divide: `keep` stays the donor's centroid, `give` goes to the receiver. */
+export interface DonorSplit {
+  readonly keep: Float32Array;
+  readonly give: Float32Array;
+  readonly keptMembers: readonly number[];
+  readonly givenMembers: readonly number[];
+}
+
+/** Window rows labelled `cluster`. */
+export function membersOf(labels: Int32Array, cluster: number): number[] {
+  const members: number[] = [];
+  for (let i = 0; i < labels.length; i++) if (labels[i] === cluster) members.push(i);
+  return members;
+}
+
+/** 2-means of the donor's members; the donor keeps the half whose mean lies nearer its centroid. */
+export function splitMembers(
+  state: SplitState,
+  donor: number,
+  members: readonly number[],
+): DonorSplit {
+  const dims = state.dims;
+  const donorCentroid = state.centroids.slice(donor * dims, (donor + 1) * dims);
+  const split = twoMeans(state.embeddings, members, donorCentroid);
+  const d0 = squaredDistance(split.a, 0, donorCentroid, 0, dims);
+  const d1 = squaredDistance(split.b, 0, donorCentroid, 0, dims);
+  return d0 <= d1
+    ? { keep: split.a, give: split.b, keptMembers: split.aMembers, givenMembers: split.bMembers }
+    : { keep: split.b, give: split.a, keptMembers: split.bMembers, givenMembers: split.aMembers };
+}
+
+/** Two points `step` apart around the donor's centroid, along a direction drawn from the state. */
+function nudgeApart(state: SplitState, donor: number, step: number): DonorSplit {
+  const dims = state.dims;
+  const donorCentroid = state.centroids.slice(donor * dims, (donor + 1) * dims);
+  const direction = new Float32Array(dims);
+  let norm = 0;
+  for (let t = 0; t < dims; t++) {
+    direction[t] = state.random() - 0.5;
+    norm += (direction[t] ?? 0) ** 2;
+  }
+  const scale = step / (Math.sqrt(norm) || 1);
+  return {
+    keep: donorCentroid.map((v, t) => v + (direction[t] ?? 0) * scale),
+    give: donorCentroid.map((v, t) => v - (direction[t] ?? 0) * scale),
+    keptMembers: [],
+    givenMembers: [],
+  };
+}
+
+/** Moves the given half to `receiver`: its centroid, its window labels and half the donor's share. */
+export function applySplit(
+  state: SplitState,
+  donor: number,
+  receiver: number,
+  split: DonorSplit,
+): void {
+  const dims = state.dims;
+  state.centroids.set(split.keep, donor * dims);
+  state.centroids.set(split.give, receiver * dims);
+  for (const i of split.givenMembers) state.labels[i] = receiver;
+  const half = (state.shares[donor] ?? 0) / 2;
+  state.shares[donor] = half;
+  state.shares[receiver] = half;
+  state.events.push({ cluster: receiver, splitFrom: donor });
 }
 
 function squaredDistance(
@@ -244,7 +318,7 @@ function squaredDistance(
 }
 
 /** A few Lloyd iterations of 2-means over the given rows of z. */
-function twoMeans(
+export function twoMeans(
   z: Matrix,
   members: readonly number[],
   centre: Float32Array,
@@ -283,7 +357,7 @@ function twoMeans(
   return { a, b, aMembers, bMembers };
 }
 
-function meanInto(z: Matrix, rows: readonly number[], out: Float32Array): void {
+export function meanInto(z: Matrix, rows: readonly number[], out: Float32Array): void {
   const d = z.cols;
   out.fill(0);
   for (const i of rows)

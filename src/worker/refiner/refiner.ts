@@ -18,6 +18,7 @@ import type {
 } from '../../online/refinement-engine.js';
 import { defaultRefinementSettings } from '../../online/refinement-engine.js';
 import { describeIdMapping } from '../../online/id-mapping.js';
+import type { ReseedEvent } from '../../online/refinement-policy.js';
 import type { ModelStore } from '../../store/model-store.js';
 import type { WorkerObserver } from '../observer.js';
 import { silentObserver } from '../observer.js';
@@ -510,10 +511,7 @@ export class Refiner implements ModelRefiner {
       for (const event of outcome.reseeded) {
         estimate.split(event.splitFrom, event.cluster);
         this.observer.clusterReseeded(event.cluster);
-        this.log(
-          `refiner: cluster ${event.cluster} was dying and was re-seeded by splitting cluster ${event.splitFrom} ` +
-            `(version ${snapshot.version})`,
-        );
+        this.log(`refiner: ${describeReseed(event)} (version ${snapshot.version})`);
       }
       if (outcome.idMapping !== undefined) {
         this.log(`refiner: ids after the re-seed: ${describeIdMapping(outcome.idMapping)}`);
@@ -619,4 +617,14 @@ export class Refiner implements ModelRefiner {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A re-seed in words: why the cluster was re-seeded and from where. */
+function describeReseed(event: ReseedEvent): string {
+  if (event.splitValley === undefined)
+    return `cluster ${event.cluster} was dying and was re-seeded by splitting cluster ${event.splitFrom}`;
+  return (
+    `cluster ${event.cluster} had lost half its bootstrap share and was re-seeded with one of two ` +
+    `separate groups in cluster ${event.splitFrom} (valley ratio ${event.splitValley.toFixed(3)} between them)`
+  );
 }

@@ -10,6 +10,14 @@ import {
 import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
 import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
 
+/** The rows of `a` then those of `b`. */
+function concatRows(a: Matrix, b: Matrix): Matrix {
+  const data = new Float32Array(a.data.length + b.data.length);
+  data.set(a.data);
+  data.set(b.data, a.data.length);
+  return { data, rows: a.rows + b.rows, cols: a.cols };
+}
+
 /** How many rows of x `snapshot` puts in `cluster`. */
 function labelsOf(snapshot: ModelSnapshot, x: Matrix, cluster: number): number {
   const model = ModelVersion.ofParameters(snapshot.parameters);
@@ -26,9 +34,11 @@ const settings = {
   steps: 10,
   batchSize: 64,
   minClusterShare: 0.01,
-  // These tests are about the KL step and its bounds: no competing candidates, no criterion.
+  // These tests are about the KL step and its bounds: no competing candidates, no criterion, and
+  // only the dying rule re-seeds (the fading rule has a test of its own).
   kmeansSteps: [],
   criterion: undefined,
+  fadingSplitMaxValley: 0,
 };
 
 void describe('RefinementEngine', () => {
@@ -134,6 +144,40 @@ void describe('RefinementEngine', () => {
       [1],
     );
     shrunk.dispose();
+  });
+
+  void test('a fading cluster is re-seeded early when the cluster that grew holds two separate groups', async () => {
+    // Born with equal shares; cluster 2 holds 5 of the window's 95 records (above the dying share,
+    // below half its bootstrap share), and a new group of 30 at (4, 0) has joined cluster 0's own
+    // group of 60 at (-4, 0).
+    const snapshot = tinySnapshot([0, 0, 20, 20, -20, 20], [100, 100, 100]);
+    const x = concatRows(
+      concatRows(blobs(60, 5, [[-4, 0]]).x, blobs(30, 6, [[4, 0]]).x),
+      blobs(5, 7, [[-20, 20]]).x,
+    );
+    const sizes = Float32Array.from([70, 20, 10]);
+    const fading = { ...settings, fadingSplitMaxValley: 0.3 };
+    const off = new RefinementEngine(snapshot, settings);
+    assert.deepEqual((await off.refine(x, sizes)).reseeded, [], 'the dying rule alone waits');
+    off.dispose();
+    const engine = new RefinementEngine(snapshot, fading);
+    const outcome = await engine.refine(x, sizes);
+    assert.equal(outcome.accepted, true, outcome.detail);
+    assert.deepEqual(
+      outcome.reseeded.map(({ cluster, splitFrom }) => ({ cluster, splitFrom })),
+      [{ cluster: 2, splitFrom: 0 }],
+    );
+    assert.ok((outcome.reseeded[0]?.splitValley ?? 1) < 0.3, 'a fading re-seed states its valley');
+    // The re-seeded cluster is measured against its new share from now on, not its bootstrap one.
+    const baseline = outcome.snapshot?.metrics.clusterSizes ?? [];
+    assert.ok(Math.abs(baseline[2]! / 300 - 30 / 95) < 0.05, `baseline ${baseline.join(', ')}`);
+    const assigner = ModelVersion.ofParameters(outcome.snapshot?.parameters ?? snapshot.parameters);
+    const labels = assigner.assign(x).cluster;
+    assigner.dispose();
+    // Each group now has a cluster of its own; cluster 0 keeps its own group and its id.
+    assert.deepEqual([...new Set(labels.subarray(0, 60))], [0]);
+    assert.deepEqual([...new Set(labels.subarray(60, 90))], [2]);
+    engine.dispose();
   });
 });
 
