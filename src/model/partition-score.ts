@@ -77,14 +77,32 @@ export function normalisedCut(
   labels: Int32Array,
   clusters: number,
 ): number {
+  const { cut, volume } = cutAndVolume(graph, neighbours, labels, clusters);
+  let total = 0;
+  for (let c = 0; c < clusters; c++) total += volume[c]! > 0 ? cut[c]! / volume[c]! : 1;
+  return total / clusters;
+}
+
+/**
+ * Per cluster, the edges that leave it (cut) and all its edges' ends (volume), on the undirected
+ * graph: each directed edge adds to both ends. With `inside`, only edges between marked rows count.
+ */
+function cutAndVolume(
+  graph: Int32Array,
+  neighbours: number,
+  labels: Int32Array,
+  clusters: number,
+  inside?: Uint8Array,
+): { cut: Float64Array; volume: Float64Array } {
   const volume = new Float64Array(clusters);
   const cut = new Float64Array(clusters);
-  const rows = labels.length;
-  for (let i = 0; i < rows; i++) {
+  for (let i = 0; i < labels.length; i++) {
+    if (inside !== undefined && inside[i] !== 1) continue;
     const a = labels[i]!;
     for (let j = 0; j < neighbours; j++) {
-      const b = labels[graph[i * neighbours + j]!]!;
-      // Each directed edge adds to the volume (and the cut) of both ends: the undirected graph.
+      const other = graph[i * neighbours + j]!;
+      if (inside !== undefined && inside[other] !== 1) continue;
+      const b = labels[other]!;
       volume[a]! += 1;
       volume[b]! += 1;
       if (a !== b) {
@@ -93,9 +111,7 @@ export function normalisedCut(
       }
     }
   }
-  let total = 0;
-  for (let c = 0; c < clusters; c++) total += volume[c]! > 0 ? cut[c]! / volume[c]! : 1;
-  return total / clusters;
+  return { cut, volume };
 }
 
 /**
@@ -142,23 +158,7 @@ function cutWithin(
   inside: Uint8Array,
   clusters: number,
 ): number {
-  const volume = new Float64Array(clusters);
-  const cut = new Float64Array(clusters);
-  for (let i = 0; i < labels.length; i++) {
-    if (inside[i] !== 1) continue;
-    const a = labels[i]!;
-    for (let j = 0; j < neighbours; j++) {
-      const other = graph[i * neighbours + j]!;
-      if (inside[other] !== 1) continue;
-      const b = labels[other]!;
-      volume[a]! += 1;
-      volume[b]! += 1;
-      if (a !== b) {
-        cut[a]! += 1;
-        cut[b]! += 1;
-      }
-    }
-  }
+  const { cut, volume } = cutAndVolume(graph, neighbours, labels, clusters, inside);
   let total = 0;
   let present = 0;
   for (let c = 0; c < clusters; c++) {
