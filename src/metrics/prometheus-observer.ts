@@ -293,7 +293,7 @@ export class PrometheusObserver implements WorkerObserver {
     });
     this.clusterReseedsTotal = new Counter({
       name: name('cluster_reseeds_total'),
-      help: 'Empty or collapsed clusters whose centroid was re-seeded, by cluster.',
+      help: 'Dying or fading clusters whose centroid was re-seeded, by cluster.',
       labelNames: ['cluster'],
       registers,
     });
