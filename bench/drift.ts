@@ -827,17 +827,18 @@ async function runContenders(
   data: Labelled,
   clusters: number,
   batch: number,
-  refiners: readonly [RefinerOptions, RefinerOptions],
+  refiners: readonly RefinerOptions[],
 ): Promise<{
   frozen: StreamRun;
-  refined: readonly [StreamRun, StreamRun];
+  refined: readonly StreamRun[];
   kmeansBest: ReturnType<typeof bestOnlineKmeans>;
 }> {
   const frozen = runFrozen(model.snapshot, data.x, batch);
-  const first = await runRefined(model.snapshot, data.x, batch, refiners[0]);
-  const second = await runRefined(model.snapshot, data.x, batch, refiners[1]);
+  const refined: StreamRun[] = [];
+  for (const options of refiners)
+    refined.push(await runRefined(model.snapshot, data.x, batch, options));
   const kmeansBest = bestOnlineKmeans(model.bootstrap.x, data, clusters);
-  return { frozen, refined: [first, second], kmeansBest };
+  return { frozen, refined, kmeansBest };
 }
 
 interface RetrainStream {
@@ -1017,8 +1018,8 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
       drifting: stream.drifting,
       spec: stream.spec,
       frozen: summary(data.labels, frozen),
-      refined: summary(data.labels, refined),
-      retrain: summary(data.labels, retrained),
+      refined: summary(data.labels, refined!),
+      retrain: summary(data.labels, retrained!),
       onlineKmeansBest: {
         step: kmeansBest.step,
         accWholeByStep: kmeansBest.perStep,
@@ -1113,7 +1114,12 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
     ...current,
     settings: { ...current.settings, kmeansSteps: [], criterion: undefined },
   };
-  const streams = retrainStreams().filter((s) => s.name !== 'swap');
+  // Refinement as now without the fading-cluster re-seed: what that rule adds, seed by seed.
+  const withoutFading: RefinerOptions = {
+    ...current,
+    settings: { ...current.settings, fadingSplitMaxValley: 0 },
+  };
+  const streams = retrainStreams();
   const runs: Record<string, unknown>[] = [];
   for (const seed of seeds) {
     const models = new Map<string, BootstrapModel>();
@@ -1138,9 +1144,13 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
           round(acc(data.labels, run.predictions, Math.floor(streamRows / 2), streamRows));
         const {
           frozen,
-          refined: [now, then],
+          refined: [now, then, noFading],
           kmeansBest,
-        } = await runContenders(model, data, stream.spec.clusters, batch, [current, before]);
+        } = await runContenders(model, data, stream.spec.clusters, batch, [
+          current,
+          before,
+          withoutFading,
+        ]);
         const run = {
           stream: stream.name,
           tuned: stream.tuned,
@@ -1149,14 +1159,16 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
           order,
           whole: {
             frozen: whole(frozen),
-            refined: whole(now),
-            before: whole(then),
+            refined: whole(now!),
+            before: whole(then!),
+            withoutFading: whole(noFading!),
             onlineKmeans: whole(kmeansBest.run),
           },
           secondHalf: {
             frozen: second(frozen),
-            refined: second(now),
-            before: second(then),
+            refined: second(now!),
+            before: second(then!),
+            withoutFading: second(noFading!),
             onlineKmeans: second(kmeansBest.run),
           },
           onlineKmeansStep: kmeansBest.step,
@@ -1179,10 +1191,16 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
       drifting: stream.drifting,
       runs: mine.length,
       whole: Object.fromEntries(
-        ['frozen', 'refined', 'before', 'onlineKmeans'].map((m) => [m, of('whole', m)]),
+        ['frozen', 'refined', 'before', 'withoutFading', 'onlineKmeans'].map((m) => [
+          m,
+          of('whole', m),
+        ]),
       ),
       secondHalf: Object.fromEntries(
-        ['frozen', 'refined', 'before', 'onlineKmeans'].map((m) => [m, of('secondHalf', m)]),
+        ['frozen', 'refined', 'before', 'withoutFading', 'onlineKmeans'].map((m) => [
+          m,
+          of('secondHalf', m),
+        ]),
       ),
       refinedMinusBefore: spreadOf(mine.map((r) => r.whole.refined! - r.whole.before!)),
       refinedMinusOnlineKmeans: spreadOf(mine.map((r) => r.whole.refined! - r.whole.onlineKmeans!)),
@@ -1199,6 +1217,7 @@ async function spreadPart(results: Record<string, unknown>): Promise<void> {
     refiner: current,
     before:
       'the same, with kmeansSteps [] and no criterion: the KL step alone, judged by the bounds',
+    withoutFading: 'the same as now, with fadingSplitMaxValley 0: no fading-cluster re-seed',
     byStream,
     runs,
   };
