@@ -251,11 +251,7 @@ export function membersOf(labels: Int32Array, cluster: number): number[] {
 }
 
 /** 2-means of the donor's members; the donor keeps the half whose mean lies nearer its centroid. */
-export function splitMembers(
-  state: SplitState,
-  donor: number,
-  members: readonly number[],
-): DonorSplit {
+function splitMembers(state: SplitState, donor: number, members: readonly number[]): DonorSplit {
   const dims = state.dims;
   const donorCentroid = state.centroids.slice(donor * dims, (donor + 1) * dims);
   const split = twoMeans(state.embeddings, members, donorCentroid);
