@@ -100,19 +100,19 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 const io: CommandIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin };
-const isWorker = process.argv[2] === 'run';
-main(process.argv.slice(2), io).then(
-  (code) => {
-    process.exitCode = code;
-    // Offline commands are done: do not wait for timers a library may have left behind.
-    if (!isWorker) process.stdout.write('', () => process.exit(code));
-  },
-  (error: unknown) => {
-    process.stderr.write(`dec-stream: ${describeError(error)}\n`);
-    if (process.env.DEC_STREAM_DEBUG === '1' && error instanceof Error) {
-      process.stderr.write(`${error.stack ?? ''}\n`);
-    }
-    process.exitCode = exitCodeFor(error);
-    if (!isWorker) process.stdout.write('', () => process.exit(exitCodeFor(error)));
-  },
-);
+// Every command ends with process.exit once its output is flushed: an offline command need not
+// wait for timers a library left behind, and the worker (stopped, its output committed) must not
+// wait for the event loop to drain, because the process's own teardown then closes the signal
+// handlers, and a SIGTERM or SIGINT arriving in that moment (a second signal, a supervisor's
+// retry) would end it by signal instead of with its exit code.
+const exitOnceFlushed = (code: number): void => {
+  process.exitCode = code;
+  process.stdout.write('', () => process.exit(code));
+};
+main(process.argv.slice(2), io).then(exitOnceFlushed, (error: unknown) => {
+  process.stderr.write(`dec-stream: ${describeError(error)}\n`);
+  if (process.env.DEC_STREAM_DEBUG === '1' && error instanceof Error) {
+    process.stderr.write(`${error.stack ?? ''}\n`);
+  }
+  exitOnceFlushed(exitCodeFor(error));
+});

@@ -801,8 +801,6 @@ export async function runWorkerCommand(
   const exit = (code: number): number => {
     if (graceTimer !== undefined) clearTimeout(graceTimer);
     log.info('exit', { code });
-    // Nothing should hold the process open now; if a client library still does, leave anyway.
-    setTimeout(() => process.exit(code), 2_000).unref();
     return code;
   };
 

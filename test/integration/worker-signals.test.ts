@@ -141,3 +141,25 @@ void test('SIGINT then SIGTERM during start-up exit 0, not by signal', async (t)
   assert.equal(shutdownRequested(worker)[0]?.signal, 'SIGINT');
   assert.ok(worker.hasLogged((l) => l.msg === 'shutdown already in progress'));
 });
+
+void test('signals that keep coming until the worker is gone never end it by signal', async (t) => {
+  const s = await scenario(t);
+  const worker = spawnWorker(t, s.env({ DEC_SHUTDOWN_GRACE_MS: '20000' }));
+  await signalOnLog(worker, () => true);
+  // A signal every 2 ms from the first until the process is gone, so that the moments after its
+  // "exit" line (its own teardown, where a signal could take the default action) are hit too.
+  let afterExitLine = 0;
+  let sent = 0;
+  const hammer = setInterval(() => {
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+    if (worker.hasLogged((l) => l.msg === 'exit')) afterExitLine += 1;
+    worker.child.kill(sent % 2 === 0 ? 'SIGINT' : 'SIGTERM');
+    sent += 1;
+  }, 2);
+  try {
+    await assertCleanExit(worker);
+  } finally {
+    clearInterval(hammer);
+  }
+  assert.ok(afterExitLine > 0, `no signal came after the exit line (${sent} before it)`);
+});
