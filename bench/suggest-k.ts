@@ -3,6 +3,7 @@
  * sets (bench/suite/datasets.ts), each at most 2,000 rows (stratified sample), over seeds.
  *
  *   npm run bench:suggest-k [-- --seeds 1,2] [--sets a,b] [--cache DIR] [--out FILE] [--cached-only]
+ *                           [--layout-dims N]
  *
  * Per data set and seed: the autoencoder is pretrained once with the training defaults and its
  * embedding laid out with UMAP (bench/suggest-k/embed-cache.ts, cached in --cache), then k-means
@@ -11,6 +12,10 @@
  * the tuning half only (most exact hits, then most within ±1, then the earlier candidate); both
  * halves are reported apart, and the benchmark says whether the chosen rule is the one
  * suggest-k uses by default. Results go to bench/results/suggest-k.json.
+ *
+ * --layout-dims N scores a layout of N dimensions instead of the default's, laid out again from
+ * the cached embedding as suggest-k would lay it out (every set has fewer rows than suggest-k's
+ * layout sample), to compare layout sizes; give it an --out of its own.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +28,7 @@ import {
   scoreClusterCounts,
   type ClusterCountScore,
 } from '../src/model/suggest-k.js';
+import { DEFAULT_LAYOUT_DIMS, layoutOfEmbedding } from '../src/model/cluster-count-spaces.js';
 import {
   DEFAULT_CLUSTER_COUNT_RULE,
   type ClusterCountRule,
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
   const seeds = (value('--seeds') ?? '1,2').split(',').map(Number);
   const only = value('--sets')?.split(',');
   const dir = value('--cache') ?? DEFAULT_CACHE_DIR;
+  const layoutDims = Number(value('--layout-dims') ?? DEFAULT_LAYOUT_DIMS);
   mkdirSync(dir, { recursive: true });
   const sets = suiteDatasets().filter((s) => only === undefined || only.includes(s.name));
   const runs: SetRun[] = [];
@@ -119,10 +126,24 @@ async function main(): Promise<void> {
         continue;
       }
       const spaces = cached ?? (await embedSet(set, seed, dir));
+      const layout =
+        layoutDims === DEFAULT_LAYOUT_DIMS
+          ? spaces.layout
+          : (await layoutOfEmbedding(spaces.embedding, seed, layoutDims)).layout;
       const scores = {} as Record<ClusterCountSpace, ClusterCountScore[]>;
       const scoring: Record<string, number> = {};
       for (const space of SPACES) {
-        const scored = await scoreSpace(dir, set.name, seed, space, spaces[space]);
+        const name =
+          space === 'layout' && layoutDims !== DEFAULT_LAYOUT_DIMS
+            ? `${set.name}-dims${layoutDims}`
+            : set.name;
+        const scored = await scoreSpace(
+          dir,
+          name,
+          seed,
+          space,
+          space === 'layout' ? layout : spaces[space],
+        );
         scores[space] = scored.scores;
         scoring[space] = scored.seconds;
       }

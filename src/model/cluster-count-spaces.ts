@@ -87,15 +87,29 @@ export async function clusterCountSpaces(
   const z = pre.embedding;
   hooks.signal?.throwIfAborted();
   const layoutStarted = performance.now();
-  const rng = new SeededRandom(streams.kmeans.fork());
-  const rows = sampleRowIndices(z.rows, layoutRows, rng);
-  const embedding = rows.length === z.rows ? z : reorderRows(z, rows);
-  const layout = await umapLayout(embedding, layoutDims, LAYOUT_NEIGHBOURS, rng);
+  const laid = await layoutOfEmbedding(z, resolved.seed, layoutDims, layoutRows);
   return {
-    embedding,
-    layout,
-    rows,
+    ...laid,
     pretrainEpochs: pre.epochs,
     wallMs: { pretrain: pre.wallMs, layout: performance.now() - layoutStarted },
   };
+}
+
+/**
+ * The layout step alone: a seeded sample of at most `layoutRows` rows of the embedding z and its
+ * UMAP layout into `layoutDims` dimensions. Its rng is a stream of the seed that pretraining does
+ * not draw from, so an embedding of at most `layoutRows` rows gets the same layout here as in
+ * clusterCountSpaces with the same seed.
+ */
+export async function layoutOfEmbedding(
+  z: Matrix,
+  seed: number,
+  layoutDims = DEFAULT_LAYOUT_DIMS,
+  layoutRows = DEFAULT_LAYOUT_ROWS,
+): Promise<Pick<ClusterCountSpaces, 'embedding' | 'layout' | 'rows'>> {
+  const rng = new SeededRandom(seedStreams(seed).kmeans.fork());
+  const rows = sampleRowIndices(z.rows, layoutRows, rng);
+  const embedding = rows.length === z.rows ? z : reorderRows(z, rows);
+  const layout = await umapLayout(embedding, layoutDims, LAYOUT_NEIGHBOURS, rng);
+  return { embedding, layout, rows };
 }

@@ -8,6 +8,7 @@ import {
   pairwiseDistances,
   silhouette,
 } from '../../../src/model/cluster-validity.js';
+import { clusterCountSpaces, layoutOfEmbedding } from '../../../src/model/cluster-count-spaces.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 import { suggestClusters } from '../../../src/model/suggest-clusters.js';
 import {
@@ -130,5 +131,25 @@ void describe('suggestClusters', () => {
       assert.equal(suggestion.scores.length, 7);
       assert.equal(suggestion.rows, 60 * k);
     }
+  });
+});
+
+void describe('layoutOfEmbedding', () => {
+  void test('lays an embedding out exactly as clusterCountSpaces does for the same seed and rows', async () => {
+    const { x } = gaussianMixture(120, 3, 6, 41);
+    const spaces = await clusterCountSpaces(x, {
+      hiddenSizes: [16],
+      embeddingSize: 4,
+      pretrainEpochs: 5,
+      batchSize: 32,
+      seed: 5,
+      layoutDims: 3,
+    });
+    // Every row is laid out (120 is under the default sample of 3,000 rows).
+    assert.equal(spaces.layout.rows, 120);
+    const again = await layoutOfEmbedding(spaces.embedding, 5, 3);
+    assert.deepEqual(again.layout, spaces.layout);
+    const otherSeed = await layoutOfEmbedding(spaces.embedding, 6, 3);
+    assert.notDeepEqual(otherSeed.layout.data, spaces.layout.data);
   });
 });
