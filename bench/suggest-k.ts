@@ -29,6 +29,7 @@ import {
   type ClusterCountScore,
 } from '../src/model/suggest-k.js';
 import { DEFAULT_LAYOUT_DIMS, layoutOfEmbedding } from '../src/model/cluster-count-spaces.js';
+import type { Matrix } from '../src/model/types.js';
 import {
   DEFAULT_CLUSTER_COUNT_RULE,
   type ClusterCountRule,
@@ -62,7 +63,7 @@ async function scoreSpace(
   name: string,
   seed: number,
   space: ClusterCountSpace,
-  matrix: Parameters<typeof scoreClusterCounts>[0],
+  matrix: () => Promise<Matrix>,
 ): Promise<{ scores: ClusterCountScore[]; seconds: number }> {
   const file = path.join(dir, `scores-${name}-s${seed}-${space}.json`);
   if (existsSync(file)) {
@@ -72,7 +73,7 @@ async function scoreSpace(
     };
   }
   const started = performance.now();
-  const scores = await scoreClusterCounts(matrix, RANGE, new SeededRandom(seed));
+  const scores = await scoreClusterCounts(await matrix(), RANGE, new SeededRandom(seed));
   const result = { scores, seconds: (performance.now() - started) / 1000 };
   writeFileSync(file, JSON.stringify(result));
   return result;
@@ -126,7 +127,8 @@ async function main(): Promise<void> {
         continue;
       }
       const spaces = cached ?? (await embedSet(set, seed, dir));
-      const layout =
+      // Laid out again only when its scores are not cached yet.
+      const layout = async (): Promise<Matrix> =>
         layoutDims === DEFAULT_LAYOUT_DIMS
           ? spaces.layout
           : (await layoutOfEmbedding(spaces.embedding, seed, layoutDims)).layout;
@@ -142,7 +144,7 @@ async function main(): Promise<void> {
           name,
           seed,
           space,
-          space === 'layout' ? layout : spaces[space],
+          space === 'layout' ? layout : () => Promise.resolve(spaces[space]),
         );
         scores[space] = scored.scores;
         scoring[space] = scored.seconds;
