@@ -30,7 +30,12 @@ import { evaluateClustering } from '../src/model/evaluation.js';
 import { FeatureExtractor } from '../src/model/features.js';
 import { kmeansRestarts } from '../src/model/kmeans-init.js';
 import { criterionScore, SelectionSpaces, type SelectionSpace } from '../src/model/model-guard.js';
-import { nearestNeighbourGraph, normalisedCut } from '../src/model/partition-score.js';
+import {
+  SEPARATE_GROUPS_MAX_CUT,
+  mergedAgainst,
+  nearestNeighbourGraph,
+  normalisedCut,
+} from '../src/model/partition-score.js';
 import { SeededRandom } from '../src/model/rng.js';
 import type { Matrix, ModelSnapshot } from '../src/model/types.js';
 import type { LabelledData } from './data/synthetic-mixture.js';
@@ -63,6 +68,12 @@ interface RunResult {
   readonly acc: Record<Candidate, number>;
   /** Normalised cut of each candidate in each shared space. */
   readonly cut: Record<Candidate, Record<SelectionSpace, number>>;
+  /**
+   * Share of rows the guard's two candidates (the fine-tuned model, the k-means baseline) each
+   * merge that the other keeps apart as separate groups, in each shared space: the charge the
+   * promotion criterion adds to the cut (SharedGraphs.scorePair), recorded to weigh it for the guard.
+   */
+  readonly merged: Record<'tuned' | 'baseline', Record<SelectionSpace, number>>;
   readonly guardScores: unknown;
   readonly trainSeconds: number;
   readonly wallMs: unknown;
@@ -184,6 +195,24 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
       ]),
     ) as Record<SelectionSpace, number>;
   }
+  const sampled = (c: Candidate): Int32Array => Int32Array.from(sample, (r) => partitions[c][r]!);
+  const mergedShares = (
+    c: 'tuned' | 'baseline',
+    rival: Candidate,
+  ): Record<SelectionSpace, number> =>
+    Object.fromEntries(
+      graphs.map(([s, g]) => [
+        s,
+        mergedAgainst(
+          g,
+          Math.min(neighbours, sample.length - 1),
+          sampled(c),
+          sampled(rival),
+          set.clusters,
+          SEPARATE_GROUPS_MAX_CUT,
+        ),
+      ]),
+    ) as Record<SelectionSpace, number>;
   return {
     set: set.name,
     seed,
@@ -193,6 +222,10 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
     modelKind: snapshot.metrics.modelKind ?? 'dec',
     acc,
     cut,
+    merged: {
+      tuned: mergedShares('tuned', 'baseline'),
+      baseline: mergedShares('baseline', 'tuned'),
+    },
     guardScores: snapshot.metrics.selection?.candidates,
     trainSeconds,
     wallMs: snapshot.metrics.wallMs,
