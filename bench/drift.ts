@@ -244,9 +244,15 @@ interface StreamRun {
   readonly retrains?: Record<string, unknown>;
 }
 
-/** Labels each batch with the serving version, then lets the refiner learn from it (lockstep). */
+/**
+ * Labels each batch with the serving version, then lets the refiner learn from it (lockstep). As
+ * in the worker, the refiner first sees the bootstrap window: the worker labels and publishes the
+ * window once its first model serves, so those records open the refinement window and the
+ * retrain's sample. Only the stream's own records are scored.
+ */
 async function runRefined(
   snapshot: ModelSnapshot,
+  bootstrap: Matrix,
   stream: Matrix,
   batch: number,
   options: RefinerOptions,
@@ -267,22 +273,28 @@ async function runRefined(
   let serving = snapshot;
   let assigner = ModelVersion.ofParameters(serving.parameters);
   const predictions = new Int32Array(stream.rows);
-  try {
-    for (let start = 0; start < stream.rows; start += batch) {
+  // The bootstrap window is fed unscored and marked as records the model trained on, as the worker
+  // marks it: it fills the window and the sample, and the retrain's cadence starts after it.
+  const feed = async (records: Matrix, scored?: Int32Array): Promise<void> => {
+    for (let start = 0; start < records.rows; start += batch) {
       const next = refiner.poll();
       if (next !== undefined) {
         assigner.dispose();
         serving = next;
         assigner = ModelVersion.ofParameters(serving.parameters);
       }
-      const rows = Math.min(batch, stream.rows - start);
-      const x = standardise(rowsOf(stream, start, rows), snapshot.standardisation);
+      const rows = Math.min(batch, records.rows - start);
+      const x = standardise(rowsOf(records, start, rows), snapshot.standardisation);
       const assignment = assigner.assign(x);
-      predictions.set(assignment.cluster, start);
-      refiner.observe(x, assignment, serving.version);
+      scored?.set(assignment.cluster, start);
+      refiner.observe(x, assignment, serving.version, { trainedOn: scored === undefined });
       // Lockstep: the stream waits for a refinement in flight, so the result does not depend on timing.
       await refiner.whenIdle();
     }
+  };
+  try {
+    await feed(bootstrap);
+    await feed(stream, predictions);
   } finally {
     assigner.dispose();
     await refiner.close();
@@ -613,7 +625,7 @@ async function syntheticPart(results: Record<string, unknown>): Promise<void> {
     ['stationary', stationary],
   ] as const) {
     const frozen = runFrozen(synthetic, stream.x, batch);
-    const refined = await runRefined(synthetic, stream.x, batch, syntheticRefiner);
+    const refined = await runRefined(synthetic, bootstrap.x, stream.x, batch, syntheticRefiner);
     const online = runOnlineKmeans(bootstrap.x, stream.x, spec.clusters, kmeansStep);
     const entry = {
       frozen: summary(stream.labels, frozen),
@@ -671,7 +683,7 @@ async function mnistPart(results: Record<string, unknown>): Promise<void> {
     }),
   };
   const mnistFrozen = runFrozen(mnist, mnistStream.x, batch);
-  const mnistRefined = await runRefined(mnist, mnistStream.x, batch, mnistRefiner);
+  const mnistRefined = await runRefined(mnist, mnistBoot.x, mnistStream.x, batch, mnistRefiner);
   const mnistResults = {
     bootstrapRecords: mnistBootstrapRows,
     streamRecords: mnistStreamRows,
@@ -691,6 +703,7 @@ async function mnistPart(results: Record<string, unknown>): Promise<void> {
   if (process.env.BENCH_MNIST_RETRAIN === '1') {
     (results.mnist as Record<string, unknown>).retrain = await mnistRetrain(
       mnist,
+      mnistBoot.x,
       digits,
       mnistStream,
       mnistRefiner,
@@ -839,7 +852,7 @@ async function runContenders(
   const frozen = runFrozen(model.snapshot, data.x, batch);
   const refined: StreamRun[] = [];
   for (const options of refiners)
-    refined.push(await runRefined(model.snapshot, data.x, batch, options));
+    refined.push(await runRefined(model.snapshot, model.bootstrap.x, data.x, batch, options));
   const kmeansBest = bestOnlineKmeans(model.bootstrap.x, data, clusters);
   return { frozen, refined, kmeansBest };
 }
@@ -1288,6 +1301,7 @@ function retrainChecks(
  */
 async function mnistRetrain(
   bootstrap: ModelSnapshot,
+  bootstrapRecords: Matrix,
   digits: Labelled,
   stream: Labelled,
   refiner: RefinerOptions,
@@ -1303,7 +1317,7 @@ async function mnistRetrain(
       promotionMargin: 0.02,
     },
   };
-  const run = await runRefined(bootstrap, stream.x, 100, options);
+  const run = await runRefined(bootstrap, bootstrapRecords, stream.x, 100, options);
   const offline = await bootstrapSnapshot('mnist-offline-all', digits.x, {
     ...bootstrap.options,
     clusters: 10,

@@ -438,7 +438,7 @@ export const definitions = {
   DEC_RETRAIN_EVERY_RECORDS: withDefault('0', integer(0), {
     group: Refinement,
     description:
-      'Train a shadow model on the stream sample after this many labelled records, in the refinement thread; it serves only if it beats the serving model on records neither trained on. 0: only on sustained drift (DEC_REBOOTSTRAP_PSI_THRESHOLD), or never when that is 0 too.',
+      'Train a shadow model on the stream sample after this many labelled records (the bootstrap window, which the sample also holds, does not count), in the refinement thread; it serves only if it beats the serving model on records neither trained on. 0: only on sustained drift (DEC_REBOOTSTRAP_PSI_THRESHOLD), or never when that is 0 too.',
   }),
   DEC_RETRAIN_SAMPLE_RECORDS: withDefault('10000', integer(1), {
     group: Refinement,

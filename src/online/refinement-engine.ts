@@ -131,6 +131,8 @@ export interface RefinementOutcome {
   readonly idMapping?: IdMappingReport;
   /** A promotion's evidence and id matching (kind promotion, accepted or not). */
   readonly promotion?: PromotionRecord;
+  /** Records a shadow model trained on (kind retrain). */
+  readonly trainedOnRecords?: number;
 }
 
 /** Options for the full retrain on the window; unset ones keep the serving version's options. */
@@ -630,6 +632,7 @@ export class RefinementEngine {
       labelChangeFraction: NaN,
       reconstructionError: metrics.reconstructionError,
       reseeded: [],
+      trainedOnRecords: sample.rows,
     };
     if (rejection === undefined) {
       this.shadow = { parameters, metrics, options: decOptions, trainedOnRecords: sample.rows };

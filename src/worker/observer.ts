@@ -57,6 +57,8 @@ export interface RetrainReport {
   readonly outcome: RetrainOutcome;
   /** Training time (trained, failed) or judging time (promoted, discarded). */
   readonly durationSeconds: number;
+  /** Records of the stream sample the shadow trained on (trained, failed). */
+  readonly trainedOnRecords?: number;
   /** Criterion of each model on the held-out records (promoted, discarded). */
   readonly servingScore?: number;
   readonly shadowScore?: number;

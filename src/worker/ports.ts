@@ -132,8 +132,14 @@ export interface ModelRefiner {
   /**
    * Standardised feature vectors of records just labelled, with their assignments under the model
    * that served them. The refiner owns `x` and `assignment` from here (they are not reused).
+   * `seen.trainedOn`: the serving model trained on these records (the bootstrap window).
    */
-  observe(x: Matrix, assignment: AssignmentBatch, modelVersion: number): void;
+  observe(
+    x: Matrix,
+    assignment: AssignmentBatch,
+    modelVersion: number,
+    seen?: { readonly trainedOn?: boolean },
+  ): void;
   /** A newer snapshot to serve from the next batch on, or undefined. */
   poll(): ModelSnapshot | undefined;
   close(): Promise<void>;

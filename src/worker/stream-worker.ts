@@ -440,15 +440,20 @@ export class StreamWorker implements HealthSource {
     return records.filter((r) => BigInt(r.offset) >= position);
   }
 
-  /** Labels one chunk of one partition, publishes it and moves the offset past it. */
-  private async publish(
+  /**
+   * Labels one chunk of the bootstrap window of one partition, publishes it and moves the offset
+   * past it. The model serving trained on these records: the refiner keeps them, but they do not
+   * count towards the next retrain.
+   */
+  private async publishTrainedOn(
     topic: string,
     partition: number,
     records: readonly SourceRecord[],
     highWatermark: string,
   ): Promise<void> {
     const prepared = await this.label(records);
-    if (prepared !== undefined) await this.deliver(topic, partition, [prepared], highWatermark);
+    if (prepared === undefined) return;
+    await this.deliver(topic, partition, [{ ...prepared, trainedOn: true }], highWatermark);
   }
 
   /** Decodes and labels one chunk with the model serving now. */
@@ -529,7 +534,11 @@ export class StreamWorker implements HealthSource {
       observer.confidence(assignment.confidence);
       // A refiner reports the shares from its own running estimate.
       if (this.options.refiner === undefined) this.updateShares(counts);
-      else this.options.refiner.observe(chunk.x, assignment, prepared.version);
+      else {
+        this.options.refiner.observe(chunk.x, assignment, prepared.version, {
+          trainedOn: prepared.trainedOn === true,
+        });
+      }
     }
   }
 
@@ -758,7 +767,7 @@ export class StreamWorker implements HealthSource {
       for (const chunk of chunks(pending, this.options.settings.batchMaxRecords)) {
         if (signal.aborted) return false;
         const last = chunk[chunk.length - 1] as SourceRecord;
-        await this.publish(topic, partition, chunk, (BigInt(last.offset) + 1n).toString());
+        await this.publishTrainedOn(topic, partition, chunk, (BigInt(last.offset) + 1n).toString());
       }
     }
     return true;

@@ -1,14 +1,19 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { loadConfig } from '../../src/config/load-config.js';
 import { ModelVersion } from '../../src/model/model-version.js';
 import { decodeSnapshot } from '../../src/model/snapshot-codec.js';
-import type { ModelSnapshot } from '../../src/model/types.js';
+import type { AssignmentBatch, Matrix, ModelSnapshot } from '../../src/model/types.js';
+import { startWorker } from '../../src/run-worker.js';
+import { silentLogger } from '../../src/runtime/logger.js';
 import { FsModelStore } from '../../src/store/fs-model-store.js';
 import type { RetrainReport } from '../../src/worker/observer.js';
+import type { ModelRefiner } from '../../src/worker/ports.js';
 import { silentObserver } from '../../src/worker/observer.js';
 import { waitFor } from './helpers.js';
 import {
+  mixtureMessages,
   mixtureRecord,
   produce,
   readTopic,
@@ -132,4 +137,46 @@ void test('a retrained shadow is promoted between units: every record is labelle
       `truth ${truth}`,
     );
   }
+});
+
+/** Counts the records the worker hands its refiner, by whether the serving model trained on them. */
+class CountingRefiner implements ModelRefiner {
+  trainedOn = 0;
+  unseen = 0;
+  start(): void {}
+  observe(
+    x: Matrix,
+    _assignment: AssignmentBatch,
+    _modelVersion: number,
+    seen?: { readonly trainedOn?: boolean },
+  ): void {
+    if (seen?.trainedOn === true) this.trainedOn += x.rows;
+    else this.unseen += x.rows;
+  }
+  poll(): undefined {
+    return undefined;
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+void test('the refiner gets the bootstrap window as records the model trained on (they do not make a retrain due), and later records as unseen', async (t) => {
+  const s = await scenario(t);
+  const { range } = mixtureMessages(230);
+  await produce(s.kafka, s.input, range(0, 230));
+  const refiner = new CountingRefiner();
+  const worker = await startWorker(loadConfig(s.env()), {
+    logger: silentLogger,
+    http: false,
+    refiner,
+  });
+  t.after(() => worker.close());
+  await readTopic(s.kafka, s.output, 230, { settleMs: 0 });
+  await worker.close();
+  // DEC_BOOTSTRAP_RECORDS is 150 in these scenarios.
+  assert.deepEqual(
+    { trainedOn: refiner.trainedOn, unseen: refiner.unseen },
+    { trainedOn: 150, unseen: 80 },
+  );
 });

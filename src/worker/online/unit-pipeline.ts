@@ -12,6 +12,8 @@ export interface PreparedUnit {
   readonly version: number;
   readonly lastOffset: string;
   readonly labelSeconds: number;
+  /** The serving model trained on these records: the bootstrap window, labelled once it serves. */
+  readonly trainedOn?: boolean;
 }
 
 /** What a pipeline asks of the worker: the steps every discipline shares. */

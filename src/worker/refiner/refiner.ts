@@ -215,8 +215,17 @@ export class Refiner implements ModelRefiner {
    * Records just labelled: their standardised features and their assignment under the version that
    * served them. Cheap on the hot path: the refiner takes ownership of `features` (its buffer is later
    * transferred to the refinement thread, not copied) and updates the running estimates.
+   * `seen.trainedOn`: the serving model trained on these records (the bootstrap window, labelled
+   * once its model serves). They join the window and the retrain's sample like any others, but do
+   * not count towards the retrain's cadence: a shadow is due after `retrain.everyRecords` records
+   * the serving model has not seen, not after a replay of its own training data.
    */
-  observe(features: Matrix, assignment: AssignmentBatch, _modelVersion?: number): void {
+  observe(
+    features: Matrix,
+    assignment: AssignmentBatch,
+    _modelVersion?: number,
+    seen: { readonly trainedOn?: boolean } = {},
+  ): void {
     const estimate = this.estimate;
     const monitor = this.monitor;
     if (this.closed || estimate === undefined || monitor === undefined || features.rows === 0)
@@ -233,7 +242,7 @@ export class Refiner implements ModelRefiner {
     }
     this.queue(features);
     this.recordsSinceRequest += features.rows;
-    this.recordsSinceRetrain += features.rows;
+    if (seen.trainedOn !== true) this.recordsSinceRetrain += features.rows;
     this.maybeRefine();
   }
 
@@ -539,11 +548,16 @@ export class Refiner implements ModelRefiner {
   private shadowTrained(outcome: RefinementOutcome): void {
     this.shadowWaiting = outcome.accepted;
     const durationSeconds = outcome.durationSeconds;
-    this.observer.retrain({ outcome: outcome.accepted ? 'trained' : 'failed', durationSeconds });
+    const trainedOnRecords = outcome.trainedOnRecords;
+    this.observer.retrain({
+      outcome: outcome.accepted ? 'trained' : 'failed',
+      durationSeconds,
+      ...(trainedOnRecords === undefined ? {} : { trainedOnRecords }),
+    });
     const holdout = this.options.retrain?.holdoutRecords ?? 0;
     this.log(
       outcome.accepted
-        ? `refiner: shadow model trained in ${durationSeconds.toFixed(1)} s; it is judged on the next ${holdout} records`
+        ? `refiner: shadow model trained on ${trainedOnRecords ?? '?'} records in ${durationSeconds.toFixed(1)} s; it is judged on the next ${holdout} records`
         : `refiner: shadow retrain failed (${outcome.reason ?? 'unknown'}: ${outcome.detail ?? ''}); version ${this.serving?.version ?? '?'} keeps serving`,
     );
   }

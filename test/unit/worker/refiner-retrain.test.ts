@@ -147,6 +147,36 @@ void describe('Refiner background retrain', () => {
     );
   });
 
+  void test('records the serving model trained on join the sample but do not make a retrain due', async (t) => {
+    const observer = recording();
+    const refiner = new Refiner(
+      {
+        ...options,
+        everyRecords: 30,
+        retrain: { ...retrain, everyRecords: 150, sampleRecords: 1000 },
+      },
+      observer,
+    );
+    t.after(() => refiner.close());
+    const initial = poor();
+    await refiner.start(initial);
+    const { x } = blobs(450, 46);
+    // The bootstrap window, replayed as the worker labels it once its model serves.
+    for (let start = 0; start < 300; start += 30) {
+      labelAndObserve(refiner, initial, sliceRows(x, start, 30), { trainedOn: true });
+      await refiner.whenIdle();
+    }
+    assert.equal(observer.retrains.length, 0, 'no retrain on the records the model trained on');
+    for (let start = 300; start < 450; start += 30) {
+      labelAndObserve(refiner, initial, sliceRows(x, start, 30));
+      await refiner.whenIdle();
+    }
+    assert.deepEqual(
+      observer.retrains.map((r) => [r.outcome, r.trainedOnRecords]),
+      [['trained', 450]],
+    );
+  });
+
   void test('a restart during a retrain resumes with the serving version', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'dec-retrain-'));
     dirs.push(dir);
