@@ -183,36 +183,30 @@ async function runJob(set: SuiteDataset, seed: number, order: number): Promise<R
   for (const s of SelectionSpaces) {
     graphs.push([s, await nearestNeighbourGraph(pick(spaces[s]), neighbours)] as const);
   }
+  const graphNeighbours = Math.min(neighbours, sample.length - 1);
+  // Each candidate's labels of the sampled rows, once: the cuts and the merged shares read them.
+  const sampled = Object.fromEntries(
+    Candidates.map((c) => [c, Int32Array.from(sample, (r) => partitions[c][r]!)]),
+  ) as Record<Candidate, Int32Array>;
+  const perSpace = (score: (graph: Int32Array) => number): Record<SelectionSpace, number> =>
+    Object.fromEntries(graphs.map(([s, g]) => [s, score(g)])) as Record<SelectionSpace, number>;
   const acc = {} as Record<Candidate, number>;
   const cut = {} as Record<Candidate, Record<SelectionSpace, number>>;
   for (const c of Candidates) {
     acc[c] = evaluateClustering(truth, partitions[c]).acc;
-    const labels = Int32Array.from(sample, (r) => partitions[c][r]!);
-    cut[c] = Object.fromEntries(
-      graphs.map(([s, g]) => [
-        s,
-        normalisedCut(g, Math.min(neighbours, sample.length - 1), labels, set.clusters),
-      ]),
-    ) as Record<SelectionSpace, number>;
+    cut[c] = perSpace((g) => normalisedCut(g, graphNeighbours, sampled[c], set.clusters));
   }
-  const sampled = (c: Candidate): Int32Array => Int32Array.from(sample, (r) => partitions[c][r]!);
-  const mergedShares = (
-    c: 'tuned' | 'baseline',
-    rival: Candidate,
-  ): Record<SelectionSpace, number> =>
-    Object.fromEntries(
-      graphs.map(([s, g]) => [
-        s,
-        mergedAgainst(
-          g,
-          Math.min(neighbours, sample.length - 1),
-          sampled(c),
-          sampled(rival),
-          set.clusters,
-          SEPARATE_GROUPS_MAX_CUT,
-        ),
-      ]),
-    ) as Record<SelectionSpace, number>;
+  const mergedShares = (c: Candidate, rival: Candidate): Record<SelectionSpace, number> =>
+    perSpace((g) =>
+      mergedAgainst(
+        g,
+        graphNeighbours,
+        sampled[c],
+        sampled[rival],
+        set.clusters,
+        SEPARATE_GROUPS_MAX_CUT,
+      ),
+    );
   return {
     set: set.name,
     seed,
