@@ -59,7 +59,11 @@ export class KafkaModelFeed implements ModelFeed {
     return this.newest;
   }
 
-  /** Starts reading; `caughtUp` settles once the offsets written before now have been read. */
+  /**
+   * Starts reading; `caughtUp` settles once the offsets written before now have been read, and
+   * every transaction among them has ended: a version whose commit returned just before is read
+   * before it settles, and a transaction still open waits (at most the transaction timeout).
+   */
   async start(): Promise<void> {
     const { topic } = this.options;
     this.endOffset = await this.currentEnd();
@@ -90,8 +94,15 @@ export class KafkaModelFeed implements ModelFeed {
     await this.consumer.disconnect();
   }
 
+  /**
+   * The high watermark, not the last stable offset a read_committed reader would be told: a
+   * transaction's commit returns before its markers reach the partition, and until they do the
+   * stable offset stays before the committed version, so the feed would call itself caught up
+   * without it. The reader itself stays read_committed and passes the markers (they count in a
+   * batch's lastOffset), so it reaches the high watermark once those transactions end.
+   */
   private async currentEnd(): Promise<bigint> {
-    const admin = this.options.kafka.admin();
+    const admin = this.options.kafka.admin({ readUncommitted: true });
     await admin.connect();
     try {
       const offsets = await admin.fetchTopicOffsets(this.options.topic);

@@ -73,6 +73,50 @@ void test('a corrupted or truncated version on the models topic is skipped, coun
   await waitFor(() => feed.latest()?.version === 4, 20_000, 'the next whole version served');
 });
 
+/** Sends one version's records in a transaction it leaves open, as a trainer mid-publish does. */
+async function openTransaction(t: TestContext, topic: string, version: number) {
+  const producer = kafka.producer({
+    transactionalId: `${topic}-open-${version}`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const transaction = await producer.transaction();
+  const messages = modelMessages(version, 'now', encodeSnapshot(tinySnapshot(version)), 500);
+  await transaction.send({ topic, acks: -1, messages });
+  return transaction;
+}
+
+/** Whether a promise settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), ms));
+  return Promise.race([promise.then(() => true), timeout]);
+}
+
+void test('a version committed while the feed starts is read before it calls itself caught up', async (t) => {
+  const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
+  const transaction = await openTransaction(t, topic, 1);
+  const feed = await startFeed(t, topic, []);
+  assert.equal(await settlesWithin(feed.caughtUp, 1_500), false, 'waits for the open transaction');
+  await transaction.commit();
+  await feed.caughtUp;
+  assert.equal(feed.latest()?.version, 1);
+});
+
+void test('a version aborted while the feed starts is not served, and the feed still catches up', async (t) => {
+  const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
+  const trainer = publisher(t, topic);
+  await trainer.start();
+  await trainer.publish(tinySnapshot(1));
+  const transaction = await openTransaction(t, topic, 2);
+  const feed = await startFeed(t, topic, []);
+  assert.equal(await settlesWithin(feed.caughtUp, 1_500), false, 'waits for the open transaction');
+  await transaction.abort();
+  await feed.caughtUp;
+  assert.equal(feed.latest()?.version, 1, 'the committed version serves, the aborted one never');
+});
+
 void test('a trainer whose transactional id was taken over is fenced: it cannot publish a stale version', async (t) => {
   const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
   const old = publisher(t, topic);

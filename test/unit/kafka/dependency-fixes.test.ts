@@ -81,9 +81,11 @@ void test('kafkajs is pinned at 2.2.4 and patches/kafkajs+2.2.4.patch is applied
 
   const files = readPatch(readFileSync(patchFile, 'utf8'));
   assert.deepEqual([...files.keys()].sort(), [
+    'kafkajs/src/index.js',
     'kafkajs/src/producer/groupMessagesPerPartition.js',
     'kafkajs/src/protocol/encoder.js',
     'kafkajs/src/protocol/recordBatch/record/v0/index.js',
+    'kafkajs/types/index.d.ts',
   ]);
   for (const [path, hunks] of files) {
     assert.ok(hunks.length > 0, path);
