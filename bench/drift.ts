@@ -470,6 +470,7 @@ async function latency(
   let rssBeforeOnMiB = 0;
   let rssMaxOnMiB = 0;
   let row = 0;
+  let swaps = 0;
   const nextBatch = (): Matrix => {
     if (row + batch > data.rows) row = 0;
     const x = standardise(rowsOf(data, row, batch), snapshot.standardisation);
@@ -493,11 +494,14 @@ async function latency(
         assigner.dispose();
         serving = next;
         assigner = ModelVersion.ofParameters(serving.parameters);
+        swaps += 1;
       }
       const assignment = assigner.assign(x);
       if (refining) refiner.observe(x, assignment, serving.version);
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      (refining ? on : off).push(ms);
+      // A version judged at the end of a training block is often swapped in by the first batch of
+      // the idle block after it; that batch's delay is the training's doing, so it counts as "on".
+      (refining || next !== undefined ? on : off).push(ms);
       // Resident memory of the whole process (both threads), at its highest in each kind of block.
       const rss = process.memoryUsage.rss() / 2 ** 20;
       if (refining) rssMaxOnMiB = Math.max(rssMaxOnMiB, rss);
@@ -524,6 +528,7 @@ async function latency(
     p99OffMs: round(p99Off, 3),
     p99OnMs: round(p99On, 3),
     p99Ratio: round(p99On / p99Off, 3),
+    versionsSwappedIn: swaps,
     refinementsDuringOn: reports.length,
     refinementsAccepted: reports.filter((r) => r.accepted).length,
     ...(options.retrain === undefined
