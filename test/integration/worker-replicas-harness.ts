@@ -127,7 +127,8 @@ export async function readModelVersions(
   const assembler = new ModelAssembler();
   const versions = new Map<number, ModelSnapshot>();
   let chunked = false;
-  const admin = kafka.admin();
+  // The high watermark: a version whose commit just returned may still lie past the stable offset.
+  const admin = kafka.admin({ readUncommitted: true });
   await admin.connect();
   const end = BigInt((await admin.fetchTopicOffsets(topic))[0]?.high ?? '0');
   await admin.disconnect();
