@@ -18,10 +18,19 @@ export interface KafkaModelFeedOptions {
   readonly onSkip?: (reason: ModelSkipReason, version: number) => void;
   /** A newer version arrived whole and verified. */
   readonly onVersion?: (snapshot: ModelSnapshot) => void;
+  /** How long `caughtUp` waits for transactions still open at start (default 5 s). */
+  readonly openTransactionGraceMs?: number;
 }
 
 /** A fetch may hold a whole chunk of the largest message a topic can be configured to take. */
 const ReaderFetchBytes = 16 * 1024 * 1024;
+
+/**
+ * A committed transaction's markers reach the partition within milliseconds; a transaction still
+ * open after this long is a trainer's that stopped mid-publish (its successor aborts it at once,
+ * the broker after the transaction timeout), and waiting for it would hold every starting replica.
+ */
+const OpenTransactionGraceMs = 5_000;
 
 /**
  * Reads the models topic whole, as a table: from its first record, in a group of its own that
@@ -38,7 +47,7 @@ export class KafkaModelFeed implements ModelFeed {
   /** Manifests of the whole versions on the topic that no tombstone has removed yet. */
   private readonly live = new Map<number, ModelManifest>();
   private markCaughtUp!: () => void;
-  private endOffset = 0n;
+  private graceTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(options: KafkaModelFeedOptions) {
@@ -60,18 +69,23 @@ export class KafkaModelFeed implements ModelFeed {
   }
 
   /**
-   * Starts reading; `caughtUp` settles once the offsets written before now have been read, and
-   * every transaction among them has ended: a version whose commit returned just before is read
-   * before it settles, and a transaction still open waits (at most the transaction timeout).
+   * Starts reading; `caughtUp` settles once the offsets written before now have been read and
+   * every transaction among them has ended, so a version whose commit returned just before is
+   * read before it settles. Past the last stable offset, it waits at most the grace for a
+   * transaction still open; what commits later arrives as any newer version does.
    */
   async start(): Promise<void> {
     const { topic } = this.options;
-    this.endOffset = await this.currentEnd();
-    if (this.endOffset === 0n) this.markCaughtUp();
+    const { stable, high } = await this.currentEnds();
+    const reached = (position: bigint): void => {
+      if (position >= high) this.caughtUpNow();
+      else if (position >= stable) this.caughtUpAfterGrace();
+    };
+    reached(0n);
     const { END_BATCH_PROCESS } = this.consumer.events;
     // Control records (transaction markers) count too: kafkajs reports them in lastOffset.
     this.consumer.on(END_BATCH_PROCESS, (event) => {
-      if (BigInt(event.payload.lastOffset) + 1n >= this.endOffset) this.markCaughtUp();
+      reached(BigInt(event.payload.lastOffset) + 1n);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -91,25 +105,43 @@ export class KafkaModelFeed implements ModelFeed {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.graceTimer);
     await this.consumer.disconnect();
   }
 
+  private caughtUpNow(): void {
+    clearTimeout(this.graceTimer);
+    this.markCaughtUp();
+  }
+
+  private caughtUpAfterGrace(): void {
+    this.graceTimer ??= setTimeout(
+      () => this.markCaughtUp(),
+      this.options.openTransactionGraceMs ?? OpenTransactionGraceMs,
+    );
+  }
+
   /**
-   * The high watermark, not the last stable offset a read_committed reader would be told: a
-   * transaction's commit returns before its markers reach the partition, and until they do the
-   * stable offset stays before the committed version, so the feed would call itself caught up
-   * without it. The reader itself stays read_committed and passes the markers (they count in a
-   * batch's lastOffset), so it reaches the high watermark once those transactions end.
+   * The partition's last stable offset and high watermark. The feed reads to the high watermark:
+   * a transaction's commit returns before its markers reach the partition, and until they do the
+   * stable offset (what a read_committed reader is told) stays before the committed version, so
+   * a feed that stopped there would call itself caught up without it. The reader itself stays
+   * read_committed and passes the markers (they count in a batch's lastOffset).
    */
-  private async currentEnd(): Promise<bigint> {
-    const admin = this.options.kafka.admin({ readUncommitted: true });
-    await admin.connect();
-    try {
-      const offsets = await admin.fetchTopicOffsets(this.options.topic);
-      return BigInt(offsets.find((o) => o.partition === 0)?.high ?? '0');
-    } finally {
-      await admin.disconnect();
-    }
+  private async currentEnds(): Promise<{ stable: bigint; high: bigint }> {
+    const end = async (readUncommitted: boolean): Promise<bigint> => {
+      const admin = this.options.kafka.admin({ readUncommitted });
+      await admin.connect();
+      try {
+        const offsets = await admin.fetchTopicOffsets(this.options.topic);
+        return BigInt(offsets.find((o) => o.partition === 0)?.high ?? '0');
+      } finally {
+        await admin.disconnect();
+      }
+    };
+    // The stable offset first: it is never past the high watermark read after it.
+    const stable = await end(false);
+    return { stable, high: await end(true) };
   }
 
   private read(key: string, value: Buffer | null): void {

@@ -30,6 +30,7 @@ async function startFeed(
   t: TestContext,
   topic: string,
   skipped: ModelSkipReason[],
+  openTransactionGraceMs?: number,
 ): Promise<KafkaModelFeed> {
   const feed = new KafkaModelFeed({
     kafka,
@@ -37,6 +38,7 @@ async function startFeed(
     groupId: uniqueTopic('feed'),
     logger: silentLogger,
     onSkip: (reason) => skipped.push(reason),
+    ...(openTransactionGraceMs === undefined ? {} : { openTransactionGraceMs }),
   });
   t.after(() => feed.close());
   await feed.start();
@@ -115,6 +117,19 @@ void test('a version aborted while the feed starts is not served, and the feed s
   await transaction.abort();
   await feed.caughtUp;
   assert.equal(feed.latest()?.version, 1, 'the committed version serves, the aborted one never');
+});
+
+void test('a transaction left open holds the feed back only for the grace; its version arrives when it commits', async (t) => {
+  const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
+  const trainer = publisher(t, topic);
+  await trainer.start();
+  await trainer.publish(tinySnapshot(1));
+  const transaction = await openTransaction(t, topic, 2);
+  const feed = await startFeed(t, topic, [], 1_000);
+  assert.equal(await settlesWithin(feed.caughtUp, 10_000), true, 'caught up after the grace');
+  assert.equal(feed.latest()?.version, 1, 'the committed version serves meanwhile');
+  await transaction.commit();
+  await waitFor(() => feed.latest()?.version === 2, 20_000, 'the version served once committed');
 });
 
 void test('a trainer whose transactional id was taken over is fenced: it cannot publish a stale version', async (t) => {
