@@ -79,7 +79,7 @@ export class KafkaModelFeed implements ModelFeed {
     const { stable, high } = await this.currentEnds();
     const reached = (position: bigint): void => {
       if (position >= high) this.caughtUpNow();
-      else if (position >= stable) this.caughtUpAfterGrace();
+      else if (position >= stable) this.caughtUpAfterGrace({ stable, high });
     };
     reached(0n);
     const { END_BATCH_PROCESS } = this.consumer.events;
@@ -114,11 +114,20 @@ export class KafkaModelFeed implements ModelFeed {
     this.markCaughtUp();
   }
 
-  private caughtUpAfterGrace(): void {
-    this.graceTimer ??= setTimeout(
-      () => this.markCaughtUp(),
-      this.options.openTransactionGraceMs ?? OpenTransactionGraceMs,
-    );
+  private caughtUpAfterGrace(offsets: { stable: bigint; high: bigint }): void {
+    const graceMs = this.options.openTransactionGraceMs ?? OpenTransactionGraceMs;
+    this.graceTimer ??= setTimeout(() => {
+      this.options.logger.warn(
+        'models topic: a transaction is still open after the grace; serving what was committed before it',
+        {
+          graceMs,
+          lastStableOffset: offsets.stable,
+          highWatermark: offsets.high,
+          servingVersion: this.newest?.version ?? null,
+        },
+      );
+      this.markCaughtUp();
+    }, graceMs);
   }
 
   /**

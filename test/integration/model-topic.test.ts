@@ -5,7 +5,7 @@ import { KafkaModelFeed } from '../../src/kafka/kafka-model-feed.js';
 import { KafkaModelPublisher } from '../../src/kafka/kafka-model-publisher.js';
 import { modelMessages } from '../../src/kafka/model-messages.js';
 import { encodeSnapshot } from '../../src/model/snapshot-codec.js';
-import { silentLogger } from '../../src/runtime/logger.js';
+import { createLogger, silentLogger, type Logger } from '../../src/runtime/logger.js';
 import type { ModelSkipReason } from '../../src/worker/ports.js';
 import { tinySnapshot } from '../unit/worker/tiny-snapshot.js';
 import { kafkaBrokers, testKafka, uniqueTopic, waitFor } from './helpers.js';
@@ -31,12 +31,13 @@ async function startFeed(
   topic: string,
   skipped: ModelSkipReason[],
   openTransactionGraceMs?: number,
+  logger: Logger = silentLogger,
 ): Promise<KafkaModelFeed> {
   const feed = new KafkaModelFeed({
     kafka,
     topic,
     groupId: uniqueTopic('feed'),
-    logger: silentLogger,
+    logger,
     onSkip: (reason) => skipped.push(reason),
     ...(openTransactionGraceMs === undefined ? {} : { openTransactionGraceMs }),
   });
@@ -125,9 +126,22 @@ void test('a transaction left open holds the feed back only for the grace; its v
   await trainer.start();
   await trainer.publish(tinySnapshot(1));
   const transaction = await openTransaction(t, topic, 2);
-  const feed = await startFeed(t, topic, [], 1_000);
+  const lines: string[] = [];
+  const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
+  const feed = await startFeed(t, topic, [], 1_000, logger);
   assert.equal(await settlesWithin(feed.caughtUp, 10_000), true, 'caught up after the grace');
   assert.equal(feed.latest()?.version, 1, 'the committed version serves meanwhile');
+  const warned = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(
+    warned.map((w) => [w['msg'], w['graceMs'], w['servingVersion']]),
+    [
+      [
+        'models topic: a transaction is still open after the grace; serving what was committed before it',
+        1_000,
+        1,
+      ],
+    ],
+  );
   await transaction.commit();
   await waitFor(() => feed.latest()?.version === 2, 20_000, 'the version served once committed');
 });
