@@ -97,6 +97,15 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
   return Promise.race([promise.then(() => true), timeout]);
 }
 
+/** A topic with version 1 committed and version 2 in a transaction left open. */
+async function versionOneThenOpenTransaction(t: TestContext) {
+  const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
+  const trainer = publisher(t, topic);
+  await trainer.start();
+  await trainer.publish(tinySnapshot(1));
+  return { topic, transaction: await openTransaction(t, topic, 2) };
+}
+
 void test('a version committed while the feed starts is read before it calls itself caught up', async (t) => {
   const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
   const transaction = await openTransaction(t, topic, 1);
@@ -108,11 +117,7 @@ void test('a version committed while the feed starts is read before it calls its
 });
 
 void test('a version aborted while the feed starts is not served, and the feed still catches up', async (t) => {
-  const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
-  const trainer = publisher(t, topic);
-  await trainer.start();
-  await trainer.publish(tinySnapshot(1));
-  const transaction = await openTransaction(t, topic, 2);
+  const { topic, transaction } = await versionOneThenOpenTransaction(t);
   const feed = await startFeed(t, topic, []);
   assert.equal(await settlesWithin(feed.caughtUp, 1_500), false, 'waits for the open transaction');
   await transaction.abort();
@@ -121,11 +126,7 @@ void test('a version aborted while the feed starts is not served, and the feed s
 });
 
 void test('a transaction left open holds the feed back only for the grace; its version arrives when it commits', async (t) => {
-  const topic = await createModelTopic(kafka, uniqueTopic('models-group'));
-  const trainer = publisher(t, topic);
-  await trainer.start();
-  await trainer.publish(tinySnapshot(1));
-  const transaction = await openTransaction(t, topic, 2);
+  const { topic, transaction } = await versionOneThenOpenTransaction(t);
   const lines: string[] = [];
   const logger = createLogger({ level: 'warn', write: (line) => lines.push(line) });
   const feed = await startFeed(t, topic, [], 1_000, logger);
