@@ -77,15 +77,18 @@ export class KafkaModelFeed implements ModelFeed {
   async start(): Promise<void> {
     const { topic } = this.options;
     const { stable, high } = await this.currentEnds();
-    const reached = (position: bigint): void => {
-      if (position >= high) this.caughtUpNow();
-      else if (position >= stable) this.caughtUpAfterGrace({ stable, high });
-    };
-    reached(0n);
-    const { END_BATCH_PROCESS } = this.consumer.events;
+    if (high === 0n) this.caughtUpNow();
+    let position = 0n;
+    const { END_BATCH_PROCESS, FETCH } = this.consumer.events;
     // Control records (transaction markers) count too: kafkajs reports them in lastOffset.
     this.consumer.on(END_BATCH_PROCESS, (event) => {
-      reached(BigInt(event.payload.lastOffset) + 1n);
+      position = BigInt(event.payload.lastOffset) + 1n;
+      if (position >= high) this.caughtUpNow();
+    });
+    // The grace runs from a fetch made at the stable offset, not from now: joining the reader's
+    // group takes seconds, and markers that land meanwhile must not be missed.
+    this.consumer.on(FETCH, () => {
+      if (position >= stable && position < high) this.caughtUpAfterGrace({ stable, high });
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: [topic], fromBeginning: true });
