@@ -18,6 +18,7 @@
  * drift-mnist-retrain.json for --only=mnist with BENCH_MNIST_RETRAIN=1, which adds the background
  * retrain on MNIST and an offline model on all 10,000 records) and prints a table.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kmeans } from 'ml-kmeans';
@@ -204,9 +205,13 @@ async function bootstrapSnapshot(
   partial: Partial<DecOptions> & { clusters: number },
 ): Promise<ModelSnapshot> {
   // BENCH_DRIFT_CACHE=dir reuses bootstrap models between runs. Training is deterministic (same
-  // code, data and seed give the same model); the results name the models that came from the cache.
+  // code, data and seed give the same model), so the file is named by the data and options: a
+  // stream whose spec changed trains afresh. The results name the models that came from the cache.
   const cacheDir = process.env.BENCH_DRIFT_CACHE;
-  const cached = cacheDir === undefined ? undefined : join(cacheDir, `${name}.decsnap`);
+  const cached =
+    cacheDir === undefined
+      ? undefined
+      : join(cacheDir, `${name}-${bootstrapKey(x, partial)}.decsnap`);
   if (cached !== undefined && existsSync(cached)) {
     log(`${name}: bootstrap model read from ${cached}`);
     bootstrapsFromCache.push(name);
@@ -233,6 +238,15 @@ async function bootstrapSnapshot(
     writeFileSync(cached, encodeSnapshot(snapshot));
   }
   return snapshot;
+}
+
+/** A short digest of a bootstrap's records and options: the cache file of its model. */
+function bootstrapKey(x: Matrix, partial: Partial<DecOptions>): string {
+  return createHash('sha256')
+    .update(new Uint8Array(x.data.buffer, x.data.byteOffset, x.data.byteLength))
+    .update(JSON.stringify(partial))
+    .digest('hex')
+    .slice(0, 12);
 }
 
 /** Predictions of the frozen, refined and online k-means runs over one stream. */
@@ -1105,7 +1119,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
         four.snapshot,
         data.x,
         latencyBatch,
-        quick ? 4 : 8,
+        envNumber('BENCH_RETRAIN_LATENCY_BLOCKS', quick ? 4 : 24),
         quick ? 100 : 250,
         {
           ...retrainOptions,
