@@ -112,8 +112,8 @@ function angleAt(spec: MixtureSpec, c: number, t: number): number {
  * A 2-D latent Gaussian mixture on a circle, pushed through a fixed random tanh network into `dims`
  * dimensions. Over the stream, the even-numbered components rotate by `rotationDegrees` towards
  * their odd neighbours and the weights move from `initialWeights` (uniform by default) to
- * `finalWeights`: a frozen model ends up
- * merging moving components into their neighbours' clusters. `t` runs from 0 to 1 over the rows.
+ * `finalWeights`: a frozen model ends up merging moving components into their neighbours'
+ * clusters. `t` runs from 0 to 1 over the rows.
  */
 function mixtureStream(
   spec: MixtureSpec,
@@ -842,7 +842,7 @@ function bestOnlineKmeans(
   stream: Labelled,
   k: number,
 ): { run: StreamRun; step: number; perStep: Record<string, number> } {
-  const steps = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1];
+  const steps = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5];
   let best: { run: StreamRun; step: number; acc: number } | undefined;
   const perStep: Record<string, number> = {};
   for (const step of steps) {
@@ -958,8 +958,8 @@ function retrainStreams(): RetrainStream[] {
       },
     },
     {
-      // Weights that matter: a cluster too rare in the bootstrap window to get its own id (0.5 %)
-      // grows to the largest while another fades. Added after the settings were chosen, run once.
+      // Weights that matter: a cluster rare in the bootstrap window (0.5 %) grows to the largest
+      // while another fades. Added after the settings were chosen and never used to tune them.
       name: 'unseen-growing',
       tuned: false,
       drifting: true,
