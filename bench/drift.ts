@@ -1034,14 +1034,14 @@ function retrainRefinerOptions(streamRows: number): {
   return { refined, retrain };
 }
 
-/** The bootstrap model of a stream that starts from its own weights, on its own first records. */
-async function streamBootstrap(stream: RetrainStream, rows: number): Promise<BootstrapModel> {
-  const bootstrap = mixtureStream(stream.spec, rows, 11, 0, 0);
-  const snapshot = await bootstrapSnapshot(
-    `retrain-${stream.name}`,
-    bootstrap.x,
-    syntheticDecOptions(stream.spec.clusters),
-  );
+/** A bootstrap model trained on the first `rows` records of `spec` (its weights at t = 0). */
+async function streamBootstrap(
+  name: string,
+  spec: MixtureSpec,
+  rows: number,
+): Promise<BootstrapModel> {
+  const bootstrap = mixtureStream(spec, rows, 11, 0, 0);
+  const snapshot = await bootstrapSnapshot(name, bootstrap.x, syntheticDecOptions(spec.clusters));
   return { snapshot, bootstrap };
 }
 
@@ -1055,13 +1055,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
   for (const family of ['four', 'unseen'] as const) {
     const spec = streams.find((s) => s.family === family && !s.drifting)?.spec;
     if (spec === undefined) continue;
-    const bootstrap = mixtureStream(spec, bootstrapRows, 11, 0, 0);
-    const snapshot = await bootstrapSnapshot(
-      `retrain-${family}`,
-      bootstrap.x,
-      syntheticDecOptions(spec.clusters),
-    );
-    models.set(family, { snapshot, bootstrap });
+    models.set(family, await streamBootstrap(`retrain-${family}`, spec, bootstrapRows));
   }
   const out: Record<string, unknown> = {
     bootstrapRecords: bootstrapRows,
@@ -1076,7 +1070,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     if (wanted.length > 0 && !wanted.includes(stream.name)) continue;
     const model =
       stream.ownBootstrap === true
-        ? await streamBootstrap(stream, bootstrapRows)
+        ? await streamBootstrap(`retrain-${stream.name}`, stream.spec, bootstrapRows)
         : models.get(stream.family);
     if (model === undefined) continue;
     const data = mixtureStream(stream.spec, streamRows, 12, 0, 1);
