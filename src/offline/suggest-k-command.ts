@@ -12,7 +12,9 @@ import {
 } from './args.js';
 import type { OptionSpec } from './args.js';
 import type { CommandIo } from './command-io.js';
-import { readAllRecords } from './input.js';
+import { readRecords } from './input.js';
+import type { InputRecord } from './input.js';
+import { usableRecords } from './usable-records.js';
 import { createProgressReporter } from './progress.js';
 
 export const SUGGEST_K_HELP = `Usage: dec-stream suggest-k --input FILE --features SPEC [--min 2] [--max 20] [options]
@@ -38,6 +40,8 @@ Options:
   --batch-size N            mini-batch size
   --scaling MODE            auto (default), per-feature, global or none, as for train
   --backend NAME            auto (default), tensorflow, wasm or cpu
+  --skip-invalid            score the records with usable features and list the others
+                            (default: stop, naming every record without usable features)
   --json                    print the table and the recommendation as one JSON object
   --quiet                   no progress output
   -h, --help                this help
@@ -58,6 +62,7 @@ const OPTIONS: OptionSpec = {
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   scaling: { type: 'string' },
+  'skip-invalid': { type: 'boolean' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
@@ -124,8 +129,14 @@ export async function runSuggestKCommand(args: readonly string[], io: CommandIo)
     if (!quiet) io.stderr.write(`${message}\n`);
   };
 
-  const records = await readAllRecords(input, { stdin: io.stdin });
-  if (records.length === 0) throw new UsageError(`input "${input}" holds no records`);
+  const read: InputRecord[] = [];
+  for await (const item of readRecords(input, { stdin: io.stdin })) read.push(item);
+  const { records } = usableRecords(read, fields, {
+    input,
+    skipInvalid: values['skip-invalid'] === true,
+    log,
+    purpose: 'score k',
+  });
   if (records.length <= max) {
     throw new UsageError(
       `cannot score up to ${max} clusters on ${records.length} records: lower --max or use more data`,

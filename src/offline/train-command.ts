@@ -18,7 +18,9 @@ import {
 } from './args.js';
 import type { OptionSpec } from './args.js';
 import type { CommandIo } from './command-io.js';
-import { readAllRecords } from './input.js';
+import { readRecords } from './input.js';
+import type { InputRecord } from './input.js';
+import { usableRecords } from './usable-records.js';
 import { createProgressReporter } from './progress.js';
 import { formatSuggestion } from './suggest-k-command.js';
 
@@ -69,6 +71,8 @@ Model and training:
   --clusters-min K          with --clusters auto: smallest k considered (default 2)
   --clusters-max K          with --clusters auto: largest k considered (default 20)
   --keep N                  model versions to keep in DIR (default 5)
+  --skip-invalid            train on the records with usable features and list the others
+                            (default: stop, naming every record without usable features)
   --quiet                   no progress output
   -h, --help                this help
 
@@ -108,6 +112,7 @@ const OPTIONS: OptionSpec = {
   'augment-image': { type: 'string' },
   backend: { type: 'string' },
   keep: { type: 'string' },
+  'skip-invalid': { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
 };
 
@@ -273,7 +278,14 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
     if (!quiet) io.stderr.write(`${message}\n`);
   };
 
-  const records = await readAllRecords(input, { stdin: io.stdin });
+  const read: InputRecord[] = [];
+  for await (const item of readRecords(input, { stdin: io.stdin })) read.push(item);
+  const { records, positions } = usableRecords(read, fields, {
+    input,
+    skipInvalid: values['skip-invalid'] === true,
+    log,
+    purpose: 'train',
+  });
   checkRecordCount(input, records.length, clusters, clusterChoice.clusters === 'auto');
   const store = new FsModelStore(modelDir, { ...(keep === undefined ? {} : { keep }), log });
   // Check the directory before a long training run rather than after it.
@@ -298,7 +310,7 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
     {
       log,
       // The sample of members kept in the snapshot names records by position in the input.
-      recordIds: records.map((_, i) => String(i)),
+      recordIds: positions.map(String),
       onSuggestion: (s) => {
         progress?.done();
         log(formatSuggestion(s).trimEnd());

@@ -339,6 +339,13 @@ void describe('error paths give one clear line and a non-zero exit', { concurren
       pattern: /field "nope" is missing/,
     },
     {
+      name: 'records without usable features, every one named with its line',
+      args: () => replace(train(), '--input', '-'),
+      stdin: '{"f0":1,"f1":2}\n{"f0":1}\n{"f0":"x","f1":2}\n{"f0":3,"f1":4}\n',
+      pattern:
+        /2 of 4 records have no usable features \(stdin:2: field "f1" is missing; stdin:3: field "f0" is not numeric.*\); use --skip-invalid to train on the other 2/,
+    },
+    {
       name: 'a malformed JSONL line',
       args: () => replace(train(), '--input', '-'),
       stdin: '{"f0":1,"f1":2}\n{"f0":\n',

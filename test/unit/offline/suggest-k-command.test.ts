@@ -75,6 +75,31 @@ void describe('dec-stream suggest-k', () => {
     );
   });
 
+  void test('names every record without usable features, and skips them only when asked', async () => {
+    const clean = mixtureCsv(3, 180);
+    const { readFileSync } = await import('node:fs');
+    const lines = readFileSync(clean, 'utf8').trimEnd().split('\n');
+    // Lines 3 and 6 of the file (records 2 and 5) lose a value; line 8 holds a word.
+    lines[2] = lines[2]!.replace(/^[^,]*,/, ',');
+    lines[5] = lines[5]!.replace(/,[^,]*$/, ',');
+    lines[7] = lines[7]!.replace(/^[^,]*/, 'north');
+    const input = join(dir, 'holes.csv');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const args = ['--input', input, '--features', 'a,b,c,d,e', '--max', '5', ...small, '-q'];
+    await assert.rejects(
+      runSuggestKCommand(args, captureIo().io),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message.includes(`3 of 180 records have no usable features (${input}:3: field "a"`) &&
+        e.message.includes(`${input}:6: field "e"`) &&
+        e.message.includes(`${input}:8: field "a" is not numeric`) &&
+        e.message.endsWith('use --skip-invalid to score k on the other 177'),
+    );
+    const { io, stdout } = captureIo();
+    assert.equal(await runSuggestKCommand([...args, '--skip-invalid', '--json'], io), 0);
+    assert.equal((JSON.parse(stdout()) as { rows: number }).rows, 177);
+  });
+
   void test('refuses a range it cannot score, naming the flag', async () => {
     const input = mixtureCsv(2, 30);
     const base = ['--input', input, '--features', 'a,b,c,d,e'];
