@@ -56,5 +56,6 @@ export function describeUnusableRecords(
     .map((u) => `${where(u.index)}: ${u.reason}`)
     .join('; ');
   const more = unusable.length > named ? `; and ${unusable.length - named} more` : '';
-  return `${unusable.length} of ${total} records have no usable features (${listed}${more})`;
+  const verb = unusable.length === 1 ? 'has' : 'have';
+  return `${unusable.length} of ${total} record${total === 1 ? '' : 's'} ${verb} no usable features (${listed}${more})`;
 }

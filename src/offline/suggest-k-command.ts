@@ -12,9 +12,7 @@ import {
 } from './args.js';
 import type { OptionSpec } from './args.js';
 import type { CommandIo } from './command-io.js';
-import { readRecords } from './input.js';
-import type { InputRecord } from './input.js';
-import { usableRecords } from './usable-records.js';
+import { readUsableRecords } from './usable-records.js';
 import { createProgressReporter } from './progress.js';
 
 export const SUGGEST_K_HELP = `Usage: dec-stream suggest-k --input FILE --features SPEC [--min 2] [--max 20] [options]
@@ -129,10 +127,8 @@ export async function runSuggestKCommand(args: readonly string[], io: CommandIo)
     if (!quiet) io.stderr.write(`${message}\n`);
   };
 
-  const read: InputRecord[] = [];
-  for await (const item of readRecords(input, { stdin: io.stdin })) read.push(item);
-  const { records } = usableRecords(read, fields, {
-    input,
+  const { records } = await readUsableRecords(input, fields, {
+    stdin: io.stdin,
     skipInvalid: values['skip-invalid'] === true,
     log,
     purpose: 'score k',

@@ -18,9 +18,7 @@ import {
 } from './args.js';
 import type { OptionSpec } from './args.js';
 import type { CommandIo } from './command-io.js';
-import { readRecords } from './input.js';
-import type { InputRecord } from './input.js';
-import { usableRecords } from './usable-records.js';
+import { readUsableRecords } from './usable-records.js';
 import { createProgressReporter } from './progress.js';
 import { formatSuggestion } from './suggest-k-command.js';
 
@@ -278,10 +276,8 @@ export async function runTrainCommand(args: readonly string[], io: CommandIo): P
     if (!quiet) io.stderr.write(`${message}\n`);
   };
 
-  const read: InputRecord[] = [];
-  for await (const item of readRecords(input, { stdin: io.stdin })) read.push(item);
-  const { records, positions } = usableRecords(read, fields, {
-    input,
+  const { records, positions } = await readUsableRecords(input, fields, {
+    stdin: io.stdin,
     skipInvalid: values['skip-invalid'] === true,
     log,
     purpose: 'train',
