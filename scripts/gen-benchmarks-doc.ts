@@ -11,6 +11,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DEFAULT_METHOD } from '../src/model/defaults.js';
+import { externalSection } from './benchmarks/external-section.js';
 import { scaleSection } from './benchmarks/scale-section.js';
 import { suggestKSection } from './benchmarks/suggest-k-section.js';
 
@@ -33,6 +34,7 @@ const benchmarkNames = [
   'suite',
   'suggest-k',
   'scale',
+  'external',
 ] as const;
 
 function readResults(dir: URL = resultsDir): Results {
@@ -990,6 +992,7 @@ export function renderBlocks(results: Results): Record<string, string> {
     suite: suiteSection(results.suite),
     'suggest-k': suggestKSection(results['suggest-k']),
     scale: scaleSection(results.scale),
+    external: externalSection(results.external),
     headline: headline(results),
   };
 }

@@ -149,3 +149,46 @@ void test('the scale block shows each set-up as a ratio to one replica and the s
   assert.match(block, /\| 3 replicas \| 600 \| 1\.50× \|/);
   assert.match(block, /median 140 ms, slowest 230 ms over 5 versions/);
 });
+
+void test('the external tables block names the better k-means input and counts tables at or above it', () => {
+  const external = {
+    date: '2026-12-06T18:00:00.000Z',
+    scikitLearn: '1.9.1',
+    seeds: [1, 2, 3],
+    tables: [
+      {
+        name: 'wine',
+        clusters: 3,
+        rows: 178,
+        features: 13,
+        kmeansRaw: 0.7,
+        kmeansStandardised: 0.966,
+        servedMedian: 0.966,
+        servedMin: 0.966,
+        servedMax: 0.966,
+        gainOverKmeans: 0,
+        spread: 0,
+        runs: [
+          { modelKind: 'kmeans', trainSeconds: 3.4 },
+          { modelKind: 'kmeans', trainSeconds: 3.8 },
+        ],
+        sameModelInAnotherOrder: true,
+        suggestedK: [3, 3],
+      },
+      {
+        name: 'digits',
+        clusters: 10,
+        kmeansRaw: 0.79,
+        kmeansStandardised: 0.59,
+        gainOverKmeans: -0.01,
+      },
+    ],
+  };
+  const block = renderBlocks({ external }).external ?? '';
+  assert.match(
+    block,
+    /\| wine \(178 × 13, k = 3\) \| 0\.966 \(standardised\) \| 0\.966 \(0\.966–0\.966\) \| \+0\.000 \| 0\.000 \| 0 of 2 \| yes \| 3–4 \| 3, 3 \|/,
+  );
+  assert.match(block, /\| digits .*\| 0\.790 \(raw\) \| not measured/);
+  assert.match(block, /At or above k-means on 1 of 2 tables\./);
+});
