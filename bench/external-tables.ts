@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resolvePythonEnv } from '../scripts/python/env.mjs';
+import { SeededRandom } from '../src/model/rng.js';
 import { benchArgs } from './common/args.js';
 import { printDocTable } from './common/print.js';
 import { resultFile, runFacts, writeResult } from './common/results.js';
@@ -106,14 +107,9 @@ function trainAndScore(csv: string, facts: TableFacts, seed: number, dir: string
 /** The CSV's data lines in another fixed order, header first: record order must not matter. */
 function shuffledCopy(csv: string, dir: string): string {
   const [header, ...lines] = readFileSync(csv, 'utf8').trimEnd().split('\n');
-  let state = 12345;
-  for (let i = lines.length - 1; i > 0; i--) {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    const j = state % (i + 1);
-    [lines[i], lines[j]] = [lines[j] ?? '', lines[i] ?? ''];
-  }
+  const order = new SeededRandom(12345).permutation(lines.length);
   const path = join(dir, 'shuffled.csv');
-  writeFileSync(path, `${[header, ...lines].join('\n')}\n`);
+  writeFileSync(path, `${[header, ...Array.from(order, (i) => lines[i])].join('\n')}\n`);
   return path;
 }
 
