@@ -112,6 +112,7 @@ function trainOptions(config: Config): ClusterChoiceOptions {
     batchSize: m.batchSize,
     backend: m.backend,
     scaling: m.scaling,
+    columnScreening: m.columnScreening,
     ...(m.augmentImage === undefined
       ? {}
       : { imageAugmentation: digitAugmentation(m.augmentImage.width, m.augmentImage.height) }),

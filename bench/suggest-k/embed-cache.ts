@@ -83,7 +83,7 @@ export async function embedSet(
   if (cached !== undefined) return cached;
   const data = stratifiedSubsample(set.load(), MAX_ROWS, SUBSAMPLE_SEED);
   const { records, fields } = toRecords(set, data.x);
-  const x = standardisedTrainingMatrix(records, fields);
+  const { matrix: x } = standardisedTrainingMatrix(records, fields);
   const spaces = await clusterCountSpaces(x, { seed });
   const result: CachedSpaces = {
     set: set.name,

@@ -23,6 +23,8 @@ interface PerSet {
   readonly half?: string;
   readonly clusters?: number;
   readonly chosen?: readonly number[];
+  /** The default rule's k per seed (absent in results from before it was recorded). */
+  readonly byDefault?: readonly number[];
 }
 
 interface SuggestKResult {
@@ -30,6 +32,7 @@ interface SuggestKResult {
   readonly maxRows?: number;
   readonly range?: { readonly min?: number; readonly max?: number };
   readonly chosenRule?: { readonly rule?: string; readonly isDefault?: boolean };
+  readonly defaultRule?: string;
   readonly secondsMedian?: number;
   readonly secondsMax?: number;
   readonly candidates?: readonly Candidate[];
@@ -56,19 +59,40 @@ export function suggestKSection(raw: unknown): string {
     '| ---- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...candidates.map(
       (c) =>
-        `| ${c.rule ?? '?'}${c.rule === r.chosenRule?.rule ? ' (chosen on the tuning half)' : ''} | ${rates(c.tuning)} | ${rates(c.heldOut)} | ${rates(c.all)} |`,
+        `| ${c.rule ?? '?'}${ruleNote(c.rule, r)} | ${rates(c.tuning)} | ${rates(c.heldOut)} | ${rates(c.all)} |`,
     ),
     '',
     r.chosenRule?.isDefault === true
       ? 'The chosen rule is the one `dec-stream suggest-k` and `DEC_CLUSTERS=auto` use.'
-      : 'The chosen rule is **not** the default of `dec-stream suggest-k`.',
+      : 'The rule the tuning half chooses is **not** the default of `dec-stream suggest-k`; the ' +
+        "default's k is beside it below.",
     '',
-    '| Set | Half | True k | Chosen k per seed |',
-    '| --- | ---- | ---: | --- |',
-    ...(r.perSet ?? []).map(
-      (s) =>
-        `| ${s.set ?? '?'} | ${s.half ?? '?'} | ${s.clusters ?? '?'} | ${(s.chosen ?? []).join(', ')} |`,
-    ),
+    ...perSetTable(r),
   ];
   return header.join('\n');
+}
+
+function ruleNote(rule: string | undefined, r: SuggestKResult): string {
+  const notes = [
+    ...(rule === r.chosenRule?.rule ? ['chosen on the tuning half'] : []),
+    ...(rule === r.defaultRule && r.chosenRule?.isDefault !== true ? ['the default'] : []),
+  ];
+  return notes.length === 0 ? '' : ` (${notes.join('; ')})`;
+}
+
+/** The default rule's k per set and seed, and the chosen rule's beside it when they differ. */
+function perSetTable(r: SuggestKResult): string[] {
+  const both = r.chosenRule?.isDefault !== true && (r.perSet ?? []).some((s) => s.byDefault);
+  const pick = (s: PerSet): string => (both ? s.byDefault : s.chosen)?.join(', ') ?? '';
+  return [
+    both
+      ? '| Set | Half | True k | Default rule: k per seed | Chosen rule: k per seed |'
+      : '| Set | Half | True k | Chosen k per seed |',
+    both ? '| --- | ---- | ---: | --- | --- |' : '| --- | ---- | ---: | --- |',
+    ...(r.perSet ?? []).map(
+      (s) =>
+        `| ${s.set ?? '?'} | ${s.half ?? '?'} | ${s.clusters ?? '?'} | ${pick(s)} |` +
+        (both ? ` ${(s.chosen ?? []).join(', ')} |` : ''),
+    ),
+  ];
 }

@@ -98,6 +98,8 @@ export interface ModelConfig {
   readonly maxIterations: number | undefined;
   readonly backend: BackendPreference;
   readonly scaling: 'auto' | 'per-feature' | 'global' | 'none';
+  /** Leave out feature columns independent of every other column (per-feature scaling only). */
+  readonly columnScreening: boolean;
   /** Images of this size: bootstrap training augments them. */
   readonly augmentImage: { readonly width: number; readonly height: number } | undefined;
 }

@@ -327,6 +327,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       maxIterations: v.DEC_MAX_ITERATIONS,
       backend: v.DEC_BACKEND,
       scaling: v.DEC_SCALING,
+      columnScreening: v.DEC_COLUMN_SCREENING,
       augmentImage: v.DEC_AUGMENT_IMAGE,
     },
     refine: {

@@ -350,6 +350,11 @@ export const definitions = {
     description:
       'Feature scaling learned at bootstrap: `per-feature` (mean 0, std 1 per column), `global` (one mean and std for all columns: pixels, embeddings), `none`, or `auto` (global when every feature field is a vector, per-feature otherwise).',
   }),
+  DEC_COLUMN_SCREENING: withDefault('true', boolean(), {
+    group: Model,
+    description:
+      'With per-feature scaling, leave out the feature columns that are independent of every other column (pure noise, random ids): they carry no cluster structure but weigh as much as the rest. The bootstrap log and `inspect` name them (see docs/choosing-settings.md).',
+  }),
   DEC_AUGMENT_IMAGE: optional(imageSize(), {
     group: Model,
     defaultText: 'no augmentation',

@@ -7,8 +7,15 @@ import { canonicalRowOrder, reorderRows } from './canonical-order.js';
 import { FeatureExtractor } from './features.js';
 import type { ScalingMode } from './standardise.js';
 import { fitStandardisation, standardiseInPlace } from './standardise.js';
+import { describeLeftOutColumns, leftOutColumnNames } from './left-out-columns.js';
 import { trainDec, type TrainingHooks } from './train-dec.js';
-import type { DecOptions, Matrix, ModelSnapshot, TrainingProgress } from './types.js';
+import type {
+  DecOptions,
+  Matrix,
+  ModelSnapshot,
+  Standardisation,
+  TrainingProgress,
+} from './types.js';
 
 /** What to train: the DEC options (clusters required, the rest defaulted) plus snapshot settings. */
 export interface TrainSnapshotOptions extends Partial<DecOptions> {
@@ -20,6 +27,11 @@ export interface TrainSnapshotOptions extends Partial<DecOptions> {
    * field is a vector (pixels, embeddings: components share one scale), 'per-feature' otherwise.
    */
   readonly scaling?: ScalingMode | 'auto';
+  /**
+   * Leave out the columns that are independent of every other column (default true; only with
+   * per-feature scaling). See column-screening.ts.
+   */
+  readonly columnScreening?: boolean;
   /** Version number of the new snapshot (default 1). */
   readonly version?: number;
 }
@@ -60,7 +72,7 @@ export async function trainSnapshot(
   hooks: TrainSnapshotHooks = {},
 ): Promise<ModelSnapshot> {
   if (records.length === 0) throw new UsageError('there are no records to train on');
-  const { backend, scaling, version, ...decOptions } = options;
+  const { backend, scaling, columnScreening, version, ...decOptions } = options;
   const x = extractTrainingMatrix(records, featureFields, hooks.onPoison);
   if (x.matrix.rows < options.clusters) {
     throw new UsageError(
@@ -68,9 +80,8 @@ export async function trainSnapshot(
         'use fewer clusters or more data',
     );
   }
-  const resolved = resolveDecOptions(decOptions, x.matrix.cols, x.matrix.rows);
   const mode = resolveScaling(scaling ?? 'auto', x.extractor.spec.widths);
-  if (resolved.imageAugmentation !== undefined && mode === 'per-feature') {
+  if (decOptions.imageAugmentation !== undefined && mode === 'per-feature') {
     // Moving pixels between columns is only meaningful when every column shares one scale.
     throw new UsageError(
       "image augmentation needs scaling 'global' or 'none' (per-feature scaling gives every pixel its own scale)",
@@ -79,8 +90,15 @@ export async function trainSnapshot(
   // The model depends on the set of records, not on the order the window filled in.
   const order = canonicalRowOrder(x.matrix);
   const matrix = reorderRows(x.matrix, order);
-  const standardisation = fitStandardisation(matrix, { mode });
+  const standardisation = fitStandardisation(matrix, {
+    mode,
+    screenColumns: columnScreening ?? true,
+  });
   standardiseInPlace(matrix, standardisation);
+  logLeftOutColumns(standardisation, x.extractor, hooks.log);
+  // Sized by the input's width, left-out columns included: the sizes were chosen by width, and
+  // screening changes what the model sees, never its shape.
+  const resolved = resolveDecOptions(decOptions, x.matrix.cols, x.matrix.rows);
 
   await initBackend(backend ?? 'auto', hooks.log);
   const trained = await trainDec(matrix, resolved, {
@@ -106,6 +124,18 @@ export async function trainSnapshot(
         : Array.from(order, (row) => hooks.recordIds?.[x.kept[row] as number]),
     ),
   };
+}
+
+function logLeftOutColumns(
+  standardisation: Standardisation,
+  extractor: FeatureExtractor,
+  log: ((message: string) => void) | undefined,
+): void {
+  const description = describeLeftOutColumns(
+    leftOutColumnNames(standardisation, extractor.spec),
+    standardisation.mean.length,
+  );
+  if (description !== undefined) log?.(description);
 }
 
 function extractTrainingMatrix(

@@ -110,18 +110,21 @@ export class ModelVersion {
   }
 
   /**
-   * Standardises row `row` of `data` in place: (x - mean) / std per feature. A value that is
+   * Standardises row `row` of `data` in place: (x - mean) / std per feature, 0 for a column left
+   * out (Standardisation.weight). A value that is
    * finite as read can still overflow float32 once divided by a tiny std; such a row cannot be
    * assigned, so it throws PoisonRecordError (non-finite) instead.
    */
   standardiseRow(data: Float32Array, row: number): void {
-    const { mean, std } = this.standardisation;
+    const { mean, std, weight } = this.standardisation;
     const cols = mean.length;
     const start = row * cols;
     let finite = true;
     for (let c = 0; c < cols; c++) {
       const k = start + c;
-      data[k] = ((data[k] as number) - (mean[c] as number)) / (std[c] as number);
+      // A column the model leaves out is 0 whatever it holds, so it can never poison a record.
+      data[k] =
+        weight?.[c] === 0 ? 0 : ((data[k] as number) - (mean[c] as number)) / (std[c] as number);
       // Read back: the float32 store is what overflows.
       finite &&= Number.isFinite(data[k]);
     }

@@ -203,7 +203,12 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
     version: header.version,
     createdAt: header.createdAt,
     featureSpec: header.featureSpec,
-    standardisation: { mean: blob('standardisation.mean'), std: blob('standardisation.std') },
+    standardisation: {
+      mean: blob('standardisation.mean'),
+      std: blob('standardisation.std'),
+      // Absent when every column is used, and in snapshots written before columns were screened.
+      ...(blobs.has('standardisation.weight') ? { weight: blob('standardisation.weight') } : {}),
+    },
     // Snapshots written before the guard and the manifold step were trained without them.
     options: withOptionDefaults(header.options),
     parameters: {
@@ -357,6 +362,10 @@ function checkSnapshot(s: ModelSnapshot): void {
   if (mean.length !== dims || std.length !== dims) {
     bad(`standardisation has ${mean.length}/${std.length} values for ${dims} features`);
   }
+  const { weight } = s.standardisation;
+  if (weight !== undefined && (weight.length !== dims || weight.some((w) => w !== 0 && w !== 1))) {
+    bad(`standardisation weight must be ${dims} values of 0 or 1`);
+  }
   const p = s.parameters;
   if (!Number.isInteger(p.clusters) || p.clusters < 1) bad(`clusters ${p.clusters}`);
   if (!Number.isInteger(p.embeddingSize) || p.embeddingSize < 1) {
@@ -412,6 +421,9 @@ function blobList(s: ModelSnapshot): [string, Float32Array][] {
     ['standardisation.mean', s.standardisation.mean],
     ['standardisation.std', s.standardisation.std],
   ];
+  if (s.standardisation.weight !== undefined) {
+    list.push(['standardisation.weight', s.standardisation.weight]);
+  }
   for (const part of ['encoder', 'decoder'] as const) {
     s.parameters[part].forEach((layer, i) => {
       list.push([`${part}.${i}.weights`, layer.weights], [`${part}.${i}.bias`, layer.bias]);

@@ -1,3 +1,4 @@
+import { columnWeights, independentColumns } from './column-screening.js';
 import type { Matrix, Standardisation } from './types.js';
 
 /**
@@ -12,12 +13,39 @@ export type ScalingMode = 'per-feature' | 'global' | 'none';
 /** Standard deviations below this are treated as a constant feature and replaced by 1. */
 export const MIN_STD = 1e-6;
 
-/** Learns the per-feature mean and (population) standard deviation of x; constant features get std 1. */
+export interface StandardisationOptions {
+  readonly mode?: ScalingMode;
+  /**
+   * With 'per-feature' scaling, leave out the columns that are independent of every other column
+   * (column-screening.ts): they get weight 0. Vector features ('global', 'none') are never screened:
+   * their components are positions of one signal, such as pixels, and augmentation moves them.
+   */
+  readonly screenColumns?: boolean;
+}
+
+/**
+ * Learns the per-feature mean and (population) standard deviation of x; constant features get std 1.
+ * With `screenColumns`, also the weight that leaves out independent columns.
+ */
 export function fitStandardisation(
   x: Matrix,
-  options: { mode?: ScalingMode } = {},
+  options: StandardisationOptions = {},
 ): Standardisation {
-  const mode = options.mode ?? 'per-feature';
+  const moments = fitMoments(x, options.mode ?? 'per-feature');
+  if (options.screenColumns !== true || (options.mode ?? 'per-feature') !== 'per-feature') {
+    return moments;
+  }
+  const weight = columnWeights(x.cols, independentColumns(x));
+  return weight === undefined ? moments : { ...moments, weight };
+}
+
+/** Indices of the columns left out (weight 0), ascending. */
+export function leftOutColumns(s: Standardisation): number[] {
+  if (s.weight === undefined) return [];
+  return Array.from(s.weight.keys()).filter((c) => s.weight?.[c] === 0);
+}
+
+function fitMoments(x: Matrix, mode: ScalingMode): Standardisation {
   const { rows, cols, data } = x;
   const mean = new Float32Array(cols);
   const std = new Float32Array(cols).fill(1);
@@ -78,7 +106,7 @@ export function standardise(x: Matrix, s: Standardisation): Matrix {
   return out;
 }
 
-/** Applies (x - mean) / std to every row of x, overwriting it. */
+/** Applies (x - mean) / std to every row of x, overwriting it; columns left out become 0. */
 export function standardiseInPlace(x: Matrix, s: Standardisation): void {
   checkWidth(x.cols, s);
   standardiseRows(x.data, 0, x.rows, s);
@@ -94,12 +122,13 @@ export function standardiseRows(
   rows: number,
   s: Standardisation,
 ): void {
-  const { mean, std } = s;
+  const { mean, std, weight } = s;
   const cols = mean.length;
   let k = firstRow * cols;
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
-      data[k] = ((data[k] as number) - (mean[c] as number)) / (std[c] as number);
+      data[k] =
+        weight?.[c] === 0 ? 0 : ((data[k] as number) - (mean[c] as number)) / (std[c] as number);
       k++;
     }
   }

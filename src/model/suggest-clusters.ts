@@ -50,6 +50,10 @@ export interface ClusterCountSuggestion {
   readonly scores: readonly ClusterCountScore[];
   /** Rows the scores were computed on (a sample of the data when it is large). */
   readonly rows: number;
+  /** Feature columns of the input. */
+  readonly columns: number;
+  /** Feature columns left out as training leaves them out (column-screening.ts). */
+  readonly leftOutColumns: readonly string[];
   readonly wallMs: { readonly pretrain: number; readonly layout: number; readonly scoring: number };
 }
 
@@ -87,6 +91,8 @@ export async function suggestClusters(
     rule,
     scores,
     rows: spaces.rows.length,
+    columns: x.cols,
+    leftOutColumns: [],
     wallMs: { ...spaces.wallMs, scoring: performance.now() - started },
   };
 }
@@ -95,12 +101,17 @@ export async function suggestClusters(
 export async function suggestClustersForRecords(
   records: readonly unknown[],
   fields: readonly string[],
-  options: SuggestClustersOptions & { readonly scaling?: ScalingMode | 'auto' } = {},
+  options: SuggestClustersOptions & {
+    readonly scaling?: ScalingMode | 'auto';
+    readonly columnScreening?: boolean;
+  } = {},
   hooks: TrainingHooks = {},
 ): Promise<ClusterCountSuggestion> {
-  const { scaling, ...rest } = options;
+  const { scaling, columnScreening, ...rest } = options;
   if (records.length === 0) throw new UsageError('there are no records to choose k on');
-  return suggestClusters(standardisedTrainingMatrix(records, fields, scaling), rest, hooks);
+  const input = standardisedTrainingMatrix(records, fields, scaling, columnScreening ?? true);
+  const suggestion = await suggestClusters(input.matrix, rest, hooks);
+  return { ...suggestion, leftOutColumns: input.leftOutColumns };
 }
 
 /** The score table as plain rows, rounded for logs and JSON. */

@@ -1,22 +1,31 @@
 /**
  * Raw records → the matrix training sees: features (widths inferred from the first usable record),
- * rows in canonical order, standardised as trainSnapshot standardises them. For the steps that
+ * rows in canonical order, standardised (and columns screened) as trainSnapshot does it. For the steps that
  * look at the data before a model is trained (choosing the number of clusters).
  */
 import { PoisonRecordError, UsageError } from '../errors.js';
 import { resolveScaling } from './build-snapshot.js';
 import { canonicalRowOrder, reorderRows } from './canonical-order.js';
 import { FeatureExtractor } from './features.js';
+import { leftOutColumnNames } from './left-out-columns.js';
 import type { ScalingMode } from './standardise.js';
 import { fitStandardisation, standardiseInPlace } from './standardise.js';
 import type { Matrix } from './types.js';
+
+export interface TrainingInput {
+  /** Standardised rows in canonical order; columns left out are 0. */
+  readonly matrix: Matrix;
+  /** Names of the columns left out (column-screening.ts), in column order. */
+  readonly leftOutColumns: readonly string[];
+}
 
 /** Records that cannot be turned into features are skipped (training skips them too). */
 export function standardisedTrainingMatrix(
   records: readonly unknown[],
   fields: readonly string[],
   scaling: ScalingMode | 'auto' = 'auto',
-): Matrix {
+  screenColumns = true,
+): TrainingInput {
   let extractor: FeatureExtractor | undefined;
   let data = new Float32Array(0);
   let rows = 0;
@@ -37,6 +46,10 @@ export function standardisedTrainingMatrix(
   const raw: Matrix = { data: data.subarray(0, rows * cols), rows, cols };
   const matrix = reorderRows(raw, canonicalRowOrder(raw));
   const mode = resolveScaling(scaling, extractor.spec.widths);
-  standardiseInPlace(matrix, fitStandardisation(matrix, { mode }));
-  return matrix;
+  const standardisation = fitStandardisation(matrix, { mode, screenColumns });
+  standardiseInPlace(matrix, standardisation);
+  return {
+    matrix,
+    leftOutColumns: leftOutColumnNames(standardisation, extractor.spec),
+  };
 }

@@ -25,6 +25,12 @@ export interface FeatureSpec {
 export interface Standardisation {
   readonly mean: Float32Array;
   readonly std: Float32Array;
+  /**
+   * What each standardised column is multiplied by before the model sees it: 0 for a column left
+   * out because it is independent of every other column (column-screening.ts), 1 otherwise.
+   * Absent when every column is used, and in snapshots written before columns were screened.
+   */
+  readonly weight?: Float32Array;
 }
 
 export type Activation = 'relu' | 'linear';

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { clusterProfiles } from '../model/cluster-profile.js';
+import { describeLeftOutColumns, leftOutColumnNames } from '../model/left-out-columns.js';
 import { prototypeGrid } from '../model/prototype-grid.js';
 import type { ModelSnapshot } from '../model/types.js';
 import { describeIdMapping } from '../online/id-mapping.js';
@@ -56,6 +57,8 @@ export function describeSnapshot(snapshot: ModelSnapshot): Record<string, unknow
       return width === 1 ? field : `${field}[${width}]`;
     }),
     architecture: [inputDims, ...p.encoder.map((layer) => layer.outputSize)].join('-'),
+    // Columns independent of every other column, which the model does not use (0 on its input).
+    leftOutColumns: leftOutColumnNames(snapshot.standardisation, featureSpec),
     parameters: weights,
     method: snapshot.options.method,
     // 'kmeans' when the guard found the deep model no better than k-means on the inputs.
@@ -101,7 +104,8 @@ export async function runInspectCommand(args: readonly string[], io: CommandIo):
     return 0;
   }
   io.stdout.write(
-    `${summaryLine(snapshot, stored.length)}\n${promotionLine(snapshot)}\n${profileTable(profiles)}`,
+    `${summaryLine(snapshot, stored.length)}\n${leftOutLine(snapshot)}${promotionLine(snapshot)}\n` +
+      profileTable(profiles),
   );
   if (snapshot.clusterStatistics === undefined) {
     io.stdout.write(
@@ -109,6 +113,13 @@ export async function runInspectCommand(args: readonly string[], io: CommandIo):
     );
   }
   return 0;
+}
+
+/** The feature columns the model leaves out, one line; else empty. */
+function leftOutLine(snapshot: ModelSnapshot): string {
+  const names = leftOutColumnNames(snapshot.standardisation, snapshot.featureSpec);
+  const line = describeLeftOutColumns(names, snapshot.standardisation.mean.length);
+  return line === undefined ? '' : `${line}\n`;
 }
 
 /** How a promoted version replaced the previous one, and how its ids were matched; else empty. */

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { parseFeatureSpec } from '../feature-list.js';
+import { describeLeftOutColumns } from '../model/left-out-columns.js';
 import { describeClusterCountRule } from '../model/suggest-clusters.js';
 import type { ClusterCountSuggestion } from '../model/suggest-clusters.js';
 import type { DecOptions } from '../model/types.js';
@@ -37,6 +38,7 @@ Options:
   --epochs N                pretraining epochs
   --batch-size N            mini-batch size
   --scaling MODE            auto (default), per-feature, global or none, as for train
+  --keep-all-columns        score with every feature column, as train does with the same flag
   --backend NAME            auto (default), tensorflow, wasm or cpu
   --skip-invalid            score the records with usable features and list the others
                             (default: stop, naming every record without usable features)
@@ -60,6 +62,7 @@ const OPTIONS: OptionSpec = {
   epochs: { type: 'string' },
   'batch-size': { type: 'string' },
   scaling: { type: 'string' },
+  'keep-all-columns': { type: 'boolean' },
   'skip-invalid': { type: 'boolean' },
   backend: { type: 'string' },
   json: { type: 'boolean' },
@@ -98,6 +101,8 @@ export function formatSuggestion(s: ClusterCountSuggestion): string {
     `recommended k: ${s.clusters} (${describeClusterCountRule(s.rule)}, ` +
       `on ${s.rows} rows; ${(sumMs(s.wallMs) / 1000).toFixed(1)} s)`,
   ];
+  const leftOut = describeLeftOutColumns(s.leftOutColumns, s.columns);
+  if (leftOut !== undefined) lines.push(leftOut);
   return `${lines.join('\n')}\n`;
 }
 
@@ -149,7 +154,12 @@ export async function runSuggestKCommand(args: readonly string[], io: CommandIo)
     suggestion = await suggestClustersForRecords(
       records,
       fields,
-      { ...options, range: { min, max }, ...(scaling === undefined ? {} : { scaling }) },
+      {
+        ...options,
+        range: { min, max },
+        ...(scaling === undefined ? {} : { scaling }),
+        columnScreening: values['keep-all-columns'] !== true,
+      },
       progress === undefined ? {} : { onProgress: (p) => progress.onProgress(p) },
     );
   } finally {
@@ -161,6 +171,6 @@ export async function runSuggestKCommand(args: readonly string[], io: CommandIo)
 
 /** One JSON line: the recommendation, the rule and every k's scores. */
 function suggestionJson(suggestion: ClusterCountSuggestion): string {
-  const { clusters: recommended, rule, rows, scores, wallMs } = suggestion;
-  return `${JSON.stringify({ recommended, rule, rows, scores, wallMs })}\n`;
+  const { clusters: recommended, rule, rows, scores, wallMs, leftOutColumns } = suggestion;
+  return `${JSON.stringify({ recommended, rule, rows, scores, wallMs, leftOutColumns })}\n`;
 }

@@ -63,6 +63,8 @@ Model and training:
   --max-iterations N        maximum clustering iterations
   --scaling MODE            auto (default: global when every feature is a vector, else
                             per-feature), per-feature, global (one mean/std, e.g. pixels) or none
+  --keep-all-columns        also use the feature columns that are independent of every other
+                            column (by default they are left out; per-feature scaling only)
   --augment-image WxH       the features are W x H images: train on randomly shifted and
                             slightly rotated copies (DEC-DA); needs global or none scaling
   --backend NAME            auto (default), tensorflow, wasm or cpu
@@ -107,6 +109,7 @@ const OPTIONS: OptionSpec = {
   tol: { type: 'string' },
   'max-iterations': { type: 'string' },
   scaling: { type: 'string' },
+  'keep-all-columns': { type: 'boolean' },
   'augment-image': { type: 'string' },
   backend: { type: 'string' },
   keep: { type: 'string' },
@@ -166,6 +169,7 @@ function trainOptions(
     ...decOptions,
     clusters,
     ...(scaling === undefined ? {} : { scaling }),
+    ...(values['keep-all-columns'] === true ? { columnScreening: false } : {}),
     ...(backend === undefined ? {} : { backend }),
   };
 }

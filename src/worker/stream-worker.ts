@@ -1,5 +1,6 @@
 import { clusterProfiles } from '../model/cluster-profile.js';
 import { FeatureExtractor } from '../model/features.js';
+import { leftOutColumnNames } from '../model/left-out-columns.js';
 import type { ModelSnapshot, TrainingProgress } from '../model/types.js';
 import type { ModelStore } from '../store/model-store.js';
 import { BootstrapWindow } from './bootstrap-window.js';
@@ -726,9 +727,12 @@ export class StreamWorker implements HealthSource {
       },
     });
     if (signal.aborted) return;
+    const leftOut = leftOutColumnNames(snapshot.standardisation, snapshot.featureSpec);
     this.log.info('bootstrap trained', {
       modelVersion: snapshot.version,
       wallMs: Date.now() - started,
+      // Columns independent of every other column, which the model does not use (DEC_COLUMN_SCREENING).
+      ...(leftOut.length === 0 ? {} : { leftOutColumns: leftOut }),
     });
     if (snapshot.metrics.modelKind === 'kmeans') {
       // Say it plainly: the user asked for DEC and gets k-means, because it cut the data better.
