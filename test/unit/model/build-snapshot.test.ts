@@ -5,6 +5,7 @@ import { PoisonRecordError, UsageError } from '../../../src/errors.js';
 import { resolveScaling, trainSnapshot } from '../../../src/model/build-snapshot.js';
 import { ModelVersion, assignRecords } from '../../../src/model/model-version.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/model/snapshot-codec.js';
+import { tinyTraining } from './mixture.js';
 
 /** Two tight groups far apart on a vector field, plus a scalar with a large offset. */
 const records = Array.from({ length: 40 }, (_, i) => {
@@ -13,17 +14,7 @@ const records = Array.from({ length: 40 }, (_, i) => {
   return { v: [side * 5 + jitter, side * 5 - jitter], meta: { w: 1000 + side + jitter } };
 });
 
-const options = {
-  clusters: 2,
-  seed: 1,
-  hiddenSizes: [8],
-  embeddingSize: 2,
-  pretrainEpochs: 5,
-  kmeansRestarts: 2,
-  maxIterations: 20,
-  batchSize: 16,
-  backend: 'cpu' as const,
-};
+const options = tinyTraining(2, 16);
 
 void test('trainSnapshot() builds version 1 with the feature spec, standardisation and metrics', async () => {
   const before = Date.now();

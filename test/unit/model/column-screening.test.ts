@@ -17,7 +17,7 @@ import { SeededRandom } from '../../../src/model/rng.js';
 import { decodeSnapshot, encodeSnapshot } from '../../../src/model/snapshot-codec.js';
 import { fitStandardisation, leftOutColumns, standardise } from '../../../src/model/standardise.js';
 import type { Matrix } from '../../../src/model/types.js';
-import { gaussianMixture, toRecords } from './mixture.js';
+import { gaussianMixture, tinyTraining, toRecords } from './mixture.js';
 
 /** Appends `noise` columns of independent normal values (scales 0.5 to 3) after x's columns. */
 function withNoiseColumns(x: Matrix, noise: number, seed: number): Matrix {
@@ -131,26 +131,15 @@ void test('per-feature standardisation weights left-out columns 0; vector scalin
   assert.equal(fitStandardisation(table, { mode: 'per-feature' }).weight, undefined);
 });
 
+const threeClusters = tinyTraining(3, 32);
+
 void test('a trained model ignores its left-out columns, and its snapshot keeps which they are', async () => {
   const { x } = gaussianMixture(240, 3, 2, 11);
   const { records, fields } = toRecords(withNoiseColumns(x, 2, 12));
   const messages: string[] = [];
-  const snapshot = await trainSnapshot(
-    records,
-    fields,
-    {
-      clusters: 3,
-      seed: 1,
-      hiddenSizes: [8],
-      embeddingSize: 2,
-      pretrainEpochs: 5,
-      kmeansRestarts: 2,
-      maxIterations: 20,
-      batchSize: 32,
-      backend: 'cpu',
-    },
-    { log: (message) => messages.push(message) },
-  );
+  const snapshot = await trainSnapshot(records, fields, threeClusters, {
+    log: (message) => messages.push(message),
+  });
   assert.deepEqual(leftOutColumnNames(snapshot.standardisation, snapshot.featureSpec), [
     'f2',
     'f3',
@@ -176,18 +165,7 @@ void test('a trained model ignores its left-out columns, and its snapshot keeps 
     model.dispose();
   }
 
-  const kept = await trainSnapshot(records, fields, {
-    clusters: 3,
-    seed: 1,
-    hiddenSizes: [8],
-    embeddingSize: 2,
-    pretrainEpochs: 5,
-    kmeansRestarts: 2,
-    maxIterations: 20,
-    batchSize: 32,
-    backend: 'cpu',
-    columnScreening: false,
-  });
+  const kept = await trainSnapshot(records, fields, { ...threeClusters, columnScreening: false });
   assert.equal(kept.standardisation.weight, undefined);
 });
 

@@ -35,3 +35,18 @@ export function toRecords(x: Matrix): { records: Record<string, number>[]; field
   );
   return { records, fields };
 }
+
+/** trainSnapshot options for a network small enough to train on a few hundred rows in a second. */
+export function tinyTraining(clusters: number, batchSize: number) {
+  return {
+    clusters,
+    seed: 1,
+    hiddenSizes: [8],
+    embeddingSize: 2,
+    pretrainEpochs: 5,
+    kmeansRestarts: 2,
+    maxIterations: 20,
+    batchSize,
+    backend: 'cpu' as const,
+  };
+}
