@@ -353,7 +353,7 @@ export const definitions = {
   DEC_COLUMN_SCREENING: withDefault('true', boolean(), {
     group: Model,
     description:
-      'With per-feature scaling, leave out the feature columns that are independent of every other column (pure noise, random ids): they carry no cluster structure but weigh as much as the rest. The bootstrap log and `inspect` name them (see docs/choosing-settings.md).',
+      'With per-feature scaling, leave out the feature columns that are independent of every other column and normally distributed (measurement noise): they carry no cluster structure but weigh as much as the rest. The bootstrap log and `inspect` name them (see docs/choosing-settings.md).',
   }),
   DEC_AUGMENT_IMAGE: optional(imageSize(), {
     group: Model,

@@ -197,7 +197,7 @@ void test('the Jarque–Bera statistic is small for normal values and large for 
   assert.equal(jarqueBera([4, 4, 4]), 0);
 });
 
-void test('a two-peaked column is kept even when no other column tracks it', () => {
+void test('a two-peaked column and a uniform id are kept even when no other column tracks them', () => {
   let shared = 0;
   const table = columnsOf(
     1000,
@@ -209,6 +209,7 @@ void test('a two-peaked column is kept even when no other column tracks it', () 
     (rng) => shared + 0.3 * rng.normal(),
     (rng) => (rng.next() < 0.5 ? -3 : 3) + 0.5 * rng.normal(),
     (rng) => rng.normal(),
+    (rng) => Math.floor(rng.next() * 1e6),
   );
   assert.deepEqual(independentColumns(table), [3]);
 });
