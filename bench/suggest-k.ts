@@ -64,9 +64,11 @@ async function scoreSpace(
   seed: number,
   space: ClusterCountSpace,
   matrix: () => Promise<Matrix>,
+  freshSpaces: boolean,
 ): Promise<{ scores: ClusterCountScore[]; seconds: number }> {
   const file = path.join(dir, `scores-${name}-s${seed}-${space}.json`);
-  if (existsSync(file)) {
+  // Scores of spaces just computed again are stale: the pipeline that made them may have changed.
+  if (!freshSpaces && existsSync(file)) {
     return JSON.parse(readFileSync(file, 'utf8')) as {
       scores: ClusterCountScore[];
       seconds: number;
@@ -145,6 +147,7 @@ async function main(): Promise<void> {
           seed,
           space,
           space === 'layout' ? layout : () => Promise.resolve(spaces[space]),
+          cached === undefined,
         );
         scores[space] = scored.scores;
         scoring[space] = scored.seconds;

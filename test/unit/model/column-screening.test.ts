@@ -213,3 +213,21 @@ void test('a two-peaked column and a uniform id are kept even when no other colu
   );
   assert.deepEqual(independentColumns(table), [3]);
 });
+
+void test('in a small table a coded column and a weak correlation are kept, plain noise is not', () => {
+  // 100 rows: a correlation of about 0.45 between the first two columns, a 0/1 code seen 15 % of
+  // the time and independent of the rest, and a normal noise column.
+  let shared = 0;
+  const table = columnsOf(
+    100,
+    13,
+    (rng) => {
+      shared = rng.normal();
+      return shared + 1.1 * rng.normal();
+    },
+    (rng) => shared + 1.1 * rng.normal(),
+    (rng) => (rng.next() < 0.15 ? 1 : 0),
+    (rng) => rng.normal(),
+  );
+  assert.deepEqual(independentColumns(table), [3]);
+});
