@@ -17,8 +17,9 @@ export interface StandardisationOptions {
   readonly mode?: ScalingMode;
   /**
    * With 'per-feature' scaling, leave out the columns that are independent of every other column
-   * (column-screening.ts): they get weight 0. Vector features ('global', 'none') are never screened:
-   * their components are positions of one signal, such as pixels, and augmentation moves them.
+   * (column-screening.ts): they get weight 0. The other modes never screen: 'global' is for vector
+   * features, whose components are positions of one signal (pixels) that augmentation moves, and
+   * 'none' keeps the inputs as they are.
    */
   readonly screenColumns?: boolean;
 }

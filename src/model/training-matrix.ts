@@ -1,6 +1,6 @@
 /**
  * Raw records → the matrix training sees: features (widths inferred from the first usable record),
- * rows in canonical order, standardised (and columns screened) as trainSnapshot does it. For the steps that
+ * rows in canonical order, standardised and screened as trainSnapshot does it. For the steps that
  * look at the data before a model is trained (choosing the number of clusters).
  */
 import { PoisonRecordError, UsageError } from '../errors.js';

@@ -3,9 +3,11 @@ import { test } from 'node:test';
 
 import { trainSnapshot } from '../../../src/model/build-snapshot.js';
 import {
+  dependenceBar,
   independentColumns,
   jarqueBera,
   strongestDependence,
+  upperTailOfNormal,
 } from '../../../src/model/column-screening.js';
 import {
   columnName,
@@ -230,4 +232,14 @@ void test('in a small table a coded column and a weak correlation are kept, plai
     (rng) => rng.normal(),
   );
   assert.deepEqual(independentColumns(table), [3]);
+});
+
+void test('the normal tail and the dependence bar match their tables', () => {
+  // P(Z > 1.96) = 0.025, P(Z > 3) = 0.00135, P(Z > 4) = 3.17e-5.
+  assert.ok(Math.abs(upperTailOfNormal(1.959964) - 0.025) < 1e-6);
+  assert.ok(Math.abs(upperTailOfNormal(3) - 0.0013499) < 1e-6);
+  assert.ok(Math.abs(upperTailOfNormal(4) / 3.1671e-5 - 1) < 0.01);
+  // 4 columns: 2 × (3 + 3) tests at 0.001 / 12 each, z = 3.76; more columns, a higher bar.
+  assert.ok(Math.abs(dependenceBar(4) - 3.76) < 0.01, `bar ${dependenceBar(4)}`);
+  assert.ok(dependenceBar(40) > dependenceBar(4) && dependenceBar(512) > dependenceBar(40));
 });

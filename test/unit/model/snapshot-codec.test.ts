@@ -134,3 +134,24 @@ void test('cluster statistics round-trip through the header; files without them 
   assert.equal(kept.clusterStatistics, undefined);
   assert.deepEqual(kept.parameters.centroids, base.parameters.centroids);
 });
+
+void test('column weights round-trip; weights other than 0 and 1, or of the wrong width, are refused', () => {
+  const base = tinySnapshot();
+  const dims = base.standardisation.mean.length;
+  const weight = new Float32Array(dims).fill(1);
+  weight[0] = 0;
+  const screened: ModelSnapshot = { ...base, standardisation: { ...base.standardisation, weight } };
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(screened)).standardisation.weight, weight);
+  assert.equal(decodeSnapshot(encodeSnapshot(base)).standardisation.weight, undefined);
+  const half = Float32Array.from(weight, (w) => w / 2);
+  const badValue: ModelSnapshot = {
+    ...base,
+    standardisation: { ...base.standardisation, weight: half },
+  };
+  assert.throws(() => encodeSnapshot(badValue), /weight must be \d+ values of 0 or 1/);
+  const badWidth: ModelSnapshot = {
+    ...base,
+    standardisation: { ...base.standardisation, weight: new Float32Array(dims + 1).fill(1) },
+  };
+  assert.throws(() => encodeSnapshot(badWidth), SnapshotError);
+});
