@@ -3,7 +3,7 @@
  *
  * Cluster structure shows up as dependence between columns: when the rows come from k groups, the
  * columns that tell the groups apart move together. A column that is independent of every other
- * column (a sensor that only records noise, a random id) cannot help find those groups. Standardised
+ * column (a sensor that only records noise) cannot help find those groups. Standardised
  * like the rest it still weighs as much in every distance, and the autoencoder spends capacity
  * reconstructing it; with many such columns the groups drown (bench:suite's noise-feature sets).
  *
