@@ -454,3 +454,30 @@ void test('with a feed, a newer version is served from the next batch on', async
   assert.equal(w.modelVersion, 2);
   await w.close();
 });
+
+void test('the bootstrap log line names the columns the new model leaves out', async () => {
+  const base = tinySnapshot();
+  const screened: ModelSnapshot = {
+    ...base,
+    standardisation: { ...base.standardisation, weight: Float32Array.from([1, 0]) },
+  };
+  const infos: { message: string; fields: Record<string, unknown> }[] = [];
+  const logger = {
+    debug: () => undefined,
+    info: (message: string, fields: Record<string, unknown> = {}) =>
+      infos.push({ message, fields }),
+    warn: () => undefined,
+    error: () => undefined,
+    child: () => logger,
+  };
+  const train: BootstrapTrainer = () => Promise.resolve(screened);
+  const { worker: w, stream, sink } = worker({ train, logger });
+  await w.start();
+  await stream.deliver([near(0, false), near(1, true), near(2, false), near(3, true)]);
+  for (let i = 0; i < 50 && w.phase() !== Phase.Online; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const trained = infos.find((i) => i.message === 'bootstrap trained');
+  assert.deepEqual(trained?.fields.leftOutColumns, ['y']);
+  assert.equal(sink.labelled, 4);
+  await w.close();
+});
