@@ -26,6 +26,7 @@ import { trainSnapshot } from '../src/model/build-snapshot.js';
 import { assignRecords } from '../src/model/model-version.js';
 import type { TrainSnapshotOptions } from '../src/model/build-snapshot.js';
 import { canonicalRowOrder, reorderRows } from '../src/model/canonical-order.js';
+import { spearmanCorrelation } from '../src/model/column-screening.js';
 import { evaluateClustering } from '../src/model/evaluation.js';
 import { FeatureExtractor } from '../src/model/features.js';
 import { kmeansRestarts } from '../src/model/kmeans-init.js';
@@ -250,35 +251,6 @@ function jobInChild(job: string): Promise<KmeansResult | RunResult> {
   >;
 }
 
-/** Spearman rank correlation (average ranks for ties). */
-export function spearman(a: number[], b: number[]): number {
-  const rank = (v: number[]): number[] => {
-    const idx = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
-    const r = new Array<number>(v.length);
-    for (let i = 0; i < idx.length;) {
-      let j = i;
-      while (j + 1 < idx.length && idx[j + 1]![0] === idx[i]![0]) j++;
-      for (let t = i; t <= j; t++) r[idx[t]![1]] = (i + j) / 2;
-      i = j + 1;
-    }
-    return r;
-  };
-  const ra = rank(a);
-  const rb = rank(b);
-  const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(ra);
-  const mb = mean(rb);
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < ra.length; i++) {
-    num += (ra[i]! - ma) * (rb[i]! - mb);
-    da += (ra[i]! - ma) ** 2;
-    db += (rb[i]! - mb) ** 2;
-  }
-  return da === 0 || db === 0 ? 0 : num / Math.sqrt(da * db);
-}
-
 function summarise(sets: SuiteDataset[], kmeans: KmeansResult[], runs: RunResult[]) {
   return sets.map((set) => {
     const km = kmeans.find((k) => k.set === set.name)!;
@@ -305,7 +277,7 @@ function summarise(sets: SuiteDataset[], kmeans: KmeansResult[], runs: RunResult
       spread: Math.max(...served) - Math.min(...served),
       gainOverKmeans: median(served) - kmeansBest,
       servedKinds: mine.map((r) => r.modelKind),
-      criterionSpearman: spearman(scores, accs),
+      criterionSpearman: spearmanCorrelation(scores, accs),
       trainSecondsMedian: median(mine.map((r) => r.trainSeconds)),
       // Every record order of a seed trained the very same model.
       orderInvariant: mine.every((r) =>

@@ -331,11 +331,21 @@ function dependenceZ(a: RankedColumn, b: RankedColumn): number {
   return Math.max(spearmanZ(a, b), gTestZ(a, b));
 }
 
-/** √(n − 1) |ρ|, with ρ Spearman's correlation: the dot product of the centred, unit-length ranks. */
+/** Spearman's rank correlation of a and b: mid-ranks for ties, 0 when either is constant. */
+export function spearmanCorrelation(a: readonly number[], b: readonly number[]): number {
+  return rankCorrelation(rankValues(a, MAX_BINS), rankValues(b, MAX_BINS));
+}
+
+/** √(n − 1) |ρ|, which is standard normal under independence. */
 function spearmanZ(a: RankedColumn, b: RankedColumn): number {
+  return Math.sqrt(a.rank.length - 1) * Math.abs(rankCorrelation(a, b));
+}
+
+/** ρ as the dot product of the centred, unit-length ranks. */
+function rankCorrelation(a: RankedColumn, b: RankedColumn): number {
   let rho = 0;
   for (let i = 0; i < a.rank.length; i++) rho += (a.rank[i] as number) * (b.rank[i] as number);
-  return Math.sqrt(a.rank.length - 1) * Math.abs(rho);
+  return rho;
 }
 
 /**

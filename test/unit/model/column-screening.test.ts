@@ -6,6 +6,7 @@ import {
   dependenceBar,
   independentColumns,
   jarqueBera,
+  spearmanCorrelation,
   strongestDependence,
   upperTailOfNormal,
 } from '../../../src/model/column-screening.js';
@@ -242,4 +243,14 @@ void test('the normal tail and the dependence bar match their tables', () => {
   // 4 columns: 2 × (3 + 3) tests at 0.001 / 12 each, z = 3.76; more columns, a higher bar.
   assert.ok(Math.abs(dependenceBar(4) - 3.76) < 0.01, `bar ${dependenceBar(4)}`);
   assert.ok(dependenceBar(40) > dependenceBar(4) && dependenceBar(512) > dependenceBar(40));
+});
+
+void test("Spearman's correlation uses mid-ranks for ties and is 0 for a constant column", () => {
+  assert.equal(spearmanCorrelation([1, 2, 3, 4], [10, 20, 30, 40]), 1);
+  assert.ok(Math.abs(spearmanCorrelation([1, 2, 3, 4], [9, 4, 1, 0]) + 1) < 1e-12);
+  // Ranks 1, 2.5, 2.5, 4 against 1, 2, 3, 4: ρ = 4.5 / √(4.5 · 5).
+  assert.ok(
+    Math.abs(spearmanCorrelation([1, 5, 5, 9], [1, 2, 3, 4]) - 4.5 / Math.sqrt(22.5)) < 1e-12,
+  );
+  assert.equal(spearmanCorrelation([3, 3, 3], [1, 2, 3]), 0);
 });
