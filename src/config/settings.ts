@@ -387,7 +387,8 @@ export const definitions = {
 
   DEC_REFINE_EVERY_RECORDS: withDefault('5000', integer(0), {
     group: Refinement,
-    description: 'Refine after this many labelled records; 0 freezes the model.',
+    description:
+      'Refine after this many labelled records; 0 turns refinement off (a background retrain or a re-bootstrap on drift still runs when set).',
   }),
   DEC_REFINE_INTERVAL_MS: withDefault('60000', integer(1), {
     group: Refinement,

@@ -52,6 +52,11 @@ export interface RetrainRequest {
 export interface RefineRequest {
   readonly batches: readonly Matrix[];
   readonly clusterSizes: Float32Array;
+  /**
+   * False with refinement off: the thread only takes the batches (and judges a waiting shadow
+   * once enough of them arrived).
+   */
+  readonly refine: boolean;
 }
 
 /** Retrain from scratch on the window after appending `batches`. */
@@ -69,7 +74,7 @@ export type RefineProtocol = {
     readonly replace: Call<ModelSnapshot, undefined>;
     /**
      * A refinement; or, once a shadow model has seen enough fresh records, its judgement (a
-     * promotion outcome); undefined when there was nothing to refine on.
+     * promotion outcome); undefined when there was nothing to refine on, or refinement is off.
      */
     readonly refine: Call<RefineRequest, RefinementOutcome | undefined>;
     readonly retrain: Call<RetrainRequest, RefinementOutcome>;

@@ -51,12 +51,14 @@ function withoutNewest(x: Matrix, rows: number): Matrix {
 async function refineOrJudge(
   current: RefinementEngine,
   clusterSizes: Float32Array,
+  refine: boolean,
 ): Promise<RefinementOutcome | undefined> {
   if (retrain !== undefined && current.hasShadow() && fresh.rows >= retrain.holdoutRecords) {
     const holdout = fresh.snapshot();
     fresh.clear();
     return current.judgeShadow(holdout, retrain.promotionMargin);
   }
+  if (!refine) return undefined;
   const trainable = withoutNewest(window.snapshot(), current.hasShadow() ? fresh.rows : 0);
   if (trainable.rows < 2 * current.current().parameters.clusters) return undefined;
   return current.refine(trainable, clusterSizes);
@@ -97,8 +99,8 @@ serveThread<RefineProtocol>({
       fresh.clear();
       return undefined;
     },
-    refine({ batches, clusterSizes }) {
-      return refineOrJudge(engineWith(batches), clusterSizes);
+    refine({ batches, clusterSizes, refine }) {
+      return refineOrJudge(engineWith(batches), clusterSizes, refine);
     },
     rebootstrap({ batches, options }) {
       return engineWith(batches).rebootstrap(window.snapshot(), options);

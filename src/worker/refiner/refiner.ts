@@ -173,6 +173,25 @@ export class Refiner implements ModelRefiner {
     return this.options.everyRecords > 0;
   }
 
+  /**
+   * True when the refinement thread runs: for refinement, and also for a background retrain or a
+   * re-bootstrap on drift with refinement off (a model that is never refined but is retrained).
+   */
+  private get threadNeeded(): boolean {
+    return (
+      this.enabled || this.options.retrain !== undefined || this.options.rebootstrap !== undefined
+    );
+  }
+
+  /**
+   * Records between requests to the thread. With refinement off, the thread still needs the
+   * records (for the retrain's sample and to judge a shadow): they go at most a window's worth at a
+   * time, which also bounds what waits on this thread.
+   */
+  private get recordsPerRequest(): number {
+    return this.enabled ? this.options.everyRecords : this.options.windowRecords;
+  }
+
   /** Serves `snapshot` from now on and (re)starts the refinement thread; resolves once it is ready. */
   async start(snapshot: ModelSnapshot): Promise<void> {
     if (this.closed) throw new Error('the refiner is closed');
@@ -194,7 +213,7 @@ export class Refiner implements ModelRefiner {
     this.recordsSinceRetrain = 0;
     this.shadowWaiting = false;
     this.lastRequestAtMs = this.now();
-    if (!this.enabled) return;
+    if (!this.threadNeeded) return;
     if (this.channel !== undefined) {
       await this.threadReady;
       void this.channel?.request('replace', snapshot).catch((error: unknown) => {
@@ -236,9 +255,10 @@ export class Refiner implements ModelRefiner {
       this.observer.clusterShares(Array.from(estimate.shares()));
     this.recordsSinceDrift += features.rows;
     if (!this.enabled) {
-      // A frozen model still reports drift, once per window's worth of records.
+      // A model that is not refined still reports drift, once per window's worth of records (a
+      // refined one reports it after each refinement).
       if (this.recordsSinceDrift >= this.options.windowRecords) this.reportDrift();
-      return;
+      if (!this.threadNeeded) return;
     }
     this.queue(features);
     this.recordsSinceRequest += features.rows;
@@ -283,10 +303,12 @@ export class Refiner implements ModelRefiner {
 
   /**
    * Refines (or retrains: `kind`, default whichever is due) on the current window now, whatever the
-   * schedule says, and resolves with the outcome; undefined when refinement is off, the window is empty or the refiner closes first.
+   * schedule says, and resolves with the outcome; undefined when the thread is off (no refinement,
+   * retrain or re-bootstrap), refinement is off and nothing else was due, the window is empty or
+   * the refiner closes first.
    */
   async refineNow(kind?: RefinementKind): Promise<RefinementOutcome | undefined> {
-    if (!this.enabled || this.threadReady === undefined) return undefined;
+    if (!this.threadNeeded || this.threadReady === undefined) return undefined;
     await this.threadReady;
     while (this.inFlight !== undefined) await this.whenIdle();
     if (this.closed || this.windowRows === 0) return undefined;
@@ -408,7 +430,7 @@ export class Refiner implements ModelRefiner {
     if (this.closed || !this.ready || this.channel === undefined || this.inFlight !== undefined)
       return;
     if (this.windowRows < this.minWindowRows() || this.recordsSinceRequest === 0) return;
-    const byCount = this.recordsSinceRequest >= this.options.everyRecords;
+    const byCount = this.recordsSinceRequest >= this.recordsPerRequest;
     const byTime = this.now() - this.lastRequestAtMs >= this.options.intervalMs;
     if (!byCount && !byTime) return;
     void this.request(this.nextKind());
@@ -450,7 +472,7 @@ export class Refiner implements ModelRefiner {
         answer = channel.request('retrain', { batches, options }, transfer);
       } else if (kind === 'refine') {
         const clusterSizes = estimate.sizes();
-        answer = channel.request('refine', { batches, clusterSizes }, [
+        answer = channel.request('refine', { batches, clusterSizes, refine: this.enabled }, [
           ...transfer,
           clusterSizes.buffer as ArrayBuffer,
         ]);
@@ -600,9 +622,7 @@ export class Refiner implements ModelRefiner {
     this.observer.drift(report);
     if (this.sustained?.update(report, this.now()) === true) {
       this.rebootstrapDue = true;
-      this.log(
-        `refiner: drift sustained (PSI ${report.psi.toFixed(3)}); the next refinement retrains`,
-      );
+      this.log(`refiner: drift sustained (PSI ${report.psi.toFixed(3)}); a retrain is due`);
     }
   }
 

@@ -177,6 +177,45 @@ void describe('Refiner background retrain', () => {
     );
   });
 
+  void test('with refinement off, the retrain still trains, judges and promotes a shadow, and nothing is refined', async (t) => {
+    const observer = recording();
+    let refinements = 0;
+    observer.refinement = () => {
+      refinements++;
+    };
+    const lines: string[] = [];
+    const refiner = new Refiner(
+      {
+        ...options,
+        everyRecords: 0,
+        windowRecords: 60,
+        retrain: { ...retrain, everyRecords: 150 },
+      },
+      observer,
+      { log: (line) => lines.push(line) },
+    );
+    t.after(() => refiner.close());
+    const initial = poor();
+    await refiner.start(initial);
+    const versions = new Set<number>([initial.version]);
+    const { x } = blobs(100, 47);
+    let serving = initial;
+    for (let start = 0; start + 30 <= x.rows; start += 30) {
+      serving = refiner.poll() ?? serving;
+      versions.add(serving.version);
+      labelAndObserve(refiner, serving, sliceRows(x, start, 30));
+      await refiner.whenIdle();
+    }
+    serving = refiner.poll() ?? serving;
+    assert.deepEqual(
+      observer.retrains.map((r) => r.outcome),
+      ['trained', 'promoted'],
+      lines.join('\n'),
+    );
+    assert.equal(refinements, 0, 'no refinement ran');
+    assert.equal(serving.metrics.promotion !== undefined, true, 'the promoted shadow serves');
+  });
+
   void test('a restart during a retrain resumes with the serving version', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'dec-retrain-'));
     dirs.push(dir);

@@ -308,6 +308,54 @@ void describe('Refiner (through the refinement thread)', () => {
     assert.ok(lines.some((line) => line.includes('re-bootstrapped')));
   });
 
+  void test('with refinement off, sustained drift still re-bootstraps the model', async (t) => {
+    const lines: string[] = [];
+    const refiner = new Refiner(
+      {
+        ...baseOptions,
+        everyRecords: 0,
+        windowRecords: 50,
+        halfLifeRecords: 50,
+        rebootstrap: {
+          psiThreshold: 0.1,
+          sustainMs: 0,
+          cooldownMs: 3_600_000,
+          options: {
+            hiddenSizes: [8],
+            embeddingSize: 2,
+            pretrainEpochs: 100,
+            pretrainLearningRate: 0.01,
+            kmeansRestarts: 3,
+            maxIterations: 60,
+            batchSize: 32,
+          },
+        },
+      },
+      silentObserver,
+      { log: (line) => lines.push(line) },
+    );
+    t.after(() => refiner.close());
+    const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
+    await refiner.start(initial);
+    const { x } = blobs(25, 19, [
+      [-4, 0],
+      [-4, 0],
+      [-4, 0],
+      [-4, 0],
+      [4, 0],
+      [0, 5],
+    ]);
+    for (let start = 0; start < x.rows; start += 50) {
+      labelAndObserve(refiner, refiner.current(), sliceRows(x, start, 50));
+      await refiner.whenIdle();
+    }
+    assert.equal(refiner.enabled, false);
+    const next = refiner.poll();
+    assert.equal(next?.version, 2, lines.join('\n'));
+    assert.equal(next.parameters.encoder[0]?.outputSize, 8, 'a retrained network');
+    assert.ok(lines.some((line) => line.includes('re-bootstrapped')));
+  });
+
   void test('observed feature buffers are transferred to the thread, not copied', async (t) => {
     const refiner = new Refiner(baseOptions, silentObserver);
     t.after(() => refiner.close());
