@@ -96,6 +96,31 @@ export function defaultMaxIterations(
 }
 
 /**
+ * `options` for training again on `rows` records, such as a retrain on the stream's sample. Where
+ * the schedule (pretraining epochs, most fine-tuning steps) is the size-based default for the
+ * `trainedRows` it was resolved for, it becomes the default for `rows`; one that differs from that
+ * default was chosen by hand and is kept. Otherwise a retrain on three times the bootstrap's
+ * records would spend up to three times the arithmetic the defaults give that many.
+ */
+export function rescheduleForRows(
+  options: DecOptions,
+  inputDims: number,
+  trainedRows: number,
+  rows: number,
+): DecOptions {
+  const flops = trainingFlopsPerRecord(inputDims, options.hiddenSizes, options.embeddingSize);
+  const pretrainEpochs =
+    options.pretrainEpochs === defaultPretrainEpochs(trainedRows, flops)
+      ? defaultPretrainEpochs(rows, flops)
+      : options.pretrainEpochs;
+  const maxIterations =
+    options.maxIterations === defaultMaxIterations(trainedRows, options.batchSize, flops)
+      ? defaultMaxIterations(rows, options.batchSize, flops)
+      : options.maxIterations;
+  return Object.freeze({ ...options, pretrainEpochs, maxIterations });
+}
+
+/**
  * The guard's relative margin: the deep model serves when its criterion is at least this fraction
  * below k-means'. Chosen on the quality suite's tuning half (bench/suite.ts): with 0.15 no set
  * served a deep model that lost to k-means, where 0.1 let one through (a weather table whose labels

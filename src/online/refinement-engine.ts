@@ -5,6 +5,7 @@
  * cluster ids matched to the old ones. Pure: no threads, no files; the refiner thread drives it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { rescheduleForRows } from '../model/defaults.js';
 import { versionStatistics } from '../model/version-statistics.js';
 import { ModelVersion } from '../model/model-version.js';
 import { trainDec } from '../model/train-dec.js';
@@ -500,6 +501,11 @@ export class RefinementEngine {
     }
   }
 
+  /** The serving version's training options, its schedule set again for the records in `x`. */
+  private optionsFor(x: Matrix): DecOptions {
+    return rescheduleForRows(this.snapshot.options, x.cols, this.snapshot.metrics.samples, x.rows);
+  }
+
   /**
    * Retrains from scratch on `window` and matches the new clusters to the old ids by how many window
    * records they share (Hungarian), so ids stay stable across the retrain.
@@ -512,7 +518,7 @@ export class RefinementEngine {
     const started = this.now();
     const { served, reconstructionError } = this.serve(window);
     const decOptions: DecOptions = {
-      ...this.snapshot.options,
+      ...this.optionsFor(window),
       ...options,
       clusters: this.snapshot.parameters.clusters,
     };
@@ -611,7 +617,7 @@ export class RefinementEngine {
     const started = this.now();
     this.shadow = undefined;
     const decOptions: DecOptions = {
-      ...this.snapshot.options,
+      ...this.optionsFor(sample),
       ...options,
       clusters: this.snapshot.parameters.clusters,
     };

@@ -4,6 +4,7 @@ import { UsageError } from '../../../src/errors.js';
 import {
   PAPER_HIDDEN_SIZES,
   SMALL_HIDDEN_SIZES,
+  rescheduleForRows,
   resolveDecOptions,
 } from '../../../src/model/defaults.js';
 
@@ -69,5 +70,38 @@ void describe('resolveDecOptions', () => {
         /inputDropout/.test(e.message),
     );
     assert.throws(() => resolveDecOptions({ clusters: 3, hiddenSizes: [4, -1] }, 5), /hiddenSizes/);
+  });
+});
+
+void describe('rescheduleForRows', () => {
+  void test('a default schedule becomes the default for the new size; everything else stays', () => {
+    const bootstrap = resolveDecOptions({ clusters: 10, seed: 4 }, 784, 3000);
+    const retrain = rescheduleForRows(bootstrap, 784, 3000, 10_000);
+    const fresh = resolveDecOptions({ clusters: 10, seed: 4 }, 784, 10_000);
+    assert.ok(bootstrap.pretrainEpochs > fresh.pretrainEpochs, 'fewer epochs for more records');
+    assert.deepEqual(retrain, fresh);
+    assert.ok(Object.isFrozen(retrain));
+  });
+
+  void test('a schedule chosen by hand is kept', () => {
+    const chosen = resolveDecOptions(
+      { clusters: 10, pretrainEpochs: 60, maxIterations: 2000 },
+      784,
+      3000,
+    );
+    const retrain = rescheduleForRows(chosen, 784, 3000, 10_000);
+    assert.equal(retrain.pretrainEpochs, 60);
+    assert.equal(retrain.maxIterations, 2000);
+  });
+
+  void test('each half of the schedule is judged on its own', () => {
+    const epochsOnly = resolveDecOptions({ clusters: 4, pretrainEpochs: 33 }, 12, 2000);
+    const retrain = rescheduleForRows(epochsOnly, 12, 2000, 500);
+    assert.equal(retrain.pretrainEpochs, 33);
+    assert.equal(
+      retrain.maxIterations,
+      resolveDecOptions({ clusters: 4 }, 12, 500).maxIterations,
+      'the default steps follow the new size',
+    );
   });
 });
