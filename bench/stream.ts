@@ -11,9 +11,16 @@
  * - quality: prequential ACC/NMI of every published label against the true digit, beside the
  *   offline result of the same training (same 3,000 records, options and seed) assigning all 10k.
  *
- * Writes bench/results/stream.json. Run it under nice on a quiet machine; it takes a few minutes.
+ * Also the worker's peak resident memory (the kernel's high-water mark, all threads together).
+ * BENCH_STREAM_MODEL=defaults trains the model the product's defaults give 784 pixels instead of the
+ * demo's small one; with DEC_RETRAIN_EVERY_RECORDS set, the run waits for the background retrain
+ * (a shadow model on the stream sample), so the peak includes it.
+ *
+ * Writes bench/results/stream.json (stream-defaults.json with the product's model). Run it under
+ * nice on a quiet machine; it takes a few minutes (about ten with the product's model).
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,15 +51,24 @@ const burstEnd = 6_500;
 const pacedPerSecond = envNumber('BENCH_PACED_RATE', 250);
 const here = import.meta.dirname;
 
-/** The worker's settings: the demo's model, overridable through DEC_* variables. */
-const modelSettings: Record<string, string> = {
-  DEC_FEATURES: 'pixels',
-  DEC_CLUSTERS: '10',
+/** `demo`: the demo's small model (minutes); `defaults`: what the product's defaults train. */
+const modelPreset = process.env.BENCH_STREAM_MODEL ?? 'demo';
+if (modelPreset !== 'demo' && modelPreset !== 'defaults') {
+  throw new Error(`BENCH_STREAM_MODEL must be demo or defaults, not ${modelPreset}`);
+}
+const demoModel: Record<string, string> = {
   DEC_HIDDEN: '256,64',
   DEC_EMBEDDING: '10',
   DEC_PRETRAIN_EPOCHS: '15',
   DEC_UPDATE_INTERVAL: '30',
   DEC_MAX_ITERATIONS: '200',
+};
+
+/** The worker's settings: the preset's model, overridable through DEC_* variables. */
+const modelSettings: Record<string, string> = {
+  DEC_FEATURES: 'pixels',
+  DEC_CLUSTERS: '10',
+  ...(modelPreset === 'demo' ? demoModel : {}),
   DEC_SEED: '1',
   DEC_BATCH_MAX_RECORDS: '500',
   DEC_REFINE_EVERY_RECORDS: '0',
@@ -62,6 +78,28 @@ const modelSettings: Record<string, string> = {
     ),
   ),
 };
+
+const retrainEveryRecords = Number(modelSettings.DEC_RETRAIN_EVERY_RECORDS ?? 0);
+
+/** A setting as a number, or nothing when the preset leaves it to the product's default. */
+function numberSetting(name: string): number | undefined {
+  const value = modelSettings[name];
+  return value === undefined ? undefined : Number(value);
+}
+
+/**
+ * The most memory a process has held resident (VmHWM, the kernel's high-water mark, every thread
+ * together), in MiB; undefined where /proc is not there.
+ */
+function peakResidentMiB(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const kib = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) / 1024;
+  } catch {
+    return undefined;
+  }
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -189,6 +227,7 @@ async function main(): Promise<void> {
     });
     let phase = 'starting';
     let bootstrapMs = 0;
+    let retrain: { outcome: string; line: string } | undefined;
     let buffered = '';
     worker.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -196,9 +235,21 @@ async function main(): Promise<void> {
       buffered = lines.pop() ?? '';
       for (const line of lines) {
         try {
-          const entry = JSON.parse(line) as { msg?: string; phase?: string; wallMs?: number };
+          const entry = JSON.parse(line) as {
+            msg?: string;
+            phase?: string;
+            wallMs?: number;
+            detail?: string;
+          };
           if (entry.msg === 'phase' && entry.phase !== undefined) phase = entry.phase;
           if (entry.msg === 'bootstrap trained') bootstrapMs = entry.wallMs ?? 0;
+          // The refinement thread's lines: {"msg":"refinement","detail":"refiner: …"}.
+          const detail = entry.msg === 'refinement' ? (entry.detail ?? '') : '';
+          if (detail.startsWith('refiner: shadow model trained')) {
+            retrain = { outcome: 'trained', line: detail };
+          } else if (detail.startsWith('refiner: shadow retrain failed')) {
+            retrain = { outcome: 'failed', line: detail };
+          }
         } catch {
           // not a log line
         }
@@ -246,6 +297,11 @@ async function main(): Promise<void> {
       await sleep(Math.max(0, 50 - (Date.now() - tick)));
     }
     await waitUntil(() => read >= total, 10 * 60_000, 'the paced records');
+    if (retrainEveryRecords > 0) {
+      log('waiting for the background retrain…');
+      await waitUntil(() => retrain !== undefined, 30 * 60_000, 'the background retrain');
+      log(retrain?.line ?? '');
+    }
     const latencies: number[] = [];
     for (let i = burstEnd; i < total; i++)
       latencies.push((readAt[i] as number) - (sentAt[i] as number));
@@ -254,6 +310,7 @@ async function main(): Promise<void> {
       `paced at ${pacedPerSecond}/s: p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms`,
     );
 
+    const workerPeakMiB = peakResidentMiB(worker.pid);
     worker.kill('SIGTERM');
     const exitCode = await exited;
 
@@ -270,14 +327,18 @@ async function main(): Promise<void> {
     // Offline reference: the same training (same records, options, seed) assigning all 10k.
     log('offline reference: training the same model in this process…');
     const records = Array.from({ length: total }, (_, i) => recordOf(i));
+    const hidden = modelSettings.DEC_HIDDEN;
+    const optional = {
+      embeddingSize: numberSetting('DEC_EMBEDDING'),
+      pretrainEpochs: numberSetting('DEC_PRETRAIN_EPOCHS'),
+      updateInterval: numberSetting('DEC_UPDATE_INTERVAL'),
+      maxIterations: numberSetting('DEC_MAX_ITERATIONS'),
+    };
     const decOptions = {
       clusters: Number(modelSettings.DEC_CLUSTERS),
-      hiddenSizes: (modelSettings.DEC_HIDDEN ?? '').split(',').map(Number),
-      embeddingSize: Number(modelSettings.DEC_EMBEDDING),
-      pretrainEpochs: Number(modelSettings.DEC_PRETRAIN_EPOCHS),
-      updateInterval: Number(modelSettings.DEC_UPDATE_INTERVAL),
-      maxIterations: Number(modelSettings.DEC_MAX_ITERATIONS),
       seed: Number(modelSettings.DEC_SEED),
+      ...(hidden === undefined ? {} : { hiddenSizes: hidden.split(',').map(Number) }),
+      ...Object.fromEntries(Object.entries(optional).filter(([, value]) => value !== undefined)),
     };
     const offlineStarted = Date.now();
     const snapshot = await trainSnapshot(records.slice(0, bootstrap), ['pixels'], decOptions);
@@ -314,9 +375,17 @@ async function main(): Promise<void> {
         modelVersions: versions,
         offlineSameTraining: { ...offline, trainSeconds: offlineTrainMs / 1000 },
       },
+      memory: {
+        what: 'the worker process, every thread together: VmHWM just before SIGTERM',
+        workerPeakResidentMiB: workerPeakMiB,
+        ...(retrain === undefined ? {} : { retrain: retrain.line }),
+      },
       workerExitCode: exitCode,
     };
-    const written = writeResult(resultFile('stream'), result);
+    const written = writeResult(
+      resultFile(modelPreset === 'demo' ? 'stream' : 'stream-defaults'),
+      result,
+    );
     printDocTable('stream', { stream: result });
     log(`wrote ${written}`);
   } finally {

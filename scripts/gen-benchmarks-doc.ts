@@ -434,6 +434,10 @@ function streamSection(r: unknown): string {
       'Model versions that labelled records',
       versions.length > 0 ? versions.join(', ') : NotMeasured,
     ),
+    info(
+      'Peak resident memory of the worker, every thread (VmHWM)',
+      count(r, 'memory.workerPeakResidentMiB', 'MiB'),
+    ),
     {
       name: 'clean exit',
       row: [
