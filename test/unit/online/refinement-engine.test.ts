@@ -8,7 +8,7 @@ import {
   defaultRefinementSettings,
 } from '../../../src/online/refinement-engine.js';
 import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
-import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
+import { blobs, quickRetrainOptions, tinySnapshot } from '../../fixtures/refinement.js';
 
 /** The rows of `a` then those of `b`. */
 function concatRows(a: Matrix, b: Matrix): Matrix {
@@ -239,15 +239,7 @@ void describe('RefinementEngine.rebootstrap', () => {
     const before = ModelVersion.ofParameters(snapshot.parameters);
     const oldLabels = before.assign(x).cluster;
     before.dispose();
-    const outcome = await engine.rebootstrap(x, {
-      hiddenSizes: [8],
-      embeddingSize: 2,
-      pretrainEpochs: 100,
-      pretrainLearningRate: 0.01,
-      kmeansRestarts: 3,
-      maxIterations: 60,
-      batchSize: 32,
-    });
+    const outcome = await engine.rebootstrap(x, quickRetrainOptions);
     assert.equal(outcome.kind, 'rebootstrap');
     assert.equal(outcome.accepted, true, outcome.detail);
     assert.equal(outcome.snapshot?.version, 2);
@@ -267,15 +259,7 @@ void describe('RefinementEngine.rebootstrap', () => {
 });
 
 void describe('RefinementEngine shadow retrain and promotion', () => {
-  const training = {
-    hiddenSizes: [8],
-    embeddingSize: 2,
-    pretrainEpochs: 100,
-    pretrainLearningRate: 0.01,
-    kmeansRestarts: 3,
-    maxIterations: 60,
-    batchSize: 32,
-  };
+  const training = quickRetrainOptions;
 
   void test('a shadow worse than the serving model on fresh records is discarded, and the serving version stays', async () => {
     await initBackend('cpu');

@@ -11,17 +11,15 @@ import type { RetrainReport, WorkerObserver } from '../../../src/worker/observer
 import { silentObserver } from '../../../src/worker/observer.js';
 import type { RefinerOptions, RetrainPolicy } from '../../../src/worker/refiner/refiner.js';
 import { Refiner } from '../../../src/worker/refiner/refiner.js';
-import { blobs, labelAndObserve, sliceRows, tinySnapshot } from '../../fixtures/refinement.js';
+import {
+  blobs,
+  labelAndObserve,
+  quickRetrainOptions,
+  sliceRows,
+  tinySnapshot,
+} from '../../fixtures/refinement.js';
 
-const shadowTraining = {
-  hiddenSizes: [8],
-  embeddingSize: 2,
-  pretrainEpochs: 100,
-  pretrainLearningRate: 0.01,
-  kmeansRestarts: 3,
-  maxIterations: 60,
-  batchSize: 32,
-};
+const shadowTraining = quickRetrainOptions;
 
 const retrain: RetrainPolicy = {
   everyRecords: 0,

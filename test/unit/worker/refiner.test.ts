@@ -11,7 +11,13 @@ import type { RefinementReport, WorkerObserver } from '../../../src/worker/obser
 import { silentObserver } from '../../../src/worker/observer.js';
 import type { RefinerOptions } from '../../../src/worker/refiner/refiner.js';
 import { Refiner } from '../../../src/worker/refiner/refiner.js';
-import { blobs, labelAndObserve, sliceRows, tinySnapshot } from '../../fixtures/refinement.js';
+import {
+  blobs,
+  labelAndObserve,
+  quickRetrainOptions,
+  sliceRows,
+  tinySnapshot,
+} from '../../fixtures/refinement.js';
 
 /** An observer that remembers what refinement reported. */
 function recordingObserver(): WorkerObserver & {
@@ -46,6 +52,24 @@ const baseOptions: RefinerOptions = {
   threadNice: 0,
   settings: { learningRate: 0.5, steps: 10, batchSize: 64, minClusterShare: 0.01 },
 };
+
+/** Retrain as soon as the cluster mix has drifted (PSI above 0.1), with a quick network. */
+const retrainOnDrift = {
+  psiThreshold: 0.1,
+  sustainMs: 0,
+  cooldownMs: 3_600_000,
+  options: quickRetrainOptions,
+};
+
+/** Blob centres for a stream that brings two thirds of its records from the first cluster. */
+const mostlyFirstBlob: readonly (readonly [number, number])[] = [
+  [-4, 0],
+  [-4, 0],
+  [-4, 0],
+  [-4, 0],
+  [4, 0],
+  [0, 5],
+];
 
 void describe('Refiner (through the refinement thread)', () => {
   const dirs: string[] = [];
@@ -255,20 +279,7 @@ void describe('Refiner (through the refinement thread)', () => {
         ...baseOptions,
         halfLifeRecords: 50,
         settings: { ...baseOptions.settings, minClusterShare: 0 },
-        rebootstrap: {
-          psiThreshold: 0.1,
-          sustainMs: 0,
-          cooldownMs: 3_600_000,
-          options: {
-            hiddenSizes: [8],
-            embeddingSize: 2,
-            pretrainEpochs: 100,
-            pretrainLearningRate: 0.01,
-            kmeansRestarts: 3,
-            maxIterations: 60,
-            batchSize: 32,
-          },
-        },
+        rebootstrap: retrainOnDrift,
       },
       silentObserver,
       { log: (line) => lines.push(line) },
@@ -277,14 +288,7 @@ void describe('Refiner (through the refinement thread)', () => {
     // The bootstrap saw three equal clusters; the stream brings two thirds from the first one.
     const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
     await refiner.start(initial);
-    const { x } = blobs(50, 18, [
-      [-4, 0],
-      [-4, 0],
-      [-4, 0],
-      [-4, 0],
-      [4, 0],
-      [0, 5],
-    ]);
+    const { x } = blobs(50, 18, mostlyFirstBlob);
     labelAndObserve(refiner, initial, x);
     const first = await refiner.refineNow();
     assert.equal(first?.kind, 'refine');
@@ -316,20 +320,7 @@ void describe('Refiner (through the refinement thread)', () => {
         everyRecords: 0,
         windowRecords: 50,
         halfLifeRecords: 50,
-        rebootstrap: {
-          psiThreshold: 0.1,
-          sustainMs: 0,
-          cooldownMs: 3_600_000,
-          options: {
-            hiddenSizes: [8],
-            embeddingSize: 2,
-            pretrainEpochs: 100,
-            pretrainLearningRate: 0.01,
-            kmeansRestarts: 3,
-            maxIterations: 60,
-            batchSize: 32,
-          },
-        },
+        rebootstrap: retrainOnDrift,
       },
       silentObserver,
       { log: (line) => lines.push(line) },
@@ -337,14 +328,7 @@ void describe('Refiner (through the refinement thread)', () => {
     t.after(() => refiner.close());
     const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
     await refiner.start(initial);
-    const { x } = blobs(25, 19, [
-      [-4, 0],
-      [-4, 0],
-      [-4, 0],
-      [-4, 0],
-      [4, 0],
-      [0, 5],
-    ]);
+    const { x } = blobs(25, 19, mostlyFirstBlob);
     for (let start = 0; start < x.rows; start += 50) {
       labelAndObserve(refiner, refiner.current(), sliceRows(x, start, 50));
       await refiner.whenIdle();
