@@ -227,7 +227,8 @@ async function main(): Promise<void> {
     });
     let phase = 'starting';
     let bootstrapMs = 0;
-    let retrain: { outcome: string; line: string } | undefined;
+    /** The log line of the first shadow trained (or failed), once there is one. */
+    let retrainLine: string | undefined;
     let buffered = '';
     worker.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffered += chunk;
@@ -245,11 +246,10 @@ async function main(): Promise<void> {
           if (entry.msg === 'bootstrap trained') bootstrapMs = entry.wallMs ?? 0;
           // The refinement thread's lines: {"msg":"refinement","detail":"refiner: …"}.
           const detail = entry.msg === 'refinement' ? (entry.detail ?? '') : '';
-          if (detail.startsWith('refiner: shadow model trained')) {
-            retrain = { outcome: 'trained', line: detail };
-          } else if (detail.startsWith('refiner: shadow retrain failed')) {
-            retrain = { outcome: 'failed', line: detail };
-          }
+          const shadowEnded =
+            detail.startsWith('refiner: shadow model trained') ||
+            detail.startsWith('refiner: shadow retrain failed');
+          if (shadowEnded) retrainLine ??= detail;
         } catch {
           // not a log line
         }
@@ -299,8 +299,8 @@ async function main(): Promise<void> {
     await waitUntil(() => read >= total, 10 * 60_000, 'the paced records');
     if (retrainEveryRecords > 0) {
       log('waiting for the background retrain…');
-      await waitUntil(() => retrain !== undefined, 30 * 60_000, 'the background retrain');
-      log(retrain?.line ?? '');
+      await waitUntil(() => retrainLine !== undefined, 30 * 60_000, 'the background retrain');
+      log(retrainLine ?? '');
     }
     const latencies: number[] = [];
     for (let i = burstEnd; i < total; i++)
@@ -378,7 +378,7 @@ async function main(): Promise<void> {
       memory: {
         what: 'the worker process, every thread together: VmHWM just before SIGTERM',
         workerPeakResidentMiB: workerPeakMiB,
-        ...(retrain === undefined ? {} : { retrain: retrain.line }),
+        ...(retrainLine === undefined ? {} : { retrain: retrainLine }),
       },
       workerExitCode: exitCode,
     };

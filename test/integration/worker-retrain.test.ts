@@ -21,6 +21,7 @@ import {
   scenario,
   separatedMixture,
 } from './worker-harness.js';
+import type { ReadMessage, WorkerScenario } from './worker-harness.js';
 
 /**
  * The bootstrap window holds two of the three clusters (k = 3 splits one of them); the stream then
@@ -42,6 +43,32 @@ function driftingMessages(): { key: string; value: string }[] {
   return messages;
 }
 
+/**
+ * Produces `messages` in steps, as a live stream arrives (a shadow trains while records keep
+ * coming), until a shadow is promoted, then 150 more; returns every labelled record.
+ */
+async function feedUntilPromoted(
+  s: WorkerScenario,
+  messages: { key: string; value: string }[],
+  retrains: readonly RetrainReport[],
+): Promise<ReadMessage[]> {
+  let sent = 0;
+  for (const upTo of [450, 600, 750, 900, 1050, 1200]) {
+    await produce(s.kafka, s.input, messages.slice(sent, upTo));
+    sent = upTo;
+    await readTopic(s.kafka, s.output, sent, { settleMs: 0 });
+    if (retrains.some((r) => r.outcome === 'promoted')) break;
+    await waitFor(
+      () => retrains.length > 0 && retrains.length % 2 === 0,
+      60_000,
+      'a shadow judged',
+    ).catch(() => undefined);
+  }
+  await produce(s.kafka, s.input, messages.slice(sent, sent + 150));
+  sent += 150;
+  return readTopic(s.kafka, s.output, sent, { settleMs: 500 });
+}
+
 void test('a retrained shadow is promoted between units: every record is labelled by the whole version in its header, and old clusters keep their ids', async (t) => {
   const s = await scenario(t);
   const retrains: RetrainReport[] = [];
@@ -61,22 +88,7 @@ void test('a retrained shadow is promoted between units: every record is labelle
     }),
     observer,
   );
-  // Fed in steps, as a live stream is: the shadow trains while records keep arriving.
-  let sent = 0;
-  for (const upTo of [450, 600, 750, 900, 1050, 1200]) {
-    await produce(s.kafka, s.input, messages.slice(sent, upTo));
-    sent = upTo;
-    await readTopic(s.kafka, s.output, sent, { settleMs: 0 });
-    if (retrains.some((r) => r.outcome === 'promoted')) break;
-    await waitFor(
-      () => retrains.length > 0 && retrains.length % 2 === 0,
-      60_000,
-      'a shadow judged',
-    ).catch(() => undefined);
-  }
-  await produce(s.kafka, s.input, messages.slice(sent, sent + 150));
-  sent += 150;
-  const out = await readTopic(s.kafka, s.output, sent, { settleMs: 500 });
+  const out = await feedUntilPromoted(s, messages, retrains);
   await worker.close();
 
   const promoted = retrains.find((r) => r.outcome === 'promoted');
@@ -137,6 +149,43 @@ void test('a retrained shadow is promoted between units: every record is labelle
       `truth ${truth}`,
     );
   }
+});
+
+void test('with refinement off, the worker still retrains on its sample and promotes a better shadow', async (t) => {
+  const s = await scenario(t);
+  const retrains: RetrainReport[] = [];
+  let refinements = 0;
+  const observer = {
+    ...silentObserver,
+    retrain: (r: RetrainReport) => retrains.push(r),
+    refinement: () => {
+      refinements++;
+    },
+  };
+  const worker = await runInProcess(
+    t,
+    s.env({
+      DEC_REFINE_EVERY_RECORDS: '0',
+      DEC_REFINE_WINDOW: '100',
+      DEC_RETRAIN_EVERY_RECORDS: '200',
+      DEC_RETRAIN_SAMPLE_RECORDS: '300',
+      DEC_RETRAIN_SAMPLE_HALF_LIFE_RECORDS: '0',
+      DEC_RETRAIN_HOLDOUT_RECORDS: '100',
+    }),
+    observer,
+  );
+  const out = await feedUntilPromoted(s, driftingMessages(), retrains);
+  await worker.close();
+  assert.ok(
+    retrains.some((r) => r.outcome === 'promoted'),
+    `outcomes: ${retrains.map((r) => r.outcome).join(', ')}`,
+  );
+  assert.equal(refinements, 0, 'no refinement ran');
+  const versions = new Set(out.map((m) => Number(m.headers['dec-model-version'])));
+  assert.ok(
+    versions.size > 1,
+    `records were labelled by the promoted version too: ${[...versions].join(', ')}`,
+  );
 });
 
 /** Counts the records the worker hands its refiner, by whether the serving model trained on them. */
