@@ -71,6 +71,26 @@ const mostlyFirstBlob: readonly (readonly [number, number])[] = [
   [0, 5],
 ];
 
+/**
+ * A Refiner that retrains on drift, started on a model whose bootstrap saw three equal clusters
+ * (a stream from `mostlyFirstBlob` then drifts); its log lines are collected.
+ */
+async function startedOnEqualClusters(
+  t: { after: (fn: () => Promise<void>) => void },
+  options: Partial<RefinerOptions>,
+): Promise<{ refiner: Refiner; initial: ModelSnapshot; lines: string[] }> {
+  const lines: string[] = [];
+  const refiner = new Refiner(
+    { ...baseOptions, halfLifeRecords: 50, rebootstrap: retrainOnDrift, ...options },
+    silentObserver,
+    { log: (line) => lines.push(line) },
+  );
+  t.after(() => refiner.close());
+  const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
+  await refiner.start(initial);
+  return { refiner, initial, lines };
+}
+
 void describe('Refiner (through the refinement thread)', () => {
   const dirs: string[] = [];
   before(async () => {
@@ -273,21 +293,9 @@ void describe('Refiner (through the refinement thread)', () => {
   });
 
   void test('sustained drift makes the next refinement a retrain with the old cluster ids', async (t) => {
-    const lines: string[] = [];
-    const refiner = new Refiner(
-      {
-        ...baseOptions,
-        halfLifeRecords: 50,
-        settings: { ...baseOptions.settings, minClusterShare: 0 },
-        rebootstrap: retrainOnDrift,
-      },
-      silentObserver,
-      { log: (line) => lines.push(line) },
-    );
-    t.after(() => refiner.close());
-    // The bootstrap saw three equal clusters; the stream brings two thirds from the first one.
-    const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
-    await refiner.start(initial);
+    const { refiner, initial, lines } = await startedOnEqualClusters(t, {
+      settings: { ...baseOptions.settings, minClusterShare: 0 },
+    });
     const { x } = blobs(50, 18, mostlyFirstBlob);
     labelAndObserve(refiner, initial, x);
     const first = await refiner.refineNow();
@@ -313,21 +321,10 @@ void describe('Refiner (through the refinement thread)', () => {
   });
 
   void test('with refinement off, sustained drift still re-bootstraps the model', async (t) => {
-    const lines: string[] = [];
-    const refiner = new Refiner(
-      {
-        ...baseOptions,
-        everyRecords: 0,
-        windowRecords: 50,
-        halfLifeRecords: 50,
-        rebootstrap: retrainOnDrift,
-      },
-      silentObserver,
-      { log: (line) => lines.push(line) },
-    );
-    t.after(() => refiner.close());
-    const initial = tinySnapshot([-4, 0, 4, 0, 0, 5], [100, 100, 100]);
-    await refiner.start(initial);
+    const { refiner, lines } = await startedOnEqualClusters(t, {
+      everyRecords: 0,
+      windowRecords: 50,
+    });
     const { x } = blobs(25, 19, mostlyFirstBlob);
     for (let start = 0; start < x.rows; start += 50) {
       labelAndObserve(refiner, refiner.current(), sliceRows(x, start, 50));
