@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kmeans } from 'ml-kmeans';
+import { clusterIdsOf } from '../src/model/cluster-ids.js';
 import { resolveDecOptions } from '../src/model/defaults.js';
 import { decodeSnapshot, encodeSnapshot } from '../src/model/snapshot-codec.js';
 import { clusteringAccuracy } from '../src/model/evaluation.js';
@@ -303,7 +304,12 @@ async function runRefined(
       const rows = Math.min(batch, records.rows - start);
       const x = standardise(rowsOf(records, start, rows), snapshot.standardisation);
       const assignment = assigner.assign(x);
-      scored?.set(assignment.cluster, start);
+      // Scored as published: a cluster that became a new group carries a fresh id.
+      const ids = clusterIdsOf(serving);
+      scored?.set(
+        assignment.cluster.map((c) => ids[c]!),
+        start,
+      );
       refiner.observe(x, assignment, serving.version, { trainedOn: scored === undefined });
       // Lockstep: the stream waits for a refinement in flight, so the result does not depend on timing.
       await refiner.whenIdle();

@@ -68,8 +68,10 @@ into nested objects, or one numeric array (pixels, an embedding).
 
 Each input record gives one labelled record on \`DEC_OUTPUT_TOPIC\`, with the input's key and
 headers and one more header, \`dec-model-version\`: the version that labelled it, as decimal text.
-\`cluster\` runs from 0 to k-1, \`confidence\` is the soft assignment of that cluster (between 1/k
-and 1) and \`model_version\` repeats the header. A JSON example:
+\`cluster\` is the cluster's id: 0 to k-1 at first; a cluster that later becomes a group no id held
+before gets a new, larger id, so an id never changes meaning
+([operations.md](operations.md#background-retrain-and-promotion)). \`confidence\` is the soft
+assignment of that cluster (between 1/k and 1) and \`model_version\` repeats the header. A JSON example:
 \`{"id": 7, "amount": 12.5, "cluster": 3, "confidence": 0.91, "model_version": 4}\`.
 
 A record that cannot be labelled goes, unchanged (key, value and headers), to \`DEC_DLQ_TOPIC\`

@@ -9,7 +9,7 @@ const modelVersionHeader = 'dec-model-version';
 
 /**
  * Writes cluster profiles to the compacted clusters topic: key = cluster id as decimal text, so
- * compaction keeps each cluster's latest profile. One request with acks=all per model version;
+ * compaction keeps each cluster's latest profile, and a retired id gets a tombstone. One request with acks=all per model version;
  * the producer connects on the first one.
  */
 export class KafkaClusterProfileSink implements ClusterProfileSink {
@@ -28,18 +28,26 @@ export class KafkaClusterProfileSink implements ClusterProfileSink {
     });
   }
 
-  async publish(profiles: readonly ClusterProfile[]): Promise<void> {
+  async publish(
+    profiles: readonly ClusterProfile[],
+    retired: readonly number[] = [],
+  ): Promise<void> {
     if (profiles.length === 0) return;
     this.connected ??= this.producer.connect();
     await this.connected;
+    const headers = { [modelVersionHeader]: String(profiles[0]!.modelVersion) };
     await this.producer.send({
       topic: this.topic,
       acks: -1,
-      messages: profiles.map((profile) => ({
-        key: String(profile.cluster),
-        value: this.encode(profile),
-        headers: { [modelVersionHeader]: String(profile.modelVersion) },
-      })),
+      messages: [
+        ...profiles.map((profile) => ({
+          key: String(profile.cluster),
+          value: this.encode(profile),
+          headers,
+        })),
+        // A tombstone: compaction drops the retired id's record, so the topic holds the live ids.
+        ...retired.map((id) => ({ key: String(id), value: null, headers })),
+      ],
     });
   }
 

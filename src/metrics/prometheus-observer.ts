@@ -61,8 +61,9 @@ function positive(count: number): number {
 /**
  * Turns what the worker reports into `decstream_*` metrics in one prom-client Registry.
  *
- * Label cardinality is bounded by construction: clusters are labelled `0..k-1` (at most
- * MaxClusterLabels), reasons pass through a BoundedLabel, partitions are those of the input topic;
+ * Label cardinality is bounded by construction: clusters are labelled by the ids the serving
+ * version publishes (at most MaxClusterLabels of them; an id retired when its cluster became a new
+ * group keeps its counters and loses its share), reasons pass through a BoundedLabel, partitions are those of the input topic;
  * nothing is ever labelled by record or key. Observer methods never throw: a bad value is dropped,
  * so metrics cannot stop the worker.
  */
@@ -128,8 +129,12 @@ export class PrometheusObserver implements WorkerObserver {
   private connected = false;
   private assignedPartitions = 0;
   private serving = false;
-  private clusterLimit = MaxClusterLabels;
-  private sharedClusters = 0;
+  /** The serving version's published id of each cluster; before one serves, the indices. */
+  private clusterIds: readonly number[] = Array.from({ length: MaxClusterLabels }, (_, c) => c);
+  /** Every id a version has published: a re-seed is counted under the id it retires. */
+  private readonly servedIds = new Set<number>();
+  /** Ids that have a share series. */
+  private readonly sharedIds = new Set<number>();
   private currentStage: string | undefined;
   private consecutiveFailures = 0;
 
@@ -498,33 +503,39 @@ export class PrometheusObserver implements WorkerObserver {
     );
     if (Number.isFinite(info.version)) this.modelVersion.set(info.version);
     if (k > 0) {
-      // A smaller model: clusters k.. no longer exist, so neither do their shares.
-      for (let c = k; c < this.sharedClusters; c++) {
-        this.clusterShareRatio.remove({ cluster: String(c) });
+      const ids = (info.clusterIds ?? Array.from({ length: k }, (_, c) => c)).slice(0, k);
+      // Ids the new version does not publish (a smaller model, a retired id) lose their shares.
+      const live = new Set(ids);
+      for (const id of [...this.sharedIds].filter((id) => !live.has(id))) {
+        this.clusterShareRatio.remove({ cluster: String(id) });
+        this.sharedIds.delete(id);
       }
-      this.sharedClusters = Math.min(this.sharedClusters, k);
-      this.clusterLimit = k;
-      this.initialiseClusterCounters(k);
+      this.clusterIds = ids;
+      for (const id of ids) this.servedIds.add(id);
+      this.initialiseClusterCounters(ids);
     }
     this.serving = true;
     this.updateReady();
   }
 
   labelledPerCluster(counts: readonly number[]): void {
-    const n = Math.min(counts.length, this.clusterLimit);
+    const n = Math.min(counts.length, this.clusterIds.length);
     for (let c = 0; c < n; c++) {
       const count = positive(counts[c]!);
-      if (count > 0) this.clusterRecordsTotal.inc({ cluster: String(c) }, count);
+      const cluster = String(this.clusterIds[c]);
+      if (count > 0) this.clusterRecordsTotal.inc({ cluster }, count);
     }
   }
 
   clusterShares(shares: readonly number[]): void {
-    const n = Math.min(shares.length, this.clusterLimit);
+    const n = Math.min(shares.length, this.clusterIds.length);
     for (let c = 0; c < n; c++) {
       const share = shares[c]!;
-      if (Number.isFinite(share)) this.clusterShareRatio.set({ cluster: String(c) }, share);
+      const id = this.clusterIds[c]!;
+      if (!Number.isFinite(share)) continue;
+      this.clusterShareRatio.set({ cluster: String(id) }, share);
+      this.sharedIds.add(id);
     }
-    this.sharedClusters = Math.max(this.sharedClusters, n);
   }
 
   confidence(values: ArrayLike<number>): void {
@@ -552,7 +563,7 @@ export class PrometheusObserver implements WorkerObserver {
   }
 
   clusterReseeded(cluster: number): void {
-    if (!Number.isInteger(cluster) || cluster < 0 || cluster >= this.clusterLimit) return;
+    if (!this.servedIds.has(cluster)) return;
     this.clusterReseedsTotal.inc({ cluster: String(cluster) });
   }
 
@@ -610,12 +621,12 @@ export class PrometheusObserver implements WorkerObserver {
   }
 
   /**
-   * Clusters 0..k-1 at 0 (a counter that already counted keeps its value), so the per-cluster
+   * The published ids at 0 (a counter that already counted keeps its value), so the per-cluster
    * panels and their sums read 0 rather than "No data" until a record or a re-seed is counted.
    */
-  private initialiseClusterCounters(k: number): void {
-    for (let c = 0; c < k; c++) {
-      const cluster = String(c);
+  private initialiseClusterCounters(ids: readonly number[]): void {
+    for (const id of ids) {
+      const cluster = String(id);
       this.clusterRecordsTotal.inc({ cluster }, 0);
       this.clusterReseedsTotal.inc({ cluster }, 0);
     }

@@ -4,6 +4,7 @@
  * members, the kept records nearest its centroid, and the features whose cluster mean lies
  * furthest from the whole set's, as z-scores. Pure: plain arrays in, plain objects out.
  */
+import { clusterIdsOf } from './cluster-ids.js';
 import type { ClusterStatistics } from './cluster-statistics.js';
 import type { DenseLayer, FeatureSpec, ModelSnapshot } from './types.js';
 
@@ -68,12 +69,13 @@ export function clusterProfiles(snapshot: ModelSnapshot): ClusterProfile[] {
   const sizes = stats?.counts ?? snapshot.metrics.clusterSizes;
   const total = sizes.reduce((a, b) => a + b, 0);
   const dims = snapshot.standardisation.mean.length;
+  const ids = clusterIdsOf(snapshot);
   return Array.from({ length: k }, (_, c): ClusterProfile => {
     const size = sizes[c] ?? 0;
     const confidence = stats?.meanConfidence[c];
     const row = prototypes?.subarray(c * dims, (c + 1) * dims);
     return {
-      cluster: c,
+      cluster: ids[c]!,
       modelVersion: snapshot.version,
       share: total > 0 ? size / total : 0,
       size,

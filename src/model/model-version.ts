@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { PoisonReason, PoisonRecordError, UsageError } from '../errors.js';
 import { disposeLayers, forward, layersToTensors, type LayerTensors } from './dense-network.js';
 import { reorderRows } from './canonical-order.js';
+import { clusterIdsOf } from './cluster-ids.js';
 import { FeatureExtractor } from './features.js';
 import { overflowedRows } from './overflowed-rows.js';
 import { squaredDistances } from './soft-assignment.js';
@@ -49,13 +50,15 @@ export interface RecordAssignments {
 /** What a model version is made of: a snapshot has all of it. */
 export type ModelVersionParts = Pick<
   ModelSnapshot,
-  'version' | 'featureSpec' | 'standardisation' | 'parameters'
+  'version' | 'featureSpec' | 'standardisation' | 'parameters' | 'clusterIds'
 >;
 
 export class ModelVersion {
   readonly version: number;
   readonly extractor: FeatureExtractor;
   readonly parameters: DecParameters;
+  /** The id each cluster is published under (cluster-ids.ts); assignments hold indices. */
+  readonly clusterIds: readonly number[];
   private readonly standardisation: Standardisation;
   private readonly encoder: LayerTensors[];
   private readonly decoder: LayerTensors[];
@@ -69,6 +72,7 @@ export class ModelVersion {
     this.extractor = new FeatureExtractor(parts.featureSpec);
     this.standardisation = parts.standardisation;
     this.parameters = parameters;
+    this.clusterIds = clusterIdsOf(parts);
     this.encoder = layersToTensors(parameters.encoder);
     this.decoder = layersToTensors(parameters.decoder);
     this.centroids = tf.tensor2d(parameters.centroids, [

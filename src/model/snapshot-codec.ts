@@ -59,6 +59,8 @@ interface SnapshotHeader {
   readonly blobs: readonly (readonly [string, number])[];
   /** Absent in snapshots written before versions kept them. */
   readonly clusterStatistics?: StatisticsHeader;
+  /** Absent when every cluster is published under its index. */
+  readonly clusterIds?: readonly number[];
 }
 
 /** What can be read from a snapshot's header without decoding (or verifying) the weights. */
@@ -110,6 +112,7 @@ export function encodeSnapshot(s: ModelSnapshot): Uint8Array {
     ...(s.clusterStatistics === undefined
       ? {}
       : { clusterStatistics: statisticsToHeader(s.clusterStatistics) }),
+    ...(s.clusterIds === undefined ? {} : { clusterIds: [...s.clusterIds] }),
   };
   let headerBytes = new TextEncoder().encode(JSON.stringify(header, encodeNonFinite));
   if (headerBytes.length > MAX_HEADER_BYTES && header.clusterStatistics !== undefined) {
@@ -151,12 +154,19 @@ function checkChecksum(bytes: Uint8Array): void {
   }
 }
 
-/** The cluster statistics a header carries; none in snapshots written before they existed. */
-function statisticsOf(header: SnapshotHeader): Pick<ModelSnapshot, 'clusterStatistics'> {
-  if (header.clusterStatistics === undefined) return {};
+/**
+ * The cluster statistics and published ids a header carries; none in snapshots written before
+ * they existed (ids: none while every cluster is published under its index).
+ */
+function clustersOf(
+  header: SnapshotHeader,
+): Pick<ModelSnapshot, 'clusterStatistics' | 'clusterIds'> {
+  const ids = header.clusterIds === undefined ? {} : { clusterIds: header.clusterIds };
+  if (header.clusterStatistics === undefined) return ids;
   const dims = header.featureSpec.widths.reduce((n, w) => n + w, 0);
   return {
     clusterStatistics: statisticsFromHeader(header.clusterStatistics, header.model.clusters, dims),
+    ...ids,
   };
 }
 
@@ -220,7 +230,7 @@ export function decodeSnapshot(bytes: Uint8Array): ModelSnapshot {
       alpha: header.model.alpha,
     },
     metrics: header.metrics,
-    ...statisticsOf(header),
+    ...clustersOf(header),
   };
   checkSnapshot(snapshot);
   if (blobs.size !== blobList(snapshot).length) {
@@ -342,6 +352,15 @@ function checkHeader(value: unknown): SnapshotHeader {
 }
 
 /** Verifies that every array has the length its shapes say and that the layers chain up. */
+function validClusterIds(ids: readonly number[], clusters: number): boolean {
+  return (
+    Array.isArray(ids) &&
+    ids.length === clusters &&
+    ids.every((id) => Number.isSafeInteger(id) && id >= 0) &&
+    new Set(ids).size === ids.length
+  );
+}
+
 function checkSnapshot(s: ModelSnapshot): void {
   const bad = (what: string): never => {
     throw new SnapshotError(`snapshot shapes do not match: ${what}`);
@@ -370,6 +389,9 @@ function checkSnapshot(s: ModelSnapshot): void {
   if (!Number.isInteger(p.clusters) || p.clusters < 1) bad(`clusters ${p.clusters}`);
   if (!Number.isInteger(p.embeddingSize) || p.embeddingSize < 1) {
     bad(`embedding size ${p.embeddingSize}`);
+  }
+  if (s.clusterIds !== undefined && !validClusterIds(s.clusterIds, p.clusters)) {
+    bad(`cluster ids must be ${p.clusters} distinct non-negative integers`);
   }
   if (s.options.clusters !== p.clusters) {
     bad(`options say ${s.options.clusters} clusters, the model has ${p.clusters}`);

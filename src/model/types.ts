@@ -177,6 +177,11 @@ export interface IdMappingReport {
   readonly records: number;
   /** Fraction of those whose id changed after matching. */
   readonly labelChangeRatio: number;
+  /**
+   * Clusters that became a group no earlier id held: each takes a fresh id and its previous id is
+   * retired (cluster-ids.ts). Absent or empty when every cluster kept its id.
+   */
+  readonly renewed?: readonly { readonly retired: number; readonly id: number }[];
 }
 
 /** A shadow model that was promoted: the evidence, and how its ids were matched. */
@@ -208,6 +213,12 @@ export interface ModelSnapshot {
    * Absent in snapshots written before it was kept.
    */
   readonly clusterStatistics?: ClusterStatistics;
+  /**
+   * The id each cluster is published under, in centroid order (cluster-ids.ts). Absent: the
+   * cluster's index, as in every bootstrap version and in snapshots written before ids could be
+   * retired.
+   */
+  readonly clusterIds?: readonly number[];
 }
 
 /** Labels for a batch, one entry per row. */

@@ -124,7 +124,7 @@ function labelChunk(model: ModelVersion, chunk: readonly InputRecord[], run: Ass
     }
     text += `${JSON.stringify({
       ...item.record,
-      cluster: result.batch.cluster[row],
+      cluster: model.clusterIds[result.batch.cluster[row] as number],
       confidence: round(result.batch.confidence[row] as number, 6),
       model_version: model.version,
     })}\n`;

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { clusterIdsOf } from '../model/cluster-ids.js';
 import { clusterProfiles } from '../model/cluster-profile.js';
 import { describeLeftOutColumns, leftOutColumnNames } from '../model/left-out-columns.js';
 import { prototypeGrid } from '../model/prototype-grid.js';
@@ -67,6 +68,8 @@ export function describeSnapshot(snapshot: ModelSnapshot): Record<string, unknow
     // A promoted shadow: the evidence, and which of its clusters took which id (with overlap).
     ...(metrics.promotion === undefined ? {} : { promotion: metrics.promotion }),
     backend: metrics.backend,
+    // The id each cluster is published under, in the order of clusterSizes.
+    clusterIds: clusterIdsOf(snapshot),
     clusterSizes: metrics.clusterSizes,
     metrics,
     options: snapshot.options,

@@ -6,6 +6,7 @@
  * The report says how well that worked, per id and overall.
  */
 import type { ClusterOverlap, DecParameters, IdMappingReport } from '../model/types.js';
+import type { RenewedId } from '../model/cluster-ids.js';
 import { matchByOverlap, permuteRows, relabel } from './refinement-policy.js';
 
 export interface IdMapping {
@@ -61,12 +62,16 @@ export function matchClusterIds(
 }
 
 /** The mapping as plain JSON. */
-export function idMappingReport(mapping: IdMapping): IdMappingReport {
+export function idMappingReport(
+  mapping: IdMapping,
+  ids: { renewed: readonly RenewedId[] } = { renewed: [] },
+): IdMappingReport {
   return {
     permutation: Array.from(mapping.permutation),
     overlap: mapping.overlap,
     records: mapping.records,
     labelChangeRatio: mapping.labelChangeRatio,
+    ...(ids.renewed.length === 0 ? {} : { renewed: ids.renewed }),
   };
 }
 
@@ -85,10 +90,12 @@ export function permuteValues(values: readonly number[], mapping: IdMapping): nu
 
 /** One line for the log: `id←new (kept %)` per id and the overall change. */
 export function describeIdMapping(
-  mapping: Pick<IdMappingReport, 'overlap' | 'records' | 'labelChangeRatio'>,
+  mapping: Pick<IdMappingReport, 'overlap' | 'records' | 'labelChangeRatio' | 'renewed'>,
 ): string {
   const pairs = mapping.overlap
     .map((o) => `${o.id}←${o.from} (${o.kept === null ? '-' : `${(100 * o.kept).toFixed(1)}%`})`)
     .join(' ');
-  return `${(100 * mapping.labelChangeRatio).toFixed(2)}% of ${mapping.records} recent records change id; ${pairs}`;
+  const renewed = (mapping.renewed ?? []).map((r) => `${r.retired}→${r.id}`).join(' ');
+  const fresh = renewed === '' ? '' : `; new groups, ids retired→new: ${renewed}`;
+  return `${(100 * mapping.labelChangeRatio).toFixed(2)}% of ${mapping.records} recent records change id; ${pairs}${fresh}`;
 }

@@ -1,6 +1,8 @@
 /**
  * The label of one assigned row, as the codecs write it: cluster, confidence and model version,
  * and with output detail 'full' why: the runner-up cluster and the margin between the two.
+ * Clusters are written as the ids they are published under (`ids[c]`, cluster-ids.ts); without
+ * `ids`, as their indices.
  */
 import type { Label, OutputDetail } from '../codec/record-codec.js';
 import type { AssignmentBatch } from '../model/types.js';
@@ -10,8 +12,10 @@ export function recordLabel(
   row: number,
   modelVersion: number,
   detail: OutputDetail = 'basic',
+  ids?: readonly number[],
 ): Label {
-  const cluster = assignment.cluster[row] as number;
+  const index = assignment.cluster[row] as number;
+  const cluster = ids?.[index] ?? index;
   const confidence = assignment.confidence[row] as number;
   if (detail === 'basic') return { cluster, confidence, modelVersion };
   // The largest q_ij over j ≠ cluster. With one cluster there is none: -1, and the margin is q itself.
@@ -20,12 +24,13 @@ export function recordLabel(
   let runnerUp = -1;
   let second = 0;
   for (let j = 0; j < k; j++) {
-    if (j === cluster) continue;
+    if (j === index) continue;
     const q = assignment.q[base + j] as number;
     if (runnerUp < 0 || q > second) {
       runnerUp = j;
       second = q;
     }
   }
-  return { cluster, confidence, modelVersion, runnerUp, margin: confidence - second };
+  const runnerUpId = runnerUp < 0 ? -1 : (ids?.[runnerUp] ?? runnerUp);
+  return { cluster, confidence, modelVersion, runnerUp: runnerUpId, margin: confidence - second };
 }

@@ -20,6 +20,7 @@ import type {
   TrainingMetrics,
 } from '../model/types.js';
 import { applyIdMapping, idMappingReport, matchClusterIds, permuteValues } from './id-mapping.js';
+import type { IdMapping } from './id-mapping.js';
 import { onlineKmeansPass } from './online-kmeans.js';
 import { reseedFadingCluster } from './fading-cluster.js';
 import { SEPARATE_GROUPS_MAX_CUT } from '../model/partition-score.js';
@@ -37,8 +38,11 @@ import {
   matchByOverlap,
   parametersAreFinite,
   permuteRows,
+  relabel,
   reseedDyingClusters,
 } from './refinement-policy.js';
+import { carryClusterIds, clusterIdsOf } from '../model/cluster-ids.js';
+import type { RenewedId } from '../model/cluster-ids.js';
 
 export interface RefinementSettings {
   /**
@@ -339,28 +343,54 @@ export class RefinementEngine {
     window: Matrix,
     served: AssignmentBatch,
     { reseeded, start }: { reseeded: readonly ReseedEvent[]; start: DecParameters },
-  ): C & { reseeded: readonly ReseedEvent[]; start: DecParameters; idMapping?: IdMappingReport } {
+  ): C & {
+    reseeded: readonly ReseedEvent[];
+    start: DecParameters;
+    clusterIds?: number[];
+    idMapping?: IdMappingReport;
+  } {
     const k = choice.parameters.clusters;
     const mapping = matchClusterIds(served.cluster, choice.labelled.cluster, k);
-    const idMapping = idMappingReport(mapping);
-    if (mapping.permutation.every((from, id) => from === id))
-      return { ...choice, reseeded, start, idMapping };
+    if (mapping.permutation.every((from, id) => from === id)) {
+      const ids = this.carriedIds(served.cluster, choice.labelled.cluster, reseeded);
+      return { ...choice, reseeded, start, ...ids, idMapping: idMappingReport(mapping, ids) };
+    }
     const idOf = new Int32Array(k);
     mapping.permutation.forEach((from, id) => (idOf[from] = id));
     const parameters = applyIdMapping(choice.parameters, mapping);
+    const labelled = this.assignUnder(parameters, window);
+    const renumbered = reseeded.map((e) => ({
+      ...e,
+      cluster: idOf[e.cluster]!,
+      splitFrom: idOf[e.splitFrom]!,
+    }));
+    const ids = this.carriedIds(served.cluster, labelled.cluster, renumbered);
     return {
       ...choice,
       parameters,
-      labelled: this.assignUnder(parameters, window),
+      labelled,
       // The step's starting point in the same numbering, for the label-change bound.
       start: applyIdMapping(start, mapping),
-      reseeded: reseeded.map((e) => ({
-        ...e,
-        cluster: idOf[e.cluster]!,
-        splitFrom: idOf[e.splitFrom]!,
-      })),
-      idMapping,
+      reseeded: renumbered,
+      ...ids,
+      idMapping: idMappingReport(mapping, ids),
     };
+  }
+
+  /**
+   * The published ids of a new version whose clusters are matched to the serving one's: a
+   * re-seeded cluster, or one that is mostly a group the serving version's id did not hold, gets a
+   * fresh id (cluster-ids.ts).
+   */
+  private carriedIds(
+    before: ArrayLike<number>,
+    after: ArrayLike<number>,
+    reseeded: readonly ReseedEvent[] = [],
+  ): { clusterIds: number[]; renewed: readonly RenewedId[] } {
+    const carried = carryClusterIds(clusterIdsOf(this.snapshot), before, after, {
+      reseeded: reseeded.map((e) => e.cluster),
+    });
+    return { clusterIds: carried.ids, renewed: carried.renewed };
   }
 
   /** The next version from an accepted refinement, its re-seeded clusters' shares rebased. */
@@ -369,11 +399,13 @@ export class RefinementEngine {
       parameters: DecParameters;
       reseeded: readonly ReseedEvent[];
       labelled: AssignmentBatch;
+      clusterIds?: number[];
     },
     window: Matrix,
   ): ModelSnapshot {
     const rebased = this.rebasedShares(choice.reseeded, choice.labelled.cluster);
-    return this.nextVersion(choice.parameters, window, rebased);
+    const ids = choice.clusterIds === undefined ? {} : { clusterIds: choice.clusterIds };
+    return this.nextVersion(choice.parameters, window, { ...rebased, ...ids });
   }
 
   /**
@@ -547,12 +579,18 @@ export class RefinementEngine {
       };
     }
     const permutation = this.matchClusters(parameters, window, served);
-    const next = this.nextVersion(matchedParameters(parameters, permutation), window, {
+    const matched = matchedParameters(parameters, permutation);
+    const { clusterIds } = this.carriedIds(
+      served.cluster,
+      this.assignUnder(matched, window).cluster,
+    );
+    const next = this.nextVersion(matched, window, {
       options: decOptions,
       metrics: {
         ...metrics,
         clusterSizes: Array.from(permutation, (from) => metrics.clusterSizes[from] ?? 0),
       },
+      clusterIds,
     });
     const after = this.model.assign(window);
     return {
@@ -672,6 +710,7 @@ export class RefinementEngine {
     );
     const decision = decidePromotion(servingScore, shadowScore, margin);
     const mapping = matchClusterIds(served.cluster, shadowLabels, k);
+    const ids = this.carriedIds(served.cluster, relabel(shadowLabels, mapping.permutation));
     const promotion: PromotionRecord = {
       replacedVersion: this.snapshot.version,
       servingScore: decision.servingScore,
@@ -679,7 +718,7 @@ export class RefinementEngine {
       margin,
       trainedOnRecords: shadow.trainedOnRecords,
       judgedOnRecords: holdout.rows,
-      idMapping: idMappingReport(mapping),
+      idMapping: idMappingReport(mapping, ids),
     };
     const common = {
       kind: 'promotion' as const,
@@ -696,10 +735,7 @@ export class RefinementEngine {
       const reason = RejectReason.NotBetter;
       return { ...common, accepted: false, reason, detail: decision.detail, durationSeconds };
     }
-    const metrics = { ...shadow.metrics, promotion };
-    metrics.clusterSizes = permuteValues(shadow.metrics.clusterSizes, mapping);
-    const parameters = applyIdMapping(shadow.parameters, mapping);
-    const next = this.nextVersion(parameters, holdout, { options: shadow.options, metrics });
+    const next = this.promote(shadow, holdout, { mapping, promotion, clusterIds: ids.clusterIds });
     const after = this.model.assign(holdout);
     return {
       ...common,
@@ -709,6 +745,23 @@ export class RefinementEngine {
       durationSeconds: (this.now() - started) / 1000,
       clusterSizes: softSizes(after.q, after.rows, after.clusters),
     };
+  }
+
+  /** The shadow as the next version, its clusters in the serving ids' order. */
+  private promote(
+    shadow: Shadow,
+    holdout: Matrix,
+    matched: { mapping: IdMapping; promotion: PromotionRecord; clusterIds: number[] },
+  ): ModelSnapshot {
+    const { mapping, promotion, clusterIds } = matched;
+    const metrics = { ...shadow.metrics, promotion };
+    metrics.clusterSizes = permuteValues(shadow.metrics.clusterSizes, mapping);
+    const parameters = applyIdMapping(shadow.parameters, mapping);
+    return this.nextVersion(parameters, holdout, {
+      options: shadow.options,
+      metrics,
+      clusterIds,
+    });
   }
 
   /**
@@ -774,7 +827,7 @@ export class RefinementEngine {
   private nextVersion(
     parameters: DecParameters,
     window: Matrix,
-    extra: Partial<Pick<ModelSnapshot, 'options' | 'metrics'>> = {},
+    extra: Partial<Pick<ModelSnapshot, 'options' | 'metrics' | 'clusterIds'>> = {},
   ): ModelSnapshot {
     const next: ModelSnapshot = {
       ...this.snapshot,

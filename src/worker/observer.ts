@@ -31,6 +31,8 @@ export interface ModelInfo {
   readonly backend: string;
   readonly inputDims: number;
   readonly clusters: number;
+  /** The id each cluster is published under (cluster-ids.ts); absent: the indices. */
+  readonly clusterIds?: readonly number[];
   /** 'dec', or 'kmeans' when the bootstrap's guard chose k-means on the inputs. */
   readonly modelKind: string;
 }

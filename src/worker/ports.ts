@@ -150,8 +150,11 @@ export interface ModelRefiner {
  * cluster id), so that downstream users can join labelled records to what their cluster means.
  */
 export interface ClusterProfileSink {
-  /** Writes one record per profile; all of one model version. */
-  publish(profiles: readonly ClusterProfile[]): Promise<void>;
+  /**
+   * Writes one record per profile, all of one model version, and deletes the records of the
+   * `retired` ids (clusters no longer published under them: cluster-ids.ts).
+   */
+  publish(profiles: readonly ClusterProfile[], retired?: readonly number[]): Promise<void>;
   close(): Promise<void>;
 }
 

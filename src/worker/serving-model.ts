@@ -191,7 +191,13 @@ export class ServingModel {
     for (let i = 0; i < read.indices.length; i++) {
       const index = read.indices[i] as number;
       try {
-        const label = recordLabel(assignment, i, modelVersion, codec.outputDetail);
+        const label = recordLabel(
+          assignment,
+          i,
+          modelVersion,
+          codec.outputDetail,
+          this.model.clusterIds,
+        );
         const record = read.decoded[i];
         // `record` was only read since it was decoded: the codec may append to its source bytes.
         out.push(

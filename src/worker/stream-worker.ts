@@ -1,3 +1,4 @@
+import { clusterIdsOf } from '../model/cluster-ids.js';
 import { clusterProfiles } from '../model/cluster-profile.js';
 import { FeatureExtractor } from '../model/features.js';
 import { leftOutColumnNames } from '../model/left-out-columns.js';
@@ -569,6 +570,7 @@ export class StreamWorker implements HealthSource {
       backend: snapshot.metrics.backend,
       inputDims,
       clusters: snapshot.parameters.clusters,
+      clusterIds: clusterIdsOf(snapshot),
       modelKind: snapshot.metrics.modelKind ?? 'dec',
     });
     this.log.info('model serving', {
@@ -579,7 +581,7 @@ export class StreamWorker implements HealthSource {
       inputDims,
       labeller: this.labeller.kind,
     });
-    this.publishProfiles(snapshot);
+    this.publishProfiles(snapshot, previous);
     if (previous === undefined) await this.options.refiner?.start(snapshot);
   }
 
@@ -588,12 +590,15 @@ export class StreamWorker implements HealthSource {
    * so that a slow broker never holds up labelling. A failure is logged, not fatal: the records
    * are still labelled, and the next version publishes its profiles again.
    */
-  private publishProfiles(snapshot: ModelSnapshot): void {
+  private publishProfiles(snapshot: ModelSnapshot, previous: ModelSnapshot | undefined): void {
     const sink = this.options.profiles;
     if (sink === undefined) return;
     const profiles = clusterProfiles(snapshot);
+    const live = new Set(clusterIdsOf(snapshot));
+    const retired =
+      previous === undefined ? [] : clusterIdsOf(previous).filter((id) => !live.has(id));
     this.profilesPublished = this.profilesPublished
-      .then(() => sink.publish(profiles))
+      .then(() => sink.publish(profiles, retired))
       .catch((error: unknown) => {
         this.log.warn('publishing the cluster profiles failed', {
           modelVersion: snapshot.version,

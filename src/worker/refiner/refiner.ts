@@ -18,6 +18,7 @@ import type {
 } from '../../online/refinement-engine.js';
 import { defaultRefinementSettings } from '../../online/refinement-engine.js';
 import { describeIdMapping } from '../../online/id-mapping.js';
+import { clusterIdsOf } from '../../model/cluster-ids.js';
 import type { ReseedEvent } from '../../online/refinement-policy.js';
 import type { ModelStore } from '../../store/model-store.js';
 import type { WorkerObserver } from '../observer.js';
@@ -539,10 +540,15 @@ export class Refiner implements ModelRefiner {
           `version ${previous.version} keeps serving`,
       );
     } else {
+      const idsBefore = clusterIdsOf(previous);
+      const idsAfter = clusterIdsOf(snapshot);
       for (const event of outcome.reseeded) {
         estimate.split(event.splitFrom, event.cluster);
-        this.observer.clusterReseeded(event.cluster);
-        this.log(`refiner: ${describeReseed(event)} (version ${snapshot.version})`);
+        this.observer.clusterReseeded(idsBefore[event.cluster]!);
+        this.log(
+          `refiner: ${describeReseed(event, idsBefore)}; it is published as cluster ` +
+            `${idsAfter[event.cluster]} (version ${snapshot.version})`,
+        );
       }
       if (outcome.idMapping !== undefined) {
         this.log(`refiner: ids after the re-seed: ${describeIdMapping(outcome.idMapping)}`);
@@ -654,11 +660,14 @@ function describe(error: unknown): string {
 }
 
 /** A re-seed in words: why the cluster was re-seeded and from where. */
-function describeReseed(event: ReseedEvent): string {
+/** A re-seed in the serving version's published ids. */
+function describeReseed(event: ReseedEvent, ids: readonly number[]): string {
+  const cluster = ids[event.cluster]!;
+  const donor = ids[event.splitFrom]!;
   if (event.splitValley === undefined)
-    return `cluster ${event.cluster} was dying and was re-seeded by splitting cluster ${event.splitFrom}`;
+    return `cluster ${cluster} was dying and was re-seeded by splitting cluster ${donor}`;
   return (
-    `cluster ${event.cluster} had lost half its bootstrap share and was re-seeded with one of two ` +
-    `separate groups in cluster ${event.splitFrom} (valley ratio ${event.splitValley.toFixed(3)} between them)`
+    `cluster ${cluster} had lost half its bootstrap share and was re-seeded with one of two ` +
+    `separate groups in cluster ${donor} (valley ratio ${event.splitValley.toFixed(3)} between them)`
   );
 }

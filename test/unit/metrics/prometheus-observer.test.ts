@@ -271,6 +271,46 @@ void describe('PrometheusObserver', () => {
     assert.deepEqual(shares.map((s) => s.labels.cluster).sort(), ['0', '1']);
   });
 
+  void test('clusters are labelled by their published ids; a retired id keeps its counts and loses its share', async () => {
+    const { registry, observer } = fresh();
+    const serve = (version: number, clusterIds: number[]): void =>
+      observer.modelServing({
+        version,
+        backend: 'cpu',
+        inputDims: 2,
+        clusters: 3,
+        clusterIds,
+        modelKind: 'dec',
+      });
+    serve(1, [0, 1, 2]);
+    observer.labelledPerCluster([1, 2, 3]);
+    observer.clusterShares([0.2, 0.3, 0.5]);
+    // Version 2 re-seeded cluster 2 with a new group: it is published as 3, and 2 is retired.
+    observer.clusterReseeded(2);
+    observer.clusterReseeded(7); // never published: not a series
+    serve(2, [0, 1, 3]);
+    observer.labelledPerCluster([1, 1, 4]);
+    observer.clusterShares([0.25, 0.25, 0.5]);
+    const counts = await samples(registry, 'decstream_cluster_records_total');
+    assert.deepEqual(Object.fromEntries(counts.map((c) => [c.labels.cluster, c.value])), {
+      '0': 2,
+      '1': 3,
+      '2': 3,
+      '3': 4,
+    });
+    const shares = await samples(registry, 'decstream_cluster_share_ratio');
+    assert.deepEqual(Object.fromEntries(shares.map((c) => [c.labels.cluster, c.value])), {
+      '0': 0.25,
+      '1': 0.25,
+      '3': 0.5,
+    });
+    const reseeds = await samples(registry, 'decstream_cluster_reseeds_total');
+    assert.deepEqual(
+      reseeds.filter((r) => r.value > 0).map((r) => r.labels.cluster),
+      ['2'],
+    );
+  });
+
   void test('cluster labels stay bounded before any model is known', async () => {
     const { registry, observer } = fresh();
     observer.clusterShares(new Array<number>(MaxClusterLabels + 50).fill(0.001));

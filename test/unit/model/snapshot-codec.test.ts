@@ -155,3 +155,21 @@ void test('column weights round-trip; weights other than 0 and 1, or of the wron
   };
   assert.throws(() => encodeSnapshot(badWidth), SnapshotError);
 });
+
+void test('published cluster ids round-trip; ids that repeat, are negative or miscounted are refused', () => {
+  const renewed: ModelSnapshot = { ...tinySnapshot(4), clusterIds: [0, 7] };
+  assert.deepEqual(decodeSnapshot(encodeSnapshot(renewed)).clusterIds, [0, 7]);
+  assert.equal(decodeSnapshot(encodeSnapshot(tinySnapshot(4))).clusterIds, undefined);
+  for (const clusterIds of [
+    [3, 3],
+    [0, -1],
+    [0, 1, 2],
+    [0, 1.5],
+  ]) {
+    assert.throws(
+      () => encodeSnapshot({ ...tinySnapshot(4), clusterIds }),
+      /cluster ids must be 2 distinct non-negative integers/,
+      JSON.stringify(clusterIds),
+    );
+  }
+});

@@ -5,6 +5,7 @@ import { ModelVersion } from '../../../src/model/model-version.js';
 import {
   applyIdMapping,
   describeIdMapping,
+  idMappingReport,
   matchClusterIds,
 } from '../../../src/online/id-mapping.js';
 import { permuteRows } from '../../../src/online/refinement-policy.js';
@@ -56,6 +57,9 @@ void describe('matchClusterIds', () => {
       describeIdMapping(mapping),
       /12\.50% of 8 recent records change id; 0←1 \(75\.0%\) 1←0/,
     );
+    const renewed = idMappingReport(mapping, { renewed: [{ retired: 1, id: 4 }] });
+    assert.match(describeIdMapping(renewed), /; new groups, ids retired→new: 1→4$/);
+    assert.equal('renewed' in idMappingReport(mapping), false, 'no pairs when no id is renewed');
   });
 
   void test('an id no recent record had is reported with no overlap instead of a made-up one', () => {

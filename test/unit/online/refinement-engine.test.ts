@@ -116,6 +116,12 @@ void describe('RefinementEngine', () => {
     assigner.dispose();
     const used = new Set(labels);
     assert.ok(used.size >= 2, 'after re-seeding the two blobs fall into different clusters');
+    // Id 0 stays with one half of its old records; the other half and the far cluster, which
+    // died, are new groups: each gets a fresh id, and ids 1 and 2 are retired.
+    const ids = outcome.snapshot?.clusterIds ?? [];
+    assert.equal(ids[0], 0);
+    assert.deepEqual(outcome.idMapping.renewed?.map((r) => r.retired).sort(), [1, 2]);
+    assert.deepEqual([...ids].sort(), [0, 3, 4]);
     engine.dispose();
   });
 
@@ -177,6 +183,9 @@ void describe('RefinementEngine', () => {
     // Each group now has a cluster of its own; cluster 0 keeps its own group and its id.
     assert.deepEqual([...new Set(labels.subarray(0, 60))], [0]);
     assert.deepEqual([...new Set(labels.subarray(60, 90))], [2]);
+    // The newcomer is not what id 2 meant: it is published under a fresh id, and 2 is retired.
+    assert.deepEqual(outcome.snapshot?.clusterIds, [0, 1, 3]);
+    assert.deepEqual(outcome.idMapping?.renewed, [{ retired: 2, id: 3 }]);
     engine.dispose();
   });
 });

@@ -40,9 +40,13 @@ function source(value: Buffer, offset: number): SourceRecord {
 }
 
 /** Labels (1, 1) (cluster 0, centroids at (0,0) and (10,10)) and (6, 6) (cluster 1, a near call). */
-async function labelTwo(codec: RecordCodec, values: readonly Buffer[]): Promise<Buffer[]> {
+async function labelTwo(
+  codec: RecordCodec,
+  values: readonly Buffer[],
+  clusterIds?: number[],
+): Promise<Buffer[]> {
   await initBackend('cpu');
-  const model = new ServingModel(tinySnapshot(3));
+  const model = new ServingModel({ ...tinySnapshot(3), ...(clusterIds && { clusterIds }) });
   try {
     const chunk = model.label(
       values.map((v, i) => source(v, i)),
@@ -91,6 +95,22 @@ void test('DEC_OUTPUT_DETAIL=full: JSON records carry runner_up and margin, basi
     );
     assert.equal(far?.id, 'b');
   }
+});
+
+void test('records carry the published ids of their cluster and runner-up, not the indices', async () => {
+  const codec = await createRecordCodec({
+    format: 'json',
+    inputTopic: 'points',
+    outputTopic: 'points-labelled',
+    outputDetail: 'full',
+  });
+  const values = [Buffer.from('{"x":1,"y":1}'), Buffer.from('{"y":6,"x":6}')];
+  // Cluster 1 became a new group at some version and is published as 5.
+  const [near, far] = (await labelTwo(codec, values, [0, 5])).map(
+    (v) => JSON.parse(v.toString()) as Record<string, unknown>,
+  );
+  assert.deepEqual([near?.cluster, near?.runner_up], [0, 5]);
+  assert.deepEqual([far?.cluster, far?.runner_up], [5, 0]);
 });
 
 void test('full detail takes the slow path for a record that already has a margin field, and overrides it', async () => {
