@@ -9,8 +9,8 @@ const modelVersionHeader = 'dec-model-version';
 
 /**
  * Writes cluster profiles to the compacted clusters topic: key = cluster id as decimal text, so
- * compaction keeps each cluster's latest profile, and a retired id gets a tombstone. One request with acks=all per model version;
- * the producer connects on the first one.
+ * compaction keeps each cluster's latest profile, and a retired id gets a tombstone. One request
+ * with acks=all per model version; the producer connects on the first one.
  */
 export class KafkaClusterProfileSink implements ClusterProfileSink {
   private readonly producer: Producer;

@@ -61,11 +61,12 @@ function positive(count: number): number {
 /**
  * Turns what the worker reports into `decstream_*` metrics in one prom-client Registry.
  *
- * Label cardinality is bounded by construction: clusters are labelled by the ids the serving
- * version publishes (at most MaxClusterLabels of them; an id retired when its cluster became a new
- * group keeps its counters and loses its share), reasons pass through a BoundedLabel, partitions are those of the input topic;
- * nothing is ever labelled by record or key. Observer methods never throw: a bad value is dropped,
- * so metrics cannot stop the worker.
+ * Label cardinality is bounded: clusters are labelled by the k ids the serving version publishes
+ * (at most MaxClusterLabels); an id retired when its cluster became a new group keeps its counter
+ * series and loses its share, so the counters gain one series per retired id, a rare event.
+ * Reasons pass through a BoundedLabel, partitions are those of the input topic; nothing is ever
+ * labelled by record or key. Observer methods never throw: a bad value is dropped, so metrics
+ * cannot stop the worker.
  */
 export class PrometheusObserver implements WorkerObserver {
   readonly registry: Registry;

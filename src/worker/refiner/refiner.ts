@@ -659,8 +659,7 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A re-seed in words: why the cluster was re-seeded and from where. */
-/** A re-seed in the serving version's published ids. */
+/** A re-seed in words, in the serving version's published ids: why, and from where. */
 function describeReseed(event: ReseedEvent, ids: readonly number[]): string {
   const cluster = ids[event.cluster]!;
   const donor = ids[event.splitFrom]!;
