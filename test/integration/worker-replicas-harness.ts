@@ -184,7 +184,8 @@ export async function assertLabelsReproduce(
       models.set(version, model);
     }
     const { batch, row } = model.assignRecords([value]);
-    if (batch.cluster[row[0] as number] !== value.cluster) mismatches += 1;
+    const index = batch.cluster[row[0] as number] as number;
+    if (model.clusterIds[index] !== value.cluster) mismatches += 1;
   }
   for (const model of models.values()) model.dispose();
   assert.equal(mismatches, 0, 'every record gets the cluster its version gives it');

@@ -116,7 +116,8 @@ void test('a retrained shadow is promoted between units: every record is labelle
     assert.ok(snapshot !== undefined, `version ${version} is stored`);
     const model = models.get(version) ?? new ModelVersion(snapshot);
     models.set(version, model);
-    assert.equal(model.assignRecords([value]).batch.cluster[0], value.cluster);
+    const index = model.assignRecords([value]).batch.cluster[0]!;
+    assert.equal(model.clusterIds[index], value.cluster);
     const list = byVersion.get(version) ?? [];
     list.push({ truth: value.truth as number, cluster: value.cluster as number });
     byVersion.set(version, list);
@@ -148,6 +149,16 @@ void test('a retrained shadow is promoted between units: every record is labelle
       majority(before, truth)?.id,
       `truth ${truth}`,
     );
+  }
+  // A cluster the promotion found to be a new group (the third truth, which the bootstrap never
+  // saw, when the old ids held it only in part) is published under an id no earlier record
+  // carried, and the id it retired labels nothing from then on.
+  const idsOf = (version: number): Set<number> =>
+    new Set((byVersion.get(version) ?? []).map((r) => r.cluster));
+  const earlier = [...byVersion.keys()].filter((v) => v < promotedTo.version);
+  for (const { retired, id } of promotedTo.metrics.promotion?.idMapping.renewed ?? []) {
+    for (const v of earlier) assert.equal(idsOf(v).has(id), false, `id ${id} in version ${v}`);
+    assert.equal(idsOf(promotedTo.version).has(retired), false, `retired id ${retired}`);
   }
 });
 
