@@ -35,7 +35,16 @@ for (const outputCodec of ['lz4', 'zstd'] as const satisfies readonly OutputComp
     }
     const stored = storedBatchCodecs(s.brokers, s.input);
     if (stored === undefined) t.diagnostic('not the local broker: batch codecs not checked');
-    else assert.deepEqual(stored, [...inputCodecs], 'one batch per codec, as librdkafka wrote it');
+    else {
+      // Each codec's records in consecutive batches, in order. Usually one batch per codec, but
+      // librdkafka may send the first records before its linger ends (seen once with lz4).
+      const runs = stored.filter((codec, i) => i === 0 || codec !== stored[i - 1]);
+      assert.deepEqual(
+        runs,
+        [...inputCodecs],
+        `batches as librdkafka wrote them: ${stored.join(',')}`,
+      );
+    }
 
     const running = await runInProcess(t, s.env({ DEC_OUTPUT_COMPRESSION: outputCodec }));
     const total = values.length;
