@@ -18,11 +18,6 @@ export function clusterIdsOf(snapshot: Pick<ModelSnapshot, 'clusterIds' | 'param
   return [...ids];
 }
 
-/** Whether the ids are the clusters' own indices (as every bootstrap numbers them). */
-export function idsAreIndices(ids: readonly number[]): boolean {
-  return ids.every((id, c) => id === c);
-}
-
 /** A cluster that stopped being what its id meant: the id retired and the one that replaced it. */
 export interface RenewedId {
   readonly retired: number;

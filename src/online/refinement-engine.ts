@@ -578,13 +578,9 @@ export class RefinementEngine {
         labelChangeFraction: NaN,
       };
     }
-    const permutation = this.matchClusters(parameters, window, served);
-    const matched = matchedParameters(parameters, permutation);
-    const { clusterIds } = this.carriedIds(
-      served.cluster,
-      this.assignUnder(matched, window).cluster,
-    );
-    const next = this.nextVersion(matched, window, {
+    const { permutation, matchedLabels } = this.matchClusters(parameters, window, served);
+    const { clusterIds } = this.carriedIds(served.cluster, matchedLabels);
+    const next = this.nextVersion(matchedParameters(parameters, permutation), window, {
       options: decOptions,
       metrics: {
         ...metrics,
@@ -623,10 +619,12 @@ export class RefinementEngine {
     parameters: DecParameters,
     window: Matrix,
     served: AssignmentBatch,
-  ): Int32Array {
+  ): { permutation: Int32Array; matchedLabels: Int32Array } {
     const fresh = ModelVersion.ofParameters(parameters);
     try {
-      return matchByOverlap(served.cluster, fresh.labels(window), parameters.clusters);
+      const labels = fresh.labels(window);
+      const permutation = matchByOverlap(served.cluster, labels, parameters.clusters);
+      return { permutation, matchedLabels: relabel(labels, permutation) };
     } finally {
       fresh.dispose();
     }
