@@ -8,12 +8,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from './backend.js';
 import { reorderRows } from './canonical-order.js';
 import { resolveDecOptions } from './defaults.js';
-import { autoencoderShape, initDenseLayers } from './dense-network.js';
 import { umapLayout } from './manifold-partition.js';
 import { sampleRowIndices } from './shared-graphs.js';
-import { pretrainAutoencoder, type TrainingHooks } from './pretrain.js';
+import type { TrainingHooks } from './pretrain.js';
 import { SeededRandom } from './rng.js';
-import { checkTrainingInput, embedTensor, seedStreams } from './train-dec.js';
+import { checkTrainingInput, seededEmbedding, seedStreams } from './train-dec.js';
 import type { DecOptions, Matrix } from './types.js';
 
 /** UMAP's neighbourhood size, as in the manifold start (N2D uses 20). */
@@ -45,23 +44,11 @@ export interface ClusterCountSpaces {
 async function pretrainedEmbedding(
   x: Matrix,
   options: DecOptions,
-  streams: ReturnType<typeof seedStreams>,
   hooks: TrainingHooks,
 ): Promise<{ embedding: Matrix; epochs: number; wallMs: number }> {
-  const shape = autoencoderShape(x.cols, options.hiddenSizes, options.embeddingSize);
-  const encoder0 = initDenseLayers(shape.encoder, streams.init);
-  const decoder0 = initDenseLayers(shape.decoder, streams.init);
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
   try {
-    const pre = await pretrainAutoencoder(
-      xTensor,
-      encoder0,
-      decoder0,
-      options,
-      streams.pretrain,
-      hooks,
-    );
-    return { embedding: embedTensor(xTensor, pre.encoder), epochs: pre.epochs, wallMs: pre.wallMs };
+    return await seededEmbedding(xTensor, options, options.seed, hooks);
   } finally {
     xTensor.dispose();
   }
@@ -82,8 +69,7 @@ export async function clusterCountSpaces(
   // k does not enter pretraining; 2 only satisfies the options' validation.
   const resolved = resolveDecOptions({ ...rest, clusters: 2 }, x.cols, x.rows);
   checkTrainingInput(x, resolved);
-  const streams = seedStreams(resolved.seed);
-  const pre = await pretrainedEmbedding(x, resolved, streams, hooks);
+  const pre = await pretrainedEmbedding(x, resolved, hooks);
   const z = pre.embedding;
   hooks.signal?.throwIfAborted();
   const layoutStarted = performance.now();

@@ -78,7 +78,12 @@ function withOptionDefaults(
   options: Partial<DecOptions> &
     Omit<
       DecOptions,
-      'initialisation' | 'distilEpochs' | 'manifoldStarts' | 'guard' | 'guardMargin'
+      | 'initialisation'
+      | 'distilEpochs'
+      | 'manifoldStarts'
+      | 'autoencoders'
+      | 'guard'
+      | 'guardMargin'
     >,
 ): DecOptions {
   return {
@@ -86,6 +91,7 @@ function withOptionDefaults(
     initialisation: options.initialisation ?? 'kmeans',
     distilEpochs: options.distilEpochs ?? 0,
     manifoldStarts: options.manifoldStarts ?? 1,
+    autoencoders: options.autoencoders ?? 1,
     guard: options.guard ?? false,
     guardMargin: options.guardMargin ?? 0,
   };

@@ -21,6 +21,7 @@ import { kmeansParameters } from './kmeans-model.js';
 import { tensorKmeans } from './tensor-kmeans.js';
 import { clusterMeans, manifoldPartition } from './manifold-partition.js';
 import { guardChoice, ModelKind, type GuardDecision } from './model-guard.js';
+import { joinEmbeddings } from './joint-embedding.js';
 import { SharedGraphs } from './shared-graphs.js';
 import {
   pretrainAutoencoder,
@@ -45,6 +46,7 @@ export function seedStreams(seed: number): {
   cluster: SeededRandom;
   guard: SeededRandom;
   select: SeededRandom;
+  ensemble: SeededRandom;
 } {
   const master = new SeededRandom(seed);
   return {
@@ -54,6 +56,8 @@ export function seedStreams(seed: number): {
     cluster: new SeededRandom(master.fork()),
     guard: new SeededRandom(master.fork()),
     select: new SeededRandom(master.fork()),
+    // Forked last, so that the streams above are the same with one autoencoder or several.
+    ensemble: new SeededRandom(master.fork()),
   };
 }
 
@@ -117,9 +121,77 @@ export function checkTrainingInput(x: Matrix, options: DecOptions): void {
   }
 }
 
+/**
+ * The spaces of the initial partition: the inputs, the serving autoencoder's embedding z (the
+ * centroids live there), and the space UMAP lays out: z, or z beside the other autoencoders'
+ * embeddings (joint-embedding.ts).
+ */
+interface ManifoldSpaces {
+  readonly x: Matrix;
+  readonly z: Matrix;
+  readonly layoutSpace: Matrix;
+}
+
+/**
+ * The embedding of x (on the device, borrowed) by an autoencoder pretrained from `seed` alone: the
+ * weights and the pretraining order come from seedStreams(seed), as the first autoencoder's come
+ * from the training seed's streams. Deterministic for the same x, options and seed.
+ */
+export async function seededEmbedding(
+  xTensor: tf.Tensor2D,
+  options: DecOptions,
+  seed: number,
+  hooks: TrainingHooks = {},
+): Promise<{ embedding: Matrix; epochs: number; wallMs: number }> {
+  const own = seedStreams(seed);
+  const pre = await pretrainAutoencoder(
+    xTensor,
+    ...initialLayers(xTensor.shape[1], options, own.init),
+    options,
+    own.pretrain,
+    hooks,
+  );
+  return { embedding: embedTensor(xTensor, pre.encoder), epochs: pre.epochs, wallMs: pre.wallMs };
+}
+
+/** The seeds of the autoencoders beside the first: none unless the manifold start uses them. */
+function furtherSeeds(options: DecOptions, rng: SeededRandom): number[] {
+  const count = options.initialisation === 'manifold' ? options.autoencoders - 1 : 0;
+  return Array.from({ length: count }, () => rng.fork());
+}
+
+/**
+ * Pretrains the first autoencoder, the one that is fine-tuned and serves, from the training seed's
+ * streams, then each further one from its own seed, keeping only their embeddings. Pretraining's
+ * wall time counts them all.
+ */
+async function pretrainAutoencoders(
+  xTensor: tf.Tensor2D,
+  options: DecOptions,
+  streams: ReturnType<typeof seedStreams>,
+  seeds: readonly number[],
+  hooks: TrainingHooks,
+): Promise<{ pre: PretrainResult; embeddings: Matrix[] }> {
+  const started = performance.now();
+  // The autoencoder starts from weights drawn from their own stream (streams.init).
+  const pre = await pretrainAutoencoder(
+    xTensor,
+    ...initialLayers(xTensor.shape[1], options, streams.init),
+    options,
+    streams.pretrain,
+    hooks,
+  );
+  const embeddings: Matrix[] = [];
+  const quiet = hooks.signal === undefined ? {} : { signal: hooks.signal };
+  for (const seed of seeds) {
+    embeddings.push((await seededEmbedding(xTensor, options, seed, quiet)).embedding);
+  }
+  return { pre: { ...pre, wallMs: performance.now() - started }, embeddings };
+}
+
 /** Fine-tuning start: centroids, and the partition to distil first when the manifold step ran. */
 async function initialPartition(
-  spaces: { x: Matrix; z: Matrix },
+  spaces: ManifoldSpaces,
   options: DecOptions,
   streams: { kmeans: SeededRandom; select: SeededRandom },
   hooks: TrainingHooks,
@@ -163,7 +235,7 @@ async function initialPartition(
  * lowest wins; the first start is the one a single start would have made.
  */
 async function bestManifoldPartition(
-  spaces: { x: Matrix; z: Matrix },
+  spaces: ManifoldSpaces,
   options: DecOptions,
   streams: { kmeans: SeededRandom; select: SeededRandom },
 ): Promise<Int32Array> {
@@ -172,7 +244,7 @@ async function bestManifoldPartition(
     neighbours: 20,
     kmeansRestarts: options.kmeansRestarts,
   };
-  const first = await manifoldPartition(spaces.z, partitionOptions, streams.kmeans);
+  const first = await manifoldPartition(spaces.layoutSpace, partitionOptions, streams.kmeans);
   if (options.manifoldStarts <= 1) return first.labels;
   // The guard's criterion: the spaces every start shares (CriterionSpaces).
   const graphs = await SharedGraphs.build(
@@ -183,7 +255,11 @@ async function bestManifoldPartition(
   const score = (labels: Int32Array): number => graphs.score(labels, options.clusters);
   let best = { labels: first.labels, score: score(first.labels) };
   for (let start = 1; start < options.manifoldStarts; start++) {
-    const { labels } = await manifoldPartition(spaces.z, partitionOptions, streams.kmeans);
+    const { labels } = await manifoldPartition(
+      spaces.layoutSpace,
+      partitionOptions,
+      streams.kmeans,
+    );
     const candidate = { labels, score: score(labels) };
     if (candidate.score < best.score) best = candidate;
   }
@@ -217,20 +293,13 @@ export async function trainDec(
     // The baseline the deep model must beat, on the same standardised inputs.
     const baseline = await timed(() => baselineKmeans(x, options, streams.guard, hooks));
     hooks.signal?.throwIfAborted();
-
-    // The autoencoder starts from weights drawn from their own stream (streams.init).
-    const pre = await pretrainAutoencoder(
-      xTensor,
-      ...initialLayers(x.cols, options, streams.init),
-      options,
-      streams.pretrain,
-      hooks,
-    );
-
+    const seeds = furtherSeeds(options, streams.ensemble);
+    const { pre, embeddings } = await pretrainAutoencoders(xTensor, options, streams, seeds, hooks);
     const initial = await timed(async () => {
       const z = embedTensor(xTensor, pre.encoder);
       hooks.onStage?.({ name: 'pretrained', embedding: z });
-      return { z, init: await initialPartition({ x, z }, options, streams, hooks) };
+      const layoutSpace = embeddings.length === 0 ? z : joinEmbeddings([z, ...embeddings]);
+      return { z, init: await initialPartition({ x, z, layoutSpace }, options, streams, hooks) };
     });
     const { z, init } = initial.value;
     hooks.onStage?.({ name: 'initial', labels: init.labels, embedding: z });

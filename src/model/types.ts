@@ -101,6 +101,11 @@ export interface DecOptions {
    * the guard's criterion scores best is distilled. 1: one layout, as N2D.
    */
   readonly manifoldStarts: number;
+  /**
+   * With the manifold start: autoencoders pretrained, each from its own seed; UMAP lays out their
+   * embeddings side by side. The first one is fine-tuned and serves. 1: one autoencoder, as N2D.
+   */
+  readonly autoencoders: number;
   /** Also train k-means on the inputs and serve it when the deep model is not better (model-guard.ts). */
   readonly guard: boolean;
   /** How much lower the deep model's mean normalised cut must be for it to serve. */

@@ -108,6 +108,33 @@ void describe('trainDec', () => {
     assert.equal(tf.memory().numTensors, before);
   });
 
+  void test('a second autoencoder joins the manifold start and leaves the first one as it was', async () => {
+    const { x } = blobs(60, 5);
+    const embeddingOf = async (autoencoders: number) => {
+      let pretrained: Matrix | undefined;
+      const trained = await trainDec(
+        x,
+        { ...tiny('dec'), autoencoders },
+        {
+          onStage: (stage) => {
+            if (stage.name === 'pretrained') pretrained = stage.embedding;
+          },
+        },
+      );
+      return { trained, pretrained: pretrained! };
+    };
+    const before = tf.memory().numTensors;
+    const one = await embeddingOf(1);
+    const two = await embeddingOf(2);
+    const again = await embeddingOf(2);
+    assert.equal(tf.memory().numTensors, before);
+    // The serving autoencoder pretrains from the same seed streams either way.
+    assert.deepEqual(two.pretrained, one.pretrained);
+    assert.deepEqual(again.trained.parameters, two.trained.parameters);
+    assert.equal(two.trained.parameters.encoder.at(-1)!.outputSize, 2);
+    assert.ok(two.trained.metrics.wallMs.pretrain > 0);
+  });
+
   void test('too few rows for the number of clusters is refused', async () => {
     const { x } = blobs(2, 4);
     await assert.rejects(trainDec(x, tiny('dec')), /at least 3 rows/);

@@ -53,6 +53,7 @@ export function tinySnapshot(version = 1): ModelSnapshot {
       initialisation: 'kmeans',
       distilEpochs: 0,
       manifoldStarts: 1,
+      autoencoders: 1,
       guard: false,
       guardMargin: 0,
     },
