@@ -133,6 +133,20 @@ interface ManifoldSpaces {
 }
 
 /**
+ * An autoencoder pretrained on x (on the device, borrowed), its starting weights drawn from the
+ * streams' `init` and its batch order from their `pretrain`.
+ */
+function pretrainFrom(
+  xTensor: tf.Tensor2D,
+  options: DecOptions,
+  streams: { init: SeededRandom; pretrain: SeededRandom },
+  hooks: TrainingHooks,
+): Promise<PretrainResult> {
+  const layers = initialLayers(xTensor.shape[1], options, streams.init);
+  return pretrainAutoencoder(xTensor, ...layers, options, streams.pretrain, hooks);
+}
+
+/**
  * The embedding of x (on the device, borrowed) by an autoencoder pretrained from `seed` alone: the
  * weights and the pretraining order come from seedStreams(seed), as the first autoencoder's come
  * from the training seed's streams. Deterministic for the same x, options and seed.
@@ -143,14 +157,7 @@ export async function seededEmbedding(
   seed: number,
   hooks: TrainingHooks = {},
 ): Promise<{ embedding: Matrix; epochs: number; wallMs: number }> {
-  const own = seedStreams(seed);
-  const pre = await pretrainAutoencoder(
-    xTensor,
-    ...initialLayers(xTensor.shape[1], options, own.init),
-    options,
-    own.pretrain,
-    hooks,
-  );
+  const pre = await pretrainFrom(xTensor, options, seedStreams(seed), hooks);
   return { embedding: embedTensor(xTensor, pre.encoder), epochs: pre.epochs, wallMs: pre.wallMs };
 }
 
@@ -173,14 +180,7 @@ async function pretrainAutoencoders(
   hooks: TrainingHooks,
 ): Promise<{ pre: PretrainResult; embeddings: Matrix[] }> {
   const started = performance.now();
-  // The autoencoder starts from weights drawn from their own stream (streams.init).
-  const pre = await pretrainAutoencoder(
-    xTensor,
-    ...initialLayers(xTensor.shape[1], options, streams.init),
-    options,
-    streams.pretrain,
-    hooks,
-  );
+  const pre = await pretrainFrom(xTensor, options, streams, hooks);
   const embeddings: Matrix[] = [];
   const quiet = hooks.signal === undefined ? {} : { signal: hooks.signal };
   for (const seed of seeds) {
