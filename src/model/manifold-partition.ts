@@ -6,6 +6,7 @@
  * so serving stays one forward pass and needs no UMAP at all.
  */
 import { UMAP } from 'umap-js';
+import { distinctRows, expandRows } from './distinct-rows.js';
 import { kmeansRestarts } from './kmeans-init.js';
 import { yieldToEventLoop } from './pretrain.js';
 import type { SeededRandom } from './rng.js';
@@ -35,10 +36,27 @@ const EPOCHS_PER_YIELD = 10;
 
 /**
  * UMAP (min_dist 0, N2D's setting: tight clumps) of z into `dims` dimensions, row-major
- * [rows, dims]. The layout is optimised epoch by epoch with yields in between, so a worker's
- * consumer keeps its heartbeat during a bootstrap.
+ * [rows, dims]. When some row has as many copies as a neighbourhood holds, those copies would
+ * be one another's only neighbours, an island of the graph (distinct-rows.ts); then only z's
+ * distinct rows are laid out and every copy takes its row's place, so k-means in the layout still
+ * counts every copy. Tables with fewer copies are laid out as they are. The layout is optimised
+ * epoch by epoch with yields in between, so a worker's consumer keeps its heartbeat during a
+ * bootstrap.
  */
 export async function umapLayout(
+  z: Matrix,
+  dims: number,
+  neighbours: number,
+  rng: SeededRandom,
+): Promise<Matrix> {
+  const { distinct, indexOf, mostCopies } = distinctRows(z);
+  if (mostCopies < Math.min(neighbours, z.rows - 1) || distinct.rows <= dims) {
+    return layoutRows(z, dims, neighbours, rng);
+  }
+  return expandRows(await layoutRows(distinct, dims, neighbours, rng), indexOf);
+}
+
+async function layoutRows(
   z: Matrix,
   dims: number,
   neighbours: number,
