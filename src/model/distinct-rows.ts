@@ -1,6 +1,6 @@
 /**
  * The distinct rows of a matrix, and the way back. UMAP's neighbour graph needs them: a row with
- * more copies than the neighbourhood holds has only its own copies for neighbours, so its copies
+ * at least as many copies as a neighbourhood holds has only its own copies for neighbours, so they
  * form a component of their own and the layout places them as an island wherever its start put
  * them (umap-learn's `unique` option exists for this). Tables of coded values (scores from 1 to
  * 10, counts) repeat rows often enough to scatter a layout into such islands.

@@ -51,6 +51,12 @@ void describe('the UMAP layout of a table with repeated rows', () => {
     }
   });
 
+  void test('lays a table whose rows repeat fewer times than a neighbourhood out as it is', async () => {
+    // 5 copies of each row, under UMAP's 20 neighbours: every copy keeps its own place.
+    const { layout } = await layoutOfEmbedding(repeated(x, 5), 1, 3);
+    assert.notDeepEqual(rowOf(layout, 36), rowOf(layout, 0));
+  });
+
   void test('still shows the blobs: the silhouette of k-means there recommends 3', async () => {
     const { layout } = await layoutOfEmbedding(table, 1, 3);
     const scores = await scoreClusterCounts(layout, { min: 2, max: 8 }, new SeededRandom(2), {
