@@ -947,6 +947,16 @@ function retrainStreams(): RetrainStream[] {
       spec: { ...base, fadingComponent: 3, appearingAngleDegrees: 45 },
     },
     { name: 'stationary', tuned: true, drifting: false, family: 'four', spec: base },
+    {
+      // Stationary, with clusters that touch: the criterion is above 0 and moves with the
+      // sample, so refinements and shadows can move boundaries where nothing changed.
+      name: 'touching',
+      tuned: true,
+      drifting: false,
+      family: 'four',
+      ownBootstrap: true,
+      spec: { ...base, spread: 2 },
+    },
     { name: 'unseen', tuned: false, drifting: true, family: 'unseen', spec: unseen },
     {
       // One of the unseen family's six clusters fades while a new one grows between two others;
@@ -984,6 +994,16 @@ function retrainStreams(): RetrainStream[] {
       drifting: false,
       family: 'unseen',
       spec: { ...unseen, rotationDegrees: 0, finalWeights: undefined },
+    },
+    {
+      // The unseen family's touching clusters: added after the settings were chosen, never used
+      // to tune them.
+      name: 'unseen-touching',
+      tuned: false,
+      drifting: false,
+      family: 'unseen',
+      ownBootstrap: true,
+      spec: { ...unseen, spread: 1.6, rotationDegrees: 0, finalWeights: undefined },
     },
   ];
 }
