@@ -957,6 +957,15 @@ function retrainStreams(): RetrainStream[] {
       ownBootstrap: true,
       spec: { ...base, spread: 2 },
     },
+    {
+      // The same family, overlapping further: a tuning stream for how ids hold across promotions.
+      name: 'touching-wide',
+      tuned: true,
+      drifting: false,
+      family: 'four',
+      ownBootstrap: true,
+      spec: { ...base, spread: 2.6 },
+    },
     { name: 'unseen', tuned: false, drifting: true, family: 'unseen', spec: unseen },
     {
       // One of the unseen family's six clusters fades while a new one grows between two others;
