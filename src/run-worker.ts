@@ -179,6 +179,7 @@ function refinerOptionsFromConfig(config: Config): RefinerOptions {
             sampleHalfLifeRecords: refine.retrainSampleHalfLifeRecords,
             holdoutRecords: refine.retrainHoldoutRecords,
             promotionMargin: refine.retrainPromotionMargin,
+            relabelCharge: refine.retrainRelabelCharge,
           },
         }
       : {}),

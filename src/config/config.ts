@@ -126,6 +126,8 @@ export interface RefineConfig {
   readonly retrainSampleHalfLifeRecords: number;
   readonly retrainHoldoutRecords: number;
   readonly retrainPromotionMargin: number;
+  /** The promotion bar is multiplied by (1 - relabelled share)^charge; 0: off. */
+  readonly retrainRelabelCharge: number;
 }
 
 export interface Config {

@@ -348,6 +348,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       retrainSampleHalfLifeRecords: v.DEC_RETRAIN_SAMPLE_HALF_LIFE_RECORDS,
       retrainHoldoutRecords: v.DEC_RETRAIN_HOLDOUT_RECORDS,
       retrainPromotionMargin: v.DEC_RETRAIN_PROMOTION_MARGIN,
+      retrainRelabelCharge: v.DEC_RETRAIN_RELABEL_CHARGE,
     },
     metricsPort: v.DEC_METRICS_PORT,
     shutdownGraceMs: v.DEC_SHUTDOWN_GRACE_MS,

@@ -464,7 +464,12 @@ export const definitions = {
   DEC_RETRAIN_PROMOTION_MARGIN: withDefault('0.02', decimal({ min: 0, max: 0.99 }), {
     group: Refinement,
     description:
-      "A shadow model is promoted only when its criterion (mean normalised cut plus the share of records it merges that the serving model keeps apart, lower is better) is below the serving model's times (1 - margin).",
+      "A shadow model is promoted only when its criterion (mean normalised cut plus the share of records it merges that the serving model keeps apart, lower is better) is below the serving model's times (1 - margin) x (1 - r)^DEC_RETRAIN_RELABEL_CHARGE, r being the share of recent records it would move to another id.",
+  }),
+  DEC_RETRAIN_RELABEL_CHARGE: withDefault('0', decimal({ min: 0, max: 100 }), {
+    group: Refinement,
+    description:
+      'How much the records a shadow model would move to another id count against it: the promotion bar is multiplied by (1 - r)^charge, r being their share; 0 (the default) judges on the criterion alone, 3 asks a shadow that moves 8 % of the records to score 24 % below the serving model.',
   }),
 
   DEC_METRICS_PORT: withDefault('9464', integer(0, 65535), {

@@ -26,7 +26,7 @@ import { reseedFadingCluster } from './fading-cluster.js';
 import { SEPARATE_GROUPS_MAX_CUT } from '../model/partition-score.js';
 import type { CriterionOptions } from '../model/shared-graphs.js';
 import { SharedGraphs, defaultCriterionOptions } from '../model/shared-graphs.js';
-import { decidePromotion } from './partition-criterion.js';
+import { DEFAULT_RELABEL_CHARGE, decidePromotion } from './partition-criterion.js';
 import { centroidShift, labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';
@@ -687,11 +687,13 @@ export class RefinementEngine {
    * by the criterion: the mean normalised cut on kNN graphs of the records' inputs and of both
    * models' embeddings (each model gets its own space once, so neither is favoured). Promoted
    * only past the margin, with its clusters matched to the serving ids (Hungarian on both
-   * models' labels of the holdout); the shadow is gone afterwards either way.
+   * models' labels of the holdout); the shadow is gone afterwards either way. With `relabelCharge`
+   * above 0 the bar falls with the share of holdout records the matched shadow would relabel.
    */
   async judgeShadow(
     holdout: Matrix,
     margin: number,
+    relabelCharge = DEFAULT_RELABEL_CHARGE,
     criterion: CriterionOptions = defaultCriterionOptions,
   ): Promise<RefinementOutcome> {
     const shadow = this.shadow;
@@ -706,8 +708,11 @@ export class RefinementEngine {
       served.cluster,
       criterion,
     );
-    const decision = decidePromotion(servingScore, shadowScore, margin);
     const mapping = matchClusterIds(served.cluster, shadowLabels, k);
+    const decision = decidePromotion(servingScore, shadowScore, margin, {
+      changedShare: mapping.labelChangeRatio,
+      charge: relabelCharge,
+    });
     const ids = this.carriedIds(served.cluster, relabel(shadowLabels, mapping.permutation));
     const promotion: PromotionRecord = {
       replacedVersion: this.snapshot.version,

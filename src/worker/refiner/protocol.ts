@@ -36,6 +36,8 @@ export interface RetrainThreadSettings {
   readonly holdoutRecords: number;
   /** The shadow must beat the serving criterion by this relative margin. */
   readonly promotionMargin: number;
+  /** The bar is multiplied by (1 - relabelled share)^relabelCharge; 0: off. */
+  readonly relabelCharge: number;
   readonly seed: number;
 }
 

@@ -56,7 +56,7 @@ async function refineOrJudge(
   if (retrain !== undefined && current.hasShadow() && fresh.rows >= retrain.holdoutRecords) {
     const holdout = fresh.snapshot();
     fresh.clear();
-    return current.judgeShadow(holdout, retrain.promotionMargin);
+    return current.judgeShadow(holdout, retrain.promotionMargin, retrain.relabelCharge);
   }
   if (!refine) return undefined;
   const trainable = withoutNewest(window.snapshot(), current.hasShadow() ? fresh.rows : 0);

@@ -18,6 +18,7 @@ import type {
 } from '../../online/refinement-engine.js';
 import { defaultRefinementSettings } from '../../online/refinement-engine.js';
 import { describeIdMapping } from '../../online/id-mapping.js';
+import { DEFAULT_RELABEL_CHARGE } from '../../online/partition-criterion.js';
 import { clusterIdsOf } from '../../model/cluster-ids.js';
 import type { ReseedEvent } from '../../online/refinement-policy.js';
 import type { ModelStore } from '../../store/model-store.js';
@@ -54,6 +55,11 @@ export interface RetrainPolicy {
   readonly holdoutRecords: number;
   /** The shadow serves only when its criterion beats the serving one by this relative margin. */
   readonly promotionMargin: number;
+  /**
+   * The bar is multiplied by (1 − r)^relabelCharge, r being the share of judged records the shadow
+   * would relabel (after id matching); default `DEFAULT_RELABEL_CHARGE` (0, off).
+   */
+  readonly relabelCharge?: number;
   /** Training options for the shadow; unset ones keep the serving version's. */
   readonly options?: RebootstrapOptions;
 }
@@ -379,6 +385,7 @@ export class Refiner implements ModelRefiner {
         sampleHalfLifeRecords: policy.sampleHalfLifeRecords,
         holdoutRecords: policy.holdoutRecords,
         promotionMargin: policy.promotionMargin,
+        relabelCharge: policy.relabelCharge ?? DEFAULT_RELABEL_CHARGE,
         seed: this.settings.seed,
       },
     };

@@ -28,6 +28,21 @@ void describe('the partition criterion', () => {
     assert.equal(decidePromotion(0.2, NaN, 0.05).promote, false);
     assert.match(decidePromotion(0.2, 0.1, 0.05).detail, /shadow 0\.1000, serving 0\.2000/);
   });
+
+  void test('the records a shadow would relabel lower the bar by (1 - share)^charge', () => {
+    // 25 % better than serving: enough for a 2 % margin with 10 % relabelled at charge 1 (bar
+    // 0.2 × 0.98 × 0.9 = 0.1764), not with 30 % (bar 0.1372); charge 0 ignores relabelling.
+    const few = decidePromotion(0.2, 0.15, 0.02, { changedShare: 0.1, charge: 1 });
+    const many = decidePromotion(0.2, 0.15, 0.02, { changedShare: 0.3, charge: 1 });
+    const free = decidePromotion(0.2, 0.15, 0.02, { changedShare: 0.3, charge: 0 });
+    assert.equal(few.promote, true, few.detail);
+    assert.equal(many.promote, false, many.detail);
+    assert.equal(free.promote, true, free.detail);
+    assert.match(many.detail, /bar 0\.1372 .*× 0\.700 for the 30\.0% of records it relabels/);
+    // A shadow that gives a merged group its own cluster moves many records but scores far lower:
+    // the price is a factor, so it still passes (bar 0.2 × 0.98 × 0.6^3 = 0.0423).
+    assert.equal(decidePromotion(0.2, 0.02, 0.02, { changedShare: 0.4, charge: 3 }).promote, true);
+  });
 });
 
 void describe('onlineKmeansPass', () => {

@@ -313,4 +313,27 @@ void describe('RefinementEngine shadow retrain and promotion', () => {
     assert.equal(engine.current().version, 2);
     engine.dispose();
   });
+
+  void test('a better shadow that would relabel more records than its gain pays for is discarded', async () => {
+    await initBackend('cpu');
+    const snapshot = tinySnapshot([-4, 0, -3, 0, 4, 0]);
+    const engine = new RefinementEngine(snapshot, settings);
+    await engine.trainShadow(blobs(100, 31).x, training);
+    // The shadow of the promotion above, judged on blobs that touch (so it cuts some neighbour
+    // edges too, and its score is above 0) at a charge steep for the records it moves.
+    const touching = blobs(80, 32, undefined, 1.6).x;
+    const outcome = await engine.judgeShadow(touching, 0.05, 8);
+    const serving = outcome.promotion?.servingScore ?? NaN;
+    const shadow = outcome.promotion?.shadowScore ?? NaN;
+    assert.ok(
+      shadow > 0 && shadow < serving * 0.95,
+      `the margin alone would promote: ${outcome.detail}`,
+    );
+    assert.ok(outcome.labelChangeFraction > 0.1, `relabelled ${outcome.labelChangeFraction}`);
+    assert.equal(outcome.accepted, false, outcome.detail);
+    assert.equal(outcome.reason, 'not-better');
+    assert.match(outcome.detail ?? '', /of records it relabels/);
+    assert.equal(engine.current().version, 1);
+    engine.dispose();
+  });
 });
