@@ -44,6 +44,7 @@ import { resultFile, runFacts, writeResult } from './common/results.js';
 import { quantile, round } from './common/stats.js';
 import { elapsedLog, stopwatch } from './common/timing.js';
 import { mnist10k } from './data/synthetic-mixture.js';
+import { DEFAULT_RELABEL_CHARGE } from '../src/online/partition-criterion.js';
 
 const args = benchArgs();
 const quick = args.flag('--quick');
@@ -276,12 +277,14 @@ async function runRefined(
   options: RefinerOptions,
 ): Promise<StreamRun> {
   const reports: RefinementReport[] = [];
-  const retrains: RetrainReport[] = [];
+  const retrains: PlacedRetrainReport[] = [];
   let reseeded = 0;
+  // Stream records scored so far: where in the stream each retrain event happened.
+  let scoredRecords = 0;
   const observer: WorkerObserver = {
     ...silentObserver,
     refinement: (r) => reports.push(r),
-    retrain: (r) => retrains.push(r),
+    retrain: (r) => retrains.push({ ...r, atRecord: scoredRecords }),
     clusterReseeded: () => {
       reseeded++;
     },
@@ -311,6 +314,7 @@ async function runRefined(
         start,
       );
       refiner.observe(x, assignment, serving.version, { trainedOn: scored === undefined });
+      if (scored !== undefined) scoredRecords = start + rows;
       // Lockstep: the stream waits for a refinement in flight, so the result does not depend on timing.
       await refiner.whenIdle();
     }
@@ -336,8 +340,11 @@ async function runRefined(
   };
 }
 
+/** A retrain event and the number of stream records scored when it reached the stream. */
+type PlacedRetrainReport = RetrainReport & { readonly atRecord: number };
+
 /** What the background retrain did over one stream. */
-function retrainSummary(reports: readonly RetrainReport[]): Record<string, unknown> {
+function retrainSummary(reports: readonly PlacedRetrainReport[]): Record<string, unknown> {
   const judged = reports.filter((r) => r.outcome === 'promoted' || r.outcome === 'discarded');
   const kept = judged.flatMap((r) =>
     r.labelChangeRatio === undefined ? [] : [1 - r.labelChangeRatio],
@@ -361,8 +368,37 @@ function retrainSummary(reports: readonly RetrainReport[]): Record<string, unkno
       outcome: r.outcome,
       serving: round(r.servingScore ?? NaN, 4),
       shadow: round(r.shadowScore ?? NaN, 4),
+      relabelled: round(r.labelChangeRatio ?? NaN, 4),
+      atRecord: r.atRecord,
     })),
   };
+}
+
+/**
+ * ACC just before and just after each promotion (1,500 records each side, or to the stream's end),
+ * with the frozen model's ACC on the same records: how much a promotion changed, beside how much
+ * the records themselves moved ACC.
+ */
+function promotionEffects(
+  truth: Int32Array,
+  run: StreamRun,
+  frozen: StreamRun,
+): Record<string, number>[] {
+  const width = 1500;
+  const criteria = (run.retrains?.criteria ?? []) as { outcome: string; atRecord: number }[];
+  return criteria
+    .filter((c) => c.outcome === 'promoted' && c.atRecord > 0 && c.atRecord < truth.length)
+    .map(({ atRecord }) => {
+      const before = Math.max(0, atRecord - width);
+      const after = Math.min(truth.length, atRecord + width);
+      return {
+        atRecord,
+        accBefore: round(acc(truth, run.predictions, before, atRecord)),
+        accAfter: round(acc(truth, run.predictions, atRecord, after)),
+        frozenBefore: round(acc(truth, frozen.predictions, before, atRecord)),
+        frozenAfter: round(acc(truth, frozen.predictions, atRecord, after)),
+      };
+    });
 }
 
 function runFrozen(snapshot: ModelSnapshot, stream: Matrix, batch: number): StreamRun {
@@ -1005,14 +1041,50 @@ function retrainStreams(): RetrainStream[] {
       spec: { ...unseen, rotationDegrees: 0, finalWeights: undefined },
     },
     {
-      // The unseen family's touching clusters: added after the settings were chosen, never used
-      // to tune them.
+      // The unseen family's touching clusters: added after the settings were chosen and held out of
+      // them, except the relabel charge of a promotion, which it helped choose.
       name: 'unseen-touching',
-      tuned: false,
+      tuned: true,
       drifting: false,
       family: 'unseen',
       ownBootstrap: true,
       spec: { ...unseen, spread: 1.6, rotationDegrees: 0, finalWeights: undefined },
+    },
+    {
+      // Two families of touching clusters added after the relabel charge was chosen, held out of
+      // every setting: five clusters in 8 dimensions, and eight in 16.
+      name: 'fresh-touching',
+      tuned: false,
+      drifting: false,
+      family: 'unseen',
+      ownBootstrap: true,
+      spec: {
+        clusters: 5,
+        dims: 8,
+        radius: 6,
+        spread: 1.8,
+        bend: 2.2,
+        rotationDegrees: 0,
+        shapeSeed: 23,
+        finalWeights: undefined,
+      },
+    },
+    {
+      name: 'fresh-touching-many',
+      tuned: false,
+      drifting: false,
+      family: 'unseen',
+      ownBootstrap: true,
+      spec: {
+        clusters: 8,
+        dims: 16,
+        radius: 6,
+        spread: 1.2,
+        bend: 2,
+        rotationDegrees: 0,
+        shapeSeed: 41,
+        finalWeights: undefined,
+      },
     },
   ];
 }
@@ -1064,6 +1136,7 @@ function retrainRefinerOptions(streamRows: number): {
       sampleHalfLifeRecords: envNumber('BENCH_RETRAIN_HALF_LIFE', 2000),
       holdoutRecords: envNumber('BENCH_RETRAIN_HOLDOUT', 1000),
       promotionMargin: envNumber('BENCH_RETRAIN_MARGIN', 0.02),
+      relabelCharge: envNumber('BENCH_RETRAIN_RELABEL_CHARGE', DEFAULT_RELABEL_CHARGE),
     },
   };
   return { refined, retrain };
@@ -1086,6 +1159,15 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
   const batch = 100;
   const streams = retrainStreams();
   const { refined: refinedOptions, retrain: retrainOptions } = retrainRefinerOptions(streamRows);
+  // BENCH_RETRAIN_BASELINE_CHARGE=c adds, in the same run, the retrain with relabel charge c.
+  const baselineCharge = process.env.BENCH_RETRAIN_BASELINE_CHARGE;
+  const baselineChargeOptions: RefinerOptions | undefined =
+    baselineCharge === undefined
+      ? undefined
+      : {
+          ...retrainOptions,
+          retrain: { ...retrainOptions.retrain!, relabelCharge: Number(baselineCharge) },
+        };
   const models = new Map<string, BootstrapModel>();
   for (const family of ['four', 'unseen'] as const) {
     const spec = streams.find((s) => s.family === family && !s.drifting)?.spec;
@@ -1112,11 +1194,12 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     const started = stopwatch();
     const {
       frozen,
-      refined: [refined, retrained],
+      refined: [refined, retrained, otherCharge],
       kmeansBest,
     } = await runContenders(model, data, stream.spec.clusters, batch, [
       refinedOptions,
       retrainOptions,
+      ...(baselineChargeOptions === undefined ? [] : [baselineChargeOptions]),
     ]);
     const entry = {
       tuned: stream.tuned,
@@ -1132,6 +1215,13 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
       },
       wallSeconds: round(started.seconds(), 1),
     };
+    entry.retrain.promotionEffects = promotionEffects(data.labels, retrained!, frozen);
+    if (otherCharge !== undefined && baselineChargeOptions !== undefined) {
+      const other = summary(data.labels, otherCharge);
+      other.relabelCharge = baselineChargeOptions.retrain?.relabelCharge;
+      other.promotionEffects = promotionEffects(data.labels, otherCharge, frozen);
+      (entry as Record<string, unknown>).retrainBaselineCharge = other;
+    }
     streamResults[stream.name] = entry;
     log(
       `retrain ${stream.name}${stream.tuned ? '' : ' (held out)'}: prequential ACC retrain ${String(entry.retrain.accWholeStream)}, ` +
