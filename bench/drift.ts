@@ -30,7 +30,11 @@ import { fitStandardisation, standardise } from '../src/model/standardise.js';
 import type { DecOptions, Matrix, ModelSnapshot } from '../src/model/types.js';
 import { trainDec } from '../src/model/train-dec.js';
 import { ModelVersion } from '../src/model/model-version.js';
-import type { RefinementSettings } from '../src/online/refinement-engine.js';
+import {
+  DEFAULT_RETRAIN_START,
+  type RefinementSettings,
+  type RetrainStart,
+} from '../src/online/refinement-engine.js';
 import { mulberry32 } from '../src/online/refinement-policy.js';
 import { silentObserver } from '../src/worker/observer.js';
 import type { RefinementReport, RetrainReport, WorkerObserver } from '../src/worker/observer.js';
@@ -1137,9 +1141,17 @@ function retrainRefinerOptions(streamRows: number): {
       holdoutRecords: envNumber('BENCH_RETRAIN_HOLDOUT', 1000),
       promotionMargin: envNumber('BENCH_RETRAIN_MARGIN', 0.02),
       relabelCharge: envNumber('BENCH_RETRAIN_RELABEL_CHARGE', DEFAULT_RELABEL_CHARGE),
+      start: retrainStart(process.env.BENCH_RETRAIN_START) ?? DEFAULT_RETRAIN_START,
     },
   };
   return { refined, retrain };
+}
+
+/** A retrain start named in the environment, or undefined when unset. */
+function retrainStart(value: string | undefined): RetrainStart | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value === 'fresh' || value === 'serving' || value === 'hybrid') return value;
+  throw new Error(`a retrain start is 'fresh', 'serving' or 'hybrid', got '${value}'`);
 }
 
 /** A bootstrap model trained on the first `rows` records of `spec` (its weights at t = 0). */
@@ -1159,14 +1171,20 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
   const batch = 100;
   const streams = retrainStreams();
   const { refined: refinedOptions, retrain: retrainOptions } = retrainRefinerOptions(streamRows);
-  // BENCH_RETRAIN_BASELINE_CHARGE=c adds, in the same run, the retrain with relabel charge c.
+  // BENCH_RETRAIN_BASELINE_CHARGE=c and BENCH_RETRAIN_BASELINE_START=s add, in the same run, the
+  // retrain with relabel charge c and start s (the rest as the retrain's).
   const baselineCharge = process.env.BENCH_RETRAIN_BASELINE_CHARGE;
-  const baselineChargeOptions: RefinerOptions | undefined =
-    baselineCharge === undefined
+  const baselineStart = retrainStart(process.env.BENCH_RETRAIN_BASELINE_START);
+  const baselineOptions: RefinerOptions | undefined =
+    baselineCharge === undefined && baselineStart === undefined
       ? undefined
       : {
           ...retrainOptions,
-          retrain: { ...retrainOptions.retrain!, relabelCharge: Number(baselineCharge) },
+          retrain: {
+            ...retrainOptions.retrain!,
+            ...(baselineCharge === undefined ? {} : { relabelCharge: Number(baselineCharge) }),
+            ...(baselineStart === undefined ? {} : { start: baselineStart }),
+          },
         };
   const models = new Map<string, BootstrapModel>();
   for (const family of ['four', 'unseen'] as const) {
@@ -1194,12 +1212,12 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     const started = stopwatch();
     const {
       frozen,
-      refined: [refined, retrained, otherCharge],
+      refined: [refined, retrained, otherRetrain],
       kmeansBest,
     } = await runContenders(model, data, stream.spec.clusters, batch, [
       refinedOptions,
       retrainOptions,
-      ...(baselineChargeOptions === undefined ? [] : [baselineChargeOptions]),
+      ...(baselineOptions === undefined ? [] : [baselineOptions]),
     ]);
     const entry = {
       tuned: stream.tuned,
@@ -1216,11 +1234,12 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
       wallSeconds: round(started.seconds(), 1),
     };
     entry.retrain.promotionEffects = promotionEffects(data.labels, retrained!, frozen);
-    if (otherCharge !== undefined && baselineChargeOptions !== undefined) {
-      const other = summary(data.labels, otherCharge);
-      other.relabelCharge = baselineChargeOptions.retrain?.relabelCharge;
-      other.promotionEffects = promotionEffects(data.labels, otherCharge, frozen);
-      (entry as Record<string, unknown>).retrainBaselineCharge = other;
+    if (otherRetrain !== undefined && baselineOptions !== undefined) {
+      const other = summary(data.labels, otherRetrain);
+      other.relabelCharge = baselineOptions.retrain?.relabelCharge;
+      other.start = baselineOptions.retrain?.start;
+      other.promotionEffects = promotionEffects(data.labels, otherRetrain, frozen);
+      (entry as Record<string, unknown>).retrainBaseline = other;
     }
     streamResults[stream.name] = entry;
     log(

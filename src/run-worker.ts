@@ -180,6 +180,7 @@ function refinerOptionsFromConfig(config: Config): RefinerOptions {
             holdoutRecords: refine.retrainHoldoutRecords,
             promotionMargin: refine.retrainPromotionMargin,
             relabelCharge: refine.retrainRelabelCharge,
+            start: refine.retrainStart,
           },
         }
       : {}),

@@ -13,6 +13,8 @@ export type LabelThreadMode = 'auto' | 'on' | 'off';
 export type OutputCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 /** What a labelled record carries beside its cluster: see DEC_OUTPUT_DETAIL. */
 export type OutputDetail = 'basic' | 'full';
+/** Where a shadow model's clustering starts: see DEC_RETRAIN_START. */
+export type RetrainStartSetting = 'fresh' | 'serving' | 'hybrid';
 
 export interface KafkaConfig {
   readonly brokers: readonly string[];
@@ -128,6 +130,8 @@ export interface RefineConfig {
   readonly retrainPromotionMargin: number;
   /** The promotion bar is multiplied by (1 - relabelled share)^charge; 0: off. */
   readonly retrainRelabelCharge: number;
+  /** Where a shadow's clustering starts: its own initialisation, the serving labels, or both. */
+  readonly retrainStart: RetrainStartSetting;
 }
 
 export interface Config {

@@ -349,6 +349,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       retrainHoldoutRecords: v.DEC_RETRAIN_HOLDOUT_RECORDS,
       retrainPromotionMargin: v.DEC_RETRAIN_PROMOTION_MARGIN,
       retrainRelabelCharge: v.DEC_RETRAIN_RELABEL_CHARGE,
+      retrainStart: v.DEC_RETRAIN_START,
     },
     metricsPort: v.DEC_METRICS_PORT,
     shutdownGraceMs: v.DEC_SHUTDOWN_GRACE_MS,

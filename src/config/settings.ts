@@ -95,6 +95,8 @@ export const scalingModes = ['auto', 'per-feature', 'global', 'none'] as const;
 export const labelThreadModes = ['auto', 'on', 'off'] as const;
 export const outputCompressions = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export const outputDetails = ['basic', 'full'] as const;
+/** Where a shadow model's clustering starts (the refinement engine's RetrainStart). */
+export const retrainStarts = ['fresh', 'serving', 'hybrid'] as const;
 
 /** A feature spec (`f0,f1`, `pixels`, `point.x,point.y`), read by the same parser as the CLI's. */
 function featureList(): FieldSchema<readonly string[]> {
@@ -470,6 +472,11 @@ export const definitions = {
     group: Refinement,
     description:
       'How much the records a shadow model would move to another id count against it: the promotion bar is multiplied by (1 - r)^charge, r being their share; 0 (the default) judges on the criterion alone, 3 asks a shadow that moves 8 % of the records to score 24 % below the serving model.',
+  }),
+  DEC_RETRAIN_START: withDefault('hybrid', oneOf(retrainStarts), {
+    group: Refinement,
+    description:
+      "Where a shadow model's clustering starts. fresh: its own initialisation, as the bootstrap's (it may redraw every border). serving: the serving model's labels of the sample, distilled, then self-trained (borders and ids stay; a fifth of the training; it cannot split a cluster the serving model merged). hybrid: a fresh shadow first, then one started from the serving label wherever the two models hold the same group and from the fresh label elsewhere (1.2 to 1.5 times a fresh shadow's training).",
   }),
 
   DEC_METRICS_PORT: withDefault('9464', integer(0, 65535), {

@@ -133,6 +133,15 @@ interface ManifoldSpaces {
 }
 
 /**
+ * A partition of the training rows to start from instead of the initialisation's own: a retrain
+ * that continues the serving model distils that model's labels of its sample first, so the
+ * clusters it starts from are the ones downstream consumers know.
+ */
+export interface StartingPartition {
+  readonly labels: Int32Array;
+}
+
+/**
  * An autoencoder pretrained on x (on the device, borrowed), its starting weights drawn from the
  * streams' `init` and its batch order from their `pretrain`.
  */
@@ -195,9 +204,11 @@ async function initialPartition(
   options: DecOptions,
   streams: { kmeans: SeededRandom; select: SeededRandom },
   hooks: TrainingHooks,
+  given: StartingPartition | undefined,
 ): Promise<{ centroids: Float32Array; labels: Int32Array; inertia: number; anchored: boolean }> {
   await yieldToEventLoop();
   const { z } = spaces;
+  if (given !== undefined) return givenPartition(z, given.labels, options.clusters, streams.kmeans);
   if (options.initialisation === 'manifold') {
     const started = performance.now();
     const labels = await bestManifoldPartition(spaces, options, streams);
@@ -226,6 +237,59 @@ async function initialPartition(
       }),
   });
   return { ...kmeans, anchored: false };
+}
+
+/**
+ * A given partition as the start, distilled like the manifold step's. A cluster with no rows takes
+ * half of the largest cluster (2-means on its rows), as a re-seeded dying cluster does in
+ * refinement: self-training sharpens clusters but never splits one, and a centroid left at the
+ * embedding's origin could lie among the data and take rows it never had.
+ */
+function givenPartition(
+  z: Matrix,
+  given: Int32Array,
+  clusters: number,
+  rng: SeededRandom,
+): { centroids: Float32Array; labels: Int32Array; inertia: number; anchored: boolean } {
+  if (given.length !== z.rows) {
+    throw new Error(`a starting partition of ${given.length} rows for ${z.rows} training rows`);
+  }
+  const labels = Int32Array.from(given);
+  for (const empty of emptyClusters(labels, clusters))
+    splitLargest(z, labels, clusters, empty, rng);
+  const centroids = clusterMeans(z, labels, clusters);
+  const { inertia } = nearestCentroids(z, centroids, clusters);
+  return { centroids, labels, inertia, anchored: true };
+}
+
+/** Moves the rows of one 2-means half of the largest cluster to `into`. */
+function splitLargest(
+  z: Matrix,
+  labels: Int32Array,
+  clusters: number,
+  into: number,
+  rng: SeededRandom,
+): void {
+  const sizes = clusterSizes(labels, clusters);
+  const largest = sizes.indexOf(Math.max(...sizes));
+  const members: number[] = [];
+  labels.forEach((label, row) => {
+    if (label === largest) members.push(row);
+  });
+  if (members.length < 2) return;
+  const data = new Float32Array(members.length * z.cols);
+  members.forEach((row, i) =>
+    data.set(z.data.subarray(row * z.cols, (row + 1) * z.cols), i * z.cols),
+  );
+  const halves = kmeansRestarts({ data, rows: members.length, cols: z.cols }, 2, 3, rng);
+  members.forEach((row, i) => {
+    if (halves.labels[i] === 1) labels[row] = into;
+  });
+}
+
+function emptyClusters(labels: Int32Array, clusters: number): number[] {
+  const sizes = clusterSizes(labels, clusters);
+  return sizes.flatMap((size, cluster) => (size === 0 ? [cluster] : []));
 }
 
 /**
@@ -284,6 +348,7 @@ export async function trainDec(
   x: Matrix,
   options: DecOptions,
   hooks: TrainingHooks = {},
+  start?: StartingPartition,
 ): Promise<{ parameters: DecParameters; metrics: TrainingMetrics }> {
   const backend = await initBackend();
   checkTrainingInput(x, options);
@@ -293,13 +358,15 @@ export async function trainDec(
     // The baseline the deep model must beat, on the same standardised inputs.
     const baseline = await timed(() => baselineKmeans(x, options, streams.guard, hooks));
     hooks.signal?.throwIfAborted();
-    const seeds = furtherSeeds(options, streams.ensemble);
+    // Further autoencoders only feed the manifold step's layout, which a given start skips.
+    const seeds = start === undefined ? furtherSeeds(options, streams.ensemble) : [];
     const { pre, embeddings } = await pretrainAutoencoders(xTensor, options, streams, seeds, hooks);
     const initial = await timed(async () => {
       const z = embedTensor(xTensor, pre.encoder);
       hooks.onStage?.({ name: 'pretrained', embedding: z });
       const layoutSpace = embeddings.length === 0 ? z : joinEmbeddings([z, ...embeddings]);
-      return { z, init: await initialPartition({ x, z, layoutSpace }, options, streams, hooks) };
+      const spaces = { x, z, layoutSpace };
+      return { z, init: await initialPartition(spaces, options, streams, hooks, start) };
     });
     const { z, init } = initial.value;
     hooks.onStage?.({ name: 'initial', labels: init.labels, embedding: z });

@@ -27,6 +27,7 @@ import { SEPARATE_GROUPS_MAX_CUT } from '../model/partition-score.js';
 import type { CriterionOptions } from '../model/shared-graphs.js';
 import { SharedGraphs, defaultCriterionOptions } from '../model/shared-graphs.js';
 import { DEFAULT_RELABEL_CHARGE, decidePromotion } from './partition-criterion.js';
+import { agreedPartition } from './shadow-start.js';
 import { centroidShift, labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
 import type { RefineStepResult } from './refine-step.js';
@@ -142,6 +143,17 @@ export interface RefinementOutcome {
 
 /** Options for the full retrain on the window; unset ones keep the serving version's options. */
 export type RebootstrapOptions = Partial<Omit<DecOptions, 'clusters'>>;
+
+/**
+ * Where a shadow model's clustering starts. 'fresh': its own initialisation, as the bootstrap's
+ * (the manifold step or k-means in its new embedding), free to find other clusters. 'serving': the
+ * serving version's labels of the sample, distilled first and then self-trained, so the shadow
+ * keeps the clusters (and the borders) the serving model has; it cannot split a cluster the serving
+ * model merged. 'hybrid': a fresh shadow first, then one started from the serving labels where both
+ * hold the same group and from the fresh labels elsewhere (shadow-start.ts).
+ */
+export type RetrainStart = 'fresh' | 'serving' | 'hybrid';
+export const DEFAULT_RETRAIN_START: RetrainStart = 'hybrid';
 
 /** A retrained model that does not serve yet. */
 interface Shadow {
@@ -642,12 +654,15 @@ export class RefinementEngine {
 
   /**
    * Trains a shadow model from scratch on `sample` (the bounded sample of the stream) with the
-   * full pipeline (pretraining, initialisation, guard, fine-tuning). It does not serve: it waits,
+   * full pipeline (pretraining, initialisation, guard, fine-tuning); unless `start` is 'fresh',
+   * its fine-tuning starts from the serving version's labels of the sample, wholly ('serving') or
+   * where the fresh shadow holds the same groups ('hybrid'; RetrainStart). It does not serve: it waits,
    * in this engine, for `judgeShadow` on records that arrive after it was trained.
    */
   async trainShadow(
     sample: Matrix,
     options: RebootstrapOptions = {},
+    start: RetrainStart = DEFAULT_RETRAIN_START,
     signal?: AbortSignal,
   ): Promise<RefinementOutcome> {
     const started = this.now();
@@ -657,11 +672,7 @@ export class RefinementEngine {
       ...options,
       clusters: this.snapshot.parameters.clusters,
     };
-    const { parameters, metrics } = await trainDec(
-      sample,
-      decOptions,
-      signal === undefined ? {} : { signal },
-    );
+    const { parameters, metrics } = await this.trainFrom(sample, decOptions, start, signal);
     const rejection = this.checkRetrain(parameters, metrics.finalKl);
     const outcome = {
       kind: 'retrain' as const,
@@ -680,6 +691,31 @@ export class RefinementEngine {
       this.shadow = { parameters, metrics, options: decOptions, trainedOnRecords: sample.rows };
     }
     return outcome;
+  }
+
+  /**
+   * The shadow's training on `sample` from `start`: its own initialisation; the serving labels; or
+   * (hybrid) its own initialisation first, then again from the serving labels where both models
+   * hold the same group and its own elsewhere (shadow-start.ts).
+   */
+  private async trainFrom(
+    sample: Matrix,
+    options: DecOptions,
+    start: RetrainStart,
+    signal: AbortSignal | undefined,
+  ): Promise<{ parameters: DecParameters; metrics: TrainingMetrics }> {
+    const hooks = signal === undefined ? {} : { signal };
+    if (start === 'serving') {
+      return trainDec(sample, options, hooks, { labels: this.model.labels(sample) });
+    }
+    const fresh = await trainDec(sample, options, hooks);
+    if (start === 'fresh' || this.checkRetrain(fresh.parameters, fresh.metrics.finalKl)) {
+      return fresh;
+    }
+    const servingLabels = this.model.labels(sample);
+    const freshLabels = this.labelsUnder(fresh.parameters, sample);
+    const labels = agreedPartition(servingLabels, freshLabels, options.clusters);
+    return trainDec(sample, options, hooks, { labels });
   }
 
   /**

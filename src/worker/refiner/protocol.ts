@@ -8,6 +8,7 @@ import type {
   RebootstrapOptions,
   RefinementOutcome,
   RefinementSettings,
+  RetrainStart,
 } from '../../online/refinement-engine.js';
 import type { Call } from '../../runtime/thread-channel.js';
 
@@ -38,6 +39,8 @@ export interface RetrainThreadSettings {
   readonly promotionMargin: number;
   /** The bar is multiplied by (1 - relabelled share)^relabelCharge; 0: off. */
   readonly relabelCharge: number;
+  /** Where the shadow's clustering starts: its own initialisation, the serving labels, or both. */
+  readonly start: RetrainStart;
   readonly seed: number;
 }
 

@@ -109,7 +109,7 @@ serveThread<RefineProtocol>({
       const current = engineWith(batches);
       if (sample === undefined) throw new Error('the background retrain is off');
       fresh.clear();
-      return current.trainShadow(sample.snapshot(), options);
+      return current.trainShadow(sample.snapshot(), options, retrain?.start);
     },
     close(_body, context) {
       engine?.dispose();

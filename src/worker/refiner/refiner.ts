@@ -15,8 +15,12 @@ import type {
   RefinementKind,
   RefinementOutcome,
   RefinementSettings,
+  RetrainStart,
 } from '../../online/refinement-engine.js';
-import { defaultRefinementSettings } from '../../online/refinement-engine.js';
+import {
+  DEFAULT_RETRAIN_START,
+  defaultRefinementSettings,
+} from '../../online/refinement-engine.js';
 import { describeIdMapping } from '../../online/id-mapping.js';
 import { DEFAULT_RELABEL_CHARGE } from '../../online/partition-criterion.js';
 import { clusterIdsOf } from '../../model/cluster-ids.js';
@@ -60,6 +64,11 @@ export interface RetrainPolicy {
    * would relabel (after id matching); default `DEFAULT_RELABEL_CHARGE` (0, off).
    */
   readonly relabelCharge?: number;
+  /**
+   * Where the shadow's clustering starts (RetrainStart); default `DEFAULT_RETRAIN_START`, its
+   * own initialisation.
+   */
+  readonly start?: RetrainStart;
   /** Training options for the shadow; unset ones keep the serving version's. */
   readonly options?: RebootstrapOptions;
 }
@@ -386,6 +395,7 @@ export class Refiner implements ModelRefiner {
         holdoutRecords: policy.holdoutRecords,
         promotionMargin: policy.promotionMargin,
         relabelCharge: policy.relabelCharge ?? DEFAULT_RELABEL_CHARGE,
+        start: policy.start ?? DEFAULT_RETRAIN_START,
         seed: this.settings.seed,
       },
     };
@@ -592,7 +602,7 @@ export class Refiner implements ModelRefiner {
     const holdout = this.options.retrain?.holdoutRecords ?? 0;
     this.log(
       outcome.accepted
-        ? `refiner: shadow model trained on ${trainedOnRecords ?? '?'} records in ${durationSeconds.toFixed(1)} s; it is judged on the next ${holdout} records`
+        ? `refiner: shadow model (${this.options.retrain?.start ?? DEFAULT_RETRAIN_START} start) trained on ${trainedOnRecords ?? '?'} records in ${durationSeconds.toFixed(1)} s; it is judged on the next ${holdout} records`
         : `refiner: shadow retrain failed (${outcome.reason ?? 'unknown'}: ${outcome.detail ?? ''}); version ${this.serving?.version ?? '?'} keeps serving`,
     );
   }

@@ -86,6 +86,15 @@ void describe('loadConfig', () => {
     assert.match(error.message, /DEC_OUTPUT_COMPRESSION/);
   });
 
+  void test('DEC_RETRAIN_START takes hybrid (the default), fresh or serving and nothing else', () => {
+    assert.equal(loadConfig(minimal).refine.retrainStart, 'hybrid');
+    for (const start of ['fresh', 'serving'] as const) {
+      assert.equal(loadConfig({ ...minimal, DEC_RETRAIN_START: start }).refine.retrainStart, start);
+    }
+    const error = configError(() => loadConfig({ ...minimal, DEC_RETRAIN_START: 'warm' }));
+    assert.match(error.message, /DEC_RETRAIN_START/);
+  });
+
   void test('fills every unset setting with its documented default', () => {
     const config = loadConfig(minimal);
     assert.deepEqual(config.kafka, {

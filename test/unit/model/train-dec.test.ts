@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/model/backend.js';
 import { resolveDecOptions } from '../../../src/model/defaults.js';
 import { trainDec } from '../../../src/model/train-dec.js';
+import { clusteringAccuracy } from '../../../src/model/evaluation.js';
+import { ModelVersion } from '../../../src/model/model-version.js';
 import { SeededRandom } from '../../../src/model/rng.js';
 import type { Matrix, TrainingProgress } from '../../../src/model/types.js';
 
@@ -133,6 +135,39 @@ void describe('trainDec', () => {
     assert.deepEqual(again.trained.parameters, two.trained.parameters);
     assert.equal(two.trained.parameters.encoder.at(-1)!.outputSize, 2);
     assert.ok(two.trained.metrics.wallMs.pretrain > 0);
+  });
+
+  void test('a given starting partition keeps its cluster ids, and a cluster it leaves empty gets rows', async () => {
+    const { x, labels } = blobs(90, 6);
+    const labelsUnder = (trained: Awaited<ReturnType<typeof trainDec>>) => {
+      const model = ModelVersion.ofParameters(trained.parameters);
+      try {
+        return model.labels(x);
+      } finally {
+        model.dispose();
+      }
+    };
+    // The blobs under other ids than their own initialisation would give them.
+    const renamed = labels.map((blob) => [2, 0, 1][blob]!);
+    const kept = labelsUnder(await trainDec(x, tiny('dec'), {}, { labels: renamed }));
+    const sameId = kept.filter((label, i) => label === renamed[i]).length / x.rows;
+    assert.ok(sameId >= 0.95, `${(100 * sameId).toFixed(1)}% of rows kept the given id`);
+    // Two blobs under one id and none under id 2: id 2 takes half of the merged pair.
+    const merged = labels.map((blob) => (blob === 2 ? 1 : 0));
+    const selfTraining = { ...tiny('dec'), distilEpochs: 2, maxIterations: 200 };
+    const split = labelsUnder(await trainDec(x, selfTraining, {}, { labels: merged }));
+    const accuracy = clusteringAccuracy(labels, split);
+    assert.ok(accuracy >= 0.95, `ACC ${accuracy}: the merged pair was not split`);
+    const keptTwo = split.filter((label, i) => (labels[i] === 2) === (label === 1)).length;
+    assert.ok(keptTwo / x.rows >= 0.95, `blob 2 lost id 1 on ${x.rows - keptTwo} rows`);
+  });
+
+  void test('a starting partition of another length is refused', async () => {
+    const { x } = blobs(30, 4);
+    await assert.rejects(
+      trainDec(x, tiny('dec'), {}, { labels: new Int32Array(29) }),
+      /29 rows for 30 training rows/,
+    );
   });
 
   void test('too few rows for the number of clusters is refused', async () => {

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/model/backend.js';
+import { clusteringAccuracy } from '../../../src/model/evaluation.js';
 import { ModelVersion } from '../../../src/model/model-version.js';
 import {
   RefinementEngine,
   defaultRefinementSettings,
+  type RetrainStart,
 } from '../../../src/online/refinement-engine.js';
 import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
 import { blobs, quickRetrainOptions, tinySnapshot } from '../../fixtures/refinement.js';
@@ -311,6 +313,46 @@ void describe('RefinementEngine shadow retrain and promotion', () => {
     served.dispose();
     assert.equal(right[0], 2);
     assert.equal(engine.current().version, 2);
+    engine.dispose();
+  });
+
+  void test('a shadow that starts from the serving labels comes out in the serving ids', async () => {
+    await initBackend('cpu');
+    // The blobs at (0, 5), (-4, 0) and (4, 0) under ids 0, 1 and 2.
+    const snapshot = tinySnapshot([0, 5, -4, 0, 4, 0]);
+    const permutationFrom = async (start: RetrainStart) => {
+      const engine = new RefinementEngine(snapshot, settings);
+      await engine.trainShadow(blobs(150, 41).x, training, start);
+      const outcome = await engine.judgeShadow(blobs(80, 42).x, 0.05);
+      engine.dispose();
+      return {
+        permutation: outcome.promotion?.idMapping.permutation,
+        changed: outcome.labelChangeFraction,
+      };
+    };
+    const fresh = await permutationFrom('fresh');
+    // Its own initialisation orders the blobs otherwise: the ids needed matching.
+    assert.notDeepEqual(fresh.permutation, [0, 1, 2]);
+    for (const start of ['serving', 'hybrid'] as const) {
+      const { permutation, changed } = await permutationFrom(start);
+      assert.deepEqual(permutation, [0, 1, 2], start);
+      assert.ok(changed < 0.03, `${start}: ${(100 * changed).toFixed(1)}% of records relabelled`);
+    }
+  });
+
+  void test('a hybrid shadow still splits what the serving model merged, and is promoted', async () => {
+    await initBackend('cpu');
+    // Serving: ids 0 and 1 split the blob at (-4, 0); id 2 holds the blobs at (4, 0) and (0, 5).
+    const snapshot = tinySnapshot([-4.5, 0, -3.5, 0, 2, 2.5]);
+    const engine = new RefinementEngine(snapshot, settings);
+    await engine.trainShadow(blobs(100, 31).x, training, 'hybrid');
+    const holdout = blobs(80, 32);
+    const outcome = await engine.judgeShadow(holdout.x, 0.05);
+    assert.equal(outcome.accepted, true, outcome.detail);
+    const served = ModelVersion.ofParameters(engine.current().parameters);
+    const accuracy = clusteringAccuracy(holdout.labels, served.labels(holdout.x));
+    served.dispose();
+    assert.ok(accuracy > 0.95, `ACC ${accuracy} after the promotion`);
     engine.dispose();
   });
 
