@@ -473,10 +473,10 @@ export const definitions = {
     description:
       'How much the records a shadow model would move to another id count against it: the promotion bar is multiplied by (1 - r)^charge, r being their share; 0 (the default) judges on the criterion alone, 3 asks a shadow that moves 8 % of the records to score 24 % below the serving model.',
   }),
-  DEC_RETRAIN_START: withDefault('hybrid', oneOf(retrainStarts), {
+  DEC_RETRAIN_START: withDefault('fresh', oneOf(retrainStarts), {
     group: Refinement,
     description:
-      "Where a shadow model's clustering starts. fresh: its own initialisation, as the bootstrap's (it may redraw every border). serving: the serving model's labels of the sample, distilled, then self-trained (borders and ids stay; a fifth of the training; it cannot split a cluster the serving model merged). hybrid: a fresh shadow first, then one started from the serving label wherever the two models hold the same group and from the fresh label elsewhere (1.2 to 1.5 times a fresh shadow's training).",
+      "Where a shadow model's clustering starts. fresh: its own initialisation, as the bootstrap's (it may redraw every border). serving: the serving model's labels of the sample, distilled, then self-trained (a fifth of the training; it cannot split a cluster the serving model merged). hybrid: a fresh shadow first, then one started from the serving label wherever the two models hold the same group and from the fresh label elsewhere (1.2 to 1.5 times a fresh shadow's training). serving and hybrid kept more ids with small samples and cost accuracy with a larger one; see docs/benchmarks.md.",
   }),
 
   DEC_METRICS_PORT: withDefault('9464', integer(0, 65535), {

@@ -153,7 +153,7 @@ export type RebootstrapOptions = Partial<Omit<DecOptions, 'clusters'>>;
  * hold the same group and from the fresh labels elsewhere (shadow-start.ts).
  */
 export type RetrainStart = 'fresh' | 'serving' | 'hybrid';
-export const DEFAULT_RETRAIN_START: RetrainStart = 'hybrid';
+export const DEFAULT_RETRAIN_START: RetrainStart = 'fresh';
 
 /** A retrained model that does not serve yet. */
 interface Shadow {

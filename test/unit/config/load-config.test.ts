@@ -86,9 +86,9 @@ void describe('loadConfig', () => {
     assert.match(error.message, /DEC_OUTPUT_COMPRESSION/);
   });
 
-  void test('DEC_RETRAIN_START takes hybrid (the default), fresh or serving and nothing else', () => {
-    assert.equal(loadConfig(minimal).refine.retrainStart, 'hybrid');
-    for (const start of ['fresh', 'serving'] as const) {
+  void test('DEC_RETRAIN_START takes fresh (the default), serving or hybrid and nothing else', () => {
+    assert.equal(loadConfig(minimal).refine.retrainStart, 'fresh');
+    for (const start of ['serving', 'hybrid'] as const) {
       assert.equal(loadConfig({ ...minimal, DEC_RETRAIN_START: start }).refine.retrainStart, start);
     }
     const error = configError(() => loadConfig({ ...minimal, DEC_RETRAIN_START: 'warm' }));
