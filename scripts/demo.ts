@@ -24,7 +24,7 @@ import { Phase, silentObserver } from '../src/worker/observer.js';
 import { SeededRandom } from '../src/model/rng.js';
 import { initBackend } from '../src/model/backend.js';
 import { nearestCentroids } from '../src/model/kmeans-init.js';
-import { tensorKmeans } from '../src/model/tensor-kmeans.js';
+import { threadedKmeans } from '../src/model/threaded-kmeans.js';
 import type { Matrix } from '../src/model/types.js';
 
 interface BrokerModule {
@@ -99,13 +99,16 @@ class LiveState {
 }
 
 const KMEANS_RESTARTS = 10;
+/** Digits per request while the bootstrap window's backlog is produced (about 0.5 MB of JSON). */
+const BACKLOG_CHUNK = 100;
 
 /**
  * k-means (the guard's own: k-means++ restarts, Lloyd's steps as matrix products) on the raw pixels
  * of the records the bootstrap window holds (the stream's first `bootstrapRecords`), then every
  * digit labelled by its nearest centre: what plain k-means would publish for the same stream. It
- * waits until the worker is online and yields between restarts, so it neither slows the bootstrap
- * nor stalls the worker.
+ * runs on a thread of its own once pretraining is over, when the bootstrap keeps one core busy and
+ * the other is free (the guard's own baseline used it during pretraining), so it neither slows the
+ * bootstrap nor stalls the worker.
  */
 async function kmeansBaseline(
   x: Matrix,
@@ -113,9 +116,11 @@ async function kmeansBaseline(
   order: readonly number[],
   state: LiveState,
 ): Promise<number | undefined> {
-  while (state.phase !== Phase.Online && state.phase !== Phase.Failed) {
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  const pretraining = (): boolean =>
+    state.phase !== Phase.Online &&
+    state.phase !== Phase.Failed &&
+    (state.bootstrap.trainingPhase === undefined || state.bootstrap.trainingPhase === 'pretrain');
+  while (pretraining()) await new Promise((resolve) => setTimeout(resolve, 250));
   if (state.phase === Phase.Failed) return undefined;
   const pick = (rows: readonly number[]): Matrix => {
     const data = new Float32Array(rows.length * x.cols);
@@ -126,7 +131,7 @@ async function kmeansBaseline(
   };
   const window = pick(order.slice(0, bootstrapRecords));
   await initBackend();
-  const best = await tensorKmeans(window, 10, KMEANS_RESTARTS, new SeededRandom(1));
+  const best = await threadedKmeans()(window, 10, KMEANS_RESTARTS, new SeededRandom(1));
   const all = pick(order);
   const assigned = nearestCentroids(all, best.centroids, 10).labels;
   return evaluateClustering(
@@ -289,27 +294,45 @@ async function main(): Promise<number> {
       },
     });
 
-    // 5. Stream the digits in a fixed shuffled order at a steady rate.
+    // 5. Stream the digits in a fixed shuffled order: the bootstrap window's worth at once, then
+    // the rest at a steady rate.
     const { x, labels } = mnist10k();
     const order = Array.from(new SeededRandom(7).permutation(x.rows)).slice(0, records);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     cleanups.push(() => producer.disconnect());
+    const send = async (from: number, to: number): Promise<void> => {
+      const messages = order.slice(from, to).map((row, j) => {
+        const pixels = Array.from(
+          x.data.subarray(row * 784, (row + 1) * 784),
+          (v) => Math.round(v * 1000) / 1000,
+        );
+        return {
+          key: `digit-${from + j}`,
+          value: JSON.stringify({ id: from + j, digit: labels[row], pixels }),
+        };
+      });
+      await producer.send({ topic: input, messages });
+      state.produced += messages.length;
+    };
+    const windowFilling = (): boolean =>
+      !interrupted &&
+      state.phase !== Phase.Failed &&
+      state.phase !== Phase.Online &&
+      (state.bootstrap.recordsCollected ?? 0) < backlog;
+    // The bootstrap window's worth is a backlog, as when a worker starts on a topic with history:
+    // every digit reaches the topic long before the first model exists, so pacing them would only
+    // delay the training. The rest streams at the steady rate once the window is full, so that the
+    // window holds exactly the first digits, however the partitions are read.
+    const backlog = Math.min(config.bootstrap.records, order.length);
     const feeding = (async () => {
+      for (let i = 0; i < backlog && !interrupted; i += BACKLOG_CHUNK) {
+        await send(i, Math.min(backlog, i + BACKLOG_CHUNK));
+      }
+      while (windowFilling()) await new Promise((resolve) => setTimeout(resolve, 100));
       const chunk = Math.max(1, Math.round(producePerSecond / 10));
-      for (let i = 0; i < order.length && !interrupted; i += chunk) {
-        const messages = order.slice(i, i + chunk).map((row, j) => {
-          const pixels = Array.from(
-            x.data.subarray(row * 784, (row + 1) * 784),
-            (v) => Math.round(v * 1000) / 1000,
-          );
-          return {
-            key: `digit-${i + j}`,
-            value: JSON.stringify({ id: i + j, digit: labels[row], pixels }),
-          };
-        });
-        await producer.send({ topic: input, messages });
-        state.produced += messages.length;
+      for (let i = backlog; i < order.length && !interrupted; i += chunk) {
+        await send(i, Math.min(order.length, i + chunk));
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();

@@ -28,6 +28,7 @@ import { initBackend, liveTensorCount } from './model/backend.js';
 import { defaultRefinementSettings } from './online/refinement-engine.js';
 import { defaultRefinementBounds } from './online/refinement-policy.js';
 import { clusterCountTable, describeClusterCountRule } from './model/suggest-clusters.js';
+import { threadedKmeans } from './model/threaded-kmeans.js';
 import { trainWithClusterChoice } from './model/train-with-cluster-choice.js';
 import type { ClusterChoiceOptions } from './model/train-with-cluster-choice.js';
 import { HttpSchemaRegistry } from './registry/schema-registry-client.js';
@@ -494,6 +495,7 @@ function bootstrapTrainer(config: Config, log: Logger): BootstrapTrainer {
   return (records, hooks) =>
     trainWithClusterChoice(records, features, options, {
       ...hooks,
+      baselineKmeans: threadedKmeans(),
       log: (message) => log.debug('training', { detail: message }),
       onPoison: () => undefined,
       onSuggestion: (s) =>

@@ -41,6 +41,8 @@ export interface TrainSnapshotHooks {
   readonly signal?: AbortSignal;
   /** Each stage's partition, rows in training order (canonicalRowOrder of the extracted matrix). */
   readonly onStage?: TrainingHooks['onStage'];
+  /** Where the guard's baseline k-means runs (threaded-kmeans.ts); on this thread when absent. */
+  readonly baselineKmeans?: TrainingHooks['baselineKmeans'];
   readonly log?: (message: string) => void;
   /**
    * When given, records that cannot be turned into features are skipped and reported here
@@ -105,6 +107,7 @@ export async function trainSnapshot(
     ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
     ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
     ...(hooks.onStage === undefined ? {} : { onStage: hooks.onStage }),
+    ...(hooks.baselineKmeans === undefined ? {} : { baselineKmeans: hooks.baselineKmeans }),
   });
   return {
     formatVersion: 1,

@@ -14,6 +14,19 @@ export interface KmeansInitResult {
   readonly inertia: number;
 }
 
+/**
+ * Runs the guard's baseline k-means (tensor-kmeans.ts) here or elsewhere, another thread, with the
+ * result it gives here and leaving `rng` where it would leave it, so training is the same wherever
+ * the baseline runs. Rejects once `signal` aborts.
+ */
+export type KmeansRunner = (
+  x: Matrix,
+  clusters: number,
+  restarts: number,
+  rng: SeededRandom,
+  signal?: AbortSignal,
+) => Promise<KmeansInitResult>;
+
 export function toRows(x: Matrix): number[][] {
   const rows: number[][] = new Array<number[]>(x.rows);
   for (let i = 0; i < x.rows; i++) {

@@ -15,6 +15,7 @@ import {
   type LayerTensors,
 } from './dense-network.js';
 import { augmentImages, type ImageAugmentation } from './augment.js';
+import type { KmeansRunner } from './kmeans-init.js';
 import { createOptimizer, type Optimizer } from './optimizers.js';
 import type { SeededRandom } from './rng.js';
 import type { DecOptions, DenseLayer, Matrix, TrainingProgress } from './types.js';
@@ -24,6 +25,11 @@ export interface TrainingHooks {
   readonly signal?: AbortSignal;
   /** The partitions and embeddings of each stage, for benchmarks (rows in training order). */
   readonly onStage?: (stage: TrainingStage) => void;
+  /**
+   * Where the guard's baseline k-means runs. Given (another thread), it starts before pretraining
+   * and runs beside it, with the same result; absent, it runs here, before pretraining.
+   */
+  readonly baselineKmeans?: KmeansRunner;
 }
 
 /** What one bootstrap stage produced; `embedding` is the space its partition was found in. */

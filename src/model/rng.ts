@@ -1,3 +1,9 @@
+/** A generator's whole state: enough to go on with the same stream in another thread. */
+export interface RandomState {
+  readonly words: readonly [number, number, number, number];
+  readonly spareNormal: number | undefined;
+}
+
 /**
  * A small seeded generator (sfc32 state, seeded through splitmix32) so that every random choice in
  * training (initial weights, shuffles, dropout masks, k-means++ seeds) follows from one integer seed.
@@ -59,6 +65,17 @@ export class SeededRandom {
     const r = Math.sqrt(-2 * Math.log(u));
     this.spareNormal = r * Math.sin(2 * Math.PI * v);
     return r * Math.cos(2 * Math.PI * v);
+  }
+
+  /** The state now; `restore` on any generator continues this stream from here. */
+  state(): RandomState {
+    return { words: [this.a, this.b, this.c, this.d], spareNormal: this.spareNormal };
+  }
+
+  /** Continues the stream whose state is given, as if this generator had drawn what it drew. */
+  restore(state: RandomState): void {
+    [this.a, this.b, this.c, this.d] = state.words;
+    this.spareNormal = state.spareNormal;
   }
 
   /** A fresh seed for a sub-task, drawn from this stream. */

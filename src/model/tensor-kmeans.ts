@@ -46,6 +46,9 @@ export function kmeansPlusPlus(x: Matrix, clusters: number, rng: SeededRandom): 
   return centroids;
 }
 
+/** Lloyd's steps per run at most; runs stop well before (below 0.1 % of labels changing). */
+const MAX_ITERATIONS = 300;
+
 /** Lloyd's iterations from `start` until no label changes: labels, centroids and inertia. */
 function lloyd(
   xTensor: tf.Tensor2D,
@@ -102,14 +105,14 @@ function lloyd(
 
 /**
  * The best (lowest inertia) of `restarts` k-means runs on x. It yields between runs, so a worker's
- * consumer keeps its heartbeat during a bootstrap.
+ * consumer keeps its heartbeat during a bootstrap, and stops there once `signal` aborts.
  */
 export async function tensorKmeans(
   x: Matrix,
   clusters: number,
   restarts: number,
   rng: SeededRandom,
-  maxIterations = 300,
+  signal?: AbortSignal,
 ): Promise<KmeansInitResult> {
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
   const norms = tf.tidy(() => tf.sum<tf.Tensor2D>(tf.square(xTensor), 1, true));
@@ -117,7 +120,8 @@ export async function tensorKmeans(
     let best: KmeansInitResult | undefined;
     for (let r = 0; r < Math.max(1, restarts); r++) {
       await yieldToEventLoop();
-      const run = lloyd(xTensor, norms, kmeansPlusPlus(x, clusters, rng), clusters, maxIterations);
+      signal?.throwIfAborted();
+      const run = lloyd(xTensor, norms, kmeansPlusPlus(x, clusters, rng), clusters, MAX_ITERATIONS);
       if (best === undefined || run.inertia < best.inertia) best = run;
     }
     return best!;

@@ -354,19 +354,20 @@ export async function trainDec(
   checkTrainingInput(x, options);
   const streams = seedStreams(options.seed);
   const xTensor = tf.tensor2d(x.data, [x.rows, x.cols]);
+  // Stops a baseline still running elsewhere when training ends early.
+  const baselineStop = new AbortController();
   try {
     // The baseline the deep model must beat, on the same standardised inputs.
-    const baseline = await timed(() => baselineKmeans(x, options, streams.guard, hooks));
+    const baselineRun = startBaseline(x, options, streams.guard, hooks, baselineStop.signal);
+    // Run here, the baseline comes first; run elsewhere, it goes on beside pretraining.
+    const early = hooks.baselineKmeans === undefined ? await timed(() => baselineRun) : undefined;
     hooks.signal?.throwIfAborted();
     // Further autoencoders only feed the manifold step's layout, which a given start skips.
     const seeds = start === undefined ? furtherSeeds(options, streams.ensemble) : [];
     const { pre, embeddings } = await pretrainAutoencoders(xTensor, options, streams, seeds, hooks);
     const initial = await timed(async () => {
-      const z = embedTensor(xTensor, pre.encoder);
-      hooks.onStage?.({ name: 'pretrained', embedding: z });
-      const layoutSpace = embeddings.length === 0 ? z : joinEmbeddings([z, ...embeddings]);
-      const spaces = { x, z, layoutSpace };
-      return { z, init: await initialPartition(spaces, options, streams, hooks, start) };
+      const spaces = pretrainedSpaces(xTensor, x, pre, embeddings, hooks);
+      return { z: spaces.z, init: await initialPartition(spaces, options, streams, hooks, start) };
     });
     const { z, init } = initial.value;
     hooks.onStage?.({ name: 'initial', labels: init.labels, embedding: z });
@@ -374,6 +375,8 @@ export async function trainDec(
 
     const tuned = await fineTuneFrom(xTensor, pre, init, options, streams.cluster, hooks);
 
+    // The guard draws from its stream after the baseline did, wherever the baseline ran.
+    const baseline = early ?? (await timed(() => baselineRun));
     const guard = await timed(() =>
       guardSelection(xTensor, { x, z, tuned, baseline: baseline.value }, options, streams, hooks),
     );
@@ -402,8 +405,23 @@ export async function trainDec(
     };
     return { parameters, metrics };
   } finally {
+    baselineStop.abort();
     xTensor.dispose();
   }
+}
+
+/** The inputs, their pretrained embedding, and the space the manifold step lays out. */
+function pretrainedSpaces(
+  xTensor: tf.Tensor2D,
+  x: Matrix,
+  pre: PretrainResult,
+  embeddings: readonly Matrix[],
+  hooks: TrainingHooks,
+): { x: Matrix; z: Matrix; layoutSpace: Matrix } {
+  const z = embedTensor(xTensor, pre.encoder);
+  hooks.onStage?.({ name: 'pretrained', embedding: z });
+  const layoutSpace = embeddings.length === 0 ? z : joinEmbeddings([z, ...embeddings]);
+  return { x, z, layoutSpace };
 }
 
 /** What the pretraining, the initial partition and the fine-tuning report. */
@@ -474,16 +492,26 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
   return { value, ms: performance.now() - started };
 }
 
-/** With the guard on: k-means on the inputs, the partition the deep model must beat. */
-async function baselineKmeans(
+/**
+ * With the guard on: k-means on the inputs, the partition the deep model must beat. It runs where
+ * `hooks.baselineKmeans` runs it (here when absent). The returned promise is never left rejected
+ * unobserved: a failure surfaces where the guard awaits it.
+ */
+function startBaseline(
   x: Matrix,
   options: DecOptions,
   rng: SeededRandom,
   hooks: TrainingHooks,
+  stop: AbortSignal,
 ): Promise<{ centroids: Float32Array; labels: Int32Array } | undefined> {
-  if (!options.guard) return undefined;
-  const baseline = await tensorKmeans(x, options.clusters, options.kmeansRestarts, rng);
-  hooks.onStage?.({ name: 'baseline', labels: baseline.labels, embedding: x });
+  if (!options.guard) return Promise.resolve(undefined);
+  const run = hooks.baselineKmeans ?? tensorKmeans;
+  const signal = hooks.signal === undefined ? stop : AbortSignal.any([hooks.signal, stop]);
+  const baseline = run(x, options.clusters, options.kmeansRestarts, rng, signal).then((result) => {
+    hooks.onStage?.({ name: 'baseline', labels: result.labels, embedding: x });
+    return result;
+  });
+  baseline.catch(() => undefined);
   return baseline;
 }
 

@@ -156,7 +156,10 @@ export interface TrainingMetrics {
     readonly pretrain: number;
     readonly kmeans: number;
     readonly cluster: number;
-    /** k-means on the inputs plus the guard's scoring. */
+    /**
+     * k-means on the inputs plus the guard's scoring; of a baseline that ran on another thread, only
+     * the time spent waiting for it.
+     */
     readonly guard?: number;
   };
 }

@@ -244,10 +244,12 @@ async function trainUntilInterrupted(
   process.once('SIGINT', onSignal);
   // Loaded here, after the flags and the input are known to be good: it brings in tfjs.
   const { trainWithClusterChoice } = await import('../model/train-with-cluster-choice.js');
+  const { threadedKmeans } = await import('../model/threaded-kmeans.js');
   try {
     return await trainWithClusterChoice(records, fields, options, {
       log: hooks.log,
       signal: abort.signal,
+      baselineKmeans: threadedKmeans(),
       recordIds: hooks.recordIds,
       onSuggestion: hooks.onSuggestion,
       ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
