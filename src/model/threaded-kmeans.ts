@@ -42,26 +42,38 @@ const THREAD_MIN_VALUES = 1_000_000;
 
 /**
  * A runner that takes the baseline to a new thread on the calling thread's backend for inputs of at
- * least `minValues` values, and runs it here below that or where the process has one core.
+ * least `minValues` values, and runs it here below that or where the process has one core. A thread
+ * that fails runs it here instead: the stream is only advanced by a result that came back, so the
+ * result is the same. `entry` names the thread's module (tests name one that cannot start).
  */
-export function threadedKmeans(minValues = THREAD_MIN_VALUES): KmeansRunner {
+export function threadedKmeans(
+  minValues = THREAD_MIN_VALUES,
+  entry = 'kmeans-thread',
+): KmeansRunner {
   const spareCore = os.availableParallelism() > 1;
-  return (x, clusters, restarts, rng, signal) =>
-    !spareCore || x.rows * x.cols < minValues
-      ? tensorKmeans(x, clusters, restarts, rng, signal)
-      : kmeansOnThread(x, clusters, restarts, rng, signal);
+  return async (x, clusters, restarts, rng, signal) => {
+    if (!spareCore || x.rows * x.cols < minValues) {
+      return tensorKmeans(x, clusters, restarts, rng, signal);
+    }
+    try {
+      return await kmeansOnThread(entry, x, { clusters, restarts, rng }, signal);
+    } catch {
+      signal?.throwIfAborted();
+      return tensorKmeans(x, clusters, restarts, rng, signal);
+    }
+  };
 }
 
 async function kmeansOnThread(
+  entry: string,
   x: Matrix,
-  clusters: number,
-  restarts: number,
-  rng: Parameters<KmeansRunner>[3],
+  task: { clusters: number; restarts: number; rng: Parameters<KmeansRunner>[3] },
   signal: AbortSignal | undefined,
 ): Promise<KmeansInitResult> {
+  const { clusters, restarts, rng } = task;
   signal?.throwIfAborted();
   const channel = new ThreadChannel<KmeansProtocol>(
-    spawnModuleThread(import.meta.url, 'kmeans-thread'),
+    spawnModuleThread(import.meta.url, entry),
     { backend: backendOfThisThread() },
     {
       lostError: (loss) =>

@@ -73,6 +73,16 @@ void describe('the baseline k-means on its own thread', () => {
     assert.deepEqual(there.metrics.selection, here.metrics.selection);
   });
 
+  void test('a thread that cannot start leaves the baseline to the calling thread, same result', async () => {
+    const x = blobs(400, 12, 4, 5);
+    const here = new SeededRandom(2);
+    const fallback = new SeededRandom(2);
+    const a = await tensorKmeans(x, 4, 3, here);
+    const b = await threadedKmeans(0, 'no-such-thread')(x, 4, 3, fallback);
+    assert.deepEqual(b.labels, a.labels);
+    assert.equal(fallback.next(), here.next());
+  });
+
   void test('an abort stops the thread and rejects with the abort', async () => {
     const x = blobs(4000, 64, 10, 4);
     const controller = new AbortController();
