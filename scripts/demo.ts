@@ -37,7 +37,9 @@ interface BrokerModule {
 
 const brokerModulePath = './kafka/broker.mjs';
 const records = 10_000;
-const bootstrapRecords = 7_000;
+// The worker's DEC_BOOTSTRAP_RECORDS, also when the environment overrides it (loadConfig rejects a
+// bad value with its own message), so that the view and the k-means baseline use the same window.
+const bootstrapRecords = Number(process.env.DEC_BOOTSTRAP_RECORDS ?? 7_000);
 const producePerSecond = Number(process.env.DEMO_RATE ?? 1_000);
 const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? 15 * 60_000);
 const tty = process.stdout.isTTY;
