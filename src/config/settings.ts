@@ -282,7 +282,7 @@ export const definitions = {
   DEC_CLUSTERS: required(integerOrAuto(2), {
     group: Model,
     description:
-      "Number of clusters k, or `auto`: before the bootstrap trains, pretrain the autoencoder on the window and choose k from DEC_CLUSTERS_MIN to DEC_CLUSTERS_MAX: the smallest k whose silhouette of k-means in the embedding's UMAP layout is within 0.01 of the best (as `dec-stream suggest-k`; see docs/choosing-settings.md). The chosen k and the score table are logged. A restart with a stored model keeps that model's k.",
+      "Number of clusters k, or `auto`: before the bootstrap trains, pretrain the autoencoder on the window and choose k from DEC_CLUSTERS_MIN to DEC_CLUSTERS_MAX: the smallest k whose silhouette of k-means in the embedding's UMAP layout is within 0.01 of the best (as `dec-stream suggest-k`; see docs/choosing-settings.md); training then starts from that pretrained autoencoder. The chosen k and the score table are logged. A restart with a stored model keeps that model's k.",
   }),
   DEC_CLUSTERS_MIN: optional(integer(2), {
     group: Model,

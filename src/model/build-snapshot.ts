@@ -43,6 +43,8 @@ export interface TrainSnapshotHooks {
   readonly onStage?: TrainingHooks['onStage'];
   /** Where the guard's baseline k-means runs (threaded-kmeans.ts); on this thread when absent. */
   readonly baselineKmeans?: TrainingHooks['baselineKmeans'];
+  /** Autoencoders pretrained before on the same records (the choice of k's). */
+  readonly pretrainCache?: TrainingHooks['pretrainCache'];
   readonly log?: (message: string) => void;
   /**
    * When given, records that cannot be turned into features are skipped and reported here
@@ -108,6 +110,7 @@ export async function trainSnapshot(
     ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
     ...(hooks.onStage === undefined ? {} : { onStage: hooks.onStage }),
     ...(hooks.baselineKmeans === undefined ? {} : { baselineKmeans: hooks.baselineKmeans }),
+    ...(hooks.pretrainCache === undefined ? {} : { pretrainCache: hooks.pretrainCache }),
   });
   return {
     formatVersion: 1,

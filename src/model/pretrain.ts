@@ -16,6 +16,7 @@ import {
 } from './dense-network.js';
 import { augmentImages, type ImageAugmentation } from './augment.js';
 import type { KmeansRunner } from './kmeans-init.js';
+import type { PretrainCache } from './pretrain-cache.js';
 import { createOptimizer, type Optimizer } from './optimizers.js';
 import type { SeededRandom } from './rng.js';
 import type { DecOptions, DenseLayer, Matrix, TrainingProgress } from './types.js';
@@ -30,6 +31,8 @@ export interface TrainingHooks {
    * and runs beside it, with the same result; absent, it runs here, before pretraining.
    */
   readonly baselineKmeans?: KmeansRunner;
+  /** Autoencoders already pretrained on the same inputs with the same settings and seed. */
+  readonly pretrainCache?: PretrainCache;
 }
 
 /** What one bootstrap stage produced; `embedding` is the space its partition was found in. */

@@ -29,6 +29,7 @@ import {
   type PretrainResult,
   type TrainingHooks,
 } from './pretrain.js';
+import { pretrainKey } from './pretrain-cache.js';
 import { SeededRandom } from './rng.js';
 
 /** Neighbours per row in the guard's graphs, and the most rows they are built on. */
@@ -143,16 +144,30 @@ export interface StartingPartition {
 
 /**
  * An autoencoder pretrained on x (on the device, borrowed), its starting weights drawn from the
- * streams' `init` and its batch order from their `pretrain`.
+ * streams' `init` and its batch order from their `pretrain`, both from `seed`'s streams. With a
+ * cache in the hooks, one pretrained before on the same inputs, settings and seed is reused: it
+ * is the same network, and nothing after pretraining draws from those two streams.
  */
-function pretrainFrom(
+async function pretrainFrom(
   xTensor: tf.Tensor2D,
   options: DecOptions,
-  streams: { init: SeededRandom; pretrain: SeededRandom },
+  from: { seed: number; streams: { init: SeededRandom; pretrain: SeededRandom } },
   hooks: TrainingHooks,
 ): Promise<PretrainResult> {
-  const layers = initialLayers(xTensor.shape[1], options, streams.init);
-  return pretrainAutoencoder(xTensor, ...layers, options, streams.pretrain, hooks);
+  const cache = hooks.pretrainCache;
+  const key = cache === undefined ? undefined : pretrainKey(matrixOf(xTensor), options, from.seed);
+  const kept = key === undefined ? undefined : cache?.get(key);
+  if (kept !== undefined) return kept;
+  const layers = initialLayers(xTensor.shape[1], options, from.streams.init);
+  const pre = await pretrainAutoencoder(xTensor, ...layers, options, from.streams.pretrain, hooks);
+  if (key !== undefined) cache?.set(key, pre);
+  return pre;
+}
+
+/** The values of a device tensor as a matrix (a copy). */
+function matrixOf(xTensor: tf.Tensor2D): Matrix {
+  const [rows, cols] = xTensor.shape;
+  return { data: xTensor.dataSync() as Float32Array, rows, cols };
 }
 
 /**
@@ -166,7 +181,7 @@ export async function seededEmbedding(
   seed: number,
   hooks: TrainingHooks = {},
 ): Promise<{ embedding: Matrix; epochs: number; wallMs: number }> {
-  const pre = await pretrainFrom(xTensor, options, seedStreams(seed), hooks);
+  const pre = await pretrainFrom(xTensor, options, { seed, streams: seedStreams(seed) }, hooks);
   return { embedding: embedTensor(xTensor, pre.encoder), epochs: pre.epochs, wallMs: pre.wallMs };
 }
 
@@ -189,7 +204,7 @@ async function pretrainAutoencoders(
   hooks: TrainingHooks,
 ): Promise<{ pre: PretrainResult; embeddings: Matrix[] }> {
   const started = performance.now();
-  const pre = await pretrainFrom(xTensor, options, streams, hooks);
+  const pre = await pretrainFrom(xTensor, options, { seed: options.seed, streams }, hooks);
   const embeddings: Matrix[] = [];
   const quiet = hooks.signal === undefined ? {} : { signal: hooks.signal };
   for (const seed of seeds) {

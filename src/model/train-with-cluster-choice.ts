@@ -9,6 +9,7 @@ import {
   type TrainSnapshotHooks,
   type TrainSnapshotOptions,
 } from './build-snapshot.js';
+import { PretrainCache } from './pretrain-cache.js';
 import {
   DEFAULT_CLUSTER_COUNT_RANGE,
   suggestClustersForRecords,
@@ -44,11 +45,14 @@ export async function trainWithClusterChoice(
   const { backend: _backend, version: _version, ...suggestOptions } = rest;
   void _backend;
   void _version;
+  // The suggestion pretrains the autoencoder exactly as training would; training reuses it.
+  const pretrainCache = new PretrainCache();
   const suggestion = await suggestClustersForRecords(
     records,
     featureFields,
     { ...suggestOptions, range: clusterRange ?? DEFAULT_CLUSTER_COUNT_RANGE },
     {
+      pretrainCache,
       ...(hooks.signal === undefined ? {} : { signal: hooks.signal }),
       ...(hooks.onProgress === undefined ? {} : { onProgress: hooks.onProgress }),
     },
@@ -59,6 +63,6 @@ export async function trainWithClusterChoice(
     records,
     featureFields,
     { ...rest, clusters: suggestion.clusters },
-    trainHooks,
+    { ...trainHooks, pretrainCache },
   );
 }

@@ -17,15 +17,21 @@ const small = {
 } as const;
 
 void describe('trainWithClusterChoice (the bootstrap trainer)', () => {
-  void test('with clusters auto it trains on the k it found, and reports the table', async () => {
+  void test('with clusters auto it trains on the k it found, pretraining once, and reports the table', async () => {
     const { x } = gaussianMixture(300, 5, 6, 77);
     const { records, fields } = toRecords(x);
     let suggestion: ClusterCountSuggestion | undefined;
+    let pretrainings = 0;
     const snapshot = await trainWithClusterChoice(
       records,
       fields,
       { ...small, clusters: 'auto', clusterRange: { min: 2, max: 8 } },
-      { onSuggestion: (s) => (suggestion = s) },
+      {
+        onSuggestion: (s) => (suggestion = s),
+        onProgress: (p) => {
+          if (p.phase === 'pretrain' && p.step === 1) pretrainings++;
+        },
+      },
     );
     assert.equal(suggestion?.clusters, 5);
     assert.deepEqual(
@@ -34,6 +40,11 @@ void describe('trainWithClusterChoice (the bootstrap trainer)', () => {
     );
     assert.equal(snapshot.parameters.clusters, 5);
     assert.equal(snapshot.options.clusters, 5);
+    // Training reused the suggestion's autoencoder: the model of a training told k = 5 outright,
+    // which pretrains for itself.
+    assert.equal(pretrainings, 1);
+    const told = await trainWithClusterChoice(records, fields, { ...small, clusters: 5 });
+    assert.deepEqual(snapshot.parameters, told.parameters);
   });
 
   void test('with a number it trains on that k and suggests nothing', async () => {
