@@ -9,33 +9,21 @@ function runs(parts: readonly (readonly [number, number])[]): Int32Array {
 
 void describe('agreedPartition', () => {
   void test('where both models hold the same groups, the serving borders and ids stay', () => {
-    const serving = runs([
-      [0, 50],
-      [1, 50],
-      [2, 50],
-    ]);
+    // prettier-ignore
+    const serving = runs([[0, 50], [1, 50], [2, 50]]);
     // The fresh model numbers the groups otherwise and draws the first border 5 records later.
-    const fresh = runs([
-      [2, 55],
-      [0, 45],
-      [1, 50],
-    ]);
+    // prettier-ignore
+    const fresh = runs([[2, 55], [0, 45], [1, 50]]);
     assert.deepEqual(agreedPartition(serving, fresh, 3), serving);
   });
 
   void test('a group the serving model split and one it merged take the fresh clusters', () => {
     // Serving: group A (50 records) split over ids 0 and 2; groups B (50) and C (30) both under 1.
-    const serving = runs([
-      [0, 25],
-      [2, 25],
-      [1, 80],
-    ]);
+    // prettier-ignore
+    const serving = runs([[0, 25], [2, 25], [1, 80]]);
     // Fresh: A, B and C each whole, numbered 2, 0 and 1.
-    const fresh = runs([
-      [2, 50],
-      [0, 50],
-      [1, 30],
-    ]);
+    // prettier-ignore
+    const fresh = runs([[2, 50], [0, 50], [1, 30]]);
     const agreed = agreedPartition(serving, fresh, 3);
     // B is the same group as serving id 1 (each holds more than half of the other), so it keeps
     // id 1; A and C take the ids left, whole.
