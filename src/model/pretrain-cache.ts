@@ -5,22 +5,11 @@
  * `DEC_CLUSTERS=auto` pretrain once to choose k (cluster-count-spaces.ts) and train on that
  * autoencoder instead of pretraining it again.
  */
-import type { PretrainResult } from './pretrain.js';
+import type { PretrainOptions, PretrainResult } from './pretrain.js';
 import type { DecOptions, Matrix } from './types.js';
 
-/** The options that decide a pretrained autoencoder, besides the inputs. */
-type PretrainSettings = Pick<
-  DecOptions,
-  | 'hiddenSizes'
-  | 'embeddingSize'
-  | 'batchSize'
-  | 'pretrainEpochs'
-  | 'pretrainOptimizer'
-  | 'pretrainLearningRate'
-  | 'inputDropout'
-  | 'earlyStopPatience'
-  | 'imageAugmentation'
->;
+/** The options that decide a pretrained autoencoder, besides the inputs: the network's sizes too. */
+type PretrainSettings = PretrainOptions & Pick<DecOptions, 'hiddenSizes' | 'embeddingSize'>;
 
 export class PretrainCache {
   private readonly entries = new Map<string, PretrainResult>();
