@@ -327,6 +327,8 @@ async function main(): Promise<number> {
     // delay the training. The rest streams at the steady rate once the window is full, so that the
     // window holds exactly the first digits, however the partitions are read.
     const backlog = Math.min(config.bootstrap.records, order.length);
+    // A failed send ends the wait below; `await feeding` then reports it and the demo cleans up.
+    let feedingFailed = false;
     const feeding = (async () => {
       for (let i = 0; i < backlog && !interrupted; i += BACKLOG_CHUNK) {
         await send(i, Math.min(backlog, i + BACKLOG_CHUNK));
@@ -338,9 +340,13 @@ async function main(): Promise<number> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
+    feeding.catch(() => {
+      feedingFailed = true;
+    });
 
     // The baseline: k-means on the same bootstrap window's raw pixels, labelling the same digits.
-    const baseline = kmeansBaseline(x, labels, order, state);
+    // A baseline that fails prints '-' in the summary instead of stopping the demo.
+    const baseline = kmeansBaseline(x, labels, order, state).catch(() => undefined);
 
     // 6. The live view.
     let drawn = 0;
@@ -370,6 +376,7 @@ async function main(): Promise<number> {
       state.truth.length < records &&
       Date.now() < deadline &&
       !interrupted &&
+      !feedingFailed &&
       state.phase !== Phase.Failed
     ) {
       await new Promise((resolve) => setTimeout(resolve, 250));
