@@ -317,16 +317,16 @@ async function main(): Promise<number> {
       await producer.send({ topic: input, messages });
       state.produced += messages.length;
     };
-    const windowFilling = (): boolean =>
-      !interrupted &&
-      state.phase !== Phase.Failed &&
-      state.phase !== Phase.Online &&
-      (state.bootstrap.recordsCollected ?? 0) < backlog;
     // The bootstrap window's worth is a backlog, as when a worker starts on a topic with history:
     // every digit reaches the topic long before the first model exists, so pacing them would only
     // delay the training. The rest streams at the steady rate once the window is full, so that the
     // window holds exactly the first digits, however the partitions are read.
     const backlog = Math.min(config.bootstrap.records, order.length);
+    const windowFilling = (): boolean =>
+      !interrupted &&
+      state.phase !== Phase.Failed &&
+      state.phase !== Phase.Online &&
+      (state.bootstrap.recordsCollected ?? 0) < backlog;
     // A failed send ends the wait below; `await feeding` then reports it and the demo cleans up.
     let feedingFailed = false;
     const feeding = (async () => {
