@@ -48,7 +48,10 @@ import { resultFile, runFacts, writeResult } from './common/results.js';
 import { quantile, round } from './common/stats.js';
 import { elapsedLog, stopwatch } from './common/timing.js';
 import { mnist10k } from './data/synthetic-mixture.js';
-import { DEFAULT_RELABEL_CHARGE } from '../src/online/partition-criterion.js';
+import {
+  DEFAULT_MAX_REASSIGNED_SHARE,
+  DEFAULT_RELABEL_CHARGE,
+} from '../src/online/partition-criterion.js';
 
 const args = benchArgs();
 const quick = args.flag('--quick');
@@ -265,6 +268,31 @@ interface StreamRun {
   readonly reseeded?: number;
   readonly refineSecondsTotal?: number;
   readonly retrains?: Record<string, unknown>;
+  /** Per promotion, the share of the stream records after it that keep their published id. */
+  readonly idsKeptAfterPromotion?: readonly { atRecord: number; records: number; kept: number }[];
+}
+
+/** Stream records after a promotion on which the ids it kept are counted. */
+const IDS_KEPT_AFTER_RECORDS = 1500;
+
+/**
+ * The share of `records` (standardised) that the promoted version publishes under the id the
+ * version it replaced gives them: the ids a consumer sees kept, on records the promotion's
+ * decision never saw.
+ */
+function idsKeptBetween(before: ModelSnapshot, after: ModelSnapshot, records: Matrix): number {
+  const label = (snapshot: ModelSnapshot): number[] => {
+    const model = ModelVersion.ofParameters(snapshot.parameters);
+    const ids = clusterIdsOf(snapshot);
+    const published = Array.from(model.assign(records).cluster, (c) => ids[c]!);
+    model.dispose();
+    return published;
+  };
+  const old = label(before);
+  const now = label(after);
+  let same = 0;
+  for (let i = 0; i < old.length; i++) if (old[i] === now[i]) same++;
+  return old.length > 0 ? same / old.length : 1;
 }
 
 /**
@@ -298,11 +326,15 @@ async function runRefined(
   let serving = snapshot;
   let assigner = ModelVersion.ofParameters(serving.parameters);
   const predictions = new Int32Array(stream.rows);
+  const promotions: { atRecord: number; before: ModelSnapshot; after: ModelSnapshot }[] = [];
   // The bootstrap window is fed unscored and marked as records the model trained on, as the worker
   // marks it: it fills the window and the sample, and the retrain's cadence starts after it.
   const feed = async (records: Matrix, scored?: Int32Array): Promise<void> => {
     for (let start = 0; start < records.rows; start += batch) {
       const next = refiner.poll();
+      if (next?.metrics.promotion?.replacedVersion === serving.version && scored !== undefined) {
+        promotions.push({ atRecord: start, before: serving, after: next });
+      }
       if (next !== undefined) {
         assigner.dispose();
         serving = next;
@@ -330,8 +362,14 @@ async function runRefined(
     assigner.dispose();
     await refiner.close();
   }
+  const idsKeptAfterPromotion = promotions.map(({ atRecord, before, after }) => {
+    const rows = Math.min(IDS_KEPT_AFTER_RECORDS, stream.rows - atRecord);
+    const records = standardise(rowsOf(stream, atRecord, rows), snapshot.standardisation);
+    return { atRecord, records: rows, kept: round(idsKeptBetween(before, after, records), 4) };
+  });
   return {
     predictions,
+    ...(options.retrain === undefined ? {} : { idsKeptAfterPromotion }),
     versions: refiner.current().version,
     accepted: reports.filter((r) => r.accepted).length,
     rejected: reports.filter((r) => !r.accepted).length,
@@ -373,6 +411,7 @@ function retrainSummary(reports: readonly PlacedRetrainReport[]): Record<string,
       serving: round(r.servingScore ?? NaN, 4),
       shadow: round(r.shadowScore ?? NaN, 4),
       relabelled: round(r.labelChangeRatio ?? NaN, 4),
+      reassigned: round(r.reassignedShare ?? NaN, 4),
       atRecord: r.atRecord,
     })),
   };
@@ -1141,6 +1180,7 @@ function retrainRefinerOptions(streamRows: number): {
       holdoutRecords: envNumber('BENCH_RETRAIN_HOLDOUT', 1000),
       promotionMargin: envNumber('BENCH_RETRAIN_MARGIN', 0.02),
       relabelCharge: envNumber('BENCH_RETRAIN_RELABEL_CHARGE', DEFAULT_RELABEL_CHARGE),
+      maxReassignedShare: envNumber('BENCH_RETRAIN_MAX_RELABEL', DEFAULT_MAX_REASSIGNED_SHARE),
       start: retrainStart(process.env.BENCH_RETRAIN_START) ?? DEFAULT_RETRAIN_START,
     },
   };
@@ -1171,12 +1211,14 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
   const batch = 100;
   const streams = retrainStreams();
   const { refined: refinedOptions, retrain: retrainOptions } = retrainRefinerOptions(streamRows);
-  // BENCH_RETRAIN_BASELINE_CHARGE=c and BENCH_RETRAIN_BASELINE_START=s add, in the same run, the
-  // retrain with relabel charge c and start s (the rest as the retrain's).
+  // BENCH_RETRAIN_BASELINE_CHARGE=c, BENCH_RETRAIN_BASELINE_START=s and
+  // BENCH_RETRAIN_BASELINE_MAX_RELABEL=m add, in the same run, the retrain with relabel charge c,
+  // start s and cap m on the ids a promotion moves (the rest as the retrain's).
   const baselineCharge = process.env.BENCH_RETRAIN_BASELINE_CHARGE;
   const baselineStart = retrainStart(process.env.BENCH_RETRAIN_BASELINE_START);
+  const baselineCap = process.env.BENCH_RETRAIN_BASELINE_MAX_RELABEL;
   const baselineOptions: RefinerOptions | undefined =
-    baselineCharge === undefined && baselineStart === undefined
+    baselineCharge === undefined && baselineStart === undefined && baselineCap === undefined
       ? undefined
       : {
           ...retrainOptions,
@@ -1184,6 +1226,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
             ...retrainOptions.retrain!,
             ...(baselineCharge === undefined ? {} : { relabelCharge: Number(baselineCharge) }),
             ...(baselineStart === undefined ? {} : { start: baselineStart }),
+            ...(baselineCap === undefined ? {} : { maxReassignedShare: Number(baselineCap) }),
           },
         };
   const models = new Map<string, BootstrapModel>();
@@ -1238,6 +1281,7 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
       const other = summary(data.labels, otherRetrain);
       other.relabelCharge = baselineOptions.retrain?.relabelCharge;
       other.start = baselineOptions.retrain?.start;
+      other.maxReassignedShare = baselineOptions.retrain?.maxReassignedShare;
       other.promotionEffects = promotionEffects(data.labels, otherRetrain, frozen);
       (entry as Record<string, unknown>).retrainBaseline = other;
     }

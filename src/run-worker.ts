@@ -181,6 +181,7 @@ function refinerOptionsFromConfig(config: Config): RefinerOptions {
             holdoutRecords: refine.retrainHoldoutRecords,
             promotionMargin: refine.retrainPromotionMargin,
             relabelCharge: refine.retrainRelabelCharge,
+            maxReassignedShare: refine.retrainMaxRelabel,
             start: refine.retrainStart,
           },
         }

@@ -130,6 +130,8 @@ export interface RefineConfig {
   readonly retrainPromotionMargin: number;
   /** The promotion bar is multiplied by (1 - relabelled share)^charge; 0: off. */
   readonly retrainRelabelCharge: number;
+  /** Most of the judged records a promotion may move between ids both versions keep; 1: no cap. */
+  readonly retrainMaxRelabel: number;
   /** Where a shadow's clustering starts: its own initialisation, the serving labels, or both. */
   readonly retrainStart: RetrainStartSetting;
 }

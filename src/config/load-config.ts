@@ -349,6 +349,7 @@ function resolve(v: SettingValues, minRecords: number): Config {
       retrainHoldoutRecords: v.DEC_RETRAIN_HOLDOUT_RECORDS,
       retrainPromotionMargin: v.DEC_RETRAIN_PROMOTION_MARGIN,
       retrainRelabelCharge: v.DEC_RETRAIN_RELABEL_CHARGE,
+      retrainMaxRelabel: v.DEC_RETRAIN_MAX_RELABEL,
       retrainStart: v.DEC_RETRAIN_START,
     },
     metricsPort: v.DEC_METRICS_PORT,

@@ -80,3 +80,8 @@ export function carryClusterIds(
   }
   return { ids, renewed };
 }
+
+/** Per cluster of a new version: whether it publishes the id its place had in the previous one. */
+export function keptIds(previous: readonly number[], next: readonly number[]): boolean[] {
+  return next.map((id, c) => id === previous[c]);
+}

@@ -204,6 +204,11 @@ export interface PromotionRecord {
   readonly trainedOnRecords: number;
   readonly judgedOnRecords: number;
   readonly idMapping: IdMappingReport;
+  /**
+   * Share of the judged records it moved from one id to another id that both versions publish
+   * (the share `DEC_RETRAIN_MAX_RELABEL` bounds). Absent in snapshots written before it was kept.
+   */
+  readonly reassignedShare?: number;
 }
 
 /** One model version, as stored and as handed between threads. */

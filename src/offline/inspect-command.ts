@@ -132,8 +132,14 @@ function promotionLine(snapshot: ModelSnapshot): string {
   return (
     `promoted from a retrain on ${p.trainedOnRecords} sampled records, replacing version ${p.replacedVersion}: ` +
     `criterion ${p.shadowScore.toFixed(4)} against ${p.servingScore.toFixed(4)} on ${p.judgedOnRecords} recent records; ` +
-    `ids: ${describeIdMapping(p.idMapping)}\n`
+    `ids: ${describeIdMapping(p.idMapping)}${reassignedPart(p.reassignedShare)}\n`
   );
+}
+
+/** The share of records the promotion moved between ids both versions keep, when recorded. */
+function reassignedPart(share: number | undefined): string {
+  if (share === undefined) return '';
+  return `; ${(100 * share).toFixed(1)}% moved between ids both versions keep`;
 }
 
 function summaryLine(snapshot: ModelSnapshot, storedVersions: number): string {

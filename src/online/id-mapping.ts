@@ -61,6 +61,30 @@ export function matchClusterIds(
   };
 }
 
+/**
+ * Share of the records that move from one cluster to another while both clusters keep their ids:
+ * a border redrawn between groups that go on meaning what they meant. A record whose old cluster's
+ * id is retired, or whose new cluster is published under a fresh id (cluster-ids.ts), is not
+ * counted: those ids announce that their meaning changed, and a retired id is never reused.
+ *
+ * @param before  the serving version's clusters of the records
+ * @param after   the new version's clusters of the same records, matched to the serving numbering
+ * @param keepsId keepsId[c]: cluster c publishes the same id in both versions
+ */
+export function reassignedShare(
+  before: ArrayLike<number>,
+  after: ArrayLike<number>,
+  keepsId: readonly boolean[],
+): number {
+  let moved = 0;
+  for (let i = 0; i < before.length; i++) {
+    const from = before[i] as number;
+    const to = after[i] as number;
+    if (from !== to && keepsId[from] === true && keepsId[to] === true) moved++;
+  }
+  return before.length > 0 ? moved / before.length : 0;
+}
+
 /** The mapping as plain JSON. */
 export function idMappingReport(
   mapping: IdMapping,

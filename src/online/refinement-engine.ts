@@ -19,14 +19,21 @@ import type {
   PromotionRecord,
   TrainingMetrics,
 } from '../model/types.js';
-import { applyIdMapping, idMappingReport, matchClusterIds, permuteValues } from './id-mapping.js';
+import {
+  applyIdMapping,
+  idMappingReport,
+  matchClusterIds,
+  permuteValues,
+  reassignedShare,
+} from './id-mapping.js';
 import type { IdMapping } from './id-mapping.js';
 import { onlineKmeansPass } from './online-kmeans.js';
 import { reseedFadingCluster } from './fading-cluster.js';
 import { SEPARATE_GROUPS_MAX_CUT } from '../model/partition-score.js';
 import type { CriterionOptions } from '../model/shared-graphs.js';
 import { SharedGraphs, defaultCriterionOptions } from '../model/shared-graphs.js';
-import { DEFAULT_RELABEL_CHARGE, decidePromotion } from './partition-criterion.js';
+import { DEFAULT_RELABEL_POLICY, decidePromotion } from './partition-criterion.js';
+import type { RelabelPolicy } from './partition-criterion.js';
 import { agreedPartition } from './shadow-start.js';
 import { centroidShift, labelChangeRate, meanOf, toShares } from './drift.js';
 import { refineStep } from './refine-step.js';
@@ -42,7 +49,7 @@ import {
   relabel,
   reseedDyingClusters,
 } from './refinement-policy.js';
-import { carryClusterIds, clusterIdsOf } from '../model/cluster-ids.js';
+import { carryClusterIds, clusterIdsOf, keptIds } from '../model/cluster-ids.js';
 import type { RenewedId } from '../model/cluster-ids.js';
 
 export interface RefinementSettings {
@@ -723,13 +730,15 @@ export class RefinementEngine {
    * by the criterion: the mean normalised cut on kNN graphs of the records' inputs and of both
    * models' embeddings (each model gets its own space once, so neither is favoured). Promoted
    * only past the margin, with its clusters matched to the serving ids (Hungarian on both
-   * models' labels of the holdout); the shadow is gone afterwards either way. With `relabelCharge`
-   * above 0 the bar falls with the share of holdout records the matched shadow would relabel.
+   * models' labels of the holdout); the shadow is gone afterwards either way. With a relabel
+   * charge above 0 the bar falls with the share of holdout records the matched shadow would
+   * relabel, and a shadow that would move more than the policy's cap of them between ids both
+   * versions keep is not promoted (partition-criterion.ts).
    */
   async judgeShadow(
     holdout: Matrix,
     margin: number,
-    relabelCharge = DEFAULT_RELABEL_CHARGE,
+    relabelPolicy: RelabelPolicy = DEFAULT_RELABEL_POLICY,
     criterion: CriterionOptions = defaultCriterionOptions,
   ): Promise<RefinementOutcome> {
     const shadow = this.shadow;
@@ -737,19 +746,19 @@ export class RefinementEngine {
     this.shadow = undefined;
     const started = this.now();
     const { served, reconstructionError } = this.serve(holdout);
-    const k = this.snapshot.parameters.clusters;
     const { shadowLabels, servingScore, shadowScore } = await this.scoreShadow(
       shadow,
       holdout,
       served.cluster,
       criterion,
     );
-    const mapping = matchClusterIds(served.cluster, shadowLabels, k);
+    const { mapping, ids, reassigned } = this.matchShadow(served.cluster, shadowLabels);
     const decision = decidePromotion(servingScore, shadowScore, margin, {
       changedShare: mapping.labelChangeRatio,
-      charge: relabelCharge,
+      charge: relabelPolicy.charge,
+      reassignedShare: reassigned,
+      maxReassignedShare: relabelPolicy.maxReassignedShare,
     });
-    const ids = this.carriedIds(served.cluster, relabel(shadowLabels, mapping.permutation));
     const promotion: PromotionRecord = {
       replacedVersion: this.snapshot.version,
       servingScore: decision.servingScore,
@@ -758,6 +767,7 @@ export class RefinementEngine {
       trainedOnRecords: shadow.trainedOnRecords,
       judgedOnRecords: holdout.rows,
       idMapping: idMappingReport(mapping, ids),
+      reassignedShare: reassigned,
     };
     const common = {
       kind: 'promotion' as const,
@@ -771,7 +781,7 @@ export class RefinementEngine {
     };
     if (!decision.promote) {
       const durationSeconds = (this.now() - started) / 1000;
-      const reason = RejectReason.NotBetter;
+      const reason = decision.overCap ? RejectReason.RelabelCap : RejectReason.NotBetter;
       return { ...common, accepted: false, reason, detail: decision.detail, durationSeconds };
     }
     const next = this.promote(shadow, holdout, { mapping, promotion, clusterIds: ids.clusterIds });
@@ -784,6 +794,25 @@ export class RefinementEngine {
       durationSeconds: (this.now() - started) / 1000,
       clusterSizes: softSizes(after.q, after.rows, after.clusters),
     };
+  }
+
+  /**
+   * The shadow's clusters matched to the serving ids on the same records, the ids it would publish,
+   * and the share of records it would move between ids both versions keep.
+   */
+  private matchShadow(
+    servedLabels: Int32Array,
+    shadowLabels: Int32Array,
+  ): {
+    mapping: IdMapping;
+    ids: { clusterIds: number[]; renewed: readonly RenewedId[] };
+    reassigned: number;
+  } {
+    const mapping = matchClusterIds(servedLabels, shadowLabels, this.snapshot.parameters.clusters);
+    const matched = relabel(shadowLabels, mapping.permutation);
+    const ids = this.carriedIds(servedLabels, matched);
+    const keepsId = keptIds(clusterIdsOf(this.snapshot), ids.clusterIds);
+    return { mapping, ids, reassigned: reassignedShare(servedLabels, matched, keepsId) };
   }
 
   /** The shadow as the next version, its clusters in the serving ids' order. */

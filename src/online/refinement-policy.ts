@@ -18,6 +18,11 @@ export const RejectReason = {
   Criterion: 'criterion',
   /** A retrained shadow did not beat the serving version by the promotion margin. */
   NotBetter: 'not-better',
+  /**
+   * A retrained shadow would move more recent records between ids both versions keep than
+   * `DEC_RETRAIN_MAX_RELABEL` allows.
+   */
+  RelabelCap: 'relabel-cap',
 } as const;
 export type RejectReason = (typeof RejectReason)[keyof typeof RejectReason];
 /** Every reject reason: the known values of the refinement-rejection `reason` label. */

@@ -69,6 +69,11 @@ export interface RetrainReport {
    * changed (discarded).
    */
   readonly labelChangeRatio?: number;
+  /**
+   * Fraction of the held-out records that moved (or would have moved) between ids both versions
+   * keep: what `DEC_RETRAIN_MAX_RELABEL` caps.
+   */
+  readonly reassignedShare?: number;
 }
 
 export interface DriftReport {

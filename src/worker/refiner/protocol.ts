@@ -39,6 +39,11 @@ export interface RetrainThreadSettings {
   readonly promotionMargin: number;
   /** The bar is multiplied by (1 - relabelled share)^relabelCharge; 0: off. */
   readonly relabelCharge: number;
+  /**
+   * A shadow that would move more than this share of the judged records between ids both versions
+   * keep is discarded, unless sustained drift started its retrain; 1: no cap.
+   */
+  readonly maxReassignedShare: number;
   /** Where the shadow's clustering starts: its own initialisation, the serving labels, or both. */
   readonly start: RetrainStart;
   readonly seed: number;
@@ -48,6 +53,8 @@ export interface RetrainThreadSettings {
 export interface RetrainRequest {
   readonly batches: readonly Matrix[];
   readonly options: RebootstrapOptions;
+  /** Sustained drift started this retrain: its shadow may move as many records as it needs. */
+  readonly onDrift: boolean;
 }
 
 /**

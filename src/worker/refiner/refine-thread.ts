@@ -21,6 +21,8 @@ let retrain: RetrainThreadSettings | undefined;
 let sample: StreamSample | undefined;
 /** Records that arrived since the waiting shadow was trained: neither model trained on them. */
 let fresh = new FeatureWindow(1);
+/** The waiting shadow's retrain was started by sustained drift (no cap on the ids it moves). */
+let shadowOnDrift = false;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -56,7 +58,10 @@ async function refineOrJudge(
   if (retrain !== undefined && current.hasShadow() && fresh.rows >= retrain.holdoutRecords) {
     const holdout = fresh.snapshot();
     fresh.clear();
-    return current.judgeShadow(holdout, retrain.promotionMargin, retrain.relabelCharge);
+    return current.judgeShadow(holdout, retrain.promotionMargin, {
+      charge: retrain.relabelCharge,
+      maxReassignedShare: shadowOnDrift ? 1 : retrain.maxReassignedShare,
+    });
   }
   if (!refine) return undefined;
   const trainable = withoutNewest(window.snapshot(), current.hasShadow() ? fresh.rows : 0);
@@ -105,10 +110,11 @@ serveThread<RefineProtocol>({
     rebootstrap({ batches, options }) {
       return engineWith(batches).rebootstrap(window.snapshot(), options);
     },
-    async retrain({ batches, options }) {
+    async retrain({ batches, options, onDrift }) {
       const current = engineWith(batches);
       if (sample === undefined) throw new Error('the background retrain is off');
       fresh.clear();
+      shadowOnDrift = onDrift;
       return current.trainShadow(sample.snapshot(), options, retrain?.start);
     },
     close(_body, context) {

@@ -22,7 +22,10 @@ import {
   defaultRefinementSettings,
 } from '../../online/refinement-engine.js';
 import { describeIdMapping } from '../../online/id-mapping.js';
-import { DEFAULT_RELABEL_CHARGE } from '../../online/partition-criterion.js';
+import {
+  DEFAULT_MAX_REASSIGNED_SHARE,
+  DEFAULT_RELABEL_CHARGE,
+} from '../../online/partition-criterion.js';
 import { clusterIdsOf } from '../../model/cluster-ids.js';
 import type { ReseedEvent } from '../../online/refinement-policy.js';
 import type { ModelStore } from '../../store/model-store.js';
@@ -64,6 +67,12 @@ export interface RetrainPolicy {
    * would relabel (after id matching); default `DEFAULT_RELABEL_CHARGE` (0, off).
    */
   readonly relabelCharge?: number;
+  /**
+   * A shadow that would move more than this share of the judged records between ids both versions
+   * keep is discarded, unless sustained drift started its retrain; default
+   * `DEFAULT_MAX_REASSIGNED_SHARE` (3 %); 1: no cap.
+   */
+  readonly maxReassignedShare?: number;
   /**
    * Where the shadow's clustering starts (RetrainStart); default `DEFAULT_RETRAIN_START`, its
    * own initialisation.
@@ -395,6 +404,7 @@ export class Refiner implements ModelRefiner {
         holdoutRecords: policy.holdoutRecords,
         promotionMargin: policy.promotionMargin,
         relabelCharge: policy.relabelCharge ?? DEFAULT_RELABEL_CHARGE,
+        maxReassignedShare: policy.maxReassignedShare ?? DEFAULT_MAX_REASSIGNED_SHARE,
         start: policy.start ?? DEFAULT_RETRAIN_START,
         seed: this.settings.seed,
       },
@@ -480,6 +490,7 @@ export class Refiner implements ModelRefiner {
     this.lastRequestAtMs = this.now();
     // A drift-triggered retrain stays due until one is asked for (a refinement may come first
     // while a shadow waits to be judged).
+    const onDrift = this.rebootstrapDue;
     if (kind !== 'refine') this.rebootstrapDue = false;
     return new Promise((resolve) => {
       this.inFlight = { id, kind, generation: this.generation, resolve };
@@ -487,7 +498,7 @@ export class Refiner implements ModelRefiner {
       if (kind === 'retrain') {
         this.recordsSinceRetrain = 0;
         const options = this.options.retrain?.options ?? {};
-        answer = channel.request('retrain', { batches, options }, transfer);
+        answer = channel.request('retrain', { batches, options, onDrift }, transfer);
       } else if (kind === 'refine') {
         const clusterSizes = estimate.sizes();
         answer = channel.request('refine', { batches, clusterSizes, refine: this.enabled }, [
@@ -618,7 +629,13 @@ export class Refiner implements ModelRefiner {
       durationSeconds: outcome.durationSeconds,
       ...(evidence === undefined
         ? {}
-        : { servingScore: evidence.servingScore, shadowScore: evidence.shadowScore }),
+        : {
+            servingScore: evidence.servingScore,
+            shadowScore: evidence.shadowScore,
+            ...(evidence.reassignedShare === undefined
+              ? {}
+              : { reassignedShare: evidence.reassignedShare }),
+          }),
       // For a discarded shadow: the share of ids that would have changed, had it been promoted.
       labelChangeRatio: outcome.labelChangeFraction,
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { carryClusterIds, clusterIdsOf } from '../../../src/model/cluster-ids.js';
+import { carryClusterIds, clusterIdsOf, keptIds } from '../../../src/model/cluster-ids.js';
 import { tinySnapshot } from '../store/tiny-snapshot.js';
 
 /** `n` copies of `label`. */
@@ -52,5 +52,10 @@ void describe('published cluster ids', () => {
       reseeded.renewed.map((r) => r.retired),
       [1, 2],
     );
+  });
+
+  void test('keptIds marks the clusters that publish the same id as before', () => {
+    assert.deepEqual(keptIds([0, 1, 2], [0, 3, 2]), [true, false, true]);
+    assert.deepEqual(keptIds([4, 1], [4, 1]), [true, true]);
   });
 });

@@ -7,6 +7,7 @@ import {
   describeIdMapping,
   idMappingReport,
   matchClusterIds,
+  reassignedShare,
 } from '../../../src/online/id-mapping.js';
 import { permuteRows } from '../../../src/online/refinement-policy.js';
 import { blobs, tinySnapshot } from '../../fixtures/refinement.js';
@@ -67,5 +68,20 @@ void describe('matchClusterIds', () => {
     assert.equal(mapping.overlap[2]?.records, 0);
     assert.equal(mapping.overlap[2]?.kept, null);
     assert.equal(mapping.labelChangeRatio, 0);
+  });
+});
+
+void describe('reassignedShare', () => {
+  void test('counts the records that move between two kept ids, not those into or out of a renewed one', () => {
+    // Ten records. Cluster 0 and 1 keep their ids; cluster 2 is renewed (a fresh id).
+    const before = Int32Array.from([0, 0, 0, 1, 1, 1, 2, 2, 0, 1]);
+    const after = Int32Array.from([0, 0, 1, 1, 1, 0, 2, 0, 2, 1]);
+    const keepsId = [true, true, false];
+    // Moved 0→1 (record 2) and 1→0 (record 5) count; 2→0 (record 7) left a retired id and 0→2
+    // (record 8) went to a fresh one: neither counts.
+    assert.equal(reassignedShare(before, after, keepsId), 0.2);
+    assert.equal(reassignedShare(before, after, [true, true, true]), 0.4);
+    assert.equal(reassignedShare(before, before, keepsId), 0);
+    assert.equal(reassignedShare([], [], keepsId), 0);
   });
 });

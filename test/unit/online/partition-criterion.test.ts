@@ -43,6 +43,24 @@ void describe('the partition criterion', () => {
     // the price is a factor, so it still passes (bar 0.2 × 0.98 × 0.6^3 = 0.0423).
     assert.equal(decidePromotion(0.2, 0.02, 0.02, { changedShare: 0.4, charge: 3 }).promote, true);
   });
+
+  void test('a shadow that would move more records between kept ids than the cap is not promoted, however good', () => {
+    const capped = { changedShare: 0.05, charge: 0, maxReassignedShare: 0.03 };
+    const over = decidePromotion(0.2, 0.01, 0.02, { ...capped, reassignedShare: 0.05 });
+    const under = decidePromotion(0.2, 0.01, 0.02, { ...capped, reassignedShare: 0.02 });
+    const atCap = decidePromotion(0.2, 0.01, 0.02, { ...capped, reassignedShare: 0.03 });
+    assert.equal(over.promote, false);
+    assert.equal(over.overCap, true);
+    assert.match(
+      over.detail,
+      /move 5\.0% of the records between ids both versions keep, above the cap of 3\.0%/,
+    );
+    assert.equal(under.promote, true, under.detail);
+    assert.equal(under.overCap, false);
+    assert.equal(atCap.promote, true, 'the cap itself is allowed');
+    // Under the cap the criterion still decides.
+    assert.equal(decidePromotion(0.2, 0.3, 0.02, { ...capped, reassignedShare: 0 }).promote, false);
+  });
 });
 
 void describe('onlineKmeansPass', () => {

@@ -10,6 +10,7 @@ import {
   type RetrainStart,
 } from '../../../src/online/refinement-engine.js';
 import type { Matrix, ModelSnapshot } from '../../../src/model/types.js';
+import { DEFAULT_MAX_REASSIGNED_SHARE } from '../../../src/online/partition-criterion.js';
 import { blobs, quickRetrainOptions, tinySnapshot } from '../../fixtures/refinement.js';
 
 /** The rows of `a` then those of `b`. */
@@ -300,8 +301,10 @@ void describe('RefinementEngine shadow retrain and promotion', () => {
     const engine = new RefinementEngine(snapshot, settings);
     await engine.trainShadow(blobs(100, 31).x, training);
     const holdout = blobs(80, 32).x;
-    const outcome = await engine.judgeShadow(holdout, 0.05);
+    // The fix moves half of the left blob from id 1 to id 0, both ids kept: past the default cap.
+    const outcome = await engine.judgeShadow(holdout, 0.05, { charge: 0, maxReassignedShare: 1 });
     assert.equal(outcome.accepted, true, outcome.detail);
+    assert.ok((outcome.promotion?.reassignedShare ?? 0) > 0.1, 'half a blob changed ids');
     assert.equal(outcome.snapshot?.version, 2);
     const record = outcome.snapshot?.metrics.promotion;
     assert.equal(record?.replacedVersion, 1);
@@ -313,6 +316,26 @@ void describe('RefinementEngine shadow retrain and promotion', () => {
     served.dispose();
     assert.equal(right[0], 2);
     assert.equal(engine.current().version, 2);
+    engine.dispose();
+  });
+
+  void test('a better shadow that would move more records between kept ids than the cap is discarded', async () => {
+    await initBackend('cpu');
+    const snapshot = tinySnapshot([-4, 0, -3, 0, 4, 0]);
+    const engine = new RefinementEngine(snapshot, settings);
+    await engine.trainShadow(blobs(100, 31).x, training);
+    const outcome = await engine.judgeShadow(blobs(80, 32).x, 0.05);
+    assert.equal(outcome.kind, 'promotion');
+    assert.equal(outcome.accepted, false, 'the default cap holds it back');
+    assert.equal(outcome.reason, 'relabel-cap');
+    assert.ok(
+      (outcome.promotion?.shadowScore ?? 1) < (outcome.promotion?.servingScore ?? 0),
+      'better by the criterion',
+    );
+    const share = outcome.promotion?.reassignedShare ?? 0;
+    assert.ok(share > DEFAULT_MAX_REASSIGNED_SHARE, `moved ${share}`);
+    assert.match(outcome.detail ?? '', /between ids both versions keep, above the cap of 2\.0%/);
+    assert.equal(engine.current().version, 1);
     engine.dispose();
   });
 
@@ -364,7 +387,7 @@ void describe('RefinementEngine shadow retrain and promotion', () => {
     // The shadow of the promotion above, judged on blobs that touch (so it cuts some neighbour
     // edges too, and its score is above 0) at a charge steep for the records it moves.
     const touching = blobs(80, 32, undefined, 1.6).x;
-    const outcome = await engine.judgeShadow(touching, 0.05, 8);
+    const outcome = await engine.judgeShadow(touching, 0.05, { charge: 8, maxReassignedShare: 1 });
     const serving = outcome.promotion?.servingScore ?? NaN;
     const shadow = outcome.promotion?.shadowScore ?? NaN;
     assert.ok(

@@ -21,12 +21,18 @@ import {
 
 const shadowTraining = quickRetrainOptions;
 
+/**
+ * Fixing the poor model below moves half of one blob from one kept id to another, past the
+ * default cap on such moves; these tests are about the promotion itself, so the cap is lifted
+ * (the last test keeps it).
+ */
 const retrain: RetrainPolicy = {
   everyRecords: 0,
   sampleRecords: 150,
   sampleHalfLifeRecords: 0,
   holdoutRecords: 90,
   promotionMargin: 0.05,
+  maxReassignedShare: 1,
   options: shadowTraining,
 };
 
@@ -243,5 +249,57 @@ void describe('Refiner background retrain', () => {
     labelAndObserve(restarted, restored, blobs(60, 45).x);
     const next = await restarted.refineNow('refine');
     assert.equal(next?.kind, 'refine');
+  });
+
+  void test('the default cap holds back a shadow that moves records between kept ids, unless sustained drift started it', async (t) => {
+    const capped: RetrainPolicy = { ...retrain, maxReassignedShare: undefined };
+    const { x } = blobs(50, 48);
+    const holdout = blobs(30, 49).x;
+    // By count: the shadow is better, but it would move a sixth of the records from id 1 to id 0.
+    const observer = recording();
+    const lines: string[] = [];
+    const byCount = new Refiner({ ...options, retrain: capped }, observer, {
+      log: (line) => lines.push(line),
+    });
+    t.after(() => byCount.close());
+    await byCount.start(poor());
+    labelAndObserve(byCount, byCount.current(), x);
+    assert.equal((await byCount.refineNow('retrain'))?.accepted, true);
+    labelAndObserve(byCount, byCount.current(), holdout);
+    const judged = await byCount.refineNow();
+    assert.equal(judged?.kind, 'promotion');
+    assert.equal(judged?.accepted, false);
+    assert.equal(judged?.reason, 'relabel-cap');
+    const report = observer.retrains.find((r) => r.outcome === 'discarded');
+    assert.ok((report?.reassignedShare ?? 0) > 0.02, `moved ${report?.reassignedShare}`);
+    assert.ok(
+      lines.some((l) => /discarded, version 1 keeps serving: .*above the cap of 2\.0%/.test(l)),
+      lines.join('\n'),
+    );
+    // By drift: the bootstrap put two thirds of its records in the right-hand cluster, so the
+    // stream's mix (a third there) drifts from it at once, the retrain is drift's, and its shadow
+    // is promoted.
+    const onDrift = new Refiner(
+      {
+        ...options,
+        halfLifeRecords: 50,
+        rebootstrap: { psiThreshold: 0.1, sustainMs: 0, options: shadowTraining },
+        retrain: capped,
+      },
+      silentObserver,
+    );
+    t.after(() => onDrift.close());
+    await onDrift.start(tinySnapshot([-4, 0, -3, 0, 4, 0], [100, 100, 400]));
+    labelAndObserve(onDrift, onDrift.current(), x);
+    assert.equal((await onDrift.refineNow())?.kind, 'refine');
+    assert.ok((onDrift.drift()?.psi ?? 0) > 0.1, `PSI ${onDrift.drift()?.psi}`);
+    labelAndObserve(onDrift, onDrift.current(), sliceRows(x, 0, 30));
+    const trained = await onDrift.refineNow();
+    assert.equal(trained?.kind, 'retrain');
+    labelAndObserve(onDrift, onDrift.current(), holdout);
+    const promoted = await onDrift.refineNow();
+    assert.equal(promoted?.kind, 'promotion');
+    assert.equal(promoted?.accepted, true, promoted?.detail);
+    assert.ok((promoted?.promotion?.reassignedShare ?? 0) > 0.02);
   });
 });
