@@ -56,6 +56,13 @@ import {
 const args = benchArgs();
 const quick = args.flag('--quick');
 /**
+ * The retrain part's stream seed (BENCH_RETRAIN_SEED, default 1): another draw of every stream and
+ * of its bootstrap records, and the bootstrap's training seed, as the spread part numbers them.
+ */
+const retrainSeed = envNumber('BENCH_RETRAIN_SEED', 1);
+/** BENCH_RETRAIN_ORDER above 0: the stream shuffled within 1,000-record blocks with that seed. */
+const retrainOrder = envNumber('BENCH_RETRAIN_ORDER', 0);
+/**
  * --only=synthetic, mnist or retrain, comma-separated (MNIST includes the latency run). The
  * default, synthetic and MNIST, is what bench/results/drift.json and its generated table hold; the
  * retrain part keeps its own result file (drift-retrain.json) and section.
@@ -1200,8 +1207,11 @@ async function streamBootstrap(
   spec: MixtureSpec,
   rows: number,
 ): Promise<BootstrapModel> {
-  const bootstrap = mixtureStream(spec, rows, 11, 0, 0);
-  const snapshot = await bootstrapSnapshot(name, bootstrap.x, syntheticDecOptions(spec.clusters));
+  const bootstrap = mixtureStream(spec, rows, 11 + 100 * (retrainSeed - 1), 0, 0);
+  const options = syntheticDecOptions(spec.clusters);
+  const seeded = retrainSeed === 1 ? options : { ...options, seed: retrainSeed };
+  const label = retrainSeed === 1 ? name : `${name}-seed${retrainSeed}`;
+  const snapshot = await bootstrapSnapshot(label, bootstrap.x, seeded);
   return { snapshot, bootstrap };
 }
 
@@ -1239,6 +1249,8 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
     bootstrapRecords: bootstrapRows,
     streamRecords: streamRows,
     batchRecords: batch,
+    streamSeed: retrainSeed,
+    order: retrainOrder,
     refiner: retrainOptions,
     streams: {},
   };
@@ -1251,7 +1263,8 @@ async function retrainPart(results: Record<string, unknown>): Promise<void> {
         ? await streamBootstrap(`retrain-${stream.name}`, stream.spec, bootstrapRows)
         : models.get(stream.family);
     if (model === undefined) continue;
-    const data = mixtureStream(stream.spec, streamRows, 12, 0, 1);
+    const drawn = mixtureStream(stream.spec, streamRows, 12 + 100 * (retrainSeed - 1), 0, 1);
+    const data = retrainOrder === 0 ? drawn : blockShuffled(drawn, 1000, retrainOrder);
     const started = stopwatch();
     const {
       frozen,
